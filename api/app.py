@@ -1,0 +1,60 @@
+"""The ASGI application: GraphQL over HTTP and websocket at /graphql, plus health probes."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route, WebSocketRoute
+
+from api.container import Container, build_container
+from api.graphql_http import GraphQLHttpEndpoint
+from api.graphql_schema import build_schema
+from api.live import LiveUpdates
+from api.logs import RequestIdMiddleware
+from api.settings import Settings
+from domain.ports import CodeSender
+
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings | None = None, code_sender: CodeSender | None = None) -> Starlette:
+    settings = settings or Settings.from_env()
+    container = build_container(settings, code_sender)
+    schema = build_schema(settings)
+
+    async def healthz(_request: Request) -> JSONResponse:
+        return JSONResponse({"status": "ok"})
+
+    async def readyz(_request: Request) -> JSONResponse:
+        checks = await container.check_ready()
+        ready = all(v == "ok" for v in checks.values())
+        return JSONResponse({"status": "ok" if ready else "unavailable", **checks}, 200 if ready else 503)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        yield
+        await container.close()
+
+    app = Starlette(
+        routes=[
+            Route("/healthz", healthz, methods=["GET"]),
+            Route("/readyz", readyz, methods=["GET"]),
+            Route("/graphql", GraphQLHttpEndpoint(schema, container).handle, methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", LiveUpdates(schema, container)),
+        ],
+        middleware=[Middleware(RequestIdMiddleware)],
+        lifespan=lifespan,
+    )
+    app.state.container = container
+    app.state.schema = schema
+    return app
+
+
+def container_of(app: Starlette) -> Container:
+    return app.state.container

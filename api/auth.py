@@ -1,0 +1,78 @@
+"""Access tokens: HS256 JWTs with a key id, verified for signature, exp, iat, aud, iss and alg."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+import jwt
+
+from api.settings import Settings
+from domain.auth.viewer import Role, Viewer
+from domain.errors import Unauthenticated
+from domain.ports import IssuedToken
+
+log = logging.getLogger(__name__)
+
+ALGORITHM = "HS256"
+# Only this list is ever accepted: "none" and asymmetric algorithms (HS/RS confusion) are refused.
+ALLOWED_ALGORITHMS = [ALGORITHM]
+
+
+class JwtTokens:
+    def __init__(self, settings: Settings) -> None:
+        if not settings.jwt_keys:
+            raise ValueError("no JWT keys configured")
+        self._keys = dict(settings.jwt_keys)
+        self._kid = settings.jwt_active_kid
+        self._issuer = settings.jwt_issuer
+        self._audience = settings.jwt_audience
+        self._ttl = timedelta(seconds=settings.access_ttl_seconds)
+
+    def issue_access(self, role: Role, subject_id: int, now: datetime) -> IssuedToken:
+        expires = now + self._ttl
+        claims = {
+            "sub": str(subject_id),
+            "role": role.value,
+            "iss": self._issuer,
+            "aud": self._audience,
+            "iat": int(now.timestamp()),
+            "exp": int(expires.timestamp()),
+        }
+        token = jwt.encode(claims, self._keys[self._kid], algorithm=ALGORITHM, headers={"kid": self._kid})
+        return IssuedToken(token, expires.replace(microsecond=0))
+
+    def verify(self, token: str) -> Viewer:
+        try:
+            header = jwt.get_unverified_header(token)
+            key = self._keys.get(str(header.get("kid")))
+            if key is None:
+                raise Unauthenticated("The access token was signed with an unknown key.", reason="INVALID_TOKEN")
+            claims = jwt.decode(
+                token,
+                key,
+                algorithms=ALLOWED_ALGORITHMS,
+                audience=self._audience,
+                issuer=self._issuer,
+                options={"require": ["exp", "iat", "sub", "aud", "iss"]},
+            )
+            role = Role(claims["role"])
+            subject = int(claims["sub"])
+        except jwt.ExpiredSignatureError as exc:
+            raise Unauthenticated("The access token has expired; refresh the session.", reason="TOKEN_EXPIRED") from exc
+        except (jwt.PyJWTError, KeyError, ValueError) as exc:
+            log.info("rejected access token: %s", exc)
+            raise Unauthenticated("The access token is not valid.", reason="INVALID_TOKEN") from exc
+        return Viewer(role, subject)
+
+    def viewer_from_header(self, authorization: str | None) -> Viewer:
+        """The caller behind an Authorization header; a bad token yields a viewer that explains why."""
+        if not authorization:
+            return Viewer.anonymous()
+        scheme, _, token = authorization.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            return Viewer.rejected("Use 'Authorization: Bearer <token>'.", "INVALID_TOKEN")
+        try:
+            return self.verify(token.strip())
+        except Unauthenticated as exc:
+            return Viewer.rejected(exc.message, str(exc.details.get("reason", "INVALID_TOKEN")))

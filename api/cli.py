@@ -1,0 +1,105 @@
+"""Command line: python -m api.cli {serve,migrate,seed-demo,create-staff,export-schema}."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import sys
+from pathlib import Path
+
+from api.settings import Settings
+
+SCHEMA_FILE = Path(__file__).resolve().parent.parent / "schema.graphql"
+
+
+def _container(settings: Settings):
+    from api.container import build_container
+
+    return build_container(settings)
+
+
+async def _seed(settings: Settings, extra: int) -> None:
+    from api.demo import seed_demo
+
+    container = _container(settings)
+    try:
+        await seed_demo(container, extra)
+    finally:
+        await container.close()
+
+
+async def _create_staff(settings: Settings, username: str, password: str, name: str) -> None:
+    from domain.auth.staff import create_staff
+
+    container = _container(settings)
+    try:
+        account = await create_staff(container.uow(), username, password, name, container.now())
+        print(f"created staff account {account.username} (id {account.id})")
+    finally:
+        await container.close()
+
+
+def export_schema_sdl() -> str:
+    from api.graphql_schema import build_schema
+
+    return str(build_schema()).rstrip() + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m api.cli")
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="migrate, optionally seed demo data, and serve")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1)
+    serve.add_argument("--demo", action="store_true", help="load demo data first")
+    sub.add_parser("migrate", help="apply database migrations")
+    seed = sub.add_parser("seed-demo", help="load demo members and an operator")
+    seed.add_argument("--extra-members", type=int, default=0, help="also create this many plain members")
+    staff = sub.add_parser("create-staff", help="create an operator account")
+    staff.add_argument("username")
+    staff.add_argument("--name", default="")
+    staff.add_argument("--password", help="read from the terminal when omitted")
+    export = sub.add_parser("export-schema", help="write the SDL to schema.graphql")
+    export.add_argument("--check", action="store_true", help="fail if schema.graphql is out of date")
+    args = parser.parse_args(argv)
+
+    from api.logs import configure_logging
+
+    configure_logging()
+    settings = Settings.from_env()
+    if args.command == "export-schema":
+        sdl = export_schema_sdl()
+        if args.check:
+            current = SCHEMA_FILE.read_text() if SCHEMA_FILE.exists() else ""
+            if current != sdl:
+                print("schema.graphql is out of date: run python -m api.cli export-schema", file=sys.stderr)
+                return 1
+            return 0
+        SCHEMA_FILE.write_text(sdl)
+        print(f"wrote {SCHEMA_FILE}")
+        return 0
+
+    from api.migrate import upgrade
+
+    if args.command in ("migrate", "serve"):
+        upgrade(settings.database_url)
+    if args.command == "seed-demo" or (args.command == "serve" and args.demo):
+        asyncio.run(_seed(settings, getattr(args, "extra_members", 0)))
+    if args.command == "create-staff":
+        password = args.password or getpass.getpass("password: ")
+        asyncio.run(_create_staff(settings, args.username, password, args.name))
+    if args.command == "serve":
+        import uvicorn
+
+        if args.demo:
+            print("demo operator: demo-operator / demo-operator-password; "
+                  "member sign-in codes are printed in this log", file=sys.stderr)
+        uvicorn.run("api.app:create_app", factory=True, host=args.host, port=args.port,
+                    workers=args.workers, log_config=None, access_log=False)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

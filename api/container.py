@@ -1,0 +1,114 @@
+"""Long-lived resources built once per process: engine, Redis, cache, broker, token keys."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
+
+from redis.asyncio import Redis
+from sqlalchemy import text
+
+from api.auth import JwtTokens
+from api.settings import Settings
+from api.sms import DevCodeSink
+from domain.auth.codes import LoginCodePolicy
+from domain.auth.sessions import SessionPolicy
+from domain.ports import Broker, Cache, CodeSender
+from domain.store.broker import InProcessBroker, RedisBroker
+from domain.store.cache import InProcessCache, RedisCache
+from domain.store.database import create_engine
+from domain.store.unit_of_work import SqlUnitOfWork
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Container:
+    settings: Settings
+    tokens: JwtTokens
+    cache: Cache
+    broker: Broker
+    code_sender: CodeSender
+    login_policy: LoginCodePolicy
+    session_policy: SessionPolicy
+
+    def __post_init__(self) -> None:
+        self.engine = create_engine(self.settings.database_url, self.settings.db_pool_size)
+        self.redis: Redis | None = None
+        self.timezone = ZoneInfo(self.settings.program_timezone)
+
+    def uow(self) -> SqlUnitOfWork:
+        return SqlUnitOfWork(self.engine, self.broker)
+
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+    def today(self) -> date:
+        """Today in the program's time zone (what a member in the store calls today)."""
+        return self.now().astimezone(self.timezone).date()
+
+    async def check_ready(self) -> dict[str, str]:
+        status: dict[str, str] = {}
+        try:
+            async with self.engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+            status["database"] = "ok"
+        except Exception as exc:  # readiness reports, it does not raise
+            log.warning("database not ready: %s", exc)
+            status["database"] = "unavailable"
+        if self.redis is not None:
+            try:
+                await self.redis.ping()
+                status["redis"] = "ok"
+            except Exception as exc:
+                log.warning("redis not ready: %s", exc)
+                status["redis"] = "unavailable"
+        return status
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+        if self.redis is not None:
+            await self.redis.aclose()
+
+
+def build_container(settings: Settings, code_sender: CodeSender | None = None) -> Container:
+    if not settings.jwt_keys:
+        settings = settings.with_dev_key()
+        log.warning(
+            "!!! No JWT_KEYS set: using a generated development signing key (var/dev-jwt.key). "
+            "Never run production like this. !!!"
+        )
+    if code_sender is None:
+        if settings.is_production:
+            raise ValueError("production needs an SMS sender: pass code_sender to create_app")
+        code_sender = DevCodeSink(settings.sms_sink_path)
+    redis = None
+    cache: Cache
+    broker: Broker
+    if settings.redis_url:
+        redis = Redis.from_url(settings.redis_url, socket_connect_timeout=0.5, socket_timeout=0.5)
+        # Pub/sub connections block on reads for as long as nothing is published.
+        pubsub_redis = Redis.from_url(settings.redis_url, socket_connect_timeout=0.5)
+        cache = RedisCache(redis, settings.redis_prefix)
+        broker = RedisBroker(pubsub_redis, settings.redis_prefix)
+    else:
+        cache = InProcessCache()
+        broker = InProcessBroker()
+    container = Container(
+        settings=settings,
+        tokens=JwtTokens(settings),
+        cache=cache,
+        broker=broker,
+        code_sender=code_sender,
+        login_policy=LoginCodePolicy(
+            ttl_seconds=settings.login_code_ttl_seconds,
+            max_attempts=settings.login_code_max_attempts,
+            resend_interval_seconds=settings.login_code_resend_seconds,
+            max_per_hour=settings.login_codes_per_hour,
+        ),
+        session_policy=SessionPolicy(refresh_ttl_seconds=settings.refresh_ttl_seconds),
+    )
+    container.redis = redis
+    return container

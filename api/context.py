@@ -1,0 +1,25 @@
+"""The per-request context every resolver receives."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from api.container import Container
+from domain.auth.viewer import Viewer
+from domain.store.unit_of_work import SqlUnitOfWork
+
+if TYPE_CHECKING:
+    from schema.loaders import Loaders
+
+
+@dataclass
+class Context:
+    container: Container
+    viewer: Viewer
+    loaders: Loaders
+    request_id: str
+    connection_params: dict[str, object] | None = field(default=None)
+
+    def uow(self) -> SqlUnitOfWork:
+        return self.container.uow()

@@ -1,0 +1,176 @@
+"""GraphQL over HTTP, following the GraphQL-over-HTTP spec.
+
+Requests: POST with an application/json body, or GET with query parameters (queries only).
+Responses: application/graphql-response+json when the client accepts it (then documents that
+cannot be parsed or validated get 400), else application/json (always 200 for a well-formed
+request). Malformed JSON, unsupported media types and oversized bodies get 4xx, never 500.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+import orjson
+import strawberry
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+from strawberry.http.ides import get_graphql_ide_html
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
+from strawberry.types.execution import PreExecutionError
+from strawberry.types.graphql import OperationType
+
+from api.container import Container
+from api.context import Context
+from api.errors import INTERNAL_MESSAGE, translate_error
+from schema.loaders import Loaders
+
+GRAPHQL_RESPONSE = "application/graphql-response+json"
+JSON = "application/json"
+
+log = logging.getLogger(__name__)
+
+
+class HttpProblem(Exception):
+    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.headers = headers or {}
+
+
+def _media_type(value: str) -> str:
+    return value.split(";", 1)[0].strip().lower()
+
+
+def negotiate(accept: str | None) -> str:
+    """Pick the response media type from the Accept header (absent means legacy JSON)."""
+    if not accept:
+        return JSON
+    offered = [_media_type(part) for part in accept.split(",")]
+    if GRAPHQL_RESPONSE in offered:
+        return GRAPHQL_RESPONSE
+    if JSON in offered or "*/*" in offered or "application/*" in offered:
+        return JSON
+    raise HttpProblem(406, f"Responses are {GRAPHQL_RESPONSE} or {JSON}.")
+
+
+async def _read_body(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared is not None and (not declared.isdigit() or int(declared) > limit):
+        raise HttpProblem(413, f"Request bodies are limited to {limit} bytes.")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise HttpProblem(413, f"Request bodies are limited to {limit} bytes.")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _params_from_json(body: bytes) -> dict[str, Any]:
+    try:
+        data = json.loads(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise HttpProblem(400, "The body is not valid JSON.") from exc
+    if not isinstance(data, dict):
+        raise HttpProblem(400, "The body must be a JSON object with a 'query'.")
+    return data
+
+
+def _params_from_query_string(request: Request) -> dict[str, Any]:
+    params: dict[str, Any] = dict(request.query_params)
+    if "variables" in params:
+        try:
+            params["variables"] = json.loads(params["variables"])
+        except ValueError as exc:
+            raise HttpProblem(400, "'variables' must be JSON.") from exc
+    return params
+
+
+def _checked(params: dict[str, Any]) -> tuple[str, dict[str, Any] | None, str | None]:
+    query, variables, operation = params.get("query"), params.get("variables"), params.get("operationName")
+    if not isinstance(query, str) or not query.strip():
+        raise HttpProblem(400, "'query' must be a non-empty string.")
+    if variables is not None and not isinstance(variables, dict):
+        raise HttpProblem(400, "'variables' must be an object.")
+    if operation is not None and not isinstance(operation, str):
+        raise HttpProblem(400, "'operationName' must be a string.")
+    return query, variables, operation
+
+
+def _problem_response(problem: HttpProblem, media_type: str = JSON) -> Response:
+    body = {"errors": [{"message": problem.message, "extensions": {"code": "BAD_REQUEST"}}]}
+    return Response(orjson.dumps(body), problem.status, headers=problem.headers, media_type=media_type)
+
+
+def _is_request_error(result: Any) -> bool:
+    """Errors raised before execution (parse, validation, limits) rather than by a field."""
+    return isinstance(result, PreExecutionError) or (
+        result.data is None and bool(result.errors) and all(e.path is None for e in result.errors)
+    )
+
+
+class GraphQLHttpEndpoint:
+    def __init__(self, schema: strawberry.Schema, container: Container, graphiql: bool = True) -> None:
+        self._schema = schema
+        self._container = container
+        self._ide = get_graphql_ide_html("graphiql") if graphiql else None
+
+    async def handle(self, request: Request) -> Response:
+        try:
+            return await self._handle(request)
+        except HttpProblem as problem:
+            return _problem_response(problem)
+        except Exception:
+            request_id = request.scope.get("state", {}).get("request_id")
+            log.exception("request %s failed outside GraphQL execution", request_id)
+            body = {"errors": [{"message": INTERNAL_MESSAGE,
+                                "extensions": {"code": "INTERNAL_SERVER_ERROR", "requestId": request_id}}]}
+            return Response(orjson.dumps(body), 500, media_type=JSON)
+
+    async def _handle(self, request: Request) -> Response:
+        if request.method == "GET":
+            if self._ide and "text/html" in request.headers.get("accept", "") and "query" not in request.query_params:
+                return HTMLResponse(self._ide)
+            media_type = negotiate(request.headers.get("accept"))
+            params = _params_from_query_string(request)
+            allowed = {OperationType.QUERY}
+        elif request.method == "POST":
+            media_type = negotiate(request.headers.get("accept"))
+            if _media_type(request.headers.get("content-type", "")) != JSON:
+                raise HttpProblem(415, f"Send the request as {JSON}.")
+            params = _params_from_json(await _read_body(request, self._container.settings.max_body_bytes))
+            allowed = {OperationType.QUERY, OperationType.MUTATION}
+        else:
+            raise HttpProblem(405, "Use GET or POST.", {"Allow": "GET, POST"})
+
+        query, variables, operation = _checked(params)
+        context = self.make_context(request)
+        try:
+            result = await self._schema.execute(
+                query, variable_values=variables, context_value=context, operation_name=operation,
+                allowed_operation_types=allowed,
+            )
+        except InvalidOperationTypeError as exc:
+            raise HttpProblem(405, "Only queries may be sent with GET; use POST.", {"Allow": "POST"}) from exc
+        except CannotGetOperationTypeError as exc:
+            raise HttpProblem(400, "Name the operation to run with operationName.") from exc
+        body: dict[str, Any] = {}
+        if result.errors:
+            body["errors"] = [translate_error(e, context.request_id).formatted for e in result.errors]
+        if not _is_request_error(result):
+            body["data"] = result.data
+        status = 400 if media_type == GRAPHQL_RESPONSE and _is_request_error(result) else 200
+        return Response(orjson.dumps(body), status, media_type=media_type)
+
+    def make_context(self, request: Request) -> Context:
+        viewer = self._container.tokens.viewer_from_header(request.headers.get("authorization"))
+        return Context(
+            container=self._container,
+            viewer=viewer,
+            loaders=Loaders.for_request(self._container.uow),
+            request_id=request.scope.get("state", {}).get("request_id", ""),
+        )

@@ -1,0 +1,34 @@
+"""A dependency-free progress bar for long CLI jobs (seeding, batch jobs)."""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import TextIO
+
+
+class ProgressBar:
+    def __init__(self, total: int, label: str, stream: TextIO | None = None, width: int = 30) -> None:
+        self.total = max(total, 1)
+        self.label = label
+        self.done = 0
+        self._stream = stream or sys.stderr
+        self._width = width
+        self._started = time.monotonic()
+        self._last_draw = 0.0
+
+    def advance(self, n: int = 1) -> None:
+        self.done = min(self.total, self.done + n)
+        now = time.monotonic()
+        if now - self._last_draw >= 0.1 or self.done == self.total:
+            self._last_draw = now
+            self._draw(now)
+
+    def _draw(self, now: float) -> None:
+        filled = int(self._width * self.done / self.total)
+        rate = self.done / max(now - self._started, 1e-9)
+        bar = "#" * filled + "-" * (self._width - filled)
+        self._stream.write(f"\r{self.label} [{bar}] {self.done}/{self.total} ({rate:,.0f}/s)")
+        if self.done == self.total:
+            self._stream.write("\n")
+        self._stream.flush()

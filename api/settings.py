@@ -1,0 +1,106 @@
+"""Configuration from environment variables, with defaults that run on a laptop."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+DEFAULT_DB_PATH = Path("var/loyalty.db")
+
+
+def _int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    return int(raw) if raw else default
+
+
+@dataclass(frozen=True)
+class Settings:
+    env: str = "development"
+    database_url: str = f"sqlite+aiosqlite:///{DEFAULT_DB_PATH}"
+    redis_url: str | None = None
+    redis_prefix: str = "loyalty:"
+    # kid -> HMAC secret; the active kid signs, every listed kid verifies (so keys can rotate).
+    jwt_keys: dict[str, str] = field(default_factory=dict)
+    jwt_active_kid: str = ""
+    jwt_issuer: str = "loyalty"
+    jwt_audience: str = "loyalty-api"
+    access_ttl_seconds: int = 900
+    refresh_ttl_seconds: int = 30 * 24 * 3600
+    login_code_ttl_seconds: int = 300
+    login_code_max_attempts: int = 5
+    login_code_resend_seconds: int = 60
+    login_codes_per_hour: int = 5
+    dev_login_code: str | None = None
+    sms_sink_path: str | None = None
+    program_timezone: str = "Asia/Shanghai"
+    max_body_bytes: int = 100_000
+    max_query_depth: int = 12
+    max_query_tokens: int = 2_000
+    max_aliases: int = 20
+    db_pool_size: int = 10
+    generated_dev_key: bool = False
+
+    @property
+    def is_production(self) -> bool:
+        return self.env == "production"
+
+    @classmethod
+    def from_env(cls, **overrides: object) -> Settings:
+        env = os.environ.get("LOYALTY_ENV", "development")
+        keys = _parse_keys(os.environ.get("JWT_KEYS", ""))
+        if not keys and os.environ.get("JWT_SECRET"):
+            keys = {"k1": os.environ["JWT_SECRET"]}
+        values: dict[str, object] = dict(
+            env=env,
+            database_url=os.environ.get("DATABASE_URL", cls.database_url),
+            redis_url=os.environ.get("REDIS_URL") or None,
+            redis_prefix=os.environ.get("REDIS_PREFIX", cls.redis_prefix),
+            jwt_keys=keys,
+            jwt_active_kid=os.environ.get("JWT_ACTIVE_KID", next(iter(keys), "")),
+            jwt_issuer=os.environ.get("JWT_ISSUER", cls.jwt_issuer),
+            jwt_audience=os.environ.get("JWT_AUDIENCE", cls.jwt_audience),
+            access_ttl_seconds=_int("ACCESS_TOKEN_TTL_SECONDS", cls.access_ttl_seconds),
+            refresh_ttl_seconds=_int("REFRESH_TOKEN_TTL_SECONDS", cls.refresh_ttl_seconds),
+            dev_login_code=os.environ.get("DEV_LOGIN_CODE") or None,
+            sms_sink_path=os.environ.get("SMS_SINK_PATH") or None,
+            program_timezone=os.environ.get("PROGRAM_TIMEZONE", cls.program_timezone),
+            db_pool_size=_int("DB_POOL_SIZE", cls.db_pool_size),
+        )
+        values.update(overrides)
+        return cls(**values).validated()  # type: ignore[arg-type]
+
+    def validated(self) -> Settings:
+        if self.is_production:
+            if not self.jwt_keys:
+                raise ValueError("JWT_KEYS (or JWT_SECRET) must be set in production")
+            if self.dev_login_code:
+                raise ValueError("DEV_LOGIN_CODE is refused in production")
+        if self.jwt_keys and self.jwt_active_kid not in self.jwt_keys:
+            raise ValueError(f"JWT_ACTIVE_KID {self.jwt_active_kid!r} is not among JWT_KEYS")
+        if any(len(secret) < 32 for secret in self.jwt_keys.values()):
+            raise ValueError("every JWT key must be at least 32 characters")
+        return self
+
+    def with_dev_key(self, key_file: Path = Path("var/dev-jwt.key")) -> Settings:
+        """Settings with a development signing key, kept on disk so restarts and workers share it."""
+        if self.jwt_keys:
+            return self
+        key_file.parent.mkdir(parents=True, exist_ok=True)
+        if not key_file.exists():
+            key_file.write_text(secrets.token_urlsafe(48))
+            key_file.chmod(0o600)
+        return replace(self, jwt_keys={"dev": key_file.read_text().strip()}, jwt_active_kid="dev",
+                        generated_dev_key=True)
+
+
+def _parse_keys(raw: str) -> dict[str, str]:
+    """JWT_KEYS="kid1:secret1,kid2:secret2"."""
+    keys: dict[str, str] = {}
+    for part in filter(None, (p.strip() for p in raw.split(","))):
+        kid, _, secret = part.partition(":")
+        if not kid or not secret:
+            raise ValueError("JWT_KEYS entries look like kid:secret")
+        keys[kid] = secret
+    return keys

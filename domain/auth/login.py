@@ -1,0 +1,82 @@
+"""Member sign-in by one-time code sent to the phone; the first sign-in creates the member."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from domain.auth.codes import LoginCodePolicy, check_send_rate, code_matches, hash_code, new_code
+from domain.auth.sessions import AuthSession, SessionPolicy, open_session
+from domain.auth.viewer import Role
+from domain.errors import BadUserInput
+from domain.members.model import Member
+from domain.members.phone import normalize_phone
+from domain.ports import CodeSender, TokenIssuer, UnitOfWork
+
+_MEMBER_CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
+
+
+@dataclass(frozen=True)
+class LoginCodeSent:
+    phone: str
+    expires_at: datetime
+    resend_after: datetime
+
+
+@dataclass(frozen=True)
+class MemberSignIn:
+    member: Member
+    session: AuthSession
+    is_new_member: bool
+
+
+def new_member_code() -> str:
+    return "".join(secrets.choice(_MEMBER_CODE_ALPHABET) for _ in range(8))
+
+
+async def request_login_code(
+    uow: UnitOfWork, sender: CodeSender, raw_phone: str, now: datetime, policy: LoginCodePolicy
+) -> LoginCodeSent:
+    phone = normalize_phone(raw_phone)
+    code = new_code()
+    expires_at = now + timedelta(seconds=policy.ttl_seconds)
+    async with uow:
+        recent = await uow.login_codes.created_since(phone, now - timedelta(hours=1))
+        check_send_rate(recent, now, policy)
+        await uow.login_codes.add(phone, hash_code(phone, code), now, expires_at)
+        await uow.commit()
+    # Sent only once the code is stored, so a code that reaches the phone always works.
+    await sender.send_login_code(phone, code)
+    return LoginCodeSent(phone, expires_at, now + timedelta(seconds=policy.resend_interval_seconds))
+
+
+async def sign_in(
+    uow: UnitOfWork,
+    tokens: TokenIssuer,
+    raw_phone: str,
+    code: str,
+    now: datetime,
+    policy: LoginCodePolicy,
+    session_policy: SessionPolicy,
+    dev_code: str | None = None,
+) -> MemberSignIn:
+    phone = normalize_phone(raw_phone)
+    wrong = BadUserInput.for_field("code", "The code is wrong or has expired; request a new one.")
+    async with uow:
+        record = await uow.login_codes.latest_live(phone, now)
+        accepted_dev_code = dev_code is not None and secrets.compare_digest(code.strip(), dev_code)
+        if not accepted_dev_code:
+            if record is None or record.attempts >= policy.max_attempts:
+                raise wrong
+            if not code_matches(record.code_hash, phone, code):
+                # The failed attempt must count even though the sign-in fails.
+                await uow.login_codes.record_failed_attempt(record.id)
+                await uow.commit()
+                raise wrong
+            if not await uow.login_codes.consume(record.id, now):
+                raise wrong
+        member, created = await uow.members.get_or_create(phone, new_member_code(), now)
+        session = await open_session(uow, tokens, Role.MEMBER, member.id, now, session_policy)
+        await uow.commit()
+    return MemberSignIn(member, session, created)

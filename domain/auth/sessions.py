@@ -1,0 +1,83 @@
+"""Sessions: a short-lived access token plus a rotating refresh token.
+
+Refresh tokens are opaque, stored hashed, and belong to a family. Each refresh uses the
+presented token up and issues the next one; presenting a used token again means it was
+stolen or replayed, so the whole family is revoked.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from domain.auth.viewer import Role
+from domain.errors import Unauthenticated
+from domain.ports import TokenIssuer, UnitOfWork
+
+
+@dataclass(frozen=True)
+class SessionPolicy:
+    refresh_ttl_seconds: int = 30 * 24 * 3600
+
+
+@dataclass(frozen=True)
+class AuthSession:
+    role: Role
+    subject_id: int
+    access_token: str
+    access_expires_at: datetime
+    refresh_token: str
+    refresh_expires_at: datetime
+
+
+def hash_refresh_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+async def open_session(
+    uow: UnitOfWork,
+    tokens: TokenIssuer,
+    role: Role,
+    subject_id: int,
+    now: datetime,
+    policy: SessionPolicy,
+    family_id: str | None = None,
+) -> AuthSession:
+    """Issue an access token and a refresh token (inside the caller's transaction)."""
+    refresh = secrets.token_urlsafe(32)
+    refresh_expires = now + timedelta(seconds=policy.refresh_ttl_seconds)
+    await uow.refresh_tokens.add(
+        hash_refresh_token(refresh), family_id or secrets.token_hex(16), role, subject_id, now, refresh_expires
+    )
+    access = tokens.issue_access(role, subject_id, now)
+    return AuthSession(role, subject_id, access.token, access.expires_at, refresh, refresh_expires)
+
+
+async def refresh_session(
+    uow: UnitOfWork, tokens: TokenIssuer, refresh_token: str, now: datetime, policy: SessionPolicy
+) -> AuthSession:
+    async with uow:
+        record = await uow.refresh_tokens.find(hash_refresh_token(refresh_token))
+        if record is None or record.revoked_at is not None or record.expires_at <= now:
+            raise Unauthenticated("This session has ended; sign in again.")
+        if record.used_at is not None or not await uow.refresh_tokens.mark_used(record.id, now):
+            # Reuse of a rotated token: whoever holds the family is not to be trusted.
+            await uow.refresh_tokens.revoke_family(record.family_id, now)
+            await uow.commit()
+            raise Unauthenticated("This refresh token was already used; sign in again.")
+        session = await open_session(
+            uow, tokens, record.role, record.subject_id, now, policy, family_id=record.family_id
+        )
+        await uow.commit()
+        return session
+
+
+async def sign_out(uow: UnitOfWork, refresh_token: str, now: datetime) -> None:
+    """End the session the token belongs to. Unknown tokens are ignored so nothing leaks."""
+    async with uow:
+        record = await uow.refresh_tokens.find(hash_refresh_token(refresh_token))
+        if record is not None:
+            await uow.refresh_tokens.revoke_family(record.family_id, now)
+            await uow.commit()

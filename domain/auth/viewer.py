@@ -1,0 +1,72 @@
+"""Who is calling. Every use case that reads or writes on someone's behalf takes a Viewer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from domain.errors import Forbidden, Unauthenticated
+
+
+class Role(StrEnum):
+    MEMBER = "member"
+    STAFF = "staff"
+    PARTNER = "partner"
+
+
+@dataclass(frozen=True)
+class Viewer:
+    role: Role | None = None
+    subject_id: int | None = None
+    # Why a presented token was refused, told to the caller only when an operation needs auth,
+    # so that signIn/refreshSession still work while an expired token is in the header.
+    rejection: str | None = None
+    rejection_reason: str | None = None
+
+    @classmethod
+    def anonymous(cls) -> Viewer:
+        return cls()
+
+    @classmethod
+    def rejected(cls, message: str, reason: str | None) -> Viewer:
+        return cls(rejection=message, rejection_reason=reason)
+
+    @property
+    def is_authenticated(self) -> bool:
+        return self.role is not None and self.subject_id is not None
+
+    def require_member(self) -> int:
+        """The member id of a signed-in member; anyone else is refused."""
+        self._require_authenticated()
+        if self.role is not Role.MEMBER:
+            raise Forbidden("Only a signed-in member can do this.")
+        assert self.subject_id is not None
+        return self.subject_id
+
+    def require_staff(self) -> int:
+        self._require_authenticated()
+        if self.role is not Role.STAFF:
+            raise Forbidden("Only program staff can do this.")
+        assert self.subject_id is not None
+        return self.subject_id
+
+    def require_partner(self) -> int:
+        self._require_authenticated()
+        if self.role is not Role.PARTNER:
+            raise Forbidden("Only a partner credential can do this.")
+        assert self.subject_id is not None
+        return self.subject_id
+
+    def require_staff_or_partner(self) -> Role:
+        self._require_authenticated()
+        if self.role not in (Role.STAFF, Role.PARTNER):
+            raise Forbidden("Only staff or a partner credential can do this.")
+        assert self.role is not None
+        return self.role
+
+    def _require_authenticated(self) -> None:
+        if self.is_authenticated:
+            return
+        if self.rejection is not None:
+            raise Unauthenticated(self.rejection, reason=self.rejection_reason or "INVALID_TOKEN")
+        raise Unauthenticated("Sign in first.")

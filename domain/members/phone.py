@@ -1,0 +1,34 @@
+"""Phone numbers are the unified member key, so every channel must spell them the same way."""
+
+from __future__ import annotations
+
+import re
+
+from domain.errors import BadUserInput
+
+_CN_MOBILE = re.compile(r"1[3-9]\d{9}")
+_E164_DIGITS = re.compile(r"[1-9]\d{6,14}")
+
+
+def normalize_phone(raw: str, field: str = "phone") -> str:
+    """Return the E.164 form (+8613800138000). Bare 11-digit numbers are mainland mobiles."""
+    compact = re.sub(r"[\s\-()]", "", raw or "")
+    if compact.startswith("00"):
+        compact = "+" + compact[2:]
+    if not compact.startswith("+"):
+        if _CN_MOBILE.fullmatch(compact):
+            return "+86" + compact
+        raise BadUserInput.for_field(field, "Enter a mobile number, e.g. 13800138000 or +8613800138000.")
+    digits = compact[1:]
+    if not _E164_DIGITS.fullmatch(digits):
+        raise BadUserInput.for_field(field, "That is not a valid phone number.")
+    if digits.startswith("86") and not _CN_MOBILE.fullmatch(digits[2:]):
+        raise BadUserInput.for_field(field, "That is not a valid mainland China mobile number.")
+    return "+" + digits
+
+
+def mask_phone(phone: str) -> str:
+    """+8613800138000 -> +86138****8000, for messages that echo a number back."""
+    if len(phone) < 8:
+        return phone
+    return phone[:-8] + "****" + phone[-4:]

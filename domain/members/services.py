@@ -1,0 +1,162 @@
+"""Member use cases: read the profile, update it, link channel identities."""
+
+from __future__ import annotations
+
+import logging
+import re
+from datetime import date, datetime
+
+from domain.auth.viewer import Role, Viewer
+from domain.errors import BadUserInput, Conflict, NotFound
+from domain.events import MemberProfileChanged
+from domain.members.model import Channel, ChannelIdentity, Member
+from domain.members.phone import normalize_phone
+from domain.members.profile import ProfileChanges, apply_profile_changes
+from domain.ports import Cache, UnitOfWork
+
+log = logging.getLogger(__name__)
+
+PROFILE_CACHE_TTL = 600
+_EXTERNAL_ID = re.compile(r"[A-Za-z0-9_.:\-]{1,128}")
+
+
+class IdentityTaken(Conflict):
+    code = "IDENTITY_ALREADY_LINKED"
+
+
+def profile_cache_key(member_id: int) -> str:
+    return f"member:{member_id}:profile"
+
+
+async def load_member(uow: UnitOfWork, cache: Cache, member_id: int) -> Member:
+    """The member's profile, from the cache when it holds a copy, else from the database."""
+    cached = await cache.get(profile_cache_key(member_id))
+    if cached is not None:
+        try:
+            return Member.from_cache(cached)
+        except (KeyError, TypeError, ValueError):
+            log.warning("discarding unreadable cached profile for member %s", member_id)
+    async with uow:
+        member = await uow.members.get(member_id)
+    if member is None:
+        raise NotFound("No such member.")
+    await cache.put_if_newer(profile_cache_key(member_id), member.version, member.to_cache(), PROFILE_CACHE_TTL)
+    return member
+
+
+async def get_me(uow: UnitOfWork, cache: Cache, viewer: Viewer) -> Member:
+    return await load_member(uow, cache, viewer.require_member())
+
+
+async def update_profile(
+    uow: UnitOfWork, cache: Cache, viewer: Viewer, changes: ProfileChanges, now: datetime, today: date
+) -> Member:
+    member_id = viewer.require_member()
+    async with uow:
+        member = await uow.members.get(member_id)
+        if member is None:
+            raise NotFound("No such member.")
+        updated = apply_profile_changes(member, changes, today)
+        if updated.marketing_consent != member.marketing_consent:
+            updated.marketing_consent_at = now
+        saved = await uow.members.save_profile(updated)
+        uow.publish_after_commit(MemberProfileChanged(saved.id, saved.version))
+        await uow.commit()
+    await cache.put_if_newer(profile_cache_key(saved.id), saved.version, saved.to_cache(), PROFILE_CACHE_TTL)
+    return saved
+
+
+async def correct_birthday(
+    uow: UnitOfWork, cache: Cache, viewer: Viewer, member_id: int, birthday: date, reason: str,
+    now: datetime, today: date,
+) -> Member:
+    """Staff fix a wrong birthday; always audited, because birthday rewards depend on it."""
+    staff_id = viewer.require_staff()
+    if not reason.strip():
+        raise BadUserInput.for_field("reason", "Say why the birthday is being corrected.")
+    if birthday > today or birthday < date(1900, 1, 1):
+        raise BadUserInput.for_field("birthday", "Birthday must be a real date in the past.")
+    async with uow:
+        member = await uow.members.get(member_id)
+        if member is None:
+            raise NotFound("No such member.")
+        saved = await uow.members.set_birthday(member_id, birthday)
+        await uow.audit.record(
+            Role.STAFF, staff_id, "member.birthday.corrected", f"member:{member_id}",
+            {"from": member.birthday.isoformat() if member.birthday else None,
+             "to": birthday.isoformat(), "reason": reason.strip()},
+            now,
+        )
+        uow.publish_after_commit(MemberProfileChanged(saved.id, saved.version))
+        await uow.commit()
+    await cache.put_if_newer(profile_cache_key(saved.id), saved.version, saved.to_cache(), PROFILE_CACHE_TTL)
+    return saved
+
+
+def _check_external_id(external_id: str) -> str:
+    value = external_id.strip()
+    if not _EXTERNAL_ID.fullmatch(value):
+        raise BadUserInput.for_field("externalId", "Use 1-128 letters, digits or . _ : -")
+    return value
+
+
+def _target_member(viewer: Viewer, member_id: int | None) -> int:
+    """Members act on themselves; staff (at a POS desk) act on the member they name."""
+    if viewer.role is Role.STAFF and viewer.is_authenticated:
+        if member_id is None:
+            raise BadUserInput.for_field("memberId", "Staff must name the member.")
+        return member_id
+    own = viewer.require_member()
+    if member_id is not None and member_id != own:
+        raise NotFound("No such member.")
+    return own
+
+
+async def link_identity(
+    uow: UnitOfWork, viewer: Viewer, channel: Channel, external_id: str, now: datetime,
+    member_id: int | None = None,
+) -> ChannelIdentity:
+    target = _target_member(viewer, member_id)
+    value = _check_external_id(external_id)
+    async with uow:
+        if await uow.members.get(target) is None:
+            raise NotFound("No such member.")
+        owner = await uow.members.claim_identity(target, channel, value, now)
+        if owner != target:
+            raise IdentityTaken("This identity is already linked to another member.")
+        identities = (await uow.members.identities_for([target]))[target]
+        await uow.commit()
+    return next(i for i in identities if i.channel is channel and i.external_id == value)
+
+
+async def unlink_identity(
+    uow: UnitOfWork, viewer: Viewer, channel: Channel, external_id: str, member_id: int | None = None
+) -> None:
+    target = _target_member(viewer, member_id)
+    async with uow:
+        if not await uow.members.release_identity(target, channel, external_id.strip()):
+            raise NotFound("That identity is not linked to this member.")
+        await uow.commit()
+
+
+async def identities_of(uow: UnitOfWork, member_ids: list[int]) -> dict[int, list[ChannelIdentity]]:
+    async with uow:
+        return await uow.members.identities_for(member_ids)
+
+
+async def find_member(
+    uow: UnitOfWork, viewer: Viewer, *, phone: str | None = None,
+    channel: Channel | None = None, external_id: str | None = None,
+) -> Member:
+    """Staff look a member up by phone or by any linked channel identity (a POS card scan)."""
+    viewer.require_staff()
+    async with uow:
+        if phone is not None:
+            member = await uow.members.get_by_phone(normalize_phone(phone))
+        elif channel is not None and external_id is not None:
+            member = await uow.members.find_by_identity(channel, external_id.strip())
+        else:
+            raise BadUserInput("Give a phone number or a channel identity.")
+    if member is None:
+        raise NotFound("No member matches.")
+    return member

@@ -1,0 +1,127 @@
+"""What the use cases need from storage and the outside world. domain/store implements these."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Protocol
+
+from domain.auth.viewer import Role
+from domain.events import Event
+from domain.members.model import Channel, ChannelIdentity, Member
+
+
+@dataclass(frozen=True)
+class LoginCodeRecord:
+    id: int
+    phone: str
+    code_hash: str
+    created_at: datetime
+    expires_at: datetime
+    attempts: int
+    consumed_at: datetime | None
+
+
+@dataclass(frozen=True)
+class RefreshTokenRecord:
+    id: int
+    family_id: str
+    role: Role
+    subject_id: int
+    expires_at: datetime
+    used_at: datetime | None
+    revoked_at: datetime | None
+
+
+@dataclass(frozen=True)
+class StaffAccount:
+    id: int
+    username: str
+    password_hash: str
+    display_name: str
+    active: bool
+
+
+class MemberRepository(Protocol):
+    async def get(self, member_id: int) -> Member | None: ...
+    async def get_by_phone(self, phone: str) -> Member | None: ...
+    async def get_or_create(self, phone: str, member_code: str, now: datetime) -> tuple[Member, bool]: ...
+    async def save_profile(self, member: Member) -> Member: ...
+    async def identities_for(self, member_ids: Sequence[int]) -> dict[int, list[ChannelIdentity]]: ...
+    async def claim_identity(
+        self, member_id: int, channel: Channel, external_id: str, now: datetime
+    ) -> int: ...
+    async def release_identity(self, member_id: int, channel: Channel, external_id: str) -> bool: ...
+    async def find_by_identity(self, channel: Channel, external_id: str) -> Member | None: ...
+    async def set_birthday(self, member_id: int, birthday: date) -> Member: ...
+
+
+class LoginCodeRepository(Protocol):
+    async def add(self, phone: str, code_hash: str, now: datetime, expires_at: datetime) -> None: ...
+    async def created_since(self, phone: str, since: datetime) -> list[datetime]: ...
+    async def latest_live(self, phone: str, now: datetime) -> LoginCodeRecord | None: ...
+    async def record_failed_attempt(self, code_id: int) -> None: ...
+    async def consume(self, code_id: int, now: datetime) -> bool: ...
+
+
+class RefreshTokenRepository(Protocol):
+    async def add(
+        self, token_hash: str, family_id: str, role: Role, subject_id: int, now: datetime, expires_at: datetime
+    ) -> None: ...
+    async def find(self, token_hash: str) -> RefreshTokenRecord | None: ...
+    async def mark_used(self, token_id: int, now: datetime) -> bool: ...
+    async def revoke_family(self, family_id: str, now: datetime) -> None: ...
+
+
+class StaffRepository(Protocol):
+    async def get_by_username(self, username: str) -> StaffAccount | None: ...
+    async def add(self, username: str, password_hash: str, display_name: str, now: datetime) -> StaffAccount: ...
+
+
+class AuditLog(Protocol):
+    async def record(
+        self, actor: Role, actor_id: int, action: str, target: str, detail: dict[str, object], now: datetime
+    ) -> None: ...
+
+
+class UnitOfWork(Protocol):
+    """One transaction. Leaving the block without commit() rolls everything back."""
+
+    members: MemberRepository
+    login_codes: LoginCodeRepository
+    refresh_tokens: RefreshTokenRepository
+    staff: StaffRepository
+    audit: AuditLog
+
+    async def __aenter__(self) -> UnitOfWork: ...
+    async def __aexit__(self, *exc: object) -> None: ...
+    async def commit(self) -> None: ...
+    def publish_after_commit(self, event: Event) -> None: ...
+
+
+class Cache(Protocol):
+    """A best-effort cache: every method degrades to a miss or a no-op when the backend is down."""
+
+    async def get(self, key: str) -> dict[str, object] | None: ...
+    async def put_if_newer(self, key: str, version: int, value: dict[str, object], ttl_seconds: int) -> None: ...
+    async def delete(self, key: str) -> None: ...
+
+
+class Broker(Protocol):
+    async def publish(self, channel: str, message: dict[str, object]) -> None: ...
+    def subscribe(self, channel: str) -> AsyncIterator[dict[str, object]]: ...
+
+
+class CodeSender(Protocol):
+    async def send_login_code(self, phone: str, code: str) -> None: ...
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    token: str
+    expires_at: datetime
+
+
+class TokenIssuer(Protocol):
+    def issue_access(self, role: Role, subject_id: int, now: datetime) -> IssuedToken: ...

@@ -1,0 +1,1 @@
+"""Adapters: the only package that imports sqlalchemy or redis."""

@@ -1,0 +1,131 @@
+"""Storage for login codes, refresh tokens, staff accounts and the audit log."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Row, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from domain.auth.viewer import Role
+from domain.ports import LoginCodeRecord, RefreshTokenRecord, StaffAccount
+from domain.store.tables import audit_log, login_codes, refresh_tokens, staff_accounts
+
+
+class SqlLoginCodeRepository:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+
+    async def add(self, phone: str, code_hash: str, now: datetime, expires_at: datetime) -> None:
+        await self._conn.execute(
+            insert(login_codes).values(phone=phone, code_hash=code_hash, created_at=now, expires_at=expires_at)
+        )
+
+    async def created_since(self, phone: str, since: datetime) -> list[datetime]:
+        rows = await self._conn.scalars(
+            select(login_codes.c.created_at).where(login_codes.c.phone == phone, login_codes.c.created_at > since)
+        )
+        return list(rows)
+
+    async def latest_live(self, phone: str, now: datetime) -> LoginCodeRecord | None:
+        row = (
+            await self._conn.execute(
+                select(login_codes)
+                .where(login_codes.c.phone == phone, login_codes.c.consumed_at.is_(None),
+                       login_codes.c.expires_at > now)
+                .order_by(login_codes.c.created_at.desc(), login_codes.c.id.desc())
+                .limit(1)
+            )
+        ).first()
+        if row is None:
+            return None
+        return LoginCodeRecord(row.id, row.phone, row.code_hash, row.created_at, row.expires_at,
+                               row.attempts, row.consumed_at)
+
+    async def record_failed_attempt(self, code_id: int) -> None:
+        await self._conn.execute(
+            update(login_codes).where(login_codes.c.id == code_id).values(attempts=login_codes.c.attempts + 1)
+        )
+
+    async def consume(self, code_id: int, now: datetime) -> bool:
+        result = await self._conn.execute(
+            update(login_codes)
+            .where(login_codes.c.id == code_id, login_codes.c.consumed_at.is_(None))
+            .values(consumed_at=now)
+        )
+        return result.rowcount == 1
+
+
+class SqlRefreshTokenRepository:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+
+    async def add(self, token_hash: str, family_id: str, role: Role, subject_id: int,
+                  now: datetime, expires_at: datetime) -> None:
+        await self._conn.execute(
+            insert(refresh_tokens).values(
+                token_hash=token_hash, family_id=family_id, role=role.value, subject_id=subject_id,
+                created_at=now, expires_at=expires_at,
+            )
+        )
+
+    async def find(self, token_hash: str) -> RefreshTokenRecord | None:
+        row = (await self._conn.execute(
+            select(refresh_tokens).where(refresh_tokens.c.token_hash == token_hash)
+        )).first()
+        if row is None:
+            return None
+        return RefreshTokenRecord(row.id, row.family_id, Role(row.role), row.subject_id, row.expires_at,
+                                  row.used_at, row.revoked_at)
+
+    async def mark_used(self, token_id: int, now: datetime) -> bool:
+        # Conditional update: of two concurrent refreshes with one token, only one wins.
+        result = await self._conn.execute(
+            update(refresh_tokens)
+            .where(refresh_tokens.c.id == token_id, refresh_tokens.c.used_at.is_(None),
+                   refresh_tokens.c.revoked_at.is_(None))
+            .values(used_at=now)
+        )
+        return result.rowcount == 1
+
+    async def revoke_family(self, family_id: str, now: datetime) -> None:
+        await self._conn.execute(
+            update(refresh_tokens)
+            .where(refresh_tokens.c.family_id == family_id, refresh_tokens.c.revoked_at.is_(None))
+            .values(revoked_at=now)
+        )
+
+
+def _staff(row: Row) -> StaffAccount:
+    return StaffAccount(row.id, row.username, row.password_hash, row.display_name, row.active)
+
+
+class SqlStaffRepository:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+
+    async def get_by_username(self, username: str) -> StaffAccount | None:
+        row = (await self._conn.execute(
+            select(staff_accounts).where(staff_accounts.c.username == username)
+        )).first()
+        return _staff(row) if row else None
+
+    async def add(self, username: str, password_hash: str, display_name: str, now: datetime) -> StaffAccount:
+        result = await self._conn.execute(
+            insert(staff_accounts)
+            .values(username=username, password_hash=password_hash, display_name=display_name, created_at=now)
+            .returning(*staff_accounts.c)
+        )
+        return _staff(result.one())
+
+
+class SqlAuditLog:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+
+    async def record(self, actor: Role, actor_id: int, action: str, target: str,
+                     detail: dict[str, object], now: datetime) -> None:
+        await self._conn.execute(
+            insert(audit_log).values(actor_role=actor.value, actor_id=actor_id, action=action, target=target,
+                                     detail=detail, created_at=now)
+        )

@@ -1,0 +1,86 @@
+"""Versioned cache: in-process for the embedded default, Redis in production.
+
+Writers only replace an entry with a newer version, so a slow reader that loaded an old
+row cannot overwrite the fresh copy a later write put there. When Redis is down every
+call degrades to a miss (reads go to the database) and the outage is logged, not raised.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+log = logging.getLogger(__name__)
+
+_PUT_IF_NEWER = """
+local current = redis.call('HGET', KEYS[1], 'v')
+if current and tonumber(current) >= tonumber(ARGV[1]) then return 0 end
+redis.call('HSET', KEYS[1], 'v', ARGV[1], 'd', ARGV[2])
+redis.call('EXPIRE', KEYS[1], ARGV[3])
+return 1
+"""
+
+
+class InProcessCache:
+    def __init__(self) -> None:
+        self._entries: dict[str, tuple[int, float, dict[str, object]]] = {}
+
+    async def get(self, key: str) -> dict[str, object] | None:
+        entry = self._entries.get(key)
+        if entry is None or entry[1] < time.monotonic():
+            return None
+        return entry[2]
+
+    async def put_if_newer(self, key: str, version: int, value: dict[str, object], ttl_seconds: int) -> None:
+        current = self._entries.get(key)
+        if current is not None and current[0] >= version and current[1] >= time.monotonic():
+            return
+        self._entries[key] = (version, time.monotonic() + ttl_seconds, value)
+
+    async def delete(self, key: str) -> None:
+        self._entries.pop(key, None)
+
+
+class RedisCache:
+    def __init__(self, client: Redis, prefix: str, breaker_seconds: float = 5.0) -> None:
+        self._client = client
+        self._prefix = prefix
+        self._put = client.register_script(_PUT_IF_NEWER)
+        self._breaker_seconds = breaker_seconds
+        # After a failure, skip Redis for a moment so an outage does not add a timeout to every request.
+        self._skip_until = 0.0
+
+    def _available(self) -> bool:
+        return time.monotonic() >= self._skip_until
+
+    def _failed(self, op: str, exc: Exception) -> None:
+        self._skip_until = time.monotonic() + self._breaker_seconds
+        log.warning("redis cache %s failed, using the database: %s", op, exc)
+
+    async def get(self, key: str) -> dict[str, object] | None:
+        if not self._available():
+            return None
+        try:
+            raw = await self._client.hget(self._prefix + key, "d")
+        except (RedisError, OSError) as exc:
+            self._failed("get", exc)
+            return None
+        return json.loads(raw) if raw else None
+
+    async def put_if_newer(self, key: str, version: int, value: dict[str, object], ttl_seconds: int) -> None:
+        if not self._available():
+            return
+        try:
+            await self._put(keys=[self._prefix + key], args=[version, json.dumps(value), ttl_seconds])
+        except (RedisError, OSError) as exc:
+            self._failed("put", exc)
+
+    async def delete(self, key: str) -> None:
+        try:
+            await self._client.delete(self._prefix + key)
+        except (RedisError, OSError) as exc:
+            self._failed("delete", exc)

@@ -1,0 +1,133 @@
+"""Member aggregate storage: the member row and its channel identities."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+
+from sqlalchemy import Row, and_, delete, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from domain.members.model import Channel, ChannelIdentity, Gender, Member
+from domain.store.dialect import insert_ignoring_conflict
+from domain.store.tables import member_identities, members
+
+
+def _member(row: Row) -> Member:
+    return Member(
+        id=row.id,
+        phone=row.phone,
+        member_code=row.member_code,
+        joined_at=row.joined_at,
+        display_name=row.display_name,
+        avatar_url=row.avatar_url,
+        birthday=row.birthday,
+        birthday_locked=row.birthday_locked,
+        gender=Gender(row.gender),
+        tags=list(row.tags or []),
+        marketing_consent=row.marketing_consent,
+        marketing_consent_at=row.marketing_consent_at,
+        version=row.version,
+    )
+
+
+class SqlMemberRepository:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+
+    async def get(self, member_id: int) -> Member | None:
+        row = (await self._conn.execute(select(members).where(members.c.id == member_id))).first()
+        return _member(row) if row else None
+
+    async def get_by_phone(self, phone: str) -> Member | None:
+        row = (await self._conn.execute(select(members).where(members.c.phone == phone))).first()
+        return _member(row) if row else None
+
+    async def get_or_create(self, phone: str, member_code: str, now: datetime) -> tuple[Member, bool]:
+        # Two first sign-ins racing on one phone must end with one member, not an error.
+        inserted = await self._conn.execute(
+            insert_ignoring_conflict(self._conn, members, ["phone"]).values(
+                phone=phone, member_code=member_code, tags=[], joined_at=now
+            ).returning(members.c.id)
+        )
+        created = inserted.first() is not None
+        member = await self.get_by_phone(phone)
+        assert member is not None
+        return member, created
+
+    async def save_profile(self, member: Member) -> Member:
+        result = await self._conn.execute(
+            update(members)
+            .where(members.c.id == member.id)
+            .values(
+                display_name=member.display_name,
+                avatar_url=member.avatar_url,
+                birthday=member.birthday,
+                birthday_locked=member.birthday_locked,
+                gender=member.gender.value,
+                tags=member.tags,
+                marketing_consent=member.marketing_consent,
+                marketing_consent_at=member.marketing_consent_at,
+                version=members.c.version + 1,
+            )
+            .returning(*members.c)
+        )
+        return _member(result.one())
+
+    async def set_birthday(self, member_id: int, birthday: date) -> Member:
+        result = await self._conn.execute(
+            update(members)
+            .where(members.c.id == member_id)
+            .values(birthday=birthday, birthday_locked=True, version=members.c.version + 1)
+            .returning(*members.c)
+        )
+        return _member(result.one())
+
+    async def identities_for(self, member_ids: Sequence[int]) -> dict[int, list[ChannelIdentity]]:
+        found: dict[int, list[ChannelIdentity]] = {mid: [] for mid in member_ids}
+        if not member_ids:
+            return found
+        rows = await self._conn.execute(
+            select(member_identities)
+            .where(member_identities.c.member_id.in_(list(member_ids)))
+            .order_by(member_identities.c.linked_at, member_identities.c.id)
+        )
+        for row in rows:
+            found[row.member_id].append(ChannelIdentity(Channel(row.channel), row.external_id, row.linked_at))
+        return found
+
+    async def claim_identity(self, member_id: int, channel: Channel, external_id: str, now: datetime) -> int:
+        """Link the identity unless someone holds it; returns whoever owns it afterwards."""
+        await self._conn.execute(
+            insert_ignoring_conflict(self._conn, member_identities, ["channel", "external_id"]).values(
+                member_id=member_id, channel=channel.value, external_id=external_id, linked_at=now
+            )
+        )
+        owner = await self._conn.scalar(
+            select(member_identities.c.member_id).where(
+                and_(member_identities.c.channel == channel.value,
+                     member_identities.c.external_id == external_id)
+            )
+        )
+        return int(owner)
+
+    async def release_identity(self, member_id: int, channel: Channel, external_id: str) -> bool:
+        result = await self._conn.execute(
+            delete(member_identities).where(
+                member_identities.c.member_id == member_id,
+                member_identities.c.channel == channel.value,
+                member_identities.c.external_id == external_id,
+            )
+        )
+        return result.rowcount == 1
+
+    async def find_by_identity(self, channel: Channel, external_id: str) -> Member | None:
+        row = (
+            await self._conn.execute(
+                select(members)
+                .join(member_identities, member_identities.c.member_id == members.c.id)
+                .where(member_identities.c.channel == channel.value,
+                       member_identities.c.external_id == external_id)
+            )
+        ).first()
+        return _member(row) if row else None

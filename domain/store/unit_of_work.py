@@ -1,0 +1,70 @@
+"""The SQL unit of work: one connection, one transaction, events published after commit."""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from domain.events import Event
+from domain.ports import Broker
+from domain.store.auth_repo import (
+    SqlAuditLog,
+    SqlLoginCodeRepository,
+    SqlRefreshTokenRepository,
+    SqlStaffRepository,
+)
+from domain.store.members_repo import SqlMemberRepository
+
+log = logging.getLogger(__name__)
+
+
+class SqlUnitOfWork:
+    """Re-enterable: each `async with` is a fresh transaction, rolled back unless committed."""
+
+    def __init__(self, engine: AsyncEngine, broker: Broker) -> None:
+        self._engine = engine
+        self._broker = broker
+        self._conn: AsyncConnection | None = None
+        self._events: list[Event] = []
+        self._committed = False
+
+    async def __aenter__(self) -> SqlUnitOfWork:
+        if self._conn is not None:
+            raise RuntimeError("unit of work is already open")
+        conn = await self._engine.connect()
+        await conn.begin()
+        self._conn = conn
+        self._events = []
+        self._committed = False
+        self.members = SqlMemberRepository(conn)
+        self.login_codes = SqlLoginCodeRepository(conn)
+        self.refresh_tokens = SqlRefreshTokenRepository(conn)
+        self.staff = SqlStaffRepository(conn)
+        self.audit = SqlAuditLog(conn)
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        conn, self._conn = self._conn, None
+        if conn is None:
+            return
+        try:
+            if not self._committed:
+                await conn.rollback()
+        finally:
+            await conn.close()
+
+    async def commit(self) -> None:
+        if self._conn is None:
+            raise RuntimeError("commit outside a unit of work")
+        await self._conn.commit()
+        self._committed = True
+        events, self._events = self._events, []
+        for evt in events:
+            try:
+                await self._broker.publish(evt.channel, {"type": type(evt).__name__, **evt.__dict__})
+            except Exception:  # the commit stands; subscribers resync from the database
+                log.exception("could not publish %s", type(evt).__name__)
+
+    def publish_after_commit(self, event: Event) -> None:
+        self._events.append(event)

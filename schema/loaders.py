@@ -1,0 +1,25 @@
+"""DataLoaders, created per request so nothing is cached across requests."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from strawberry.dataloader import DataLoader
+
+from domain.members.model import ChannelIdentity
+from domain.members.services import identities_of
+from domain.ports import UnitOfWork
+
+
+@dataclass
+class Loaders:
+    identities_by_member: DataLoader[int, list[ChannelIdentity]]
+
+    @classmethod
+    def for_request(cls, new_uow: Callable[[], UnitOfWork]) -> Loaders:
+        async def identities(member_ids: Sequence[int]) -> list[list[ChannelIdentity]]:
+            found = await identities_of(new_uow(), list(member_ids))
+            return [found[mid] for mid in member_ids]
+
+        return cls(identities_by_member=DataLoader(load_fn=identities))

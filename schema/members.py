@@ -1,0 +1,178 @@
+"""Member profile and channel identities."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import strawberry
+
+from domain.errors import NotFound
+from domain.members import services
+from domain.members.model import Channel as DomainChannel
+from domain.members.model import ChannelIdentity as DomainIdentity
+from domain.members.model import Gender as DomainGender
+from domain.members.model import Member as DomainMember
+from domain.members.profile import UNSET, ProfileChanges
+from schema.info import Info
+
+Gender = strawberry.enum(DomainGender, name="Gender")
+Channel = strawberry.enum(DomainChannel, name="Channel", description="Where an identity comes from.")
+
+
+@strawberry.type(name="ChannelIdentity")
+class ChannelIdentityType:
+    channel: Channel
+    external_id: str
+    linked_at: datetime
+
+    @classmethod
+    def from_domain(cls, identity: DomainIdentity) -> ChannelIdentityType:
+        return cls(channel=identity.channel, external_id=identity.external_id, linked_at=identity.linked_at)
+
+
+@strawberry.type(name="Member")
+class MemberType:
+    id: strawberry.ID
+    phone: str
+    member_code: str = strawberry.field(description="Short code a member can show or share instead of a phone.")
+    display_name: str | None
+    avatar_url: str | None
+    birthday: date | None
+    birthday_editable: bool = strawberry.field(
+        description="False once the birthday is set: after that only member service can correct it."
+    )
+    gender: Gender
+    tags: list[str]
+    marketing_consent: bool
+    marketing_consent_at: datetime | None
+    joined_at: datetime
+    member_id: strawberry.Private[int]
+
+    @strawberry.field
+    async def identities(self, info: Info) -> list[ChannelIdentityType]:
+        found = await info.context.loaders.identities_by_member.load(self.member_id)
+        return [ChannelIdentityType.from_domain(i) for i in found]
+
+    @classmethod
+    def from_domain(cls, m: DomainMember) -> MemberType:
+        return cls(
+            id=strawberry.ID(str(m.id)), member_id=m.id, phone=m.phone, member_code=m.member_code,
+            display_name=m.display_name, avatar_url=m.avatar_url, birthday=m.birthday,
+            birthday_editable=not m.birthday_locked, gender=m.gender, tags=list(m.tags),
+            marketing_consent=m.marketing_consent, marketing_consent_at=m.marketing_consent_at,
+            joined_at=m.joined_at,
+        )
+
+
+def _member_id(raw: strawberry.ID) -> int:
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise NotFound("No such member.") from exc
+
+
+@strawberry.type
+class MemberQueries:
+    @strawberry.field(description="The signed-in member.")
+    async def me(self, info: Info) -> MemberType:
+        ctx = info.context
+        return MemberType.from_domain(await services.get_me(ctx.uow(), ctx.container.cache, ctx.viewer))
+
+    @strawberry.field(description="Staff: find a member by phone or by a linked channel identity.")
+    async def member(
+        self, info: Info, phone: str | None = None, channel: Channel | None = None, external_id: str | None = None
+    ) -> MemberType:
+        member = await services.find_member(
+            info.context.uow(), info.context.viewer, phone=phone, channel=channel, external_id=external_id
+        )
+        return MemberType.from_domain(member)
+
+
+@strawberry.input
+class UpdateProfileInput:
+    display_name: str | None = strawberry.UNSET
+    avatar_url: str | None = strawberry.UNSET
+    birthday: date | None = strawberry.UNSET
+    gender: Gender | None = strawberry.UNSET
+    tags: list[str] | None = strawberry.UNSET
+    marketing_consent: bool | None = strawberry.UNSET
+
+    def to_domain(self) -> ProfileChanges:
+        def given(value: object) -> object:
+            return UNSET if value is strawberry.UNSET else value
+
+        return ProfileChanges(
+            display_name=given(self.display_name),  # type: ignore[arg-type]
+            avatar_url=given(self.avatar_url),  # type: ignore[arg-type]
+            birthday=given(self.birthday),  # type: ignore[arg-type]
+            gender=UNSET if self.gender in (strawberry.UNSET, None) else self.gender,  # type: ignore[arg-type]
+            tags=UNSET if self.tags in (strawberry.UNSET, None) else list(self.tags),  # type: ignore[arg-type]
+            marketing_consent=(
+                UNSET if self.marketing_consent in (strawberry.UNSET, None) else bool(self.marketing_consent)
+            ),
+        )
+
+
+@strawberry.input
+class LinkIdentityInput:
+    channel: Channel
+    external_id: str
+    member_id: strawberry.ID | None = strawberry.field(default=None, description="Staff only: whose identity.")
+
+
+@strawberry.input
+class CorrectBirthdayInput:
+    member_id: strawberry.ID
+    birthday: date
+    reason: str
+
+
+@strawberry.type
+class MemberPayload:
+    member: MemberType
+
+
+@strawberry.type
+class LinkIdentityPayload:
+    identity: ChannelIdentityType
+    member: MemberType
+
+
+@strawberry.type
+class MemberMutations:
+    @strawberry.mutation(description="Change your profile. Invalid fields come back in extensions.fieldErrors.")
+    async def update_profile(self, info: Info, input: UpdateProfileInput) -> MemberPayload:
+        ctx = info.context
+        member = await services.update_profile(
+            ctx.uow(), ctx.container.cache, ctx.viewer, input.to_domain(), ctx.container.now(),
+            ctx.container.today(),
+        )
+        return MemberPayload(member=MemberType.from_domain(member))
+
+    @strawberry.mutation(description="Link an app device, mini-program openid or POS card to a member.")
+    async def link_identity(self, info: Info, input: LinkIdentityInput) -> LinkIdentityPayload:
+        ctx = info.context
+        target = _member_id(input.member_id) if input.member_id is not None else None
+        identity = await services.link_identity(
+            ctx.uow(), ctx.viewer, input.channel, input.external_id, ctx.container.now(), member_id=target
+        )
+        member = await services.load_member(ctx.uow(), ctx.container.cache, target or ctx.viewer.require_member())
+        return LinkIdentityPayload(identity=ChannelIdentityType.from_domain(identity),
+                                   member=MemberType.from_domain(member))
+
+    @strawberry.mutation
+    async def unlink_identity(self, info: Info, input: LinkIdentityInput) -> MemberPayload:
+        ctx = info.context
+        target = _member_id(input.member_id) if input.member_id is not None else None
+        await services.unlink_identity(ctx.uow(), ctx.viewer, input.channel, input.external_id, member_id=target)
+        member = await services.load_member(ctx.uow(), ctx.container.cache, target or ctx.viewer.require_member())
+        return MemberPayload(member=MemberType.from_domain(member))
+
+    @strawberry.mutation(description="Staff: correct a member's birthday (audited).")
+    async def correct_birthday(self, info: Info, input: CorrectBirthdayInput) -> MemberPayload:
+        ctx = info.context
+        member = await services.correct_birthday(
+            ctx.uow(), ctx.container.cache, ctx.viewer, _member_id(input.member_id), input.birthday,
+            input.reason, ctx.container.now(), ctx.container.today(),
+        )
+        return MemberPayload(member=MemberType.from_domain(member))
