@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import strawberry
+from graphql import GraphQLError
 from strawberry.extensions import (
     MaxAliasesLimiter,
     MaxTokensLimiter,
@@ -10,24 +11,32 @@ from strawberry.extensions import (
     QueryDepthLimiter,
     ValidationCache,
 )
+from strawberry.types import ExecutionContext
 
 from api.errors import DomainErrorCodes
 from api.settings import Settings
 from schema.schema import Mutation, Query, Subscription
 
 
+class LoyaltySchema(strawberry.Schema):
+    def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
+        # Client mistakes are answers, not incidents; translate_error logs the unexpected ones.
+        return None
+
+
 def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     s = settings or Settings()
-    return strawberry.Schema(
+    return LoyaltySchema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
+        # Factories, not instances: each operation needs its own extension state.
         extensions=[
-            DomainErrorCodes(),
-            MaxTokensLimiter(max_token_count=s.max_query_tokens),
-            QueryDepthLimiter(max_depth=s.max_query_depth),
-            MaxAliasesLimiter(max_alias_count=s.max_aliases),
-            ParserCache(maxsize=512),
-            ValidationCache(maxsize=512),
+            DomainErrorCodes,
+            lambda: MaxTokensLimiter(max_token_count=s.max_query_tokens),
+            lambda: QueryDepthLimiter(max_depth=s.max_query_depth),
+            lambda: MaxAliasesLimiter(max_alias_count=s.max_aliases),
+            lambda: ParserCache(maxsize=512),
+            lambda: ValidationCache(maxsize=512),
         ],
     )

@@ -1,0 +1,20 @@
+"""Tokens for the other roles: an operator signed in for real, a partner credential minted."""
+
+from __future__ import annotations
+
+from domain.auth.staff import create_staff
+from domain.auth.viewer import Role
+from tests.support.client import ApiClient
+
+STAFF_SIGN_IN = "mutation($u: String!, $p: String!) { signInStaff(username: $u, password: $p) { accessToken role } }"
+
+
+async def staff_token(api: ApiClient, username: str = "ops-anna", password: str = "correct horse battery") -> str:
+    await create_staff(api.container.uow(), username, password, "Anna (ops)", api.container.now())
+    data = await api.data(STAFF_SIGN_IN, {"u": username, "p": password})
+    assert data["signInStaff"]["role"] == "staff"
+    return data["signInStaff"]["accessToken"]
+
+
+def partner_token(api: ApiClient, partner_id: int = 1) -> str:
+    return api.container.tokens.issue_access(Role.PARTNER, partner_id, api.container.now()).token
