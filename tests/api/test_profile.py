@@ -8,9 +8,11 @@ from tests.support.roles import partner_token, staff_token
 PROFILE_FIELDS = """
 id displayName avatarUrl birthday birthdayEditable gender tags marketingConsent marketingConsentAt joinedAt
 """
-ME = "{ me { %s } }" % PROFILE_FIELDS
-UPDATE = "mutation($i: UpdateProfileInput!) { updateProfile(input: $i) { member { %s } } }" % PROFILE_FIELDS
-CORRECT = """mutation($i: CorrectBirthdayInput!) { correctBirthday(input: $i) { member { birthday birthdayEditable } } }"""
+ME = f"{{ me {{ {PROFILE_FIELDS} }} }}"
+UPDATE = f"mutation($i: UpdateProfileInput!) {{ updateProfile(input: $i) {{ member {{ {PROFILE_FIELDS} }} }} }}"
+CORRECT = """mutation($i: CorrectBirthdayInput!) {
+  correctBirthday(input: $i) { member { birthday birthdayEditable } }
+}"""
 
 
 async def test_member_updates_profile_and_sees_it_in_me(api: ApiClient) -> None:
