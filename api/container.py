@@ -71,6 +71,7 @@ class Container:
         await self.engine.dispose()
         if self.redis is not None:
             await self.redis.aclose()
+            self.redis = None
 
 
 def build_container(settings: Settings, code_sender: CodeSender | None = None) -> Container:

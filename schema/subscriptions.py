@@ -23,8 +23,9 @@ class Subscription:
         try:
             member = await services.load_member(ctx.uow(), ctx.container.cache, member_id)
             yield MemberType.from_domain(member)
-            async for _event in stream:
-                member = await services.load_member(ctx.uow(), ctx.container.cache, member_id)
+            async for event in stream:
+                version = int(event.get("version", 0))  # type: ignore[call-overload]
+                member = await services.load_member(ctx.uow(), ctx.container.cache, member_id, version)
                 yield MemberType.from_domain(member)
         finally:
             await stream.aclose()

@@ -28,14 +28,19 @@ def profile_cache_key(member_id: int) -> str:
     return f"member:{member_id}:profile"
 
 
-async def load_member(uow: UnitOfWork, cache: Cache, member_id: int) -> Member:
-    """The member's profile, from the cache when it holds a copy, else from the database."""
+async def load_member(uow: UnitOfWork, cache: Cache, member_id: int, min_version: int = 0) -> Member:
+    """The member's profile, from the cache when it holds a copy at least `min_version` new,
+    else from the database. Event handlers pass the version the event announced, because
+    the event can arrive before the cache write-through that follows the same commit."""
     cached = await cache.get(profile_cache_key(member_id))
     if cached is not None:
         try:
-            return Member.from_cache(cached)
+            member = Member.from_cache(cached)
         except (KeyError, TypeError, ValueError):
             log.warning("discarding unreadable cached profile for member %s", member_id)
+        else:
+            if member.version >= min_version:
+                return member
     async with uow:
         member = await uow.members.get(member_id)
     if member is None:

@@ -1,0 +1,104 @@
+"""The Redis cache and broker against a real redis-server, and what happens when Redis is gone."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import time
+import uuid
+
+import pytest
+from redis.asyncio import Redis
+
+from domain.store.broker import InProcessBroker, RedisBroker
+from domain.store.cache import InProcessCache, RedisCache
+from tests.support.servers import free_port, redis_server
+
+pytestmark = pytest.mark.redis
+
+
+@pytest.fixture
+async def redis_client(redis_url: str):
+    client = Redis.from_url(redis_url)
+    yield client
+    await client.aclose()
+
+
+@pytest.fixture
+def prefix() -> str:
+    return f"t:{uuid.uuid4().hex[:8]}:"
+
+
+@pytest.mark.parametrize("kind", ["redis", "in-process"])
+async def test_only_a_newer_version_replaces_a_cached_value(kind: str, redis_client: Redis, prefix: str) -> None:
+    cache = RedisCache(redis_client, prefix) if kind == "redis" else InProcessCache()
+    assert await cache.get("m:1") is None
+    await cache.put_if_newer("m:1", 2, {"name": "v2"}, 60)
+    await cache.put_if_newer("m:1", 1, {"name": "stale v1"}, 60)  # a slow reader arriving late
+    assert await cache.get("m:1") == {"name": "v2"}
+    await cache.put_if_newer("m:1", 3, {"name": "v3"}, 60)
+    assert await cache.get("m:1") == {"name": "v3"}
+    await cache.delete("m:1")
+    assert await cache.get("m:1") is None
+
+
+async def test_cached_entries_expire(redis_client: Redis, prefix: str) -> None:
+    cache = RedisCache(redis_client, prefix)
+    await cache.put_if_newer("m:1", 1, {"x": 1}, 1)
+    assert 0 < await redis_client.ttl(prefix + "m:1") <= 1
+
+
+async def test_a_dead_redis_is_a_cache_miss_not_an_error() -> None:
+    dead = Redis.from_url(f"redis://127.0.0.1:{free_port()}/0", socket_connect_timeout=0.2, socket_timeout=0.2)
+    cache = RedisCache(dead, "x:")
+    started = time.monotonic()
+    assert await cache.get("k") is None
+    await cache.put_if_newer("k", 1, {"a": 1}, 10)
+    for _ in range(50):  # the breaker skips Redis after a failure instead of timing out each time
+        assert await cache.get("k") is None
+    assert time.monotonic() - started < 2
+    await dead.aclose()
+
+
+async def test_redis_broker_delivers_between_separate_connections(redis_url: str, prefix: str) -> None:
+    publisher = RedisBroker(Redis.from_url(redis_url), prefix)
+    subscriber_client = Redis.from_url(redis_url)
+    subscriber = RedisBroker(subscriber_client, prefix)
+    stream = subscriber.subscribe("member:1:profile")
+    first = asyncio.ensure_future(stream.__anext__())
+    await asyncio.sleep(0.2)  # let SUBSCRIBE reach the server
+    await publisher.publish("member:1:profile", {"type": "MemberProfileChanged", "version": 2})
+    await publisher.publish("member:2:profile", {"type": "not for this subscriber"})
+    assert await asyncio.wait_for(first, 5) == {"type": "MemberProfileChanged", "version": 2}
+    await stream.aclose()
+    await subscriber_client.aclose()
+    await publisher._client.aclose()
+
+
+async def test_in_process_broker_bounds_a_slow_consumer() -> None:
+    broker = InProcessBroker()
+    stream = broker.subscribe("c")
+    first = asyncio.ensure_future(stream.__anext__())
+    await asyncio.sleep(0)
+    for i in range(2000):
+        await broker.publish("c", {"i": i})
+    received = [await first] + [await stream.__anext__() for _ in range(255)]
+    # Memory stays bounded: the oldest messages were dropped, the newest 256 kept in order.
+    assert [m["i"] for m in received] == list(range(2000 - 256, 2000))
+    with pytest.raises(asyncio.TimeoutError):
+        await asyncio.wait_for(stream.__anext__(), 0.05)
+    await stream.aclose()
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+async def test_redis_that_dies_mid_test_degrades_to_misses() -> None:
+    with redis_server() as (url, proc):
+        client = Redis.from_url(url, socket_connect_timeout=0.2, socket_timeout=0.2)
+        cache = RedisCache(client, "d:")
+        await cache.put_if_newer("k", 1, {"a": 1}, 60)
+        assert await cache.get("k") == {"a": 1}
+        proc.kill()
+        proc.wait()
+        assert await cache.get("k") is None
+        await client.aclose()
+        gc.collect()  # redis-py leaves the killed server's sockets for the collector
