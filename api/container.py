@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from redis.asyncio import Redis
@@ -48,6 +48,12 @@ class Container:
     def today(self) -> date:
         """Today in the program's time zone (what a member in the store calls today)."""
         return self.now().astimezone(self.timezone).date()
+
+    def day_bounds(self, day: date | None = None) -> tuple[datetime, datetime]:
+        """[start, end) of a program-local day, in UTC."""
+        day = day or self.today()
+        start = datetime.combine(day, time.min, self.timezone)
+        return start.astimezone(UTC), (start + timedelta(days=1)).astimezone(UTC)
 
     async def check_ready(self) -> dict[str, str]:
         status: dict[str, str] = {}

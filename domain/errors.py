@@ -57,3 +57,17 @@ class BadUserInput(DomainError):
     @classmethod
     def for_field(cls, field: str, message: str) -> BadUserInput:
         return cls(message, [FieldError(field, message)])
+
+
+class InsufficientPoints(DomainError):
+    code = "INSUFFICIENT_POINTS"
+
+
+class LimitExceeded(DomainError):
+    code = "LIMIT_EXCEEDED"
+
+
+class IdempotencyConflict(Conflict):
+    """The same idempotency key arrived again with a different request."""
+
+    code = "IDEMPOTENCY_CONFLICT"

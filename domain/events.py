@@ -15,4 +15,26 @@ class MemberProfileChanged:
         return f"member:{self.member_id}:profile"
 
 
-Event = MemberProfileChanged
+@dataclass(frozen=True)
+class PointsChanged:
+    member_id: int
+    version: int
+    entry_id: int
+
+    @property
+    def channel(self) -> str:
+        return f"member:{self.member_id}:points"
+
+
+@dataclass(frozen=True)
+class TierChanged:
+    member_id: int
+    from_tier_id: int | None
+    to_tier_id: int
+
+    @property
+    def channel(self) -> str:
+        return f"member:{self.member_id}:tier"
+
+
+Event = MemberProfileChanged | PointsChanged | TierChanged

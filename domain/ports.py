@@ -10,6 +10,8 @@ from typing import Protocol
 from domain.auth.viewer import Role
 from domain.events import Event
 from domain.members.model import Channel, ChannelIdentity, Member
+from domain.points.ports import IdempotencyRepository, PointsRepository, PurchaseRepository, RulesRepository
+from domain.tiers.ports import TierRepository
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,10 @@ class StaffAccount:
 class MemberRepository(Protocol):
     async def get(self, member_id: int) -> Member | None: ...
     async def get_by_phone(self, phone: str) -> Member | None: ...
+    async def get_by_code(self, member_code: str) -> Member | None: ...
+    async def names(self, member_ids: Sequence[int]) -> dict[int, tuple[str | None, bool]]:
+        """display name and leaderboard opt-out, by member id."""
+        ...
     async def get_or_create(self, phone: str, member_code: str, now: datetime) -> tuple[Member, bool]: ...
     async def save_profile(self, member: Member) -> Member: ...
     async def identities_for(self, member_ids: Sequence[int]) -> dict[int, list[ChannelIdentity]]: ...
@@ -93,6 +99,11 @@ class UnitOfWork(Protocol):
     refresh_tokens: RefreshTokenRepository
     staff: StaffRepository
     audit: AuditLog
+    points: PointsRepository
+    purchases: PurchaseRepository
+    idempotency: IdempotencyRepository
+    rules: RulesRepository
+    tiers: TierRepository
 
     async def __aenter__(self) -> UnitOfWork: ...
     async def __aexit__(self, *exc: object) -> None: ...

@@ -6,17 +6,17 @@ from datetime import date, datetime
 
 import strawberry
 
-from domain.errors import NotFound
 from domain.members import services
-from domain.members.model import Channel as DomainChannel
 from domain.members.model import ChannelIdentity as DomainIdentity
 from domain.members.model import Gender as DomainGender
 from domain.members.model import Member as DomainMember
 from domain.members.profile import UNSET, ProfileChanges
 from schema.info import Info
+from schema.points import PointsBalance, PointsEntryConnection, PointsEntryKind, load_balance, load_history
+from schema.refs import Channel, parse_id
+from schema.tiers import TierChange, TierStatus, load_tier_history, load_tier_status
 
 Gender = strawberry.enum(DomainGender, name="Gender")
-Channel = strawberry.enum(DomainChannel, name="Channel", description="Where an identity comes from.")
 
 
 @strawberry.type(name="ChannelIdentity")
@@ -45,8 +45,27 @@ class MemberType:
     tags: list[str]
     marketing_consent: bool
     marketing_consent_at: datetime | None
+    show_on_leaderboard: bool
     joined_at: datetime
     member_id: strawberry.Private[int]
+
+    @strawberry.field(description="Points balance (the member themselves or staff).")
+    async def points(self, info: Info) -> PointsBalance:
+        return await load_balance(info, self.member_id)
+
+    @strawberry.field(description="Ledger entries, newest first, keyset-paginated.")
+    async def points_history(
+        self, info: Info, first: int = 20, after: str | None = None, kinds: list[PointsEntryKind] | None = None
+    ) -> PointsEntryConnection:
+        return await load_history(info, self.member_id, first, after, kinds)
+
+    @strawberry.field(description="Current tier, the next one and progress towards it.")
+    async def tier(self, info: Info) -> TierStatus:
+        return await load_tier_status(info, self.member_id)
+
+    @strawberry.field
+    async def tier_history(self, info: Info, first: int = 20) -> list[TierChange]:
+        return await load_tier_history(info, self.member_id, first)
 
     @strawberry.field
     async def identities(self, info: Info) -> list[ChannelIdentityType]:
@@ -60,15 +79,8 @@ class MemberType:
             display_name=m.display_name, avatar_url=m.avatar_url, birthday=m.birthday,
             birthday_editable=not m.birthday_locked, gender=m.gender, tags=list(m.tags),
             marketing_consent=m.marketing_consent, marketing_consent_at=m.marketing_consent_at,
-            joined_at=m.joined_at,
+            show_on_leaderboard=not m.leaderboard_opt_out, joined_at=m.joined_at,
         )
-
-
-def _member_id(raw: strawberry.ID) -> int:
-    try:
-        return int(raw)
-    except ValueError as exc:
-        raise NotFound("No such member.") from exc
 
 
 @strawberry.type
@@ -96,6 +108,7 @@ class UpdateProfileInput:
     gender: Gender | None = strawberry.UNSET
     tags: list[str] | None = strawberry.UNSET
     marketing_consent: bool | None = strawberry.UNSET
+    show_on_leaderboard: bool | None = strawberry.UNSET
 
     def to_domain(self) -> ProfileChanges:
         def given(value: object) -> object:
@@ -109,6 +122,9 @@ class UpdateProfileInput:
             tags=UNSET if self.tags in (strawberry.UNSET, None) else list(self.tags),  # type: ignore[arg-type]
             marketing_consent=(
                 UNSET if self.marketing_consent in (strawberry.UNSET, None) else bool(self.marketing_consent)
+            ),
+            show_on_leaderboard=(
+                UNSET if self.show_on_leaderboard in (strawberry.UNSET, None) else bool(self.show_on_leaderboard)
             ),
         )
 
@@ -152,7 +168,7 @@ class MemberMutations:
     @strawberry.mutation(description="Link an app device, mini-program openid or POS card to a member.")
     async def link_identity(self, info: Info, input: LinkIdentityInput) -> LinkIdentityPayload:
         ctx = info.context
-        target = _member_id(input.member_id) if input.member_id is not None else None
+        target = parse_id(input.member_id) if input.member_id is not None else None
         identity = await services.link_identity(
             ctx.uow(), ctx.viewer, input.channel, input.external_id, ctx.container.now(), member_id=target
         )
@@ -163,7 +179,7 @@ class MemberMutations:
     @strawberry.mutation
     async def unlink_identity(self, info: Info, input: LinkIdentityInput) -> MemberPayload:
         ctx = info.context
-        target = _member_id(input.member_id) if input.member_id is not None else None
+        target = parse_id(input.member_id) if input.member_id is not None else None
         await services.unlink_identity(ctx.uow(), ctx.viewer, input.channel, input.external_id, member_id=target)
         member = await services.load_member(ctx.uow(), ctx.container.cache, target or ctx.viewer.require_member())
         return MemberPayload(member=MemberType.from_domain(member))
@@ -172,7 +188,7 @@ class MemberMutations:
     async def correct_birthday(self, info: Info, input: CorrectBirthdayInput) -> MemberPayload:
         ctx = info.context
         member = await services.correct_birthday(
-            ctx.uow(), ctx.container.cache, ctx.viewer, _member_id(input.member_id), input.birthday,
+            ctx.uow(), ctx.container.cache, ctx.viewer, parse_id(input.member_id), input.birthday,
             input.reason, ctx.container.now(), ctx.container.today(),
         )
         return MemberPayload(member=MemberType.from_domain(member))

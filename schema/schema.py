@@ -6,16 +6,19 @@ import strawberry
 
 from schema.auth import AuthMutations
 from schema.members import MemberMutations, MemberQueries
+from schema.points import PointsMutations, PointsQueries
+from schema.program import ProgramMutations, ProgramQueries
 from schema.subscriptions import Subscription
+from schema.tiers import TierMutations, TierQueries
 
 
 @strawberry.type
-class Query(MemberQueries):
+class Query(MemberQueries, PointsQueries, TierQueries, ProgramQueries):
     pass
 
 
 @strawberry.type
-class Mutation(AuthMutations, MemberMutations):
+class Mutation(AuthMutations, MemberMutations, PointsMutations, TierMutations, ProgramMutations):
     pass
 
 

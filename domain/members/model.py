@@ -44,6 +44,7 @@ class Member:
     marketing_consent: bool = False
     marketing_consent_at: datetime | None = None
     version: int = 1
+    leaderboard_opt_out: bool = False
 
     def to_cache(self) -> dict[str, object]:
         data = asdict(self)

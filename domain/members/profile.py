@@ -36,6 +36,7 @@ class ProfileChanges:
     gender: Gender | _Unset = UNSET
     tags: list[str] | _Unset = UNSET
     marketing_consent: bool | _Unset = UNSET
+    show_on_leaderboard: bool | _Unset = UNSET
 
 
 def _clean_display_name(value: str | None, errors: list[FieldError]) -> str | None:
@@ -112,6 +113,8 @@ def apply_profile_changes(member: Member, changes: ProfileChanges, today: date) 
         updated.tags = _clean_tags(changes.tags, errors)
     if changes.marketing_consent is not UNSET:
         updated.marketing_consent = bool(changes.marketing_consent)
+    if changes.show_on_leaderboard is not UNSET:
+        updated.leaderboard_opt_out = not changes.show_on_leaderboard
     if errors:
         raise BadUserInput("Some profile fields are invalid.", errors)
     return updated

@@ -28,6 +28,7 @@ def _member(row: Row) -> Member:
         marketing_consent=row.marketing_consent,
         marketing_consent_at=row.marketing_consent_at,
         version=row.version,
+        leaderboard_opt_out=row.leaderboard_opt_out,
     )
 
 
@@ -42,6 +43,19 @@ class SqlMemberRepository:
     async def get_by_phone(self, phone: str) -> Member | None:
         row = (await self._conn.execute(select(members).where(members.c.phone == phone))).first()
         return _member(row) if row else None
+
+    async def get_by_code(self, member_code: str) -> Member | None:
+        row = (await self._conn.execute(select(members).where(members.c.member_code == member_code))).first()
+        return _member(row) if row else None
+
+    async def names(self, member_ids: Sequence[int]) -> dict[int, tuple[str | None, bool]]:
+        if not member_ids:
+            return {}
+        rows = await self._conn.execute(
+            select(members.c.id, members.c.display_name, members.c.leaderboard_opt_out)
+            .where(members.c.id.in_(list(member_ids)))
+        )
+        return {r.id: (r.display_name, r.leaderboard_opt_out) for r in rows}
 
     async def get_or_create(self, phone: str, member_code: str, now: datetime) -> tuple[Member, bool]:
         # Two first sign-ins racing on one phone must end with one member, not an error.
@@ -68,6 +82,7 @@ class SqlMemberRepository:
                 tags=member.tags,
                 marketing_consent=member.marketing_consent,
                 marketing_consent_at=member.marketing_consent_at,
+                leaderboard_opt_out=member.leaderboard_opt_out,
                 version=members.c.version + 1,
             )
             .returning(*members.c)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
+    CheckConstraint,
     Column,
     Date,
     ForeignKey,
@@ -45,6 +47,7 @@ members = Table(
     Column("marketing_consent_at", UtcDateTime),
     Column("joined_at", UtcDateTime, nullable=False),
     Column("version", Integer, nullable=False, server_default=text("1")),
+    Column("leaderboard_opt_out", Boolean, nullable=False, server_default=text("false")),
 )
 
 member_identities = Table(
@@ -105,5 +108,168 @@ audit_log = Table(
     Column("action", String(60), nullable=False),
     Column("target", String(80), nullable=False, index=True),
     Column("detail", JSON, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+)
+
+points_accounts = Table(
+    "points_accounts",
+    metadata,
+    Column("member_id", BigId, ForeignKey("members.id", ondelete="CASCADE"), primary_key=True),
+    # Ledger sum, moved in the same transaction as every entry; a test re-derives it.
+    Column("balance", BigInteger, nullable=False, server_default=text("0")),
+    Column("version", Integer, nullable=False, server_default=text("0")),
+    Column("updated_at", UtcDateTime, nullable=False),
+)
+
+points_entries = Table(
+    "points_entries",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("member_id", BigId, ForeignKey("members.id", ondelete="CASCADE"), nullable=False),
+    Column("kind", String(12), nullable=False),
+    Column("amount", BigInteger, nullable=False),
+    Column("reason", String(200), nullable=False),
+    Column("source_type", String(40), nullable=False),
+    Column("source_ref", String(200), nullable=False),
+    Column("idempotency_key", String(200), nullable=False),
+    Column("actor_role", String(16)),
+    Column("actor_id", BigId),
+    Column("details", JSON, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    UniqueConstraint("source_type", "idempotency_key", name="uq_points_entries_source_key"),
+    Index("ix_points_entries_member_created", "member_id", "created_at", "id"),
+)
+
+points_lots = Table(
+    "points_lots",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("member_id", BigId, ForeignKey("members.id", ondelete="CASCADE"), nullable=False),
+    Column("entry_id", BigId, ForeignKey("points_entries.id"), nullable=False),
+    Column("original", BigInteger, nullable=False),
+    Column("remaining", BigInteger, nullable=False),
+    Column("earned_at", UtcDateTime, nullable=False),
+    Column("available_at", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),
+    CheckConstraint("remaining >= 0 AND remaining <= original", name="remaining_in_range"),
+    Index("ix_points_lots_member_open", "member_id", "remaining"),
+    Index("ix_points_lots_expires_at", "expires_at"),
+)
+
+points_lot_moves = Table(
+    "points_lot_moves",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("entry_id", BigId, ForeignKey("points_entries.id"), nullable=False, index=True),
+    Column("lot_id", BigId, ForeignKey("points_lots.id"), nullable=False),
+    Column("amount", BigInteger, nullable=False),
+)
+
+purchases = Table(
+    "purchases",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("member_id", BigId, ForeignKey("members.id", ondelete="CASCADE"), nullable=False),
+    Column("source", String(80), nullable=False),
+    Column("order_id", String(64), nullable=False),
+    Column("store_id", String(64), nullable=False),
+    Column("amount_cents", BigInteger, nullable=False),
+    Column("refunded_cents", BigInteger, nullable=False, server_default=text("0")),
+    Column("points_awarded", BigInteger, nullable=False, server_default=text("0")),
+    Column("points_reversed", BigInteger, nullable=False, server_default=text("0")),
+    Column("shortfall_points", BigInteger, nullable=False, server_default=text("0")),
+    Column("entry_id", BigId, ForeignKey("points_entries.id")),
+    Column("items", JSON, nullable=False),
+    Column("purchased_at", UtcDateTime, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    UniqueConstraint("source", "order_id", name="uq_purchases_source_order"),
+    Index("ix_purchases_member_purchased", "member_id", "purchased_at"),
+)
+
+refunds = Table(
+    "refunds",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("purchase_id", BigId, ForeignKey("purchases.id"), nullable=False),
+    Column("refund_id", String(64), nullable=False),
+    Column("amount_cents", BigInteger, nullable=False),
+    Column("points_reversed", BigInteger, nullable=False),
+    Column("shortfall_points", BigInteger, nullable=False),
+    Column("entry_id", BigId, ForeignKey("points_entries.id")),
+    Column("created_at", UtcDateTime, nullable=False),
+    UniqueConstraint("purchase_id", "refund_id", name="uq_refunds_purchase_refund"),
+)
+
+idempotency_records = Table(
+    "idempotency_records",
+    metadata,
+    Column("scope", String(120), primary_key=True),
+    Column("key", String(100), primary_key=True),
+    Column("request_hash", String(64), nullable=False),
+    Column("result", JSON),
+    Column("created_at", UtcDateTime, nullable=False),
+)
+
+earning_rules = Table(
+    "earning_rules",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("kind", String(16), nullable=False),
+    Column("name", String(60), nullable=False),
+    Column("active", Boolean, nullable=False, server_default=text("true")),
+    Column("points_per_100_cents", Integer, nullable=False, server_default=text("0")),
+    Column("category", String(40)),
+    Column("multiplier_pct", Integer, nullable=False, server_default=text("100")),
+    Column("activity", String(30)),
+    Column("points", Integer, nullable=False, server_default=text("0")),
+    Column("cap", Integer),
+    Column("weekdays", JSON, nullable=False),
+    Column("month_days", JSON, nullable=False),
+    Column("starts_on", Date),
+    Column("ends_on", Date),
+    Column("updated_at", UtcDateTime, nullable=False),
+)
+
+program_settings = Table(
+    "program_settings",
+    metadata,
+    Column("key", String(60), primary_key=True),
+    Column("value", JSON, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+)
+
+tiers = Table(
+    "tiers",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("code", String(20), nullable=False, unique=True),
+    Column("name", String(40), nullable=False),
+    Column("rank", Integer, nullable=False, unique=True),
+    Column("threshold_cents", BigInteger, nullable=False),
+    Column("multiplier_pct", Integer, nullable=False, server_default=text("100")),
+    Column("upgrade_reward_points", Integer, nullable=False, server_default=text("0")),
+    Column("benefits", JSON, nullable=False),
+    Column("active", Boolean, nullable=False, server_default=text("true")),
+)
+
+member_tiers = Table(
+    "member_tiers",
+    metadata,
+    Column("member_id", BigId, ForeignKey("members.id", ondelete="CASCADE"), primary_key=True),
+    Column("tier_id", BigId, ForeignKey("tiers.id"), nullable=False),
+    Column("achieved_at", UtcDateTime, nullable=False),
+    Column("held_until", UtcDateTime, index=True),
+    Column("version", Integer, nullable=False, server_default=text("1")),
+)
+
+tier_changes = Table(
+    "tier_changes",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("member_id", BigId, ForeignKey("members.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("from_tier_id", BigId, ForeignKey("tiers.id")),
+    Column("to_tier_id", BigId, ForeignKey("tiers.id"), nullable=False),
+    Column("reason", String(16), nullable=False),
+    Column("spend_cents", BigInteger, nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
 )

@@ -15,6 +15,10 @@ from domain.store.auth_repo import (
     SqlStaffRepository,
 )
 from domain.store.members_repo import SqlMemberRepository
+from domain.store.points_repo import SqlPointsRepository
+from domain.store.program_repo import SqlIdempotencyRepository, SqlRulesRepository
+from domain.store.purchases_repo import SqlPurchaseRepository
+from domain.store.tiers_repo import SqlTierRepository
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +46,11 @@ class SqlUnitOfWork:
         self.refresh_tokens = SqlRefreshTokenRepository(conn)
         self.staff = SqlStaffRepository(conn)
         self.audit = SqlAuditLog(conn)
+        self.points = SqlPointsRepository(conn)
+        self.purchases = SqlPurchaseRepository(conn)
+        self.idempotency = SqlIdempotencyRepository(conn)
+        self.rules = SqlRulesRepository(conn)
+        self.tiers = SqlTierRepository(conn)
         return self
 
     async def __aexit__(self, *exc: object) -> None:

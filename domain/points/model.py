@@ -1,0 +1,72 @@
+"""The points ledger: append-only entries, and the lots that earnings create and spending consumes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+
+class EntryKind(StrEnum):
+    EARN = "EARN"
+    REDEEM = "REDEEM"
+    EXPIRE = "EXPIRE"
+    ADJUST = "ADJUST"
+    GIFT_OUT = "GIFT_OUT"
+    GIFT_IN = "GIFT_IN"
+    REVERSE = "REVERSE"
+
+
+@dataclass(frozen=True)
+class Lot:
+    """Points from one credit. `remaining` falls as spending, expiry or reversal consume it."""
+
+    id: int
+    member_id: int
+    entry_id: int
+    original: int
+    remaining: int
+    earned_at: datetime
+    available_at: datetime
+    expires_at: datetime
+
+    def is_pending(self, now: datetime) -> bool:
+        return self.available_at > now
+
+    def is_spendable(self, now: datetime) -> bool:
+        return self.remaining > 0 and self.available_at <= now < self.expires_at
+
+
+@dataclass(frozen=True)
+class Entry:
+    id: int
+    member_id: int
+    kind: EntryKind
+    amount: int
+    reason: str
+    source_type: str
+    source_ref: str
+    created_at: datetime
+    details: dict[str, object] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class NewLot:
+    amount: int
+    available_at: datetime
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
+class Balance:
+    """What a member sees. `total` is the ledger sum; available + pending + expired-unswept == total."""
+
+    member_id: int
+    total: int
+    available: int
+    pending: int
+    expiring_soon: int
+    expiring_window_days: int
+    version: int
+    # When the numbers change by the clock alone (a lot becomes available or expires).
+    valid_until: datetime | None = None

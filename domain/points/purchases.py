@@ -1,0 +1,180 @@
+"""Purchases earn points (pending through the return window); refunds take them back proportionally."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from domain.auth.viewer import Role, Viewer
+from domain.errors import BadUserInput, FieldError, IdempotencyConflict, NotFound
+from domain.idempotency import claim
+from domain.members.lookup import MemberRef, resolve
+from domain.points.balance import refresh_balances
+from domain.points.ledger import credit, debit
+from domain.points.lots import add_months
+from domain.points.model import EntryKind
+from domain.points.ports import NewEntry, Purchase, Refund
+from domain.points.rules import LineItem, purchase_points
+from domain.ports import Cache, UnitOfWork
+from domain.program.services import load_settings
+from domain.tiers.model import TierChange
+from domain.tiers.services import apply_qualification
+
+_ORDER_ID = re.compile(r"[A-Za-z0-9_.:\-]{1,64}")
+MAX_ITEMS = 200
+MAX_ORDER_CENTS = 100_000_000_00  # ¥100 million: anything above is a keying error
+
+
+@dataclass(frozen=True)
+class PurchaseCommand:
+    member: MemberRef
+    order_id: str
+    store_id: str
+    amount_cents: int
+    items: list[LineItem]
+    purchased_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class PurchaseResult:
+    purchase: Purchase
+    points: int
+    tier_change: TierChange | None
+
+
+def purchase_source(viewer: Viewer, store_id: str) -> str:
+    """Orders are unique per source: a store (staff/POS) or a partner credential."""
+    role = viewer.require_staff_or_partner()
+    if role is Role.PARTNER:
+        return f"partner:{viewer.subject_id}"
+    return f"store:{store_id}"
+
+
+def _validate(cmd: PurchaseCommand, now: datetime) -> None:
+    errors: list[FieldError] = []
+    if not _ORDER_ID.fullmatch(cmd.order_id or ""):
+        errors.append(FieldError("orderId", "Use 1-64 letters, digits or . _ : -"))
+    if not _ORDER_ID.fullmatch(cmd.store_id or ""):
+        errors.append(FieldError("storeId", "Use 1-64 letters, digits or . _ : -"))
+    if not 0 < cmd.amount_cents <= MAX_ORDER_CENTS:
+        errors.append(FieldError("amountCents", "The amount must be positive (in cents)."))
+    if not 0 < len(cmd.items) <= MAX_ITEMS:
+        errors.append(FieldError("items", f"Send 1 to {MAX_ITEMS} line items."))
+    elif any(i.amount_cents < 0 or not 0 < len(i.category.strip()) <= 40 for i in cmd.items):
+        errors.append(FieldError("items", "Each item has a category (1-40 characters) and a non-negative amount."))
+    elif sum(i.amount_cents for i in cmd.items) != cmd.amount_cents:
+        errors.append(FieldError("items", "Line items must add up to the order amount."))
+    if cmd.purchased_at is not None and cmd.purchased_at > now + timedelta(minutes=5):
+        errors.append(FieldError("purchasedAt", "A purchase cannot be in the future."))
+    if errors:
+        raise BadUserInput("The purchase is invalid.", errors)
+
+
+async def record_purchase(uow: UnitOfWork, cache: Cache, viewer: Viewer, cmd: PurchaseCommand, now: datetime,
+                          today: date) -> PurchaseResult:
+    source = purchase_source(viewer, cmd.store_id)
+    _validate(cmd, now)
+    payload = {"member": cmd.member.__dict__, "amount": cmd.amount_cents, "store": cmd.store_id,
+               "items": [i.__dict__ for i in cmd.items]}
+    async with uow:
+        member = await resolve(uow, cmd.member)
+        stored = await claim(uow, f"purchase:{source}", cmd.order_id, payload, now)
+        if stored is not None:
+            return await _replay(uow, source, cmd.order_id)
+        await uow.points.lock_account(member.id, now)
+        settings = await load_settings(uow)
+        state = await uow.tiers.member_tier(member.id)
+        tiers = {t.id: t for t in await uow.tiers.tiers()}
+        multiplier = tiers[state.tier_id].multiplier_pct if state and state.tier_id in tiers else 100
+        rules = await uow.rules.rules()
+        earned = purchase_points(cmd.items, rules, multiplier, today)
+        purchase = await uow.purchases.add(member.id, source, cmd.order_id, cmd.store_id, cmd.amount_cents,
+                                           cmd.items, cmd.purchased_at or now, now)
+        if earned.points > 0:
+            entry = await credit(
+                uow,
+                NewEntry(member.id, EntryKind.EARN, earned.points, f"Purchase {cmd.order_id}", "purchase",
+                         f"{source}/{cmd.order_id}", f"{source}/{cmd.order_id}", viewer.role, viewer.subject_id,
+                         {"breakdown": earned.breakdown, "tierMultiplierPct": multiplier}),
+                now, now + timedelta(days=settings.return_window_days),
+                add_months(now, settings.points_expiry_months),
+            )
+            await uow.purchases.set_points(purchase.id, earned.points, entry.id)
+        change = await apply_qualification(uow, member.id, now, settings, allow_downgrade=False)
+        await uow.idempotency.store_result(f"purchase:{source}", cmd.order_id, {"purchaseId": purchase.id})
+        await uow.commit()
+    await refresh_balances(uow, cache, [member.id], now)
+    final = await _replay_after_commit(uow, source, cmd.order_id)
+    return PurchaseResult(final, earned.points, change)
+
+
+async def _replay(uow: UnitOfWork, source: str, order_id: str) -> PurchaseResult:
+    purchase = await uow.purchases.get(source, order_id)
+    if purchase is None:  # stored result without a purchase cannot happen; fail loudly if it does
+        raise NotFound("The original purchase is missing.")
+    return PurchaseResult(purchase, purchase.points_awarded, None)
+
+
+async def _replay_after_commit(uow: UnitOfWork, source: str, order_id: str) -> Purchase:
+    async with uow:
+        purchase = await uow.purchases.get(source, order_id)
+    assert purchase is not None
+    return purchase
+
+
+@dataclass(frozen=True)
+class RefundResult:
+    purchase: Purchase
+    refund: Refund
+
+
+async def record_refund(uow: UnitOfWork, cache: Cache, viewer: Viewer, store_id: str, order_id: str, refund_id: str,
+                        amount_cents: int, now: datetime) -> RefundResult:
+    """Reverse points in proportion to the refunded amount. The purchase's own lot is taken back
+    first; if those points were already spent, what is left elsewhere is clawed back and the
+    rest is recorded as a shortfall (the balance never goes negative)."""
+    source = purchase_source(viewer, store_id)
+    if not _ORDER_ID.fullmatch(refund_id or ""):
+        raise BadUserInput.for_field("refundId", "Use 1-64 letters, digits or . _ : -")
+    if amount_cents <= 0:
+        raise BadUserInput.for_field("amountCents", "The refund amount must be positive (in cents).")
+    async with uow:
+        purchase = await uow.purchases.get(source, order_id)
+        if purchase is None:
+            raise NotFound("No such order from this source.")
+        stored = await claim(uow, f"refund:{source}/{order_id}", refund_id, {"amount": amount_cents}, now)
+        if stored is not None:
+            refund = await uow.purchases.refund(purchase.id, refund_id)
+            if refund is None:
+                raise IdempotencyConflict("The original refund is missing.")
+            return RefundResult(purchase, refund)
+        if purchase.refunded_cents + amount_cents > purchase.amount_cents:
+            raise BadUserInput.for_field(
+                "amountCents",
+                f"Only {purchase.amount_cents - purchase.refunded_cents} cents of this order are left to refund.",
+            )
+        await uow.points.lock_account(purchase.member_id, now)
+        owed = purchase.points_awarded * (purchase.refunded_cents + amount_cents) // purchase.amount_cents
+        reverse = owed - purchase.points_reversed
+        entry_id: int | None = None
+        shortfall = 0
+        if reverse > 0:
+            own_lots: tuple[int, ...] = ()
+            if purchase.entry_id is not None:
+                own_lots = tuple(lot.id for lot in await uow.points.open_lots(purchase.member_id)
+                                 if lot.entry_id == purchase.entry_id)
+            moved = await debit(
+                uow,
+                NewEntry(purchase.member_id, EntryKind.REVERSE, -reverse, f"Refund {refund_id} of {order_id}",
+                         "refund", f"{source}/{order_id}/{refund_id}", f"{source}/{order_id}/{refund_id}",
+                         viewer.role, viewer.subject_id),
+                now, first_lot_ids=own_lots, allow_shortfall=True,
+            )
+            entry_id = moved.entry.id if moved.entry else None
+            shortfall = moved.shortfall
+        refund = await uow.purchases.add_refund(purchase, refund_id, amount_cents, reverse, shortfall, entry_id, now)
+        await uow.idempotency.store_result(f"refund:{source}/{order_id}", refund_id, {"refundId": refund.id})
+        await uow.commit()
+    await refresh_balances(uow, cache, [purchase.member_id], now)
+    return RefundResult(await _replay_after_commit(uow, source, order_id), refund)

@@ -1,0 +1,89 @@
+"""What members and staff read: balances, history pages, expiring points, the leaderboard."""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass
+from datetime import datetime
+
+from domain.auth.viewer import Role, Viewer
+from domain.errors import BadUserInput, NotFound
+from domain.points.balance import get_balance
+from domain.points.model import Balance, Entry, EntryKind
+from domain.ports import Cache, UnitOfWork
+
+MAX_PAGE = 100
+
+
+def check_reader(viewer: Viewer, member_id: int) -> None:
+    """A member reads their own points; staff read anyone's. Others learn nothing, not even existence."""
+    if viewer.role is Role.STAFF and viewer.is_authenticated:
+        return
+    if viewer.require_member() != member_id:
+        raise NotFound("No such member.")
+
+
+async def balance_for(uow: UnitOfWork, cache: Cache, viewer: Viewer, member_id: int, now: datetime,
+                      soon_days: int) -> Balance:
+    check_reader(viewer, member_id)
+    if not 1 <= soon_days <= 365:
+        raise BadUserInput.for_field("days", "Look 1 to 365 days ahead.")
+    return await get_balance(uow, cache, member_id, now, soon_days)
+
+
+def encode_cursor(entry: Entry) -> str:
+    return base64.urlsafe_b64encode(f"{entry.created_at.isoformat()}|{entry.id}".encode()).decode()
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, int]:
+    try:
+        moment, _, entry_id = base64.urlsafe_b64decode(cursor.encode()).decode().partition("|")
+        return datetime.fromisoformat(moment), int(entry_id)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise BadUserInput.for_field("after", "That cursor is not one this API gave out.") from exc
+
+
+@dataclass(frozen=True)
+class HistoryPage:
+    entries: list[Entry]
+    has_next: bool
+
+
+async def history(uow: UnitOfWork, viewer: Viewer, member_id: int, first: int, after: str | None,
+                  kinds: list[EntryKind] | None) -> HistoryPage:
+    """Newest first, keyset-paginated on (created_at, id): page 1000 costs what page 1 costs."""
+    check_reader(viewer, member_id)
+    if not 1 <= first <= MAX_PAGE:
+        raise BadUserInput.for_field("first", f"Ask for 1 to {MAX_PAGE} entries.")
+    before = decode_cursor(after) if after else None
+    async with uow:
+        rows = await uow.points.history(member_id, kinds or None, before, first + 1)
+    return HistoryPage(rows[:first], len(rows) > first)
+
+
+@dataclass(frozen=True)
+class LeaderboardRow:
+    rank: int
+    member_id: int
+    display_name: str
+    points: int
+
+
+async def leaderboard(uow: UnitOfWork, start: datetime, end: datetime, limit: int) -> list[LeaderboardRow]:
+    """Points earned in the period; members who opted out are left out entirely."""
+    if not 1 <= limit <= 100:
+        raise BadUserInput.for_field("first", "Ask for 1 to 100 places.")
+    async with uow:
+        rows = await uow.points.leaderboard(start, end, limit)
+        names = await uow.members.names([member_id for member_id, _ in rows])
+    board = []
+    for member_id, points in rows:
+        name, _opted_out = names.get(member_id, (None, False))
+        board.append(LeaderboardRow(len(board) + 1, member_id, _public_name(name), points))
+    return board
+
+
+def _public_name(name: str | None) -> str:
+    if not name:
+        return "Member"
+    return name[0] + "*" * min(len(name) - 1, 3) if len(name) > 1 else name

@@ -1,0 +1,46 @@
+"""Program-wide settings operators can change at run time (stored as data, not code)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+
+from domain.errors import BadUserInput, FieldError
+
+
+@dataclass(frozen=True)
+class ProgramSettings:
+    return_window_days: int = 7
+    points_expiry_months: int = 12
+    expiring_soon_days: int = 30
+    gift_daily_limit_points: int = 5_000
+    gift_min_tier_rank: int = 0
+    tier_window_months: int = 12
+    tier_grace_months: int = 12
+
+    def to_dict(self) -> dict[str, int]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, object]) -> ProgramSettings:
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: int(v) for k, v in data.items() if k in known})  # type: ignore[arg-type]
+
+    def validated(self) -> ProgramSettings:
+        limits = {
+            "return_window_days": (0, 90), "points_expiry_months": (1, 120), "expiring_soon_days": (1, 365),
+            "gift_daily_limit_points": (0, 10_000_000), "gift_min_tier_rank": (0, 100),
+            "tier_window_months": (1, 36), "tier_grace_months": (0, 36),
+        }
+        errors = [
+            FieldError(_camel(name), f"{_camel(name)} must be between {low} and {high}.")
+            for name, (low, high) in limits.items()
+            if not low <= getattr(self, name) <= high
+        ]
+        if errors:
+            raise BadUserInput("Program settings are invalid.", errors)
+        return self
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)

@@ -1,0 +1,181 @@
+"""Ledger storage: accounts (locked per transaction), entries, lots and lot moves."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import Row, and_, func, insert, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from domain.points.model import Entry, EntryKind, Lot
+from domain.points.ports import NewEntry
+from domain.store.dialect import insert_ignoring_conflict
+from domain.store.tables import members, points_accounts, points_entries, points_lot_moves, points_lots
+
+
+def _entry(row: Row) -> Entry:
+    return Entry(row.id, row.member_id, EntryKind(row.kind), row.amount, row.reason, row.source_type,
+                 row.source_ref, row.created_at, dict(row.details or {}))
+
+
+def _lot(row: Row) -> Lot:
+    return Lot(row.id, row.member_id, row.entry_id, row.original, row.remaining, row.earned_at,
+               row.available_at, row.expires_at)
+
+
+class SqlPointsRepository:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+
+    async def lock_account(self, member_id: int, now: datetime) -> int:
+        return (await self.lock_accounts([member_id], now))[member_id]
+
+    async def lock_accounts(self, member_ids: Sequence[int], now: datetime) -> dict[int, int]:
+        # Always in ascending id order, so two transactions locking the same pair cannot deadlock.
+        ordered = sorted(set(member_ids))
+        for member_id in ordered:
+            await self._conn.execute(
+                insert_ignoring_conflict(self._conn, points_accounts, ["member_id"]).values(
+                    member_id=member_id, balance=0, version=0, updated_at=now
+                )
+            )
+        balances: dict[int, int] = {}
+        for member_id in ordered:
+            balances[member_id] = int(await self._conn.scalar(
+                select(points_accounts.c.balance).where(points_accounts.c.member_id == member_id).with_for_update()
+            ))
+        return balances
+
+    async def add_entry(self, entry: NewEntry, now: datetime) -> Entry:
+        row = (await self._conn.execute(
+            insert(points_entries).values(
+                member_id=entry.member_id, kind=entry.kind.value, amount=entry.amount, reason=entry.reason[:200],
+                source_type=entry.source_type, source_ref=entry.source_ref[:200],
+                idempotency_key=entry.idempotency_key, actor_role=entry.actor_role.value if entry.actor_role else None,
+                actor_id=entry.actor_id, details=entry.details or {}, created_at=now,
+            ).returning(*points_entries.c)
+        )).one()
+        return _entry(row)
+
+    async def bump_account(self, member_id: int, delta: int, now: datetime) -> int:
+        return int(await self._conn.scalar(
+            update(points_accounts)
+            .where(points_accounts.c.member_id == member_id)
+            .values(balance=points_accounts.c.balance + delta, version=points_accounts.c.version + 1,
+                    updated_at=now)
+            .returning(points_accounts.c.version)
+        ))
+
+    async def add_lot(self, member_id: int, entry_id: int, amount: int, earned_at: datetime,
+                      available_at: datetime, expires_at: datetime) -> int:
+        return int(await self._conn.scalar(
+            insert(points_lots).values(
+                member_id=member_id, entry_id=entry_id, original=amount, remaining=amount, earned_at=earned_at,
+                available_at=available_at, expires_at=expires_at,
+            ).returning(points_lots.c.id)
+        ))
+
+    async def open_lots(self, member_id: int) -> list[Lot]:
+        rows = await self._conn.execute(
+            select(points_lots)
+            .where(points_lots.c.member_id == member_id, points_lots.c.remaining > 0)
+            .order_by(points_lots.c.earned_at, points_lots.c.id)
+        )
+        return [_lot(r) for r in rows]
+
+    async def lot(self, lot_id: int) -> Lot | None:
+        row = (await self._conn.execute(select(points_lots).where(points_lots.c.id == lot_id))).first()
+        return _lot(row) if row else None
+
+    async def take_from_lot(self, entry_id: int, lot_id: int, amount: int) -> None:
+        result = await self._conn.execute(
+            update(points_lots)
+            .where(points_lots.c.id == lot_id, points_lots.c.remaining >= amount)
+            .values(remaining=points_lots.c.remaining - amount)
+        )
+        if result.rowcount != 1:
+            raise RuntimeError(f"lot {lot_id} cannot give {amount} points")
+        await self._conn.execute(insert(points_lot_moves).values(entry_id=entry_id, lot_id=lot_id, amount=-amount))
+
+    async def moves_for_entry(self, entry_id: int) -> list[tuple[int, int]]:
+        rows = await self._conn.execute(
+            select(points_lot_moves.c.lot_id, points_lot_moves.c.amount)
+            .where(points_lot_moves.c.entry_id == entry_id).order_by(points_lot_moves.c.id)
+        )
+        return [(r.lot_id, r.amount) for r in rows]
+
+    async def entry_by_key(self, source_type: str, idempotency_key: str) -> Entry | None:
+        row = (await self._conn.execute(
+            select(points_entries).where(points_entries.c.source_type == source_type,
+                                         points_entries.c.idempotency_key == idempotency_key)
+        )).first()
+        return _entry(row) if row else None
+
+    async def entry(self, entry_id: int) -> Entry | None:
+        row = (await self._conn.execute(select(points_entries).where(points_entries.c.id == entry_id))).first()
+        return _entry(row) if row else None
+
+    async def account_version(self, member_id: int) -> tuple[int, int]:
+        row = (await self._conn.execute(
+            select(points_accounts.c.balance, points_accounts.c.version)
+            .where(points_accounts.c.member_id == member_id)
+        )).first()
+        return (int(row.balance), int(row.version)) if row else (0, 0)
+
+    async def ledger_sum(self, member_id: int) -> int:
+        total = await self._conn.scalar(
+            select(func.coalesce(func.sum(points_entries.c.amount), 0)).where(points_entries.c.member_id == member_id)
+        )
+        return int(total)
+
+    async def history(self, member_id: int, kinds: Sequence[EntryKind] | None,
+                      before: tuple[datetime, int] | None, limit: int) -> list[Entry]:
+        query = select(points_entries).where(points_entries.c.member_id == member_id)
+        if kinds:
+            query = query.where(points_entries.c.kind.in_([k.value for k in kinds]))
+        if before is not None:
+            moment, entry_id = before
+            query = query.where(or_(points_entries.c.created_at < moment,
+                                    and_(points_entries.c.created_at == moment, points_entries.c.id < entry_id)))
+        rows = await self._conn.execute(
+            query.order_by(points_entries.c.created_at.desc(), points_entries.c.id.desc()).limit(limit)
+        )
+        return [_entry(r) for r in rows]
+
+    async def credited_between(self, member_id: int, source_type: str, start: datetime, end: datetime) -> int:
+        return int(await self._conn.scalar(
+            select(func.coalesce(func.sum(points_entries.c.amount), 0)).where(
+                points_entries.c.member_id == member_id, points_entries.c.source_type == source_type,
+                points_entries.c.amount > 0, points_entries.c.created_at >= start, points_entries.c.created_at < end,
+            )
+        ))
+
+    async def debited_between(self, member_id: int, kind: EntryKind, start: datetime, end: datetime) -> int:
+        return int(await self._conn.scalar(
+            select(func.coalesce(func.sum(points_entries.c.amount), 0)).where(
+                points_entries.c.member_id == member_id, points_entries.c.kind == kind.value,
+                points_entries.c.created_at >= start, points_entries.c.created_at < end,
+            )
+        ))
+
+    async def members_with_expired_lots(self, now: datetime, limit: int) -> list[int]:
+        rows = await self._conn.scalars(
+            select(points_lots.c.member_id)
+            .where(points_lots.c.remaining > 0, points_lots.c.expires_at <= now)
+            .group_by(points_lots.c.member_id).order_by(points_lots.c.member_id).limit(limit)
+        )
+        return [int(r) for r in rows]
+
+    async def leaderboard(self, start: datetime, end: datetime, limit: int) -> list[tuple[int, int]]:
+        earned = func.sum(points_entries.c.amount).label("earned")
+        rows = await self._conn.execute(
+            select(points_entries.c.member_id, earned)
+            .join(members, members.c.id == points_entries.c.member_id)
+            .where(points_entries.c.kind == EntryKind.EARN.value, members.c.leaderboard_opt_out.is_(False),
+                   points_entries.c.created_at >= start, points_entries.c.created_at < end)
+            .group_by(points_entries.c.member_id)
+            .order_by(earned.desc(), points_entries.c.member_id)
+            .limit(limit)
+        )
+        return [(int(r.member_id), int(r.earned)) for r in rows]

@@ -1,0 +1,82 @@
+"""Purchases and refunds, and the qualifying spend they add up to."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Row, func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from domain.points.ports import Purchase, Refund
+from domain.points.rules import LineItem
+from domain.store.tables import purchases, refunds
+
+
+def _purchase(row: Row) -> Purchase:
+    return Purchase(
+        row.id, row.member_id, row.source, row.order_id, row.store_id, row.amount_cents, row.refunded_cents,
+        row.points_awarded, row.points_reversed, row.shortfall_points, row.entry_id, row.purchased_at,
+        [LineItem(i["category"], i["amount_cents"], i.get("sku")) for i in row.items],
+    )
+
+
+def _refund(row: Row) -> Refund:
+    return Refund(row.id, row.purchase_id, row.refund_id, row.amount_cents, row.points_reversed,
+                  row.shortfall_points, row.entry_id, row.created_at)
+
+
+class SqlPurchaseRepository:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+
+    async def get(self, source: str, order_id: str) -> Purchase | None:
+        row = (await self._conn.execute(
+            select(purchases).where(purchases.c.source == source, purchases.c.order_id == order_id)
+        )).first()
+        return _purchase(row) if row else None
+
+    async def add(self, member_id: int, source: str, order_id: str, store_id: str, amount_cents: int,
+                  items: list[LineItem], purchased_at: datetime, now: datetime) -> Purchase:
+        row = (await self._conn.execute(
+            insert(purchases).values(
+                member_id=member_id, source=source, order_id=order_id, store_id=store_id,
+                amount_cents=amount_cents, items=[i.__dict__ for i in items], purchased_at=purchased_at,
+                created_at=now,
+            ).returning(*purchases.c)
+        )).one()
+        return _purchase(row)
+
+    async def set_points(self, purchase_id: int, points: int, entry_id: int) -> None:
+        await self._conn.execute(
+            update(purchases).where(purchases.c.id == purchase_id).values(points_awarded=points, entry_id=entry_id)
+        )
+
+    async def add_refund(self, purchase: Purchase, refund_id: str, amount_cents: int, points_reversed: int,
+                         shortfall: int, entry_id: int | None, now: datetime) -> Refund:
+        await self._conn.execute(
+            update(purchases).where(purchases.c.id == purchase.id).values(
+                refunded_cents=purchases.c.refunded_cents + amount_cents,
+                points_reversed=purchases.c.points_reversed + points_reversed,
+                shortfall_points=purchases.c.shortfall_points + shortfall,
+            )
+        )
+        row = (await self._conn.execute(
+            insert(refunds).values(
+                purchase_id=purchase.id, refund_id=refund_id, amount_cents=amount_cents,
+                points_reversed=points_reversed, shortfall_points=shortfall, entry_id=entry_id, created_at=now,
+            ).returning(*refunds.c)
+        )).one()
+        return _refund(row)
+
+    async def refund(self, purchase_id: int, refund_id: str) -> Refund | None:
+        row = (await self._conn.execute(
+            select(refunds).where(refunds.c.purchase_id == purchase_id, refunds.c.refund_id == refund_id)
+        )).first()
+        return _refund(row) if row else None
+
+    async def spend_since(self, member_id: int, since: datetime) -> int:
+        return int(await self._conn.scalar(
+            select(func.coalesce(func.sum(purchases.c.amount_cents - purchases.c.refunded_cents), 0)).where(
+                purchases.c.member_id == member_id, purchases.c.purchased_at > since
+            )
+        ))

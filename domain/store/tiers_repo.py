@@ -1,0 +1,94 @@
+"""Tier ladder, each member's tier and the history of changes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Row, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from domain.store.dialect import insert_ignoring_conflict
+from domain.store.tables import member_tiers, tier_changes, tiers
+from domain.tiers.model import MemberTier, Tier, TierChange, TierChangeReason
+
+
+def _tier(row: Row) -> Tier:
+    return Tier(row.id, row.code, row.name, row.rank, row.threshold_cents, row.multiplier_pct,
+                row.upgrade_reward_points, list(row.benefits or []), row.active)
+
+
+def _member_tier(row: Row) -> MemberTier:
+    return MemberTier(row.member_id, row.tier_id, row.achieved_at, row.held_until, row.version)
+
+
+def _change(row: Row) -> TierChange:
+    return TierChange(row.id, row.member_id, row.from_tier_id, row.to_tier_id, TierChangeReason(row.reason),
+                      row.spend_cents, row.created_at)
+
+
+class SqlTierRepository:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+
+    async def tiers(self) -> list[Tier]:
+        return [_tier(r) for r in await self._conn.execute(select(tiers).order_by(tiers.c.rank))]
+
+    async def save_tier(self, tier: Tier) -> Tier:
+        values = dict(code=tier.code, name=tier.name, rank=tier.rank, threshold_cents=tier.threshold_cents,
+                      multiplier_pct=tier.multiplier_pct, upgrade_reward_points=tier.upgrade_reward_points,
+                      benefits=list(tier.benefits), active=tier.active)
+        if tier.id:
+            statement = update(tiers).where(tiers.c.id == tier.id).values(**values)
+        else:
+            statement = insert(tiers).values(**values)
+        return _tier((await self._conn.execute(statement.returning(*tiers.c))).one())
+
+    async def member_tier(self, member_id: int) -> MemberTier | None:
+        row = (await self._conn.execute(select(member_tiers).where(member_tiers.c.member_id == member_id))).first()
+        return _member_tier(row) if row else None
+
+    async def member_tiers(self, member_ids: list[int]) -> dict[int, MemberTier]:
+        if not member_ids:
+            return {}
+        rows = await self._conn.execute(select(member_tiers).where(member_tiers.c.member_id.in_(member_ids)))
+        return {r.member_id: _member_tier(r) for r in rows}
+
+    async def set_member_tier(self, member_id: int, tier_id: int, achieved_at: datetime,
+                              held_until: datetime | None) -> MemberTier:
+        await self._conn.execute(
+            insert_ignoring_conflict(self._conn, member_tiers, ["member_id"]).values(
+                member_id=member_id, tier_id=tier_id, achieved_at=achieved_at, held_until=held_until, version=0
+            )
+        )
+        row = (await self._conn.execute(
+            update(member_tiers).where(member_tiers.c.member_id == member_id)
+            .values(tier_id=tier_id, achieved_at=achieved_at, held_until=held_until,
+                    version=member_tiers.c.version + 1)
+            .returning(*member_tiers.c)
+        )).one()
+        return _member_tier(row)
+
+    async def add_change(self, member_id: int, from_tier_id: int | None, to_tier_id: int,
+                         reason: TierChangeReason, spend_cents: int, now: datetime) -> TierChange:
+        row = (await self._conn.execute(
+            insert(tier_changes).values(member_id=member_id, from_tier_id=from_tier_id, to_tier_id=to_tier_id,
+                                        reason=reason.value, spend_cents=spend_cents, created_at=now)
+            .returning(*tier_changes.c)
+        )).one()
+        return _change(row)
+
+    async def history(self, member_id: int, limit: int) -> list[TierChange]:
+        rows = await self._conn.execute(
+            select(tier_changes).where(tier_changes.c.member_id == member_id)
+            .order_by(tier_changes.c.created_at.desc(), tier_changes.c.id.desc()).limit(limit)
+        )
+        return [_change(r) for r in rows]
+
+    async def members_due_for_review(self, now: datetime, limit: int, after_member_id: int) -> list[MemberTier]:
+        rows = await self._conn.execute(
+            select(member_tiers)
+            .where(member_tiers.c.held_until.is_not(None), member_tiers.c.held_until <= now,
+                   member_tiers.c.member_id > after_member_id)
+            .order_by(member_tiers.c.member_id).limit(limit)
+        )
+        return [_member_tier(r) for r in rows]

@@ -1,0 +1,150 @@
+"""Tier qualification: upgrade on the purchase that crosses a threshold, downgrade only at review."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+
+from domain.auth.viewer import Role, Viewer
+from domain.errors import NotFound
+from domain.events import TierChanged
+from domain.points.ledger import credit
+from domain.points.lots import add_months
+from domain.points.model import EntryKind
+from domain.points.ports import NewEntry
+from domain.ports import UnitOfWork
+from domain.program.services import load_settings
+from domain.program.settings import ProgramSettings
+from domain.tiers.model import MemberTier, Tier, TierChange, TierChangeReason, TierProgress
+from domain.tiers.rules import ladder, next_tier, qualifying_tier, validate_tier
+
+
+def _base(tiers: list[Tier]) -> Tier:
+    ordered = ladder(tiers)
+    if not ordered:
+        raise NotFound("No tiers are configured.")
+    return ordered[0]
+
+
+def _current(tiers: list[Tier], state: MemberTier | None) -> Tier:
+    if state is not None:
+        found = next((t for t in tiers if t.id == state.tier_id), None)
+        if found is not None:
+            return found
+    return _base(tiers)
+
+
+async def spend_in_window(uow: UnitOfWork, member_id: int, now: datetime, settings: ProgramSettings) -> int:
+    return await uow.purchases.spend_since(member_id, add_months(now, -settings.tier_window_months))
+
+
+async def apply_qualification(uow: UnitOfWork, member_id: int, now: datetime, settings: ProgramSettings,
+                              *, allow_downgrade: bool) -> TierChange | None:
+    """Inside the caller's transaction (account locked): move the member to the tier their spend
+    qualifies for. Upgrades happen at once and pay the upgrade reward once per tier; a
+    downgrade only when allowed and the current tier's hold has run out."""
+    tiers = await uow.tiers.tiers()
+    if not ladder(tiers):
+        return None
+    state = await uow.tiers.member_tier(member_id)
+    current = _current(tiers, state)
+    spend = await spend_in_window(uow, member_id, now, settings)
+    target = qualifying_tier(tiers, spend)
+    held_until = add_months(now, settings.tier_grace_months) if target.rank > 0 else None
+    if target.rank > current.rank:
+        reason = TierChangeReason.UPGRADE
+    elif target.rank < current.rank and allow_downgrade and (state is None or state.held_until is None
+                                                             or state.held_until <= now):
+        reason = TierChangeReason.DOWNGRADE
+    else:
+        if (allow_downgrade and state is not None and state.held_until is not None
+                and state.held_until <= now and target.rank == current.rank):
+            # Re-qualified at review: keep the tier for another grace period.
+            await uow.tiers.set_member_tier(member_id, current.id, state.achieved_at, held_until)
+        return None
+    await uow.tiers.set_member_tier(member_id, target.id, now, held_until)
+    change = await uow.tiers.add_change(member_id, current.id if state else None, target.id, reason, spend, now)
+    if reason is TierChangeReason.UPGRADE and target.upgrade_reward_points > 0:
+        key = f"tier-upgrade:{member_id}:{target.id}"
+        if await uow.points.entry_by_key("tier", key) is None:
+            await credit(
+                uow,
+                NewEntry(member_id, EntryKind.EARN, target.upgrade_reward_points, f"Welcome to {target.name}",
+                         "tier", str(target.id), key),
+                now, now, add_months(now, settings.points_expiry_months),
+            )
+    uow.publish_after_commit(TierChanged(member_id, current.id, target.id))
+    return change
+
+
+async def tier_progress(uow: UnitOfWork, viewer: Viewer, member_id: int, now: datetime) -> TierProgress:
+    _check_reader(viewer, member_id)
+    async with uow:
+        settings = await load_settings(uow)
+        tiers = await uow.tiers.tiers()
+        state = await uow.tiers.member_tier(member_id)
+        spend = await spend_in_window(uow, member_id, now, settings)
+    current = _current(tiers, state)
+    upcoming = next_tier(tiers, current)
+    return TierProgress(
+        current=current,
+        next=upcoming,
+        spend_in_window_cents=spend,
+        spend_to_next_cents=max(0, upcoming.threshold_cents - spend) if upcoming else 0,
+        window_start=add_months(now, -settings.tier_window_months),
+        window_end=now,
+        held_until=state.held_until if state and current.rank > 0 else None,
+    )
+
+
+async def tier_history(uow: UnitOfWork, viewer: Viewer, member_id: int, limit: int = 50) -> list[TierChange]:
+    _check_reader(viewer, member_id)
+    async with uow:
+        return await uow.tiers.history(member_id, min(max(limit, 1), 100))
+
+
+async def list_tiers(uow: UnitOfWork) -> list[Tier]:
+    async with uow:
+        return ladder(await uow.tiers.tiers())
+
+
+async def save_tier(uow: UnitOfWork, viewer: Viewer, tier: Tier) -> Tier:
+    viewer.require_staff()
+    async with uow:
+        existing = await uow.tiers.tiers()
+        if tier.id and not any(t.id == tier.id for t in existing):
+            raise NotFound("No such tier.")
+        saved = await uow.tiers.save_tier(validate_tier(replace(tier, code=tier.code.strip().upper()), existing))
+        await uow.commit()
+    return saved
+
+
+async def evaluate_tiers(new_uow, now: datetime, batch: int = 500) -> dict[str, int]:
+    """The review job (`cli evaluate-tiers`): members whose hold ran out are renewed or moved down.
+    Idempotent: a second run finds nobody due."""
+    counts = {"reviewed": 0, "downgraded": 0, "upgraded": 0}
+    after = 0
+    while True:
+        async with new_uow() as uow:
+            due = await uow.tiers.members_due_for_review(now, batch, after)
+        if not due:
+            return counts
+        for state in due:
+            after = state.member_id
+            async with new_uow() as uow:
+                await uow.points.lock_account(state.member_id, now)
+                settings = await load_settings(uow)
+                change = await apply_qualification(uow, state.member_id, now, settings, allow_downgrade=True)
+                await uow.commit()
+            counts["reviewed"] += 1
+            if change is not None:
+                counts["downgraded" if change.reason is TierChangeReason.DOWNGRADE else "upgraded"] += 1
+
+
+def _check_reader(viewer: Viewer, member_id: int) -> None:
+    if viewer.role is Role.STAFF and viewer.is_authenticated:
+        return
+    if viewer.require_member() != member_id:
+        raise NotFound("No such member.")
+
+

@@ -1,0 +1,11 @@
+"""Relay-shaped pagination types shared by history pages and feeds."""
+
+from __future__ import annotations
+
+import strawberry
+
+
+@strawberry.type
+class PageInfo:
+    has_next_page: bool
+    end_cursor: str | None

@@ -1,0 +1,272 @@
+"""Points: balance, history, purchases and refunds, gifts, staff adjustments, leaderboard."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from enum import Enum
+
+import strawberry
+
+from domain.auth.viewer import Role
+from domain.points import purchases, queries, transfers
+from domain.points.model import Balance
+from domain.points.model import Entry as DomainEntry
+from domain.points.model import EntryKind as DomainEntryKind
+from domain.points.ports import Purchase as DomainPurchase
+from domain.points.ports import Refund as DomainRefund
+from domain.points.rules import LineItem
+from schema.connections import PageInfo
+from schema.info import Info
+from schema.refs import MemberRefInput, parse_id
+
+PointsEntryKind = strawberry.enum(DomainEntryKind, name="PointsEntryKind")
+
+
+@strawberry.type
+class PointsEntry:
+    id: strawberry.ID
+    kind: PointsEntryKind
+    amount: int = strawberry.field(description="Signed whole points: positive credits, negative debits.")
+    reason: str
+    source_type: str
+    source_ref: str
+    created_at: datetime
+
+    @classmethod
+    def from_domain(cls, e: DomainEntry) -> PointsEntry:
+        return cls(id=strawberry.ID(str(e.id)), kind=e.kind, amount=e.amount, reason=e.reason,
+                   source_type=e.source_type, source_ref=e.source_ref, created_at=e.created_at)
+
+
+@strawberry.type
+class PointsEntryEdge:
+    cursor: str
+    node: PointsEntry
+
+
+@strawberry.type
+class PointsEntryConnection:
+    edges: list[PointsEntryEdge]
+    page_info: PageInfo
+
+
+@strawberry.type
+class PointsBalance:
+    available: int = strawberry.field(description="Spendable now.")
+    pending: int = strawberry.field(description="Earned on purchases still inside their return window.")
+    total: int = strawberry.field(description="The ledger sum.")
+    member_id: strawberry.Private[int]
+    balance: strawberry.Private[Balance]
+
+    @strawberry.field(description="Points that expire within the next `days` days.")
+    async def expiring_soon(self, info: Info, days: int = 30) -> int:
+        if days == self.balance.expiring_window_days:
+            return self.balance.expiring_soon
+        ctx = info.context
+        other = await queries.balance_for(ctx.uow(), ctx.container.cache, ctx.viewer, self.member_id,
+                                          ctx.container.now(), days)
+        return other.expiring_soon
+
+    @classmethod
+    def from_domain(cls, b: Balance) -> PointsBalance:
+        return cls(available=b.available, pending=b.pending, total=b.total, member_id=b.member_id, balance=b)
+
+
+async def load_balance(info: Info, member_id: int) -> PointsBalance:
+    ctx = info.context
+    balance = await queries.balance_for(ctx.uow(), ctx.container.cache, ctx.viewer, member_id,
+                                        ctx.container.now(), 30)
+    return PointsBalance.from_domain(balance)
+
+
+async def load_history(info: Info, member_id: int, first: int, after: str | None,
+                       kinds: list[DomainEntryKind] | None) -> PointsEntryConnection:
+    page = await queries.history(info.context.uow(), info.context.viewer, member_id, first, after, kinds)
+    edges = [PointsEntryEdge(cursor=queries.encode_cursor(e), node=PointsEntry.from_domain(e)) for e in page.entries]
+    return PointsEntryConnection(
+        edges=edges, page_info=PageInfo(has_next_page=page.has_next, end_cursor=edges[-1].cursor if edges else None)
+    )
+
+
+@strawberry.input
+class LineItemInput:
+    category: str
+    amount_cents: int
+    sku: str | None = None
+
+
+@strawberry.input
+class RecordPurchaseInput:
+    member: MemberRefInput
+    order_id: str
+    store_id: str
+    amount_cents: int
+    items: list[LineItemInput]
+    purchased_at: datetime | None = None
+
+
+@strawberry.type
+class PurchaseType:
+    id: strawberry.ID
+    order_id: str
+    store_id: str
+    amount_cents: int
+    refunded_cents: int
+    points_awarded: int
+    points_reversed: int
+    shortfall_points: int = strawberry.field(description="Points a refund could not take back (already spent).")
+    purchased_at: datetime
+
+    @classmethod
+    def from_domain(cls, p: DomainPurchase) -> PurchaseType:
+        return cls(id=strawberry.ID(str(p.id)), order_id=p.order_id, store_id=p.store_id,
+                   amount_cents=p.amount_cents, refunded_cents=p.refunded_cents, points_awarded=p.points_awarded,
+                   points_reversed=p.points_reversed, shortfall_points=p.shortfall_points,
+                   purchased_at=p.purchased_at)
+
+
+@strawberry.type
+class RecordPurchasePayload:
+    purchase: PurchaseType
+    points_earned: int
+    tier_changed: bool
+
+
+@strawberry.input
+class RecordRefundInput:
+    order_id: str
+    store_id: str
+    refund_id: str
+    amount_cents: int
+
+
+@strawberry.type
+class RefundType:
+    refund_id: str
+    amount_cents: int
+    points_reversed: int
+    shortfall_points: int
+    created_at: datetime
+
+    @classmethod
+    def from_domain(cls, r: DomainRefund) -> RefundType:
+        return cls(refund_id=r.refund_id, amount_cents=r.amount_cents, points_reversed=r.points_reversed,
+                   shortfall_points=r.shortfall_points, created_at=r.created_at)
+
+
+@strawberry.type
+class RecordRefundPayload:
+    refund: RefundType
+    purchase: PurchaseType
+
+
+@strawberry.input
+class GiftPointsInput:
+    recipient: MemberRefInput
+    amount: int
+    idempotency_key: str
+    message: str = ""
+
+
+@strawberry.type
+class GiftPointsPayload:
+    entry: PointsEntry
+    balance: PointsBalance
+
+
+@strawberry.input
+class AdjustPointsInput:
+    member_id: strawberry.ID
+    amount: int
+    reason: str
+    idempotency_key: str
+
+
+@strawberry.type
+class AdjustPointsPayload:
+    entry: PointsEntry
+    balance: PointsBalance
+
+
+@strawberry.enum
+class LeaderboardPeriod(Enum):
+    WEEK = "WEEK"
+    MONTH = "MONTH"
+    YEAR = "YEAR"
+
+
+@strawberry.type
+class LeaderboardEntry:
+    rank: int
+    display_name: str
+    points: int
+    is_me: bool
+
+
+@strawberry.type
+class PointsQueries:
+    @strawberry.field(description="Top earners in the period (members who opted out are not listed).")
+    async def points_leaderboard(
+        self, info: Info, period: LeaderboardPeriod, first: int = 20
+    ) -> list[LeaderboardEntry]:
+        ctx = info.context
+        me = ctx.viewer.subject_id if ctx.viewer.role is Role.MEMBER else None
+        if not ctx.viewer.is_authenticated:
+            ctx.viewer.require_member()  # raises UNAUTHENTICATED with the reason
+        today = ctx.container.today()
+        if period is LeaderboardPeriod.WEEK:
+            start_day = today - timedelta(days=today.weekday())
+        elif period is LeaderboardPeriod.MONTH:
+            start_day = today.replace(day=1)
+        else:
+            start_day = today.replace(month=1, day=1)
+        start, _ = ctx.container.day_bounds(start_day)
+        _, end = ctx.container.day_bounds(today)
+        rows = await queries.leaderboard(ctx.uow(), start, end, first)
+        return [LeaderboardEntry(rank=r.rank, display_name=r.display_name, points=r.points, is_me=r.member_id == me)
+                for r in rows]
+
+
+@strawberry.type
+class PointsMutations:
+    @strawberry.mutation(description="POS or partner: record a purchase; idempotent on (source, orderId).")
+    async def record_purchase(self, info: Info, input: RecordPurchaseInput) -> RecordPurchasePayload:
+        ctx = info.context
+        cmd = purchases.PurchaseCommand(
+            member=input.member.to_domain(), order_id=input.order_id, store_id=input.store_id,
+            amount_cents=input.amount_cents,
+            items=[LineItem(i.category, i.amount_cents, i.sku) for i in input.items],
+            purchased_at=input.purchased_at,
+        )
+        result = await purchases.record_purchase(ctx.uow(), ctx.container.cache, ctx.viewer, cmd,
+                                                 ctx.container.now(), ctx.container.today())
+        return RecordPurchasePayload(purchase=PurchaseType.from_domain(result.purchase),
+                                     points_earned=result.points, tier_changed=result.tier_change is not None)
+
+    @strawberry.mutation(description="POS or partner: refund all or part of an order; idempotent on refundId.")
+    async def record_refund(self, info: Info, input: RecordRefundInput) -> RecordRefundPayload:
+        ctx = info.context
+        result = await purchases.record_refund(ctx.uow(), ctx.container.cache, ctx.viewer, input.store_id,
+                                               input.order_id, input.refund_id, input.amount_cents,
+                                               ctx.container.now())
+        return RecordRefundPayload(refund=RefundType.from_domain(result.refund),
+                                   purchase=PurchaseType.from_domain(result.purchase))
+
+    @strawberry.mutation(description="Gift points to another member (by phone or member code).")
+    async def gift_points(self, info: Info, input: GiftPointsInput) -> GiftPointsPayload:
+        ctx = info.context
+        day_start, day_end = ctx.container.day_bounds()
+        result = await transfers.gift_points(ctx.uow(), ctx.container.cache, ctx.viewer, input.recipient.to_domain(),
+                                             input.amount, input.idempotency_key, input.message,
+                                             ctx.container.now(), day_start, day_end)
+        return GiftPointsPayload(entry=PointsEntry.from_domain(result.sent),
+                                 balance=await load_balance(info, result.sent.member_id))
+
+    @strawberry.mutation(description="Staff: credit or debit a member's points, with a reason (audited).")
+    async def adjust_points(self, info: Info, input: AdjustPointsInput) -> AdjustPointsPayload:
+        ctx = info.context
+        entry = await transfers.adjust_points(ctx.uow(), ctx.container.cache, ctx.viewer, parse_id(input.member_id),
+                                              input.amount, input.reason, input.idempotency_key,
+                                              ctx.container.now())
+        return AdjustPointsPayload(entry=PointsEntry.from_domain(entry),
+                                   balance=await load_balance(info, entry.member_id))

@@ -1,0 +1,127 @@
+"""Tiers: the ladder, a member's status and progress, and staff configuration."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import strawberry
+
+from domain.tiers import services
+from domain.tiers.model import Tier as DomainTier
+from domain.tiers.model import TierChange as DomainTierChange
+from domain.tiers.model import TierChangeReason as DomainReason
+from domain.tiers.model import TierProgress
+from schema.info import Info
+from schema.refs import parse_id
+
+TierChangeReason = strawberry.enum(DomainReason, name="TierChangeReason")
+
+
+@strawberry.type
+class Tier:
+    id: strawberry.ID
+    code: str
+    name: str
+    rank: int
+    threshold_cents: int = strawberry.field(description="Rolling 12-month spend that qualifies, in cents.")
+    multiplier_pct: int = strawberry.field(description="Points multiplier in percent (150 = 1.5x).")
+    upgrade_reward_points: int
+    benefits: list[str]
+    active: bool
+
+    @classmethod
+    def from_domain(cls, t: DomainTier) -> Tier:
+        return cls(id=strawberry.ID(str(t.id)), code=t.code, name=t.name, rank=t.rank,
+                   threshold_cents=t.threshold_cents, multiplier_pct=t.multiplier_pct,
+                   upgrade_reward_points=t.upgrade_reward_points, benefits=list(t.benefits), active=t.active)
+
+
+@strawberry.type
+class TierProgressType:
+    amount_in_window_cents: int
+    spend_to_next_cents: int
+    window_start: datetime
+    window_end: datetime
+
+
+@strawberry.type
+class TierStatus:
+    current: Tier
+    next: Tier | None
+    progress: TierProgressType
+    expires_at: datetime | None = strawberry.field(
+        description="When the current tier is reviewed; it is kept at least until then."
+    )
+
+    @classmethod
+    def from_domain(cls, p: TierProgress) -> TierStatus:
+        return cls(
+            current=Tier.from_domain(p.current), next=Tier.from_domain(p.next) if p.next else None,
+            progress=TierProgressType(amount_in_window_cents=p.spend_in_window_cents,
+                                      spend_to_next_cents=p.spend_to_next_cents, window_start=p.window_start,
+                                      window_end=p.window_end),
+            expires_at=p.held_until,
+        )
+
+
+@strawberry.type
+class TierChange:
+    from_tier_id: strawberry.ID | None
+    to_tier_id: strawberry.ID
+    reason: TierChangeReason
+    spend_cents: int
+    created_at: datetime
+
+    @classmethod
+    def from_domain(cls, c: DomainTierChange) -> TierChange:
+        return cls(from_tier_id=strawberry.ID(str(c.from_tier_id)) if c.from_tier_id else None,
+                   to_tier_id=strawberry.ID(str(c.to_tier_id)), reason=c.reason, spend_cents=c.spend_cents,
+                   created_at=c.created_at)
+
+
+async def load_tier_status(info: Info, member_id: int) -> TierStatus:
+    ctx = info.context
+    return TierStatus.from_domain(await services.tier_progress(ctx.uow(), ctx.viewer, member_id, ctx.container.now()))
+
+
+async def load_tier_history(info: Info, member_id: int, first: int) -> list[TierChange]:
+    changes = await services.tier_history(info.context.uow(), info.context.viewer, member_id, first)
+    return [TierChange.from_domain(c) for c in changes]
+
+
+@strawberry.input
+class SaveTierInput:
+    id: strawberry.ID | None = None
+    code: str
+    name: str
+    rank: int
+    threshold_cents: int
+    multiplier_pct: int = 100
+    upgrade_reward_points: int = 0
+    benefits: list[str] = strawberry.field(default_factory=list)
+    active: bool = True
+
+
+@strawberry.type
+class SaveTierPayload:
+    tier: Tier
+
+
+@strawberry.type
+class TierQueries:
+    @strawberry.field(description="The tier ladder, lowest first.")
+    async def tiers(self, info: Info) -> list[Tier]:
+        return [Tier.from_domain(t) for t in await services.list_tiers(info.context.uow())]
+
+
+@strawberry.type
+class TierMutations:
+    @strawberry.mutation(description="Staff: create or change a tier.")
+    async def save_tier(self, info: Info, input: SaveTierInput) -> SaveTierPayload:
+        tier = DomainTier(
+            id=parse_id(input.id) if input.id is not None else 0, code=input.code, name=input.name,
+            rank=input.rank, threshold_cents=input.threshold_cents, multiplier_pct=input.multiplier_pct,
+            upgrade_reward_points=input.upgrade_reward_points, benefits=list(input.benefits), active=input.active,
+        )
+        saved = await services.save_tier(info.context.uow(), info.context.viewer, tier)
+        return SaveTierPayload(tier=Tier.from_domain(saved))
