@@ -97,10 +97,11 @@ async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncI
 
 
 @pytest.fixture
-def postgres_url(pg_url: str) -> Iterator[str]:
-    """For tests that are about PostgreSQL behaviour (locks, concurrency) only."""
+async def postgres_url(pg_url: str) -> AsyncIterator[str]:
+    """For tests that are about PostgreSQL behaviour (locks, concurrency) only: empty before and after."""
+    await truncate_all(pg_url)
     yield pg_url
-    in_thread(asyncio.run, truncate_all(pg_url))
+    await truncate_all(pg_url)
 
 
 def test_settings(database_url: str, **overrides: Any) -> Settings:
@@ -114,21 +115,38 @@ def test_settings(database_url: str, **overrides: Any) -> Settings:
     return Settings(**values).validated()
 
 
-@pytest.fixture
-async def make_client(database_url: str) -> AsyncIterator[Callable[..., ApiClient]]:
+def _client_factory(database_url: str) -> tuple[Callable[..., ApiClient], list[ApiClient]]:
     clients: list[ApiClient] = []
 
     def make(**overrides: Any) -> ApiClient:
         sink = DevCodeSink()
-        app = create_app(test_settings(overrides.pop("database_url", database_url), **overrides), code_sender=sink)
+        app = create_app(test_settings(database_url, **overrides), code_sender=sink)
         client = ApiClient(app, sink)
         clients.append(client)
         return client
 
-    yield make
+    return make, clients
+
+
+async def _close(clients: list[ApiClient]) -> None:
     for client in clients:
         await client.close()
         await client.container.close()
+
+
+@pytest.fixture
+async def make_client(database_url: str) -> AsyncIterator[Callable[..., ApiClient]]:
+    make, clients = _client_factory(database_url)
+    yield make
+    await _close(clients)
+
+
+@pytest.fixture
+async def pg_api(postgres_url: str) -> AsyncIterator[ApiClient]:
+    """An app on PostgreSQL alone, for claims about concurrency that SQLite cannot test."""
+    make, clients = _client_factory(postgres_url)
+    yield make()
+    await _close(clients)
 
 
 @pytest.fixture
