@@ -75,6 +75,8 @@ class Container:
 
     async def close(self) -> None:
         await self.engine.dispose()
+        if isinstance(self.broker, RedisBroker):
+            await self.broker.close()
         if self.redis is not None:
             await self.redis.aclose()
             self.redis = None
@@ -96,10 +98,9 @@ def build_container(settings: Settings, code_sender: CodeSender | None = None) -
     broker: Broker
     if settings.redis_url:
         redis = Redis.from_url(settings.redis_url, socket_connect_timeout=0.5, socket_timeout=0.5)
-        # Pub/sub connections block on reads for as long as nothing is published.
-        pubsub_redis = Redis.from_url(settings.redis_url, socket_connect_timeout=0.5)
+        listener = Redis.from_url(settings.redis_url, socket_connect_timeout=0.5)
         cache = RedisCache(redis, settings.redis_prefix)
-        broker = RedisBroker(pubsub_redis, settings.redis_prefix)
+        broker = RedisBroker(redis, listener, settings.redis_prefix)
     else:
         cache = InProcessCache()
         broker = InProcessBroker()

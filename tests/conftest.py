@@ -104,7 +104,7 @@ async def postgres_url(pg_url: str) -> AsyncIterator[str]:
     await truncate_all(pg_url)
 
 
-def test_settings(database_url: str, **overrides: Any) -> Settings:
+def app_settings(database_url: str, **overrides: Any) -> Settings:
     values: dict[str, Any] = dict(
         env="test", database_url=database_url, jwt_keys=TEST_KEYS, jwt_active_kid="t1",
         redis_prefix=f"test:{uuid.uuid4().hex[:8]}:",
@@ -120,7 +120,7 @@ def _client_factory(database_url: str) -> tuple[Callable[..., ApiClient], list[A
 
     def make(**overrides: Any) -> ApiClient:
         sink = DevCodeSink()
-        app = create_app(test_settings(database_url, **overrides), code_sender=sink)
+        app = create_app(app_settings(database_url, **overrides), code_sender=sink)
         client = ApiClient(app, sink)
         clients.append(client)
         return client

@@ -39,20 +39,29 @@ class InProcessBroker:
 
 
 class RedisBroker:
-    def __init__(self, client: Redis, prefix: str) -> None:
+    """Publishes through a client with short timeouts (a hung Redis must not stall commits);
+    subscribes through one without a read timeout, since a quiet channel is normal."""
+
+    def __init__(self, client: Redis, listener: Redis, prefix: str) -> None:
         self._client = client
+        self._listener = listener
         self._prefix = prefix
 
     async def publish(self, channel: str, message: dict[str, object]) -> None:
         await self._client.publish(self._prefix + channel, json.dumps(message))
 
     async def subscribe(self, channel: str) -> AsyncIterator[dict[str, object]]:
-        pubsub = self._client.pubsub(ignore_subscribe_messages=True)
+        pubsub = self._listener.pubsub(ignore_subscribe_messages=True)
         await pubsub.subscribe(self._prefix + channel)
         try:
             async for raw in pubsub.listen():
                 if raw.get("type") == "message":
                     yield json.loads(raw["data"])
         finally:
-            await pubsub.unsubscribe()
-            await pubsub.aclose()
+            try:
+                await pubsub.unsubscribe()
+            finally:
+                await pubsub.aclose()
+
+    async def close(self) -> None:
+        await self._listener.aclose()

@@ -13,7 +13,9 @@ from tests.support.client import ApiClient, error_codes
 from tests.support.program import configure_program
 from tests.support.roles import staff_token
 
-ADJUST = """mutation($i: AdjustPointsInput!) { adjustPoints(input: $i) { entry { id amount kind reason } balance { total } } }"""
+ADJUST = """mutation($i: AdjustPointsInput!) {
+  adjustPoints(input: $i) { entry { id amount kind reason } balance { total } }
+}"""
 GIFT = """mutation($i: GiftPointsInput!) { giftPoints(input: $i) { entry { amount kind } balance { available } } }"""
 POINTS = "{ me { points { available pending total } } }"
 HISTORY = """query($first: Int!, $after: String, $kinds: [PointsEntryKind!]) {
@@ -124,7 +126,9 @@ async def test_history_pages_with_cursors_and_filters(setup) -> None:
 async def test_staff_read_any_members_ledger_members_only_their_own(setup) -> None:
     api, alice, bob, staff = setup
     await adjust(api, staff, alice.member_id, 10, "x")
-    lookup = """query($p: String!) { member(phone: $p) { points { total } pointsHistory(first: 5) { edges { node { amount } } } } }"""
+    lookup = """query($p: String!) {
+      member(phone: $p) { points { total } pointsHistory(first: 5) { edges { node { amount } } } }
+    }"""
     data = await api.data(lookup, {"p": "13800138000"}, staff)
     assert data["member"]["points"]["total"] == 10
     assert error_codes(await api.gql(lookup, {"p": "13800138000"}, bob.access_token)) == ["FORBIDDEN"]

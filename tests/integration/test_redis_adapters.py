@@ -61,9 +61,10 @@ async def test_a_dead_redis_is_a_cache_miss_not_an_error() -> None:
 
 
 async def test_redis_broker_delivers_between_separate_connections(redis_url: str, prefix: str) -> None:
-    publisher = RedisBroker(Redis.from_url(redis_url), prefix)
+    publisher_client = Redis.from_url(redis_url)
+    publisher = RedisBroker(publisher_client, publisher_client, prefix)
     subscriber_client = Redis.from_url(redis_url)
-    subscriber = RedisBroker(subscriber_client, prefix)
+    subscriber = RedisBroker(subscriber_client, subscriber_client, prefix)
     stream = subscriber.subscribe("member:1:profile")
     first = asyncio.ensure_future(stream.__anext__())
     await asyncio.sleep(0.2)  # let SUBSCRIBE reach the server
@@ -72,7 +73,7 @@ async def test_redis_broker_delivers_between_separate_connections(redis_url: str
     assert await asyncio.wait_for(first, 5) == {"type": "MemberProfileChanged", "version": 2}
     await stream.aclose()
     await subscriber_client.aclose()
-    await publisher._client.aclose()
+    await publisher_client.aclose()
 
 
 async def test_in_process_broker_bounds_a_slow_consumer() -> None:

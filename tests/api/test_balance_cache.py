@@ -1,0 +1,81 @@
+"""The hot balance lives in Redis, written through after each ledger commit, and the numbers stay
+right when Redis is blocked or dies."""
+
+from __future__ import annotations
+
+import gc
+import json
+
+import pytest
+from redis.asyncio import Redis
+
+from domain.points.balance import balance_cache_key
+from tests.support.books import assert_books_balance
+from tests.support.client import ApiClient
+from tests.support.program import configure_program
+from tests.support.roles import staff_token
+from tests.support.servers import redis_server
+
+POINTS = "{ me { points { available pending total } } }"
+ADJUST = """mutation($m: ID!, $a: Int!, $k: String!) {
+  adjustPoints(input: {memberId: $m, amount: $a, reason: "test", idempotencyKey: $k}) { balance { total } } }"""
+
+pytestmark = pytest.mark.redis
+
+
+async def test_balance_is_cached_with_a_version_and_refreshed_after_each_write(make_client, redis_url: str) -> None:
+    api: ApiClient = make_client(redis_url=redis_url)
+    await configure_program(api.container)
+    member = await api.sign_in("13800138000")
+    staff = await staff_token(api)
+    await api.data(ADJUST, {"m": member.member_id, "a": 120, "k": "k1"}, staff)
+    raw = Redis.from_url(redis_url)
+    key = api.container.settings.redis_prefix + balance_cache_key(int(member.member_id))
+    cached = json.loads(await raw.hget(key, "d"))
+    assert (cached["total"], cached["available"], cached["version"]) == (120, 120, 1)
+
+    await api.data(ADJUST, {"m": member.member_id, "a": -20, "k": "k2"}, staff)
+    cached = json.loads(await raw.hget(key, "d"))
+    assert (cached["total"], cached["version"]) == (100, 2)
+    assert (await api.data(POINTS, token=member.access_token))["me"]["points"]["total"] == 100
+
+    # Someone writes a stale older version: the newer cached copy wins.
+    await raw.hset(key, mapping={"v": 1, "d": json.dumps({**cached, "total": 999, "version": 1})})
+    await api.data(ADJUST, {"m": member.member_id, "a": 5, "k": "k3"}, staff)
+    assert json.loads(await raw.hget(key, "d"))["total"] == 105
+    await raw.aclose()
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+async def test_numbers_stay_right_when_redis_dies_mid_test(make_client) -> None:
+    with redis_server() as (url, proc):
+        api: ApiClient = make_client(redis_url=url)
+        await configure_program(api.container)
+        member = await api.sign_in("13800138000")
+        staff = await staff_token(api)
+        await api.data(ADJUST, {"m": member.member_id, "a": 300, "k": "before"}, staff)
+        assert (await api.data(POINTS, token=member.access_token))["me"]["points"]["total"] == 300
+        proc.kill()
+        proc.wait()
+        await api.data(ADJUST, {"m": member.member_id, "a": -100, "k": "during"}, staff)
+        points = (await api.data(POINTS, token=member.access_token))["me"]["points"]
+        assert points == {"available": 200, "pending": 0, "total": 200}
+        await assert_books_balance(api.container.engine)
+        await api.container.close()
+        gc.collect()
+
+
+async def test_a_blocked_redis_falls_back_to_the_database(make_client) -> None:
+    with redis_server() as (url, proc):
+        api: ApiClient = make_client(redis_url=url)
+        await configure_program(api.container)
+        member = await api.sign_in("13800138000")
+        staff = await staff_token(api)
+        await api.data(ADJUST, {"m": member.member_id, "a": 50, "k": "a"}, staff)
+        proc.send_signal(19)  # SIGSTOP: Redis accepts nothing and answers nothing
+        try:
+            await api.data(ADJUST, {"m": member.member_id, "a": 25, "k": "b"}, staff)
+            assert (await api.data(POINTS, token=member.access_token))["me"]["points"]["total"] == 75
+        finally:
+            proc.send_signal(18)  # SIGCONT
+        await api.container.close()
