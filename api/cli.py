@@ -40,6 +40,28 @@ async def _create_staff(settings: Settings, username: str, password: str, name: 
         await container.close()
 
 
+async def _expire(settings: Settings) -> dict[str, int]:
+    from api.progress import ProgressBar
+    from domain.points.expiry import expire_points
+
+    container = _container(settings)
+    try:
+        bar = ProgressBar(0, "expiring members")
+        return await expire_points(container.uow, container.now(), progress=lambda n: bar.tick(n))
+    finally:
+        await container.close()
+
+
+async def _evaluate(settings: Settings) -> dict[str, int]:
+    from domain.tiers.services import evaluate_tiers
+
+    container = _container(settings)
+    try:
+        return await evaluate_tiers(container.uow, container.now())
+    finally:
+        await container.close()
+
+
 def export_schema_sdl() -> str:
     from api.graphql_schema import build_schema
 
@@ -61,6 +83,8 @@ def main(argv: list[str] | None = None) -> int:
     staff.add_argument("username")
     staff.add_argument("--name", default="")
     staff.add_argument("--password", help="read from the terminal when omitted")
+    sub.add_parser("expire-points", help="write EXPIRE entries for lots past their date (idempotent)")
+    sub.add_parser("evaluate-tiers", help="review members whose tier hold ran out (idempotent)")
     export = sub.add_parser("export-schema", help="write the SDL to schema.graphql")
     export.add_argument("--check", action="store_true", help="fail if schema.graphql is out of date")
     args = parser.parse_args(argv)
@@ -83,15 +107,24 @@ def main(argv: list[str] | None = None) -> int:
 
     from api.migrate import upgrade
 
-    if args.command in ("migrate", "serve"):
+    if args.command in ("migrate", "serve", "seed-demo"):
         upgrade(settings.database_url)
     if args.command == "seed-demo" or (args.command == "serve" and args.demo):
         asyncio.run(_seed(settings, getattr(args, "extra_members", 0)))
     if args.command == "create-staff":
         password = args.password or getpass.getpass("password: ")
         asyncio.run(_create_staff(settings, args.username, password, args.name))
+    if args.command == "expire-points":
+        print(asyncio.run(_expire(settings)))
+    if args.command == "evaluate-tiers":
+        print(asyncio.run(_evaluate(settings)))
     if args.command == "serve":
         import uvicorn
+
+        if args.workers > 1 and not settings.redis_url:
+            print("--workers > 1 needs REDIS_URL: each worker would have its own cache and pub/sub",
+                  file=sys.stderr)
+            return 2
 
         if args.demo:
             print("demo operator: demo-operator / demo-operator-password; "

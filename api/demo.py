@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 import contextlib
-from datetime import date
+from datetime import date, timedelta
 
 from api.container import Container
 from api.progress import ProgressBar
 from domain.auth.login import new_member_code
 from domain.auth.staff import create_staff
+from domain.auth.viewer import Role, Viewer
 from domain.errors import Conflict
+from domain.members.lookup import MemberRef
 from domain.members.model import Channel, Gender
+from domain.points.purchases import PurchaseCommand, record_purchase
+from domain.points.rules import Activity, EarningRule, LineItem, RuleKind
+from domain.program.services import save_rule
+from domain.tiers.model import Tier
+from domain.tiers.services import list_tiers, save_tier
 
 DEMO_STAFF = ("demo-operator", "demo-operator-password")
 DEMO_MEMBERS = [
@@ -42,5 +49,42 @@ async def seed_demo(container: Container, extra_members: int = 0) -> None:
         await uow.commit()
     with contextlib.suppress(Conflict):
         await create_staff(container.uow(), DEMO_STAFF[0], DEMO_STAFF[1], "Demo Operator", now)
+    await _seed_program(container)
+
+
+DEMO_TIERS = [
+    Tier(0, "BASE", "Member", 0, 0, 100, 0, ["Birthday coupon"]),
+    Tier(0, "GOLD", "Gold", 1, 5_000_000, 125, 500, ["Free parking 2h", "Birthday coupon"]),
+    Tier(0, "PLATINUM", "Platinum", 2, 10_000_000, 150, 1_000, ["Free parking 4h", "VIP lane"]),
+    Tier(0, "DIAMOND", "Diamond", 3, 20_000_000, 200, 2_000, ["Free parking all day", "Personal shopping advisor"]),
+]
+DEMO_RULES = [
+    EarningRule(0, RuleKind.BASE_RATE, "1 point per yuan", points_per_100_cents=1),
+    EarningRule(0, RuleKind.CATEGORY, "Beauty double points", category="beauty", multiplier_pct=200, cap=5_000),
+    EarningRule(0, RuleKind.CAMPAIGN, "Member day (8th of each month)", multiplier_pct=200, month_days=(8,)),
+    EarningRule(0, RuleKind.ACTIVITY, "Daily check-in", activity=Activity.CHECK_IN, points=10, cap=10),
+]
+DEMO_PURCHASES = [  # phone, order, yuan, category
+    ("+8613800138000", "DEMO-1001", 38_800, "fashion"),
+    ("+8613800138000", "DEMO-1002", 16_500, "beauty"),
+    ("+8613900139000", "DEMO-2001", 2_990, "dining"),
+]
+
+
+async def _seed_program(container: Container) -> None:
+    """Tiers, earning rules and a few purchases, unless the program is already configured."""
+    if await list_tiers(container.uow()):
+        return
+    operator = Viewer(Role.STAFF, 0)
+    now = container.now()
+    for tier in DEMO_TIERS:
+        await save_tier(container.uow(), operator, tier)
+    for rule in DEMO_RULES:
+        await save_rule(container.uow(), operator, rule, now)
+    for phone, order_id, yuan, category in DEMO_PURCHASES:
+        cmd = PurchaseCommand(MemberRef(phone=phone), order_id, "DEMO-STORE", yuan * 100,
+                              [LineItem(category, yuan * 100)], now - timedelta(days=10))
+        await record_purchase(container.uow(), container.cache, operator, cmd, now - timedelta(days=10),
+                              container.today())
 
 

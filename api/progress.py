@@ -24,6 +24,16 @@ class ProgressBar:
             self._last_draw = now
             self._draw(now)
 
+    def tick(self, n: int = 1) -> None:
+        """For jobs that do not know their total: a running count."""
+        self.done += n
+        now = time.monotonic()
+        if now - self._last_draw >= 0.1:
+            self._last_draw = now
+            rate = self.done / max(now - self._started, 1e-9)
+            self._stream.write(f"\r{self.label}: {self.done} ({rate:,.0f}/s)")
+            self._stream.flush()
+
     def _draw(self, now: float) -> None:
         filled = int(self._width * self.done / self.total)
         rate = self.done / max(now - self._started, 1e-9)
