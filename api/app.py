@@ -41,11 +41,12 @@ def create_app(settings: Settings | None = None, code_sender: CodeSender | None 
         yield
         await container.close()
 
+    http = GraphQLHttpEndpoint(schema, container, settings.graphiql)
     app = Starlette(
         routes=[
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", readyz, methods=["GET"]),
-            Route("/graphql", GraphQLHttpEndpoint(schema, container).handle, methods=["GET", "POST"]),
+            Route("/graphql", http.handle, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", LiveUpdates(schema, container)),
         ],
         middleware=[Middleware(RequestIdMiddleware)],

@@ -115,6 +115,7 @@ def build_container(settings: Settings, code_sender: CodeSender | None = None) -
             max_attempts=settings.login_code_max_attempts,
             resend_interval_seconds=settings.login_code_resend_seconds,
             max_per_hour=settings.login_codes_per_hour,
+            country_codes=settings.sms_country_codes,
         ),
         session_policy=SessionPolicy(refresh_ttl_seconds=settings.refresh_ttl_seconds),
     )

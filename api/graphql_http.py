@@ -73,7 +73,7 @@ async def _read_body(request: Request, limit: int) -> bytes:
 def _params_from_json(body: bytes) -> dict[str, Any]:
     try:
         data = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise HttpProblem(400, "The body is not valid JSON.") from exc
     if not isinstance(data, dict):
         raise HttpProblem(400, "The body must be a JSON object with a 'query'.")

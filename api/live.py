@@ -36,8 +36,8 @@ class LiveUpdates(GraphQL[Context, None]):
         return Context(
             container=self._container,
             viewer=Viewer.anonymous(),
-            # Per connection: the loaders here must only batch, never serve balances from a long-lived cache.
-            loaders=Loaders.for_request(self._container.uow),
+            # Per connection: the loaders batch but never cache, or a long-lived socket would see old data.
+            loaders=Loaders.for_request(self._container.uow, cache=False),
             request_id=request.scope.get("state", {}).get("request_id", ""),
         )
 

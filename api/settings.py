@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -32,6 +33,8 @@ class Settings:
     login_code_max_attempts: int = 5
     login_code_resend_seconds: int = 60
     login_codes_per_hour: int = 5
+    sms_country_codes: tuple[str, ...] = ("86", "852", "853", "886")
+    graphiql: bool = True
     dev_login_code: str | None = None
     sms_sink_path: str | None = None
     program_timezone: str = "Asia/Shanghai"
@@ -44,7 +47,8 @@ class Settings:
 
     @property
     def is_production(self) -> bool:
-        return self.env == "production"
+        # Fail closed: anything but an explicit development or test environment is production.
+        return self.env not in ("development", "test")
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
@@ -64,6 +68,9 @@ class Settings:
             access_ttl_seconds=_int("ACCESS_TOKEN_TTL_SECONDS", cls.access_ttl_seconds),
             refresh_ttl_seconds=_int("REFRESH_TOKEN_TTL_SECONDS", cls.refresh_ttl_seconds),
             dev_login_code=os.environ.get("DEV_LOGIN_CODE") or None,
+            sms_country_codes=tuple(c.strip().lstrip("+") for c in os.environ.get(
+                "SMS_COUNTRY_CODES", ",".join(cls.sms_country_codes)).split(",") if c.strip()),
+            graphiql=os.environ.get("GRAPHIQL", "" if env == "production" else "1") == "1",
             sms_sink_path=os.environ.get("SMS_SINK_PATH") or None,
             program_timezone=os.environ.get("PROGRAM_TIMEZONE", cls.program_timezone),
             db_pool_size=_int("DB_POOL_SIZE", cls.db_pool_size),
@@ -87,10 +94,21 @@ class Settings:
         """Settings with a development signing key, kept on disk so restarts and workers share it."""
         if self.jwt_keys:
             return self
+        if self.is_production:
+            raise ValueError("refusing a generated signing key outside development")
         key_file.parent.mkdir(parents=True, exist_ok=True)
-        if not key_file.exists():
-            key_file.write_text(secrets.token_urlsafe(48))
-            key_file.chmod(0o600)
+        try:
+            # O_EXCL: when several workers start at once, exactly one writes the key.
+            fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass
+        else:
+            with os.fdopen(fd, "w") as out:
+                out.write(secrets.token_urlsafe(48))
+        for _ in range(50):
+            if key_file.read_text().strip():
+                break
+            time.sleep(0.01)
         return replace(self, jwt_keys={"dev": key_file.read_text().strip()}, jwt_active_kid="dev",
                         generated_dev_key=True)
 

@@ -17,9 +17,10 @@ class Loaders:
     identities_by_member: DataLoader[int, list[ChannelIdentity]]
 
     @classmethod
-    def for_request(cls, new_uow: Callable[[], UnitOfWork]) -> Loaders:
+    def for_request(cls, new_uow: Callable[[], UnitOfWork], cache: bool = True) -> Loaders:
+        """cache=False for websocket connections, which outlive any single read."""
         async def identities(member_ids: Sequence[int]) -> list[list[ChannelIdentity]]:
             found = await identities_of(new_uow(), list(member_ids))
             return [found[mid] for mid in member_ids]
 
-        return cls(identities_by_member=DataLoader(load_fn=identities))
+        return cls(identities_by_member=DataLoader(load_fn=identities, cache=cache))

@@ -19,7 +19,7 @@ class Subscription:
         ctx = info.context
         member_id = ctx.viewer.require_member()
         # Subscribe before reading, so a change between the two is not missed.
-        stream = ctx.container.broker.subscribe(MemberProfileChanged(member_id, 0).channel)
+        stream = await ctx.container.broker.subscribe(MemberProfileChanged(member_id, 0).channel)
         try:
             member = await services.load_member(ctx.uow(), ctx.container.cache, member_id)
             yield MemberType.from_domain(member)

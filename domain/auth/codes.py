@@ -17,6 +17,8 @@ class LoginCodePolicy:
     max_attempts: int = 5
     resend_interval_seconds: int = 60
     max_per_hour: int = 5
+    # Where texts may be sent: an open list is an invitation to SMS toll fraud.
+    country_codes: tuple[str, ...] = ("86", "852", "853", "886")
 
 
 def new_code() -> str:
@@ -29,7 +31,7 @@ def hash_code(phone: str, code: str) -> str:
 
 
 def code_matches(stored_hash: str, phone: str, code: str) -> bool:
-    return hmac.compare_digest(stored_hash, hash_code(phone, code.strip()))
+    return hmac.compare_digest(stored_hash.encode(), hash_code(phone, code.strip()).encode())
 
 
 def check_send_rate(sent_in_last_hour: list[datetime], now: datetime, policy: LoginCodePolicy) -> None:

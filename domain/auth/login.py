@@ -41,7 +41,10 @@ async def request_login_code(
     phone = normalize_phone(raw_phone)
     code = new_code()
     expires_at = now + timedelta(seconds=policy.ttl_seconds)
+    if not any(phone.startswith("+" + cc) for cc in policy.country_codes):
+        raise BadUserInput.for_field("phone", "Sign-in codes are not sent to numbers in that country.")
     async with uow:
+        await uow.lock(f"login-code:{phone}")
         recent = await uow.login_codes.created_since(phone, now - timedelta(hours=1))
         check_send_rate(recent, now, policy)
         await uow.login_codes.add(phone, hash_code(phone, code), now, expires_at)
@@ -65,13 +68,12 @@ async def sign_in(
     wrong = BadUserInput.for_field("code", "The code is wrong or has expired; request a new one.")
     async with uow:
         record = await uow.login_codes.latest_live(phone, now)
-        accepted_dev_code = dev_code is not None and secrets.compare_digest(code.strip(), dev_code)
+        accepted_dev_code = dev_code is not None and secrets.compare_digest(code.strip().encode(), dev_code.encode())
         if not accepted_dev_code:
-            if record is None or record.attempts >= policy.max_attempts:
+            if record is None or not await uow.login_codes.claim_attempt(record.id, policy.max_attempts):
                 raise wrong
             if not code_matches(record.code_hash, phone, code):
-                # The failed attempt must count even though the sign-in fails.
-                await uow.login_codes.record_failed_attempt(record.id)
+                # The attempt must stay counted even though the sign-in fails.
                 await uow.commit()
                 raise wrong
             if not await uow.login_codes.consume(record.id, now):

@@ -62,6 +62,10 @@ async def refresh_session(
         record = await uow.refresh_tokens.find(hash_refresh_token(refresh_token))
         if record is None or record.revoked_at is not None or record.expires_at <= now:
             raise Unauthenticated("This session has ended; sign in again.")
+        if not await _subject_still_allowed(uow, record.role, record.subject_id):
+            await uow.refresh_tokens.revoke_family(record.family_id, now)
+            await uow.commit()
+            raise Unauthenticated("This account can no longer sign in.")
         if record.used_at is not None or not await uow.refresh_tokens.mark_used(record.id, now):
             # Reuse of a rotated token: whoever holds the family is not to be trusted.
             await uow.refresh_tokens.revoke_family(record.family_id, now)
@@ -72,6 +76,15 @@ async def refresh_session(
         )
         await uow.commit()
         return session
+
+
+async def _subject_still_allowed(uow: UnitOfWork, role: Role, subject_id: int) -> bool:
+    if role is Role.STAFF:
+        account = await uow.staff.get(subject_id)
+        return account is not None and account.active
+    if role is Role.MEMBER:
+        return await uow.members.get(subject_id) is not None
+    return True
 
 
 async def sign_out(uow: UnitOfWork, refresh_token: str, now: datetime) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from datetime import datetime
 
@@ -25,10 +26,12 @@ async def create_staff(
         raise BadUserInput.for_field("username", "Use 3-40 lowercase letters, digits, '.', '_' or '-'.")
     if len(password) < MIN_PASSWORD:
         raise BadUserInput.for_field("password", f"Use at least {MIN_PASSWORD} characters.")
+    password_hash = await asyncio.to_thread(hash_password, password)
     async with uow:
+        await uow.lock(f"staff:{name}")
         if await uow.staff.get_by_username(name) is not None:
             raise Conflict(f"Staff account {name!r} already exists.")
-        account = await uow.staff.add(name, hash_password(password), display_name.strip() or name, now)
+        account = await uow.staff.add(name, password_hash, display_name.strip() or name, now)
         await uow.commit()
     return account
 
@@ -38,9 +41,11 @@ async def sign_in_staff(
 ) -> AuthSession:
     async with uow:
         account = await uow.staff.get_by_username(username.strip().lower())
-        valid = verify_password(password, account.password_hash if account else _DUMMY_HASH)
-        if account is None or not valid or not account.active:
-            raise Unauthenticated("Wrong username or password.")
+    # scrypt is deliberately slow: keep it off the event loop and outside any transaction.
+    valid = await asyncio.to_thread(verify_password, password, account.password_hash if account else _DUMMY_HASH)
+    if account is None or not valid or not account.active:
+        raise Unauthenticated("Wrong username or password.")
+    async with uow:
         session = await open_session(uow, tokens, Role.STAFF, account.id, now, policy)
         await uow.commit()
     return session

@@ -6,8 +6,9 @@ import re
 
 from domain.errors import BadUserInput
 
-_CN_MOBILE = re.compile(r"1[3-9]\d{9}")
-_E164_DIGITS = re.compile(r"[1-9]\d{6,14}")
+# [0-9], not \d: \d also matches other scripts' digits, which would make one phone many keys.
+_CN_MOBILE = re.compile(r"1[3-9][0-9]{9}")
+_E164_DIGITS = re.compile(r"[1-9][0-9]{6,14}")
 
 
 def normalize_phone(raw: str, field: str = "phone") -> str:

@@ -56,7 +56,11 @@ def _clean_avatar_url(value: str | None, errors: list[FieldError]) -> str | None
     if value is None:
         return None
     url = value.strip()
-    parsed = urlparse(url)
+    try:
+        parsed = urlparse(url)
+    except ValueError:
+        errors.append(FieldError("avatarUrl", "Avatar URL must be an http(s) address."))
+        return url
     if len(url) > AVATAR_URL_MAX:
         errors.append(FieldError("avatarUrl", f"Avatar URL is at most {AVATAR_URL_MAX} characters."))
     elif parsed.scheme not in ("https", "http") or not parsed.netloc:

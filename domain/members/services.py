@@ -7,7 +7,7 @@ import re
 from datetime import date, datetime
 
 from domain.auth.viewer import Role, Viewer
-from domain.errors import BadUserInput, Conflict, NotFound
+from domain.errors import BadUserInput, Conflict, Forbidden, NotFound
 from domain.events import MemberProfileChanged
 from domain.members.model import Channel, ChannelIdentity, Member
 from domain.members.phone import normalize_phone
@@ -58,7 +58,8 @@ async def update_profile(
 ) -> Member:
     member_id = viewer.require_member()
     async with uow:
-        member = await uow.members.get(member_id)
+        # Locked: concurrent edits apply one after the other, and "set birthday once" holds.
+        member = await uow.members.get(member_id, for_update=True)
         if member is None:
             raise NotFound("No such member.")
         updated = apply_profile_changes(member, changes, today)
@@ -82,7 +83,7 @@ async def correct_birthday(
     if birthday > today or birthday < date(1900, 1, 1):
         raise BadUserInput.for_field("birthday", "Birthday must be a real date in the past.")
     async with uow:
-        member = await uow.members.get(member_id)
+        member = await uow.members.get(member_id, for_update=True)
         if member is None:
             raise NotFound("No such member.")
         saved = await uow.members.set_birthday(member_id, birthday)
@@ -117,11 +118,19 @@ def _target_member(viewer: Viewer, member_id: int | None) -> int:
     return own
 
 
+# A member's own word is enough only for their app install. A mini-program openid must come
+# from a server-side code exchange and a store card from the POS desk; otherwise anyone
+# could claim another person's card and collect their purchases.
+SELF_LINKABLE = frozenset({Channel.APP_DEVICE})
+
+
 async def link_identity(
     uow: UnitOfWork, viewer: Viewer, channel: Channel, external_id: str, now: datetime,
     member_id: int | None = None,
 ) -> ChannelIdentity:
     target = _target_member(viewer, member_id)
+    if viewer.role is not Role.STAFF and channel not in SELF_LINKABLE:
+        raise Forbidden(f"{channel.value} identities are linked by staff or a verified channel login.")
     value = _check_external_id(external_id)
     async with uow:
         if await uow.members.get(target) is None:

@@ -42,10 +42,15 @@ class SqlLoginCodeRepository:
         return LoginCodeRecord(row.id, row.phone, row.code_hash, row.created_at, row.expires_at,
                                row.attempts, row.consumed_at)
 
-    async def record_failed_attempt(self, code_id: int) -> None:
-        await self._conn.execute(
-            update(login_codes).where(login_codes.c.id == code_id).values(attempts=login_codes.c.attempts + 1)
+    async def claim_attempt(self, code_id: int, max_attempts: int) -> bool:
+        # One statement: concurrent guesses cannot all slip under the limit.
+        result = await self._conn.execute(
+            update(login_codes)
+            .where(login_codes.c.id == code_id, login_codes.c.attempts < max_attempts,
+                   login_codes.c.consumed_at.is_(None))
+            .values(attempts=login_codes.c.attempts + 1)
         )
+        return result.rowcount == 1
 
     async def consume(self, code_id: int, now: datetime) -> bool:
         result = await self._conn.execute(
@@ -103,6 +108,10 @@ def _staff(row: Row) -> StaffAccount:
 class SqlStaffRepository:
     def __init__(self, conn: AsyncConnection) -> None:
         self._conn = conn
+
+    async def get(self, staff_id: int) -> StaffAccount | None:
+        row = (await self._conn.execute(select(staff_accounts).where(staff_accounts.c.id == staff_id))).first()
+        return _staff(row) if row else None
 
     async def get_by_username(self, username: str) -> StaffAccount | None:
         row = (await self._conn.execute(

@@ -25,6 +25,9 @@ return 1
 """
 
 
+DIRTY_LIMIT = 100_000
+
+
 class InProcessCache:
     def __init__(self) -> None:
         self._entries: dict[str, tuple[int, float, dict[str, object]]] = {}
@@ -53,6 +56,9 @@ class RedisCache:
         self._breaker_seconds = breaker_seconds
         # After a failure, skip Redis for a moment so an outage does not add a timeout to every request.
         self._skip_until = 0.0
+        # Keys whose write-through was lost to an outage: their cached copies may be stale, so
+        # they are deleted as soon as Redis answers again.
+        self._dirty: set[str] = set()
 
     def _available(self) -> bool:
         return time.monotonic() >= self._skip_until
@@ -61,26 +67,51 @@ class RedisCache:
         self._skip_until = time.monotonic() + self._breaker_seconds
         log.warning("redis cache %s failed, using the database: %s", op, exc)
 
+    async def _forget_dirty(self) -> None:
+        if self._dirty:
+            keys = list(self._dirty)
+            await self._client.delete(*keys)
+            self._dirty.difference_update(keys)
+
+    def _mark_dirty(self, full_key: str) -> None:
+        if len(self._dirty) < DIRTY_LIMIT:
+            self._dirty.add(full_key)
+        else:
+            log.error("too many cache keys missed their update; stale entries live until their TTL")
+
     async def get(self, key: str) -> dict[str, object] | None:
         if not self._available():
             return None
         try:
+            await self._forget_dirty()
             raw = await self._client.hget(self._prefix + key, "d")
         except (RedisError, OSError) as exc:
             self._failed("get", exc)
             return None
-        return json.loads(raw) if raw else None
+        if not raw:
+            return None
+        try:
+            value = json.loads(raw)
+        except ValueError:
+            log.warning("unreadable cache entry %s dropped", key)
+            await self.delete(key)
+            return None
+        return value if isinstance(value, dict) else None
 
     async def put_if_newer(self, key: str, version: int, value: dict[str, object], ttl_seconds: int) -> None:
         if not self._available():
+            self._mark_dirty(self._prefix + key)
             return
         try:
+            await self._forget_dirty()
             await self._put(keys=[self._prefix + key], args=[version, json.dumps(value), ttl_seconds])
         except (RedisError, OSError) as exc:
+            self._mark_dirty(self._prefix + key)
             self._failed("put", exc)
 
     async def delete(self, key: str) -> None:
         try:
             await self._client.delete(self._prefix + key)
         except (RedisError, OSError) as exc:
+            self._mark_dirty(self._prefix + key)
             self._failed("delete", exc)

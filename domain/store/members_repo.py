@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Sequence
 from datetime import date, datetime
 
@@ -36,8 +37,11 @@ class SqlMemberRepository:
     def __init__(self, conn: AsyncConnection) -> None:
         self._conn = conn
 
-    async def get(self, member_id: int) -> Member | None:
-        row = (await self._conn.execute(select(members).where(members.c.id == member_id))).first()
+    async def get(self, member_id: int, for_update: bool = False) -> Member | None:
+        query = select(members).where(members.c.id == member_id)
+        if for_update:
+            query = query.with_for_update()
+        row = (await self._conn.execute(query)).first()
         return _member(row) if row else None
 
     async def get_by_phone(self, phone: str) -> Member | None:
@@ -59,12 +63,18 @@ class SqlMemberRepository:
 
     async def get_or_create(self, phone: str, member_code: str, now: datetime) -> tuple[Member, bool]:
         # Two first sign-ins racing on one phone must end with one member, not an error.
-        inserted = await self._conn.execute(
-            insert_ignoring_conflict(self._conn, members, ["phone"]).values(
-                phone=phone, member_code=member_code, tags=[], joined_at=now
-            ).returning(members.c.id)
-        )
-        created = inserted.first() is not None
+        # A member code collision (1 in 10^12) makes the insert skip; try a fresh code.
+        created = False
+        for attempt in range(3):
+            code = member_code if attempt == 0 else secrets.token_hex(4).upper()
+            inserted = await self._conn.execute(
+                insert_ignoring_conflict(self._conn, members, None).values(
+                    phone=phone, member_code=code, tags=[], joined_at=now
+                ).returning(members.c.id)
+            )
+            created = inserted.first() is not None
+            if created or await self.get_by_phone(phone) is not None:
+                break
         member = await self.get_by_phone(phone)
         assert member is not None
         return member, created
@@ -113,18 +123,21 @@ class SqlMemberRepository:
 
     async def claim_identity(self, member_id: int, channel: Channel, external_id: str, now: datetime) -> int:
         """Link the identity unless someone holds it; returns whoever owns it afterwards."""
-        await self._conn.execute(
-            insert_ignoring_conflict(self._conn, member_identities, ["channel", "external_id"]).values(
-                member_id=member_id, channel=channel.value, external_id=external_id, linked_at=now
+        for _ in range(3):  # the holder may unlink between our insert and our look-up
+            await self._conn.execute(
+                insert_ignoring_conflict(self._conn, member_identities, ["channel", "external_id"]).values(
+                    member_id=member_id, channel=channel.value, external_id=external_id, linked_at=now
+                )
             )
-        )
-        owner = await self._conn.scalar(
-            select(member_identities.c.member_id).where(
-                and_(member_identities.c.channel == channel.value,
-                     member_identities.c.external_id == external_id)
+            owner = await self._conn.scalar(
+                select(member_identities.c.member_id).where(
+                    and_(member_identities.c.channel == channel.value,
+                         member_identities.c.external_id == external_id)
+                )
             )
-        )
-        return int(owner)
+            if owner is not None:
+                return int(owner)
+        raise RuntimeError("identity claim did not settle")
 
     async def release_identity(self, member_id: int, channel: Channel, external_id: str) -> bool:
         result = await self._conn.execute(

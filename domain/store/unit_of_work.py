@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from domain.events import Event
@@ -37,7 +39,11 @@ class SqlUnitOfWork:
         if self._conn is not None:
             raise RuntimeError("unit of work is already open")
         conn = await self._engine.connect()
-        await conn.begin()
+        try:
+            await conn.begin()
+        except BaseException:
+            await conn.close()
+            raise
         self._conn = conn
         self._events = []
         self._committed = False
@@ -62,18 +68,27 @@ class SqlUnitOfWork:
                 await conn.rollback()
         finally:
             await conn.close()
+        # Published once the connection is back in the pool, so a slow broker holds no database resources.
+        events, self._events = (self._events if self._committed else []), []
+        for evt in events:
+            try:
+                await self._broker.publish(evt.channel, {"type": type(evt).__name__, **evt.__dict__})
+            except Exception:  # the commit stands; subscribers resync from the database
+                log.exception("could not publish %s", type(evt).__name__)
 
     async def commit(self) -> None:
         if self._conn is None:
             raise RuntimeError("commit outside a unit of work")
         await self._conn.commit()
         self._committed = True
-        events, self._events = self._events, []
-        for evt in events:
-            try:
-                await self._broker.publish(evt.channel, {"type": type(evt).__name__, **evt.__dict__})
-            except Exception:  # the commit stands; subscribers resync from the database
-                log.exception("could not publish %s", type(evt).__name__)
+
+    async def lock(self, name: str) -> None:
+        if self._conn is None:
+            raise RuntimeError("lock outside a unit of work")
+        if self._conn.dialect.name == "postgresql":
+            key = int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
+            await self._conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+        # SQLite transactions already run one at a time (BEGIN IMMEDIATE).
 
     def publish_after_commit(self, event: Event) -> None:
         self._events.append(event)

@@ -3,6 +3,7 @@ right when Redis is blocked or dies."""
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import json
 
@@ -78,4 +79,23 @@ async def test_a_blocked_redis_falls_back_to_the_database(make_client) -> None:
             assert (await api.data(POINTS, token=member.access_token))["me"]["points"]["total"] == 75
         finally:
             proc.send_signal(18)  # SIGCONT
+        await api.container.close()
+
+
+async def test_a_write_lost_to_a_redis_blip_does_not_leave_a_stale_balance(make_client) -> None:
+    with redis_server() as (url, proc):
+        api: ApiClient = make_client(redis_url=url)
+        api.container.cache._breaker_seconds = 0.2  # type: ignore[attr-defined]
+        await configure_program(api.container)
+        member = await api.sign_in("13800138000")
+        staff = await staff_token(api)
+        await api.data(ADJUST, {"m": member.member_id, "a": 10, "k": "one"}, staff)
+        assert (await api.data(POINTS, token=member.access_token))["me"]["points"]["total"] == 10  # cached
+        proc.send_signal(19)
+        try:
+            await api.data(ADJUST, {"m": member.member_id, "a": 5, "k": "two"}, staff)  # write-through lost
+        finally:
+            proc.send_signal(18)
+        await asyncio.sleep(0.3)
+        assert (await api.data(POINTS, token=member.access_token))["me"]["points"]["total"] == 15
         await api.container.close()

@@ -17,10 +17,10 @@ FIND = """query($phone: String, $channel: Channel, $ext: String) {
 async def test_every_linked_identity_resolves_to_the_same_member(api: ApiClient) -> None:
     s = await api.sign_in("13800138000")
     await api.data(LINK, {"i": {"channel": "APP_DEVICE", "externalId": "device-ios-42"}}, s.access_token)
-    linked = await api.data(LINK, {"i": {"channel": "MINI_PROGRAM", "externalId": "oWx_openid_1"}}, s.access_token)
-    assert [i["channel"] for i in linked["linkIdentity"]["member"]["identities"]] == ["APP_DEVICE", "MINI_PROGRAM"]
-
     staff = await staff_token(api)
+    linked = await api.data(LINK, {"i": {"channel": "MINI_PROGRAM", "externalId": "oWx_openid_1",
+                                         "memberId": s.member_id}}, staff)
+    assert [i["channel"] for i in linked["linkIdentity"]["member"]["identities"]] == ["APP_DEVICE", "MINI_PROGRAM"]
     # The POS desk links a store card for the member.
     await api.data(LINK, {"i": {"channel": "POS_CARD", "externalId": "CARD-0001", "memberId": s.member_id}}, staff)
 
@@ -45,11 +45,14 @@ async def test_linking_is_idempotent_for_the_owner(api: ApiClient) -> None:
 async def test_an_identity_owned_by_someone_else_is_refused(api: ApiClient) -> None:
     first = await api.sign_in("13800138000")
     second = await api.sign_in("13900139000")
-    await api.data(LINK, {"i": {"channel": "MINI_PROGRAM", "externalId": "oWx_shared"}}, first.access_token)
-    body = await api.gql(LINK, {"i": {"channel": "MINI_PROGRAM", "externalId": "oWx_shared"}}, second.access_token)
+    await api.data(LINK, {"i": {"channel": "APP_DEVICE", "externalId": "shared-device"}}, first.access_token)
+    body = await api.gql(LINK, {"i": {"channel": "APP_DEVICE", "externalId": "shared-device"}}, second.access_token)
     assert error_codes(body) == ["IDENTITY_ALREADY_LINKED"]
     staff = await staff_token(api)
-    found = (await api.data(FIND, {"channel": "MINI_PROGRAM", "ext": "oWx_shared"}, staff))["member"]
+    taken = await api.gql(LINK, {"i": {"channel": "APP_DEVICE", "externalId": "shared-device",
+                                       "memberId": second.member_id}}, staff)
+    assert error_codes(taken) == ["IDENTITY_ALREADY_LINKED"], "staff cannot steal it either"
+    found = (await api.data(FIND, {"channel": "APP_DEVICE", "ext": "shared-device"}, staff))["member"]
     assert found["id"] == first.member_id
 
 
@@ -62,6 +65,15 @@ async def test_a_member_cannot_link_for_another_member_or_look_members_up(api: A
     assert error_codes(body) == ["NOT_FOUND"]
     assert error_codes(await api.gql(FIND, {"phone": "13800138000"}, second.access_token)) == ["FORBIDDEN"]
     assert error_codes(await api.gql(FIND, {"phone": "13800138000"}, partner_token(api))) == ["FORBIDDEN"]
+
+
+async def test_members_cannot_claim_cards_or_openids_themselves(api: ApiClient) -> None:
+    s = await api.sign_in("13800138000")
+    for channel in ("POS_CARD", "MINI_PROGRAM"):
+        body = await api.gql(LINK, {"i": {"channel": channel, "externalId": "CARD00000001"}}, s.access_token)
+        assert error_codes(body) == ["FORBIDDEN"], channel
+    me = await api.data("{ me { identities { channel } } }", token=s.access_token)
+    assert me["me"]["identities"] == []
 
 
 async def test_unlink_and_bad_identity_values(api: ApiClient) -> None:

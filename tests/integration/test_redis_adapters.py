@@ -65,9 +65,8 @@ async def test_redis_broker_delivers_between_separate_connections(redis_url: str
     publisher = RedisBroker(publisher_client, publisher_client, prefix)
     subscriber_client = Redis.from_url(redis_url)
     subscriber = RedisBroker(subscriber_client, subscriber_client, prefix)
-    stream = subscriber.subscribe("member:1:profile")
+    stream = await subscriber.subscribe("member:1:profile")
     first = asyncio.ensure_future(stream.__anext__())
-    await asyncio.sleep(0.2)  # let SUBSCRIBE reach the server
     await publisher.publish("member:1:profile", {"type": "MemberProfileChanged", "version": 2})
     await publisher.publish("member:2:profile", {"type": "not for this subscriber"})
     assert await asyncio.wait_for(first, 5) == {"type": "MemberProfileChanged", "version": 2}
@@ -78,7 +77,7 @@ async def test_redis_broker_delivers_between_separate_connections(redis_url: str
 
 async def test_in_process_broker_bounds_a_slow_consumer() -> None:
     broker = InProcessBroker()
-    stream = broker.subscribe("c")
+    stream = await broker.subscribe("c")
     first = asyncio.ensure_future(stream.__anext__())
     await asyncio.sleep(0)
     for i in range(2000):
