@@ -37,4 +37,15 @@ class TierChanged:
         return f"member:{self.member_id}:tier"
 
 
-Event = MemberProfileChanged | PointsChanged | TierChanged
+@dataclass(frozen=True)
+class RedemptionUpdated:
+    member_id: int
+    redemption_id: int
+    status: str
+
+    @property
+    def channel(self) -> str:
+        return f"member:{self.member_id}:redemptions"
+
+
+Event = MemberProfileChanged | PointsChanged | TierChanged | RedemptionUpdated

@@ -8,6 +8,7 @@ from datetime import date, datetime
 from typing import Protocol
 
 from domain.auth.viewer import Role
+from domain.benefits.ports import RewardRepository
 from domain.events import Event
 from domain.members.model import Channel, ChannelIdentity, Member
 from domain.points.ports import IdempotencyRepository, PointsRepository, PurchaseRepository, RulesRepository
@@ -105,6 +106,7 @@ class UnitOfWork(Protocol):
     idempotency: IdempotencyRepository
     rules: RulesRepository
     tiers: TierRepository
+    rewards: RewardRepository
 
     async def __aenter__(self) -> UnitOfWork: ...
     async def __aexit__(self, *exc: object) -> None: ...

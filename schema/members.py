@@ -11,6 +11,7 @@ from domain.members.model import ChannelIdentity as DomainIdentity
 from domain.members.model import Gender as DomainGender
 from domain.members.model import Member as DomainMember
 from domain.members.profile import UNSET, ProfileChanges
+from schema.benefits import MemberBenefits, Redemption, load_benefits, load_redemptions
 from schema.info import Info
 from schema.points import PointsBalance, PointsEntryConnection, PointsEntryKind, load_balance, load_history
 from schema.refs import Channel, parse_id
@@ -66,6 +67,14 @@ class MemberType:
     @strawberry.field
     async def tier_history(self, info: Info, first: int = 20) -> list[TierChange]:
         return await load_tier_history(info, self.member_id, first)
+
+    @strawberry.field(description="Tier perks the member has now, and what the next tier adds.")
+    async def benefits(self, info: Info) -> MemberBenefits:
+        return await load_benefits(info, self.member_id)
+
+    @strawberry.field(description="Redemptions (vouchers), newest first; page with `before` = last id seen.")
+    async def redemptions(self, info: Info, first: int = 20, before: strawberry.ID | None = None) -> list[Redemption]:
+        return await load_redemptions(info, self.member_id, first, before)
 
     @strawberry.field
     async def identities(self, info: Info) -> list[ChannelIdentityType]:

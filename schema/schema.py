@@ -5,6 +5,7 @@ from __future__ import annotations
 import strawberry
 
 from schema.auth import AuthMutations
+from schema.benefits import BenefitMutations, BenefitQueries
 from schema.members import MemberMutations, MemberQueries
 from schema.points import PointsMutations, PointsQueries
 from schema.program import ProgramMutations, ProgramQueries
@@ -13,12 +14,12 @@ from schema.tiers import TierMutations, TierQueries
 
 
 @strawberry.type
-class Query(MemberQueries, PointsQueries, TierQueries, ProgramQueries):
+class Query(MemberQueries, PointsQueries, TierQueries, BenefitQueries, ProgramQueries):
     pass
 
 
 @strawberry.type
-class Mutation(AuthMutations, MemberMutations, PointsMutations, TierMutations, ProgramMutations):
+class Mutation(AuthMutations, MemberMutations, PointsMutations, BenefitMutations, TierMutations, ProgramMutations):
     pass
 
 

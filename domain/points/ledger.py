@@ -72,6 +72,20 @@ async def debit(uow: UnitOfWork, new: NewEntry, now: datetime, *, first_lot_ids:
     return Debit(entry, takes, left)
 
 
+async def restore(uow: UnitOfWork, debit_entry_id: int, new: NewEntry, now: datetime) -> Entry:
+    """Undo a debit: the points go back into the very lots they came from (keeping their expiry)."""
+    moves = await uow.points.moves_for_entry(debit_entry_id)
+    taken = -sum(amount for _lot, amount in moves)
+    if taken != new.amount:
+        raise ValueError(f"restoring {new.amount} points but the debit took {taken}")
+    entry = await uow.points.add_entry(new, now)
+    for lot_id, amount in moves:
+        await uow.points.return_to_lot(entry.id, lot_id, -amount)
+    version = await uow.points.bump_account(new.member_id, new.amount, now)
+    uow.publish_after_commit(PointsChanged(new.member_id, version, entry.id))
+    return entry
+
+
 def _plan(lots: list[Lot], wanted: int, now: datetime, first_lot_ids: tuple[int, ...]) -> tuple[list[Take], int]:
     takes: list[Take] = []
     left = wanted

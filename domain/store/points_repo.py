@@ -98,6 +98,16 @@ class SqlPointsRepository:
             raise RuntimeError(f"lot {lot_id} cannot give {amount} points")
         await self._conn.execute(insert(points_lot_moves).values(entry_id=entry_id, lot_id=lot_id, amount=-amount))
 
+    async def return_to_lot(self, entry_id: int, lot_id: int, amount: int) -> None:
+        result = await self._conn.execute(
+            update(points_lots)
+            .where(points_lots.c.id == lot_id, points_lots.c.remaining + amount <= points_lots.c.original)
+            .values(remaining=points_lots.c.remaining + amount)
+        )
+        if result.rowcount != 1:
+            raise RuntimeError(f"lot {lot_id} cannot take back {amount} points")
+        await self._conn.execute(insert(points_lot_moves).values(entry_id=entry_id, lot_id=lot_id, amount=amount))
+
     async def moves_for_entry(self, entry_id: int) -> list[tuple[int, int]]:
         rows = await self._conn.execute(
             select(points_lot_moves.c.lot_id, points_lot_moves.c.amount)

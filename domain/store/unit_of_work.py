@@ -20,6 +20,7 @@ from domain.store.members_repo import SqlMemberRepository
 from domain.store.points_repo import SqlPointsRepository
 from domain.store.program_repo import SqlIdempotencyRepository, SqlRulesRepository
 from domain.store.purchases_repo import SqlPurchaseRepository
+from domain.store.rewards_repo import SqlRewardRepository
 from domain.store.tiers_repo import SqlTierRepository
 
 log = logging.getLogger(__name__)
@@ -57,6 +58,7 @@ class SqlUnitOfWork:
         self.idempotency = SqlIdempotencyRepository(conn)
         self.rules = SqlRulesRepository(conn)
         self.tiers = SqlTierRepository(conn)
+        self.rewards = SqlRewardRepository(conn)
         return self
 
     async def __aexit__(self, *exc: object) -> None:

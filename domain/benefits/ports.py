@@ -1,0 +1,45 @@
+"""Storage the catalog use cases need."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Protocol
+
+from domain.benefits.model import Redemption, RedemptionStatus, Reward
+
+
+class RewardSort(StrEnum):
+    PRICE_ASC = "PRICE_ASC"
+    PRICE_DESC = "PRICE_DESC"
+    NEWEST = "NEWEST"
+
+
+@dataclass(frozen=True)
+class RewardFilter:
+    category: str | None = None
+    max_price: int | None = None
+    max_tier_rank: int | None = None
+    on_offer_at: datetime | None = None
+
+
+class RewardRepository(Protocol):
+    async def save(self, reward: Reward, now: datetime) -> Reward: ...
+    async def get(self, reward_id: int) -> Reward | None: ...
+    async def get_many(self, reward_ids: list[int]) -> dict[int, Reward]: ...
+    async def take_stock(self, reward_id: int, quantity: int) -> bool:
+        """Atomically take stock when enough is left (always true for unlimited stock)."""
+        ...
+
+    async def return_stock(self, reward_id: int, quantity: int) -> None: ...
+    async def browse(self, flt: RewardFilter, sort: RewardSort, after: tuple[int, int] | None,
+                     limit: int) -> list[Reward]: ...
+    async def redeemed_since(self, member_id: int, reward_id: int, since: datetime) -> int: ...
+    async def add_redemption(self, member_id: int, reward_id: int, quantity: int, points: int, code: str,
+                             entry_id: int, now: datetime, expires_at: datetime) -> Redemption: ...
+    async def redemption(self, redemption_id: int, for_update: bool = False) -> Redemption | None: ...
+    async def redemption_by_code(self, code: str, for_update: bool = False) -> Redemption | None: ...
+    async def set_status(self, redemption_id: int, expected: RedemptionStatus, new: RedemptionStatus,
+                         now: datetime) -> bool: ...
+    async def member_redemptions(self, member_id: int, before: int | None, limit: int) -> list[Redemption]: ...

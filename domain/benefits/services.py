@@ -1,0 +1,199 @@
+"""Catalog use cases: browse, redeem (points for a voucher), use a voucher, cancel a redemption."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from domain.auth.viewer import Role, Viewer
+from domain.benefits.model import Redemption, RedemptionStatus, Reward
+from domain.benefits.ports import RewardFilter, RewardSort
+from domain.benefits.rules import new_voucher_code, period_start, validate_reward, voucher_expiry
+from domain.errors import BadUserInput, Conflict, DomainError, Forbidden, LimitExceeded, NotFound
+from domain.events import RedemptionUpdated
+from domain.idempotency import claim
+from domain.points.balance import refresh_balances
+from domain.points.ledger import debit, restore
+from domain.points.model import EntryKind
+from domain.points.ports import NewEntry
+from domain.ports import Cache, UnitOfWork
+from domain.tiers.rules import ladder
+
+MAX_QUANTITY = 20
+
+
+class OutOfStock(DomainError):
+    code = "OUT_OF_STOCK"
+
+
+class NotEligible(Forbidden):
+    code = "NOT_ELIGIBLE"
+
+
+class VoucherNotUsable(Conflict):
+    code = "VOUCHER_NOT_USABLE"
+
+
+async def save_reward(uow: UnitOfWork, viewer: Viewer, reward: Reward, now: datetime) -> Reward:
+    staff_id = viewer.require_staff()
+    validate_reward(reward)
+    async with uow:
+        if reward.id and await uow.rewards.get(reward.id) is None:
+            raise NotFound("No such reward.")
+        saved = await uow.rewards.save(replace(reward, name=reward.name.strip(), category=reward.category.strip()),
+                                       now)
+        await uow.audit.record(Role.STAFF, staff_id, "reward.saved", f"reward:{saved.id}",
+                               {"stock": saved.stock, "price": saved.points_price, "active": saved.active}, now)
+        await uow.commit()
+    return saved
+
+
+async def member_tier_rank(uow: UnitOfWork, member_id: int) -> int:
+    state = await uow.tiers.member_tier(member_id)
+    if state is None:
+        return 0
+    return next((t.rank for t in ladder(await uow.tiers.tiers()) if t.id == state.tier_id), 0)
+
+
+@dataclass(frozen=True)
+class RewardPage:
+    rewards: list[Reward]
+    has_next: bool
+
+
+async def browse_rewards(uow: UnitOfWork, viewer: Viewer, *, category: str | None, affordable_now: bool,
+                         tier_code: str | None, sort: RewardSort, first: int, after: tuple[int, int] | None,
+                         now: datetime, available_points: int | None) -> RewardPage:
+    """Rewards on offer. `affordable_now` needs the member's available balance."""
+    if not 1 <= first <= 100:
+        raise BadUserInput.for_field("first", "Ask for 1 to 100 rewards.")
+    async with uow:
+        max_rank = None
+        if tier_code is not None:
+            tier = next((t for t in await uow.tiers.tiers() if t.code == tier_code.strip().upper()), None)
+            if tier is None:
+                raise BadUserInput.for_field("tier", "No tier has that code.")
+            max_rank = tier.rank
+        max_price = None
+        if affordable_now:
+            viewer.require_member()
+            max_price = available_points or 0
+        rows = await uow.rewards.browse(
+            RewardFilter(category=category, max_price=max_price, max_tier_rank=max_rank, on_offer_at=now),
+            sort, after, first + 1,
+        )
+    return RewardPage(rows[:first], len(rows) > first)
+
+
+async def redeem_reward(uow: UnitOfWork, cache: Cache, viewer: Viewer, reward_id: int, quantity: int, key: str,
+                        now: datetime, zone: ZoneInfo) -> Redemption:
+    """One transaction: check eligibility and limits, take stock, debit points oldest-first, issue
+    a voucher. A retry with the same key returns the same redemption."""
+    member_id = viewer.require_member()
+    if not 1 <= quantity <= MAX_QUANTITY:
+        raise BadUserInput.for_field("quantity", f"Redeem 1 to {MAX_QUANTITY} at a time.")
+    async with uow:
+        stored = await claim(uow, f"redeem:{member_id}", key, {"reward": reward_id, "quantity": quantity}, now)
+        if stored is not None:
+            found = await uow.rewards.redemption(int(stored["redemption"]))
+            if found is None:
+                raise NotFound("The original redemption is missing.")
+            return found
+        reward = await uow.rewards.get(reward_id)
+        if reward is None or not reward.on_offer(now):
+            raise NotFound("That reward is not on offer.")
+        await uow.points.lock_account(member_id, now)
+        if await member_tier_rank(uow, member_id) < reward.min_tier_rank:
+            raise NotEligible("Your tier cannot redeem this reward yet.")
+        if reward.per_member_limit is not None:
+            used = await uow.rewards.redeemed_since(member_id, reward.id, period_start(reward.limit_period, now, zone))
+            if used + quantity > reward.per_member_limit:
+                raise LimitExceeded(
+                    f"Limit is {reward.per_member_limit} per {reward.limit_period.value.lower()}; "
+                    f"{max(0, reward.per_member_limit - used)} left.",
+                    limit=reward.per_member_limit, used=used,
+                )
+        if not await uow.rewards.take_stock(reward.id, quantity):
+            raise OutOfStock("This reward is out of stock.")
+        price = reward.points_price * quantity
+        moved = await debit(uow, NewEntry(member_id, EntryKind.REDEEM, -price, f"Redeemed {reward.name}",
+                                          "redemption", str(reward.id), f"redeem/{member_id}/{key}", Role.MEMBER,
+                                          member_id, {"rewardId": reward.id, "quantity": quantity}), now)
+        assert moved.entry is not None
+        redemption = await uow.rewards.add_redemption(member_id, reward.id, quantity, price, new_voucher_code(),
+                                                      moved.entry.id, now, voucher_expiry(reward, now))
+        await uow.idempotency.store_result(f"redeem:{member_id}", key, {"redemption": redemption.id})
+        uow.publish_after_commit(RedemptionUpdated(member_id, redemption.id, redemption.status.value))
+        await uow.commit()
+    await refresh_balances(uow, cache, [member_id], now)
+    return redemption
+
+
+async def use_voucher(uow: UnitOfWork, viewer: Viewer, code: str, now: datetime) -> Redemption:
+    """Staff/POS mark a voucher used, once."""
+    viewer.require_staff_or_partner()
+    if viewer.role is Role.PARTNER:
+        raise Forbidden("Partners cannot use program vouchers.")
+    async with uow:
+        redemption = await uow.rewards.redemption_by_code(code.strip().upper(), for_update=True)
+        if redemption is None:
+            raise NotFound("No voucher has that code.")
+        status = redemption.status_at(now)
+        if status is not RedemptionStatus.ISSUED:
+            raise VoucherNotUsable(f"This voucher is {status.value.lower()}.", status=status.value)
+        if not await uow.rewards.set_status(redemption.id, RedemptionStatus.ISSUED, RedemptionStatus.USED, now):
+            raise VoucherNotUsable("This voucher was just used.", status=RedemptionStatus.USED.value)
+        uow.publish_after_commit(RedemptionUpdated(redemption.member_id, redemption.id, "USED"))
+        await uow.commit()
+        used = await _reload(uow, redemption.id)
+    return used
+
+
+async def cancel_redemption(uow: UnitOfWork, cache: Cache, viewer: Viewer, redemption_id: int,
+                            now: datetime) -> Redemption:
+    """An unused voucher can be cancelled (by its member or staff): points and stock come back."""
+    async with uow:
+        redemption = await uow.rewards.redemption(redemption_id, for_update=True)
+        if redemption is None or (viewer.role is not Role.STAFF and viewer.require_member() != redemption.member_id):
+            raise NotFound("No such redemption.")
+        if viewer.role is Role.STAFF:
+            viewer.require_staff()
+        status = redemption.status_at(now)
+        if status is not RedemptionStatus.ISSUED:
+            raise VoucherNotUsable(f"This voucher is {status.value.lower()} and cannot be cancelled.",
+                                   status=status.value)
+        await uow.points.lock_account(redemption.member_id, now)
+        if not await uow.rewards.set_status(redemption.id, RedemptionStatus.ISSUED, RedemptionStatus.CANCELLED, now):
+            raise VoucherNotUsable("This voucher changed meanwhile.", status="CHANGED")
+        await restore(uow, redemption.entry_id, NewEntry(
+            redemption.member_id, EntryKind.REVERSE, redemption.points_spent, "Redemption cancelled",
+            "redemption", str(redemption.id), f"cancel-redemption/{redemption.id}", viewer.role, viewer.subject_id,
+        ), now)
+        await uow.rewards.return_stock(redemption.reward_id, redemption.quantity)
+        uow.publish_after_commit(RedemptionUpdated(redemption.member_id, redemption.id, "CANCELLED"))
+        await uow.commit()
+        cancelled = await _reload(uow, redemption.id)
+    await refresh_balances(uow, cache, [redemption.member_id], now)
+    return cancelled
+
+
+async def _reload(uow: UnitOfWork, redemption_id: int) -> Redemption:
+    found = await uow.rewards.redemption(redemption_id)
+    assert found is not None
+    return found
+
+
+async def member_redemptions(uow: UnitOfWork, viewer: Viewer, member_id: int, first: int,
+                             before: int | None) -> list[Redemption]:
+    if viewer.role is not Role.STAFF and viewer.require_member() != member_id:
+        raise NotFound("No such member.")
+    if not 1 <= first <= 100:
+        raise BadUserInput.for_field("first", "Ask for 1 to 100 redemptions.")
+    async with uow:
+        return await uow.rewards.member_redemptions(member_id, before, first)
+
+
+async def rewards_by_id(uow: UnitOfWork, reward_ids: list[int]) -> dict[int, Reward]:
+    async with uow:
+        return await uow.rewards.get_many(reward_ids)
