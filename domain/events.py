@@ -48,4 +48,16 @@ class RedemptionUpdated:
         return f"member:{self.member_id}:redemptions"
 
 
-Event = MemberProfileChanged | PointsChanged | TierChanged | RedemptionUpdated
+@dataclass(frozen=True)
+class OfferIssued:
+    member_id: int
+    coupon_id: int
+    template_id: int
+    source: str
+
+    @property
+    def channel(self) -> str:
+        return f"member:{self.member_id}:offers"
+
+
+Event = MemberProfileChanged | PointsChanged | TierChanged | RedemptionUpdated | OfferIssued

@@ -11,6 +11,7 @@ from domain.auth.viewer import Role
 from domain.benefits.ports import RewardRepository
 from domain.events import Event
 from domain.members.model import Channel, ChannelIdentity, Member
+from domain.offers.ports import CouponRepository
 from domain.points.ports import IdempotencyRepository, PointsRepository, PurchaseRepository, RulesRepository
 from domain.tiers.ports import TierRepository
 
@@ -62,6 +63,7 @@ class MemberRepository(Protocol):
     async def release_identity(self, member_id: int, channel: Channel, external_id: str) -> bool: ...
     async def find_by_identity(self, channel: Channel, external_id: str) -> Member | None: ...
     async def set_birthday(self, member_id: int, birthday: date) -> Member: ...
+    async def with_birthday_in_month(self, month: int, after_member_id: int, limit: int) -> list[int]: ...
 
 
 class LoginCodeRepository(Protocol):
@@ -107,6 +109,7 @@ class UnitOfWork(Protocol):
     rules: RulesRepository
     tiers: TierRepository
     rewards: RewardRepository
+    coupons: CouponRepository
 
     async def __aenter__(self) -> UnitOfWork: ...
     async def __aexit__(self, *exc: object) -> None: ...

@@ -63,7 +63,7 @@ class AuthMutations:
         c = info.context.container
         result = await login.sign_in(
             c.uow(), c.tokens, phone, code, c.now(), c.login_policy, c.session_policy,
-            dev_code=c.settings.dev_login_code,
+            dev_code=c.settings.dev_login_code, today=c.today(),
         )
         return SignInPayload(
             session=SessionPayload.from_domain(result.session),

@@ -13,6 +13,7 @@ from domain.members.model import Member as DomainMember
 from domain.members.profile import UNSET, ProfileChanges
 from schema.benefits import MemberBenefits, Redemption, load_benefits, load_redemptions
 from schema.info import Info
+from schema.offers import Coupon, CouponStatus, load_coupons
 from schema.points import PointsBalance, PointsEntryConnection, PointsEntryKind, load_balance, load_history
 from schema.refs import Channel, parse_id
 from schema.tiers import TierChange, TierStatus, load_tier_history, load_tier_status
@@ -67,6 +68,10 @@ class MemberType:
     @strawberry.field
     async def tier_history(self, info: Info, first: int = 20) -> list[TierChange]:
         return await load_tier_history(info, self.member_id, first)
+
+    @strawberry.field(description="Coupons, newest first; filter by status.")
+    async def coupons(self, info: Info, status: CouponStatus | None = None, first: int = 50) -> list[Coupon]:
+        return await load_coupons(info, self.member_id, status, first)
 
     @strawberry.field(description="Tier perks the member has now, and what the next tier adds.")
     async def benefits(self, info: Info) -> MemberBenefits:

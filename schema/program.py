@@ -75,6 +75,10 @@ class ProgramSettings:
     gift_min_tier_rank: int
     tier_window_months: int
     tier_grace_months: int
+    welcome_coupon_template_id: int
+    birthday_coupon_template_id: int
+    upgrade_coupon_template_id: int
+    birthday_whole_month: int
 
     @classmethod
     def from_domain(cls, s: DomainSettings) -> ProgramSettings:
@@ -90,6 +94,10 @@ class UpdateProgramSettingsInput:
     gift_min_tier_rank: int | None = None
     tier_window_months: int | None = None
     tier_grace_months: int | None = None
+    welcome_coupon_template_id: int | None = None
+    birthday_coupon_template_id: int | None = None
+    upgrade_coupon_template_id: int | None = None
+    birthday_whole_month: int | None = None
 
 
 @strawberry.type

@@ -7,6 +7,7 @@ import strawberry
 from schema.auth import AuthMutations
 from schema.benefits import BenefitMutations, BenefitQueries
 from schema.members import MemberMutations, MemberQueries
+from schema.offers import OfferMutations, OfferQueries
 from schema.points import PointsMutations, PointsQueries
 from schema.program import ProgramMutations, ProgramQueries
 from schema.subscriptions import Subscription
@@ -14,12 +15,15 @@ from schema.tiers import TierMutations, TierQueries
 
 
 @strawberry.type
-class Query(MemberQueries, PointsQueries, TierQueries, BenefitQueries, ProgramQueries):
+class Query(MemberQueries, PointsQueries, TierQueries, BenefitQueries, OfferQueries, ProgramQueries):
     pass
 
 
 @strawberry.type
-class Mutation(AuthMutations, MemberMutations, PointsMutations, BenefitMutations, TierMutations, ProgramMutations):
+class Mutation(
+    AuthMutations, MemberMutations, PointsMutations, BenefitMutations, OfferMutations, TierMutations,
+    ProgramMutations,
+):
     pass
 
 

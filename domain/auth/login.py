@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from domain.auth.codes import LoginCodePolicy, check_send_rate, code_matches, hash_code, new_code
 from domain.auth.sessions import AuthSession, SessionPolicy, open_session
@@ -12,7 +12,11 @@ from domain.auth.viewer import Role
 from domain.errors import BadUserInput
 from domain.members.model import Member
 from domain.members.phone import normalize_phone
+from domain.offers.birthday import grant_birthday
+from domain.offers.model import IssueSource
+from domain.offers.services import issue_by_setting
 from domain.ports import CodeSender, TokenIssuer, UnitOfWork
+from domain.program.services import load_settings
 
 _MEMBER_CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 
@@ -63,6 +67,7 @@ async def sign_in(
     policy: LoginCodePolicy,
     session_policy: SessionPolicy,
     dev_code: str | None = None,
+    today: date | None = None,
 ) -> MemberSignIn:
     phone = normalize_phone(raw_phone)
     wrong = BadUserInput.for_field("code", "The code is wrong or has expired; request a new one.")
@@ -80,5 +85,12 @@ async def sign_in(
                 raise wrong
         member, created = await uow.members.get_or_create(phone, new_member_code(), now)
         session = await open_session(uow, tokens, Role.MEMBER, member.id, now, session_policy)
+        if created:
+            settings = await load_settings(uow)
+            await issue_by_setting(uow, settings.welcome_coupon_template_id, member.id, IssueSource.WELCOME,
+                                   f"welcome/{member.id}", now)
+        elif today is not None:
+            # Catch-up for members the daily job has not reached yet (or who edited a birthday into this month).
+            await grant_birthday(uow, member.id, now, today)
         await uow.commit()
     return MemberSignIn(member, session, created)

@@ -16,6 +16,10 @@ class ProgramSettings:
     gift_min_tier_rank: int = 0
     tier_window_months: int = 12
     tier_grace_months: int = 12
+    welcome_coupon_template_id: int = 0  # 0: none
+    birthday_coupon_template_id: int = 0
+    upgrade_coupon_template_id: int = 0
+    birthday_whole_month: int = 1  # 1: any day of the birthday month; 0: the day itself
 
     def to_dict(self) -> dict[str, int]:
         return asdict(self)
@@ -30,6 +34,8 @@ class ProgramSettings:
             "return_window_days": (0, 90), "points_expiry_months": (1, 120), "expiring_soon_days": (1, 365),
             "gift_daily_limit_points": (0, 10_000_000), "gift_min_tier_rank": (0, 100),
             "tier_window_months": (1, 36), "tier_grace_months": (0, 36),
+            "welcome_coupon_template_id": (0, 2**62), "birthday_coupon_template_id": (0, 2**62),
+            "upgrade_coupon_template_id": (0, 2**62), "birthday_whole_month": (0, 1),
         }
         errors = [
             FieldError(_camel(name), f"{_camel(name)} must be between {low} and {high}.")

@@ -6,7 +6,7 @@ import secrets
 from collections.abc import Sequence
 from datetime import date, datetime
 
-from sqlalchemy import Row, and_, delete, select, update
+from sqlalchemy import Row, and_, delete, extract, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.members.model import Channel, ChannelIdentity, Gender, Member
@@ -107,6 +107,14 @@ class SqlMemberRepository:
             .returning(*members.c)
         )
         return _member(result.one())
+
+    async def with_birthday_in_month(self, month: int, after_member_id: int, limit: int) -> list[int]:
+        rows = await self._conn.scalars(
+            select(members.c.id)
+            .where(extract("month", members.c.birthday) == month, members.c.id > after_member_id)
+            .order_by(members.c.id).limit(limit)
+        )
+        return [int(r) for r in rows]
 
     async def identities_for(self, member_ids: Sequence[int]) -> dict[int, list[ChannelIdentity]]:
         found: dict[int, list[ChannelIdentity]] = {mid: [] for mid in member_ids}

@@ -16,6 +16,7 @@ from domain.store.auth_repo import (
     SqlRefreshTokenRepository,
     SqlStaffRepository,
 )
+from domain.store.coupons_repo import SqlCouponRepository
 from domain.store.members_repo import SqlMemberRepository
 from domain.store.points_repo import SqlPointsRepository
 from domain.store.program_repo import SqlIdempotencyRepository, SqlRulesRepository
@@ -59,6 +60,7 @@ class SqlUnitOfWork:
         self.rules = SqlRulesRepository(conn)
         self.tiers = SqlTierRepository(conn)
         self.rewards = SqlRewardRepository(conn)
+        self.coupons = SqlCouponRepository(conn)
         return self
 
     async def __aexit__(self, *exc: object) -> None:

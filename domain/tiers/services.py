@@ -73,6 +73,12 @@ async def apply_qualification(uow: UnitOfWork, member_id: int, now: datetime, se
                          "tier", str(target.id), key),
                 now, now, add_months(now, settings.points_expiry_months),
             )
+    if reason is TierChangeReason.UPGRADE:
+        from domain.offers.model import IssueSource
+        from domain.offers.services import issue_by_setting
+
+        await issue_by_setting(uow, settings.upgrade_coupon_template_id, member_id, IssueSource.TIER_UPGRADE,
+                               f"upgrade/{member_id}/{target.id}", now)
     uow.publish_after_commit(TierChanged(member_id, current.id, target.id))
     return change
 

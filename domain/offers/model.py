@@ -1,0 +1,71 @@
+"""Coupons: templates configured by staff, and the coupons issued from them to members."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+
+class CouponKind(StrEnum):
+    CASH_OFF = "CASH_OFF"  # value_cents off
+    PERCENT_OFF = "PERCENT_OFF"  # percent off, at most cap_cents
+    SPEND_AND_SAVE = "SPEND_AND_SAVE"  # spend min_spend_cents, save value_cents (满减)
+    BUY_ONE_GET_ONE = "BUY_ONE_GET_ONE"  # the cheaper of two eligible items free
+    FREE_ITEM = "FREE_ITEM"  # one eligible item free, up to value_cents
+
+
+class CouponStatus(StrEnum):
+    AVAILABLE = "AVAILABLE"
+    REDEEMED = "REDEEMED"
+    EXPIRED = "EXPIRED"
+
+
+class IssueSource(StrEnum):
+    WELCOME = "WELCOME"
+    BIRTHDAY = "BIRTHDAY"
+    TIER_UPGRADE = "TIER_UPGRADE"
+    STAFF = "STAFF"
+    CLAIM = "CLAIM"
+
+
+@dataclass(frozen=True)
+class CouponTemplate:
+    id: int
+    name: str
+    kind: CouponKind
+    value_cents: int = 0
+    percent: int = 0
+    cap_cents: int | None = None
+    min_spend_cents: int = 0
+    categories: list[str] = field(default_factory=list)  # empty: every category
+    stores: list[str] = field(default_factory=list)  # empty: every store
+    valid_from: datetime | None = None
+    valid_until: datetime | None = None
+    valid_days: int | None = None  # counted from issue, when set
+    per_member_limit: int | None = 1
+    total_quantity: int | None = None
+    issued_count: int = 0
+    claimable: bool = False
+    active: bool = True
+
+
+@dataclass(frozen=True)
+class Coupon:
+    id: int
+    template_id: int
+    member_id: int
+    code: str
+    status: CouponStatus
+    source: IssueSource
+    issued_at: datetime
+    valid_from: datetime
+    valid_until: datetime
+    redeemed_at: datetime | None = None
+    order_ref: str | None = None
+    discount_cents: int | None = None
+
+    def status_at(self, now: datetime) -> CouponStatus:
+        if self.status is CouponStatus.AVAILABLE and now >= self.valid_until:
+            return CouponStatus.EXPIRED
+        return self.status

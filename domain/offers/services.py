@@ -1,0 +1,219 @@
+"""Coupon use cases: configure templates, issue (welcome, birthday, upgrade, staff, claim), and
+validate or redeem at the till."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from domain.auth.viewer import Role, Viewer
+from domain.benefits.rules import new_voucher_code
+from domain.errors import BadUserInput, Conflict, Forbidden, LimitExceeded, NotFound
+from domain.events import OfferIssued
+from domain.idempotency import claim
+from domain.offers.model import Coupon, CouponStatus, CouponTemplate, IssueSource
+from domain.offers.rules import Discount, discount_for, validate_template, validity
+from domain.points.purchases import purchase_source
+from domain.points.rules import LineItem
+from domain.ports import UnitOfWork
+
+MAX_LISTED_MEMBERS = 1_000
+
+
+class OfferSoldOut(Conflict):
+    code = "OUT_OF_STOCK"
+
+
+class CouponNotUsable(Conflict):
+    code = "COUPON_NOT_USABLE"
+
+
+async def save_template(uow: UnitOfWork, viewer: Viewer, template: CouponTemplate, now: datetime) -> CouponTemplate:
+    staff_id = viewer.require_staff()
+    validate_template(template)
+    async with uow:
+        if template.id and await uow.coupons.template(template.id) is None:
+            raise NotFound("No such coupon template.")
+        saved = await uow.coupons.save_template(replace(template, name=template.name.strip()), now)
+        await uow.audit.record(Role.STAFF, staff_id, "coupon-template.saved", f"coupon-template:{saved.id}",
+                               {"kind": saved.kind.value, "active": saved.active}, now)
+        await uow.commit()
+    return saved
+
+
+async def issue(uow: UnitOfWork, template: CouponTemplate, member_id: int, source: IssueSource, issue_key: str,
+                now: datetime, *, enforce_member_limit: bool = True) -> Coupon | None:
+    """Inside the caller's transaction. None when the issue_key was already used or the member
+    reached the template's limit; raises OfferSoldOut when the total quantity is gone."""
+    if not template.active:
+        return None
+    if enforce_member_limit and template.per_member_limit is not None:
+        await uow.lock(f"coupon:{template.id}:{member_id}")
+        if await uow.coupons.issued_to(template.id, member_id) >= template.per_member_limit:
+            return None
+    start, end = validity(template, now)
+    if end <= now:
+        return None
+    coupon = await uow.coupons.add_coupon(template.id, member_id, new_voucher_code(), source, issue_key, now, start,
+                                          end)
+    if coupon is None:
+        return None
+    if not await uow.coupons.take_quantity(template.id, 1):
+        raise OfferSoldOut("All of these coupons have been given out.")
+    uow.publish_after_commit(OfferIssued(member_id, coupon.id, template.id, source.value))
+    return coupon
+
+
+async def issue_by_setting(uow: UnitOfWork, template_id: int, member_id: int, source: IssueSource, issue_key: str,
+                           now: datetime) -> Coupon | None:
+    """Issue the coupon a program setting names (welcome, birthday, upgrade), if it names one."""
+    if not template_id:
+        return None
+    template = await uow.coupons.template(template_id)
+    if template is None:
+        return None
+    try:
+        return await issue(uow, template, member_id, source, issue_key, now)
+    except OfferSoldOut:
+        return None  # an automatic gift that ran out is skipped, not an error for the member
+
+
+async def claim_offer(uow: UnitOfWork, viewer: Viewer, template_id: int, now: datetime) -> Coupon:
+    """A member picks up a claimable offer in the app; the per-member limit holds under concurrency."""
+    member_id = viewer.require_member()
+    async with uow:
+        template = await uow.coupons.template(template_id)
+        if template is None or not template.claimable or not template.active:
+            raise NotFound("That offer is not available.")
+        if template.valid_until is not None and template.valid_until <= now:
+            raise NotFound("That offer has ended.")
+        if template.valid_from is not None and template.valid_from > now:
+            raise NotFound("That offer has not started.")
+        taken = await uow.coupons.issued_to(template.id, member_id)
+        coupon = await issue(uow, template, member_id, IssueSource.CLAIM, f"claim/{template.id}/{member_id}/{taken}",
+                             now)
+        if coupon is None:
+            raise LimitExceeded("You already claimed this offer.")
+        await uow.commit()
+    return coupon
+
+
+@dataclass(frozen=True)
+class Segment:
+    tier_codes: list[str] | None = None
+    tags: list[str] | None = None
+    member_ids: list[int] | None = None
+
+
+async def issue_to_segment(uow_factory, viewer: Viewer, template_id: int, segment: Segment, key: str,
+                           now: datetime) -> int:
+    """Staff send a coupon to listed members or to everyone in tiers/with tags. Idempotent per
+    member and key: a rerun after a crash completes the rest without doubling anyone's coupon."""
+    viewer.require_staff()
+    if segment.member_ids is not None and len(segment.member_ids) > MAX_LISTED_MEMBERS:
+        raise BadUserInput.for_field("memberIds", f"List at most {MAX_LISTED_MEMBERS} members; use a segment.")
+    if segment.member_ids is None and not segment.tier_codes and not segment.tags:
+        raise BadUserInput.for_field("segment", "Name members, tiers or tags.")
+    async with uow_factory() as uow:
+        template = await uow.coupons.template(template_id)
+        if template is None:
+            raise NotFound("No such coupon template.")
+        tier_ids = None
+        include_untiered = False
+        if segment.tier_codes:
+            tiers = {t.code: t for t in await uow.tiers.tiers()}
+            unknown = [c for c in segment.tier_codes if c.upper() not in tiers]
+            if unknown:
+                raise BadUserInput.for_field("tierCodes", f"Unknown tiers: {', '.join(unknown)}.")
+            tier_ids = [tiers[c.upper()].id for c in segment.tier_codes]
+            # Members who never changed tier have no tier row: they are on the base tier.
+            include_untiered = any(tiers[c.upper()].rank == 0 for c in segment.tier_codes)
+    issued = 0
+    after = 0
+    while True:
+        async with uow_factory() as uow:
+            if segment.member_ids is not None:
+                batch = sorted(m for m in set(segment.member_ids) if m > after)[:200]
+                last = batch[-1] if batch else None
+            else:
+                batch, last = await uow.coupons.segment_members(tier_ids, include_untiered, segment.tags, after, 200)
+            if last is None:
+                return issued
+            for member_id in batch:
+                if await uow.members.get(member_id) is None:
+                    continue
+                coupon = await issue(uow, template, member_id, IssueSource.STAFF, f"staff/{key}/{member_id}", now,
+                                     enforce_member_limit=False)
+                issued += coupon is not None
+            await uow.commit()
+        after = last
+
+
+async def check_coupon(uow: UnitOfWork, viewer: Viewer, code: str, store_id: str, items: list[LineItem],
+                       now: datetime) -> tuple[Coupon, Discount]:
+    viewer.require_staff_or_partner()
+    async with uow:
+        coupon = await uow.coupons.coupon_by_code(code.strip().upper())
+        if coupon is None:
+            raise NotFound("No coupon has that code.")
+        template = await uow.coupons.template(coupon.template_id)
+    assert template is not None
+    return coupon, _evaluate(coupon, template, store_id, items, now)
+
+
+def _evaluate(coupon: Coupon, template: CouponTemplate, store_id: str, items: list[LineItem],
+              now: datetime) -> Discount:
+    status = coupon.status_at(now)
+    if status is not CouponStatus.AVAILABLE:
+        return Discount(False, 0, f"This coupon is {status.value.lower()}.")
+    if now < coupon.valid_from:
+        return Discount(False, 0, "This coupon is not valid yet.")
+    return discount_for(template, store_id, items)
+
+
+async def redeem_coupon(uow: UnitOfWork, viewer: Viewer, code: str, order_id: str, store_id: str,
+                        items: list[LineItem], now: datetime) -> tuple[Coupon, int]:
+    """Use a coupon on an order: computes the discount; idempotent on (source, order)."""
+    source = purchase_source(viewer, store_id)
+    if viewer.role is Role.PARTNER:
+        raise Forbidden("Partners cannot redeem program coupons.")
+    if not items or any(i.amount_cents < 0 for i in items):
+        raise BadUserInput.for_field("items", "Send the order's line items.")
+    order_ref = f"{source}/{order_id}"
+    async with uow:
+        stored = await claim(uow, "coupon-order", order_ref, {"code": code.strip().upper()}, now)
+        if stored is not None:
+            coupon = await uow.coupons.coupon_by_order(order_ref)
+            if coupon is None:
+                raise NotFound("The original redemption is missing.")
+            return coupon, coupon.discount_cents or 0
+        coupon = await uow.coupons.coupon_by_code(code.strip().upper(), for_update=True)
+        if coupon is None:
+            raise NotFound("No coupon has that code.")
+        template = await uow.coupons.template(coupon.template_id)
+        assert template is not None
+        result = _evaluate(coupon, template, store_id, items, now)
+        if not result.applies:
+            raise CouponNotUsable(result.reason)
+        if not await uow.coupons.mark_redeemed(coupon.id, order_ref, result.discount_cents, now):
+            raise CouponNotUsable("This coupon was just used.")
+        await uow.idempotency.store_result("coupon-order", order_ref, {"coupon": coupon.id})
+        await uow.commit()
+        used = await uow.coupons.coupon_by_code(coupon.code)
+    assert used is not None
+    return used, result.discount_cents
+
+
+async def member_coupons(uow: UnitOfWork, viewer: Viewer, member_id: int, status: CouponStatus | None,
+                         now: datetime, first: int) -> list[Coupon]:
+    if viewer.role is not Role.STAFF and viewer.require_member() != member_id:
+        raise NotFound("No such member.")
+    if not 1 <= first <= 100:
+        raise BadUserInput.for_field("first", "Ask for 1 to 100 coupons.")
+    async with uow:
+        return await uow.coupons.member_coupons(member_id, status, now, first)
+
+
+async def claimable_offers(uow: UnitOfWork, now: datetime) -> list[CouponTemplate]:
+    async with uow:
+        return await uow.coupons.claimable_templates(now)

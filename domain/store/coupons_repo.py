@@ -1,0 +1,136 @@
+"""Coupon templates (with atomic issue counts) and issued coupons."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Row, func, insert, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from domain.offers.model import Coupon, CouponKind, CouponStatus, CouponTemplate, IssueSource
+from domain.store.dialect import insert_ignoring_conflict
+from domain.store.tables import coupon_templates, coupons, member_tiers, members
+
+
+def _template(row: Row) -> CouponTemplate:
+    return CouponTemplate(
+        id=row.id, name=row.name, kind=CouponKind(row.kind), value_cents=row.value_cents, percent=row.percent,
+        cap_cents=row.cap_cents, min_spend_cents=row.min_spend_cents, categories=list(row.categories),
+        stores=list(row.stores), valid_from=row.valid_from, valid_until=row.valid_until, valid_days=row.valid_days,
+        per_member_limit=row.per_member_limit, total_quantity=row.total_quantity, issued_count=row.issued_count,
+        claimable=row.claimable, active=row.active,
+    )
+
+
+def _coupon(row: Row) -> Coupon:
+    return Coupon(row.id, row.template_id, row.member_id, row.code, CouponStatus(row.status),
+                  IssueSource(row.source), row.issued_at, row.valid_from, row.valid_until, row.redeemed_at,
+                  row.order_ref, row.discount_cents)
+
+
+class SqlCouponRepository:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+
+    async def save_template(self, t: CouponTemplate, now: datetime) -> CouponTemplate:
+        values = dict(
+            name=t.name, kind=t.kind.value, value_cents=t.value_cents, percent=t.percent, cap_cents=t.cap_cents,
+            min_spend_cents=t.min_spend_cents, categories=list(t.categories), stores=list(t.stores),
+            valid_from=t.valid_from, valid_until=t.valid_until, valid_days=t.valid_days,
+            per_member_limit=t.per_member_limit, total_quantity=t.total_quantity, claimable=t.claimable,
+            active=t.active, updated_at=now,
+        )
+        if t.id:
+            statement = update(coupon_templates).where(coupon_templates.c.id == t.id).values(**values)
+        else:
+            statement = insert(coupon_templates).values(**values)
+        return _template((await self._conn.execute(statement.returning(*coupon_templates.c))).one())
+
+    async def template(self, template_id: int) -> CouponTemplate | None:
+        row = (await self._conn.execute(select(coupon_templates).where(coupon_templates.c.id == template_id))).first()
+        return _template(row) if row else None
+
+    async def claimable_templates(self, now: datetime) -> list[CouponTemplate]:
+        rows = await self._conn.execute(
+            select(coupon_templates).where(
+                coupon_templates.c.claimable.is_(True), coupon_templates.c.active.is_(True),
+                or_(coupon_templates.c.valid_from.is_(None), coupon_templates.c.valid_from <= now),
+                or_(coupon_templates.c.valid_until.is_(None), coupon_templates.c.valid_until > now),
+                or_(coupon_templates.c.total_quantity.is_(None),
+                    coupon_templates.c.issued_count < coupon_templates.c.total_quantity),
+            ).order_by(coupon_templates.c.id)
+        )
+        return [_template(r) for r in rows]
+
+    async def take_quantity(self, template_id: int, count: int) -> bool:
+        result = await self._conn.execute(
+            update(coupon_templates)
+            .where(coupon_templates.c.id == template_id,
+                   or_(coupon_templates.c.total_quantity.is_(None),
+                       coupon_templates.c.issued_count + count <= coupon_templates.c.total_quantity))
+            .values(issued_count=coupon_templates.c.issued_count + count)
+        )
+        return result.rowcount == 1
+
+    async def issued_to(self, template_id: int, member_id: int) -> int:
+        return int(await self._conn.scalar(
+            select(func.count()).select_from(coupons)
+            .where(coupons.c.template_id == template_id, coupons.c.member_id == member_id)
+        ))
+
+    async def add_coupon(self, template_id: int, member_id: int, code: str, source: IssueSource, issue_key: str,
+                         now: datetime, valid_from: datetime, valid_until: datetime) -> Coupon | None:
+        row = (await self._conn.execute(
+            insert_ignoring_conflict(self._conn, coupons, ["issue_key"]).values(
+                template_id=template_id, member_id=member_id, code=code, status=CouponStatus.AVAILABLE.value,
+                source=source.value, issue_key=issue_key, issued_at=now, valid_from=valid_from,
+                valid_until=valid_until,
+            ).returning(*coupons.c)
+        )).first()
+        return _coupon(row) if row else None
+
+    async def coupon_by_code(self, code: str, for_update: bool = False) -> Coupon | None:
+        query = select(coupons).where(coupons.c.code == code)
+        row = (await self._conn.execute(query.with_for_update() if for_update else query)).first()
+        return _coupon(row) if row else None
+
+    async def coupon_by_order(self, order_ref: str) -> Coupon | None:
+        row = (await self._conn.execute(select(coupons).where(coupons.c.order_ref == order_ref))).first()
+        return _coupon(row) if row else None
+
+    async def mark_redeemed(self, coupon_id: int, order_ref: str, discount_cents: int, now: datetime) -> bool:
+        result = await self._conn.execute(
+            update(coupons)
+            .where(coupons.c.id == coupon_id, coupons.c.status == CouponStatus.AVAILABLE.value)
+            .values(status=CouponStatus.REDEEMED.value, order_ref=order_ref, discount_cents=discount_cents,
+                    redeemed_at=now)
+        )
+        return result.rowcount == 1
+
+    async def member_coupons(self, member_id: int, status: CouponStatus | None, now: datetime,
+                             limit: int) -> list[Coupon]:
+        query = select(coupons).where(coupons.c.member_id == member_id)
+        if status is CouponStatus.AVAILABLE:
+            query = query.where(coupons.c.status == status.value, coupons.c.valid_until > now)
+        elif status is CouponStatus.EXPIRED:
+            query = query.where(coupons.c.status == CouponStatus.AVAILABLE.value, coupons.c.valid_until <= now)
+        elif status is not None:
+            query = query.where(coupons.c.status == status.value)
+        rows = await self._conn.execute(query.order_by(coupons.c.id.desc()).limit(limit))
+        return [_coupon(r) for r in rows]
+
+    async def segment_members(self, tier_ids: list[int] | None, include_untiered: bool, tags: list[str] | None,
+                              after_member_id: int, limit: int) -> tuple[list[int], int | None]:
+        query = (select(members.c.id, members.c.tags)
+                 .outerjoin(member_tiers, member_tiers.c.member_id == members.c.id)
+                 .where(members.c.id > after_member_id))
+        if tier_ids is not None:
+            in_tiers = member_tiers.c.tier_id.in_(tier_ids)
+            query = query.where(or_(in_tiers, member_tiers.c.tier_id.is_(None)) if include_untiered else in_tiers)
+        rows = (await self._conn.execute(query.order_by(members.c.id).limit(limit))).all()
+        if not rows:
+            return [], None
+        # Tags live in a JSON list; filtering them here keeps one spelling for both databases.
+        wanted = set(tags or [])
+        matching = [r.id for r in rows if not wanted or wanted & set(r.tags or [])]
+        return matching, rows[-1].id
