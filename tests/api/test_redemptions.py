@@ -56,7 +56,7 @@ async def test_redeem_use_and_retry(setup) -> None:
 
 
 async def test_cancel_gives_points_and_stock_back(setup) -> None:
-    api, member, staff = setup
+    api, member, _staff = setup
     reward = await add_reward(api.container, price=400, stock=1)
     data = await api.data(REDEEM, {"r": reward.id, "q": 1, "k": "c-1"}, member.access_token)
     rid = data["redeemReward"]["redemption"]["id"]
@@ -111,7 +111,7 @@ async def test_expired_vouchers_cannot_be_used(setup, monkeypatch) -> None:
 
 
 async def test_catalog_browsing_filters_sorts_and_pages(setup) -> None:
-    api, member, staff = setup
+    api, member, _staff = setup
     for i, (price, category) in enumerate([(50, "dining"), (500, "dining"), (1500, "beauty"), (900, "dining"),
                                            (20, "charity")]):
         await add_reward(api.container, f"R{i}", price=price, category=category)
