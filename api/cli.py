@@ -62,6 +62,16 @@ async def _evaluate(settings: Settings) -> dict[str, int]:
         await container.close()
 
 
+async def _birthdays(settings: Settings) -> dict[str, int]:
+    from domain.offers.birthday import birthday_rewards
+
+    container = _container(settings)
+    try:
+        return await birthday_rewards(container.uow, container.now(), container.today())
+    finally:
+        await container.close()
+
+
 def export_schema_sdl() -> str:
     from api.graphql_schema import build_schema
 
@@ -85,6 +95,7 @@ def main(argv: list[str] | None = None) -> int:
     staff.add_argument("--password", help="read from the terminal when omitted")
     sub.add_parser("expire-points", help="write EXPIRE entries for lots past their date (idempotent)")
     sub.add_parser("evaluate-tiers", help="review members whose tier hold ran out (idempotent)")
+    sub.add_parser("birthday-rewards", help="grant this year's birthday rewards due today (idempotent)")
     export = sub.add_parser("export-schema", help="write the SDL to schema.graphql")
     export.add_argument("--check", action="store_true", help="fail if schema.graphql is out of date")
     args = parser.parse_args(argv)
@@ -118,6 +129,8 @@ def main(argv: list[str] | None = None) -> int:
         print(asyncio.run(_expire(settings)))
     if args.command == "evaluate-tiers":
         print(asyncio.run(_evaluate(settings)))
+    if args.command == "birthday-rewards":
+        print(asyncio.run(_birthdays(settings)))
     if args.command == "serve":
         import uvicorn
 

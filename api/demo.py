@@ -10,12 +10,16 @@ from api.progress import ProgressBar
 from domain.auth.login import new_member_code
 from domain.auth.staff import create_staff
 from domain.auth.viewer import Role, Viewer
+from domain.benefits.model import LimitPeriod, Reward, RewardKind
+from domain.benefits.services import save_reward
 from domain.errors import Conflict
 from domain.members.lookup import MemberRef
 from domain.members.model import Channel, Gender
+from domain.offers.model import CouponKind, CouponTemplate
+from domain.offers.services import save_template
 from domain.points.purchases import PurchaseCommand, record_purchase
 from domain.points.rules import Activity, EarningRule, LineItem, RuleKind
-from domain.program.services import save_rule
+from domain.program.services import save_rule, update_settings
 from domain.tiers.model import Tier
 from domain.tiers.services import list_tiers, save_tier
 
@@ -71,6 +75,20 @@ DEMO_PURCHASES = [  # phone, order, yuan, category
 ]
 
 
+DEMO_REWARDS = [
+    Reward(0, "Starbucks tall latte", "dining", RewardKind.COUPON, 300, stock=500, per_member_limit=2,
+           limit_period=LimitPeriod.MONTH),
+    Reward(0, "2 hours free parking", "parking", RewardKind.COUPON, 200),
+    Reward(0, "Brand tote bag", "goods", RewardKind.GOODS, 1_500, stock=50),
+    Reward(0, "Cinema tickets for two", "experience", RewardKind.EXPERIENCE, 4_000, stock=20, min_tier_rank=1),
+    Reward(0, "Plant a tree (charity)", "charity", RewardKind.DONATION, 100),
+]
+DEMO_WELCOME = CouponTemplate(0, "Welcome: 10% off (max ¥50)", CouponKind.PERCENT_OFF, percent=10, cap_cents=5_000,
+                              valid_days=30)
+DEMO_CLAIMABLE = CouponTemplate(0, "Weekend 满300减50", CouponKind.SPEND_AND_SAVE, value_cents=5_000,
+                                min_spend_cents=30_000, valid_days=14, total_quantity=1_000, claimable=True)
+
+
 async def _seed_program(container: Container) -> None:
     """Tiers, earning rules and a few purchases, unless the program is already configured."""
     if await list_tiers(container.uow()):
@@ -81,6 +99,11 @@ async def _seed_program(container: Container) -> None:
         await save_tier(container.uow(), operator, tier)
     for rule in DEMO_RULES:
         await save_rule(container.uow(), operator, rule, now)
+    for reward in DEMO_REWARDS:
+        await save_reward(container.uow(), operator, reward, now)
+    welcome = await save_template(container.uow(), operator, DEMO_WELCOME, now)
+    await save_template(container.uow(), operator, DEMO_CLAIMABLE, now)
+    await update_settings(container.uow(), operator, {"welcome_coupon_template_id": welcome.id}, now)
     for phone, order_id, yuan, category in DEMO_PURCHASES:
         cmd = PurchaseCommand(MemberRef(phone=phone), order_id, "DEMO-STORE", yuan * 100,
                               [LineItem(category, yuan * 100)], now - timedelta(days=10))

@@ -10,12 +10,12 @@ from datetime import datetime
 from domain.errors import BadUserInput, Conflict, IdempotencyConflict
 from domain.ports import UnitOfWork
 
-_KEY = re.compile(r"[A-Za-z0-9_.:\-]{1,100}")
+_KEY = re.compile(r"[A-Za-z0-9_.:/\-]{1,100}")
 
 
 def check_key(key: str, field: str = "idempotencyKey") -> str:
     if not _KEY.fullmatch(key or ""):
-        raise BadUserInput.for_field(field, "Use 1-100 letters, digits or . _ : - as the idempotency key.")
+        raise BadUserInput.for_field(field, "Use 1-100 letters, digits or . _ : / - as the idempotency key.")
     return key
 
 

@@ -142,8 +142,8 @@ async def issue_to_segment(uow_factory, viewer: Viewer, template_id: int, segmen
             for member_id in batch:
                 if await uow.members.get(member_id) is None:
                     continue
-                coupon = await issue(uow, template, member_id, IssueSource.STAFF, f"staff/{key}/{member_id}", now,
-                                     enforce_member_limit=False)
+                coupon = await issue(uow, template, member_id, IssueSource.STAFF,
+                                     f"staff/{template.id}/{key}/{member_id}", now, enforce_member_limit=False)
                 issued += coupon is not None
             await uow.commit()
         after = last
@@ -181,7 +181,7 @@ async def redeem_coupon(uow: UnitOfWork, viewer: Viewer, code: str, order_id: st
         raise BadUserInput.for_field("items", "Send the order's line items.")
     order_ref = f"{source}/{order_id}"
     async with uow:
-        stored = await claim(uow, "coupon-order", order_ref, {"code": code.strip().upper()}, now)
+        stored = await claim(uow, f"coupon-order:{source}", order_id, {"code": code.strip().upper()}, now)
         if stored is not None:
             coupon = await uow.coupons.coupon_by_order(order_ref)
             if coupon is None:
@@ -197,7 +197,7 @@ async def redeem_coupon(uow: UnitOfWork, viewer: Viewer, code: str, order_id: st
             raise CouponNotUsable(result.reason)
         if not await uow.coupons.mark_redeemed(coupon.id, order_ref, result.discount_cents, now):
             raise CouponNotUsable("This coupon was just used.")
-        await uow.idempotency.store_result("coupon-order", order_ref, {"coupon": coupon.id})
+        await uow.idempotency.store_result(f"coupon-order:{source}", order_id, {"coupon": coupon.id})
         await uow.commit()
         used = await uow.coupons.coupon_by_code(coupon.code)
     assert used is not None
