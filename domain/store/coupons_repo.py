@@ -98,6 +98,13 @@ class SqlCouponRepository:
         row = (await self._conn.execute(select(coupons).where(coupons.c.order_ref == order_ref))).first()
         return _coupon(row) if row else None
 
+    async def coupons_after(self, member_id: int, after_id: int, limit: int) -> list[Coupon]:
+        rows = await self._conn.execute(
+            select(coupons).where(coupons.c.member_id == member_id, coupons.c.id > after_id)
+            .order_by(coupons.c.id).limit(limit)
+        )
+        return [_coupon(r) for r in rows]
+
     async def mark_redeemed(self, coupon_id: int, order_ref: str, discount_cents: int, now: datetime) -> bool:
         result = await self._conn.execute(
             update(coupons)

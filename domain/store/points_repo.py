@@ -126,6 +126,14 @@ class SqlPointsRepository:
         row = (await self._conn.execute(select(points_entries).where(points_entries.c.id == entry_id))).first()
         return _entry(row) if row else None
 
+    async def entries_after(self, member_id: int, after_id: int, limit: int) -> list[Entry]:
+        rows = await self._conn.execute(
+            select(points_entries)
+            .where(points_entries.c.member_id == member_id, points_entries.c.id > after_id)
+            .order_by(points_entries.c.id).limit(limit)
+        )
+        return [_entry(r) for r in rows]
+
     async def account_version(self, member_id: int) -> tuple[int, int]:
         row = (await self._conn.execute(
             select(points_accounts.c.balance, points_accounts.c.version)

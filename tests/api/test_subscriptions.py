@@ -52,3 +52,83 @@ async def test_legacy_protocol_is_not_served(api: ApiClient) -> None:
         with pytest.raises((websockets.InvalidHandshake, websockets.ConnectionClosed)):
             async with websockets.connect(f"ws://{host}/graphql", subprotocols=["graphql-ws"]) as ws:
                 await receive(ws)
+
+
+POINTS_SUB = """subscription($after: String) { pointsChanged(after: $after) {
+  cursor entry { kind amount } balance { total } } }"""
+ADJUST = """mutation($m: ID!, $a: Int!, $k: String!) {
+  adjustPoints(input: {memberId: $m, amount: $a, reason: "live", idempotencyKey: $k}) { entry { id } } }"""
+
+
+async def subscribe(ws: websockets.ClientConnection, token: str, query: str, variables: dict | None = None,
+                    op_id: str = "1") -> None:
+    await ws.send(json.dumps({"type": "connection_init", "payload": {"accessToken": token}}))
+    assert (await receive(ws))["type"] == "connection_ack"
+    await ws.send(json.dumps({"id": op_id, "type": "subscribe", "payload": {"query": query,
+                                                                             "variables": variables or {}}}))
+
+
+async def test_points_changes_arrive_live_and_a_reconnect_resumes_from_the_cursor(api: ApiClient) -> None:
+    from tests.support.program import configure_program
+    from tests.support.roles import staff_token
+
+    await configure_program(api.container)
+    member = await api.sign_in("13800138000")
+    staff = await staff_token(api)
+    async with served(api.app) as host:
+        async with websockets.connect(f"ws://{host}/graphql", subprotocols=[PROTOCOL]) as ws:
+            await subscribe(ws, member.access_token, POINTS_SUB)
+            await api.data(ADJUST, {"m": member.member_id, "a": 100, "k": "a"}, staff)
+            first = (await receive(ws))["payload"]["data"]["pointsChanged"]
+            assert first["entry"] == {"kind": "ADJUST", "amount": 100} and first["balance"]["total"] == 100
+        # Offline: two changes happen.
+        await api.data(ADJUST, {"m": member.member_id, "a": 20, "k": "b"}, staff)
+        await api.data(ADJUST, {"m": member.member_id, "a": -50, "k": "c"}, staff)
+        async with websockets.connect(f"ws://{host}/graphql", subprotocols=[PROTOCOL]) as ws:
+            await subscribe(ws, member.access_token, POINTS_SUB, {"after": first["cursor"]})
+            missed = [(await receive(ws))["payload"]["data"]["pointsChanged"] for _ in range(2)]
+            assert [m["entry"]["amount"] for m in missed] == [20, -50]
+            assert missed[-1]["balance"]["total"] == 70
+            await api.data(ADJUST, {"m": member.member_id, "a": 5, "k": "d"}, staff)
+            live_one = (await receive(ws))["payload"]["data"]["pointsChanged"]
+            assert live_one["entry"]["amount"] == 5 and live_one["balance"]["total"] == 75
+
+
+async def test_offers_and_redemptions_are_pushed(api: ApiClient) -> None:
+    from tests.support.catalog import add_reward
+    from tests.support.program import configure_program
+    from tests.support.roles import staff_token
+
+    await configure_program(api.container)
+    member = await api.sign_in("13800138000")
+    staff = await staff_token(api)
+    await api.data(ADJUST, {"m": member.member_id, "a": 500, "k": "seed"}, staff)
+    tid = (await api.data("""mutation { saveCouponTemplate(input: {name: "Gift", kind: CASH_OFF, valueCents: 100,
+      validDays: 5}) { template { id } } }""", token=staff))["saveCouponTemplate"]["template"]["id"]
+    reward = await add_reward(api.container, price=100)
+    async with served(api.app) as host, websockets.connect(f"ws://{host}/graphql", subprotocols=[PROTOCOL]) as ws:
+        await subscribe(ws, member.access_token, "subscription { offerIssued { cursor coupon { source } } }")
+        await ws.send(json.dumps({"id": "2", "type": "subscribe", "payload": {
+            "query": "subscription { redemptionUpdated { status pointsSpent } }"}}))
+        await asyncio.sleep(0.2)
+        await api.data("""mutation($t: ID!, $m: ID!) { issueCoupons(input: {templateId: $t, idempotencyKey: "x",
+              memberIds: [$m]}) { issued } }""", {"t": tid, "m": member.member_id}, staff)
+        offer = await receive(ws)
+        assert offer["id"] == "1" and offer["payload"]["data"]["offerIssued"]["coupon"]["source"] == "STAFF"
+        await api.data("""mutation($r: ID!) { redeemReward(input: {rewardId: $r, idempotencyKey: "k"}) {
+              redemption { id } } }""", {"r": reward.id}, member.access_token)
+        redeemed = await receive(ws)
+        assert redeemed["id"] == "2"
+        assert redeemed["payload"]["data"]["redemptionUpdated"] == {"status": "ISSUED", "pointsSpent": 100}
+
+
+async def test_members_cannot_subscribe_as_staff_streams_or_with_staff_tokens(api: ApiClient) -> None:
+    from tests.support.roles import staff_token
+
+    staff = await staff_token(api)
+    async with served(api.app) as host, websockets.connect(f"ws://{host}/graphql", subprotocols=[PROTOCOL]) as ws:
+        await subscribe(ws, staff, POINTS_SUB)
+        message = await receive(ws)
+        assert message["type"] == "error" or message["payload"].get("errors"), message
+        errors = message["payload"] if message["type"] == "error" else message["payload"]["errors"]
+        assert errors[0]["extensions"]["code"] == "FORBIDDEN"
