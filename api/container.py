@@ -8,6 +8,9 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from redis.asyncio import Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
 from sqlalchemy import text
 
 from api.auth import JwtTokens
@@ -75,8 +78,7 @@ class Container:
 
     async def close(self) -> None:
         await self.engine.dispose()
-        if isinstance(self.broker, RedisBroker):
-            await self.broker.close()
+        await self.broker.close()
         if self.redis is not None:
             await self.redis.aclose()
             self.redis = None
@@ -97,7 +99,9 @@ def build_container(settings: Settings, code_sender: CodeSender | None = None) -
     cache: Cache
     broker: Broker
     if settings.redis_url:
-        redis = Redis.from_url(settings.redis_url, socket_connect_timeout=0.5, socket_timeout=0.5)
+        # One quick retry on a dropped connection: after a Redis restart every pooled socket is stale.
+        redis = Redis.from_url(settings.redis_url, socket_connect_timeout=0.5, socket_timeout=0.5,
+                               retry=Retry(NoBackoff(), 1), retry_on_error=[RedisConnectionError])
         listener = Redis.from_url(settings.redis_url, socket_connect_timeout=0.5)
         cache = RedisCache(redis, settings.redis_prefix)
         broker = RedisBroker(redis, listener, settings.redis_prefix)

@@ -25,11 +25,6 @@ async def entries_since(uow: UnitOfWork, member_id: int, after_id: int) -> list[
         return await uow.points.entries_after(member_id, after_id, BACKLOG_LIMIT)
 
 
-async def entry(uow: UnitOfWork, entry_id: int) -> Entry | None:
-    async with uow:
-        return await uow.points.entry(entry_id)
-
-
 async def coupons_since(uow: UnitOfWork, member_id: int, after_id: int) -> list[Coupon]:
     if after_id < 0:
         raise BadUserInput.for_field("after", "Cursors are not negative.")

@@ -141,6 +141,10 @@ class Broker(Protocol):
         """Returns once the subscription is live."""
         ...
 
+    async def close(self) -> None:
+        """End every subscription (server shutdown)."""
+        ...
+
 
 class CodeSender(Protocol):
     async def send_login_code(self, phone: str, code: str) -> None: ...

@@ -69,18 +69,16 @@ class Subscription:
         last = _cursor_value(after)
         stream = await ctx.container.broker.subscribe(PointsChanged(member_id, 0, 0).channel)
         try:
-            for entry in await live.entries_since(ctx.uow(), member_id, last):
-                last = entry.id
-                yield await _points_update(info, member_id, entry, 0)
-            async for event in stream:
-                entry_id = int(event.get("entry_id", 0))  # type: ignore[call-overload]
-                if entry_id <= last:
-                    continue
-                entry = await live.entry(ctx.uow(), entry_id)
-                if entry is None:
-                    continue
-                last = entry_id
-                yield await _points_update(info, member_id, entry, int(event.get("version", 0)))  # type: ignore[call-overload]
+            version = 0
+            while True:
+                # Any message (an event, a resync after a Redis reconnect) means: read after the cursor.
+                for entry in await live.entries_since(ctx.uow(), member_id, last):
+                    last = entry.id
+                    yield await _points_update(info, member_id, entry, version)
+                event = await stream.__anext__()
+                version = int(event.get("version", 0))  # type: ignore[call-overload]
+        except StopAsyncIteration:
+            return
         finally:
             await stream.aclose()
 
@@ -111,6 +109,8 @@ class Subscription:
                         yield OfferUpdate(cursor=str(coupon.id), coupon=Coupon.from_domain(coupon, ctx.container.now()))
                 await stream.__anext__()
                 pending = await live.coupons_since(ctx.uow(), member_id, last)
+        except StopAsyncIteration:
+            return
         finally:
             await stream.aclose()
 

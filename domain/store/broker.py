@@ -1,103 +1,166 @@
 """Pub/sub for events: in-process for one server, Redis to fan out across workers.
 
+Each process keeps one Redis pattern subscription and hands messages to local, bounded
+per-subscriber queues, so ten thousand websocket subscribers cost ten thousand small queues,
+not ten thousand Redis connections. A slow subscriber loses its oldest messages instead of
+holding memory; subscribers treat any message as "something changed" and re-read from the
+database after their cursor, so a dropped message or a Redis reconnect loses nothing.
+
 `subscribe` returns only once the subscription is live, so a caller that subscribes and then
-reads the current state from the database cannot miss a change made in between.
+reads the current state cannot miss a change made in between.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 from collections import defaultdict
 from collections.abc import AsyncIterator
 
 from redis.asyncio import Redis
-from redis.asyncio.client import PubSub
+from redis.exceptions import RedisError
 
 log = logging.getLogger(__name__)
 
 QUEUE_LIMIT = 256
+RESYNC: dict[str, object] = {"type": "Resync"}
+_CLOSED = object()
 
 
-class InProcessSubscription:
-    def __init__(self, broker: InProcessBroker, channel: str) -> None:
-        self._broker = broker
-        self._channel = channel
-        self.queue: asyncio.Queue[dict[str, object]] = asyncio.Queue(QUEUE_LIMIT)
+class LocalSubscription:
+    def __init__(self, hub: LocalHub, channel: str) -> None:
+        self._hub = hub
+        self.channel = channel
+        self.queue: asyncio.Queue[object] = asyncio.Queue(QUEUE_LIMIT)
 
     def __aiter__(self) -> AsyncIterator[dict[str, object]]:
         return self
 
     async def __anext__(self) -> dict[str, object]:
-        return await self.queue.get()
+        item = await self.queue.get()
+        if item is _CLOSED:
+            raise StopAsyncIteration
+        return item  # type: ignore[return-value]
+
+    def offer(self, item: object) -> None:
+        if self.queue.full():
+            self.queue.get_nowait()  # drop the oldest: the subscriber re-reads from the database anyway
+        self.queue.put_nowait(item)
 
     async def aclose(self) -> None:
-        self._broker.remove(self._channel, self.queue)
+        self._hub.remove(self)
+
+
+class LocalHub:
+    """Channel -> subscribers of this process."""
+
+    def __init__(self) -> None:
+        self._subscribers: dict[str, set[LocalSubscription]] = defaultdict(set)
+
+    def add(self, channel: str) -> LocalSubscription:
+        subscription = LocalSubscription(self, channel)
+        self._subscribers[channel].add(subscription)
+        return subscription
+
+    def remove(self, subscription: LocalSubscription) -> None:
+        subscribers = self._subscribers.get(subscription.channel)
+        if subscribers is not None:
+            subscribers.discard(subscription)
+            if not subscribers:
+                del self._subscribers[subscription.channel]
+
+    def deliver(self, channel: str, message: dict[str, object]) -> None:
+        for subscription in list(self._subscribers.get(channel, ())):
+            subscription.offer(message)
+
+    def deliver_all(self, item: object) -> None:
+        for subscribers in list(self._subscribers.values()):
+            for subscription in list(subscribers):
+                subscription.offer(item)
+
+    @property
+    def count(self) -> int:
+        return sum(len(s) for s in self._subscribers.values())
 
 
 class InProcessBroker:
     def __init__(self) -> None:
-        self._subscribers: dict[str, set[asyncio.Queue[dict[str, object]]]] = defaultdict(set)
+        self._hub = LocalHub()
 
     async def publish(self, channel: str, message: dict[str, object]) -> None:
-        for queue in list(self._subscribers.get(channel, ())):
-            if queue.full():
-                # A slow consumer loses the oldest message rather than holding memory for ever.
-                queue.get_nowait()
-            queue.put_nowait(message)
+        self._hub.deliver(channel, message)
 
-    async def subscribe(self, channel: str) -> InProcessSubscription:
-        subscription = InProcessSubscription(self, channel)
-        self._subscribers[channel].add(subscription.queue)
-        return subscription
+    async def subscribe(self, channel: str) -> LocalSubscription:
+        return self._hub.add(channel)
 
-    def remove(self, channel: str, queue: asyncio.Queue[dict[str, object]]) -> None:
-        subscribers = self._subscribers.get(channel)
-        if subscribers is not None:
-            subscribers.discard(queue)
-            if not subscribers:
-                del self._subscribers[channel]
-
-
-class RedisSubscription:
-    def __init__(self, pubsub: PubSub) -> None:
-        self._pubsub = pubsub
-
-    def __aiter__(self) -> AsyncIterator[dict[str, object]]:
-        return self
-
-    async def __anext__(self) -> dict[str, object]:
-        while True:
-            raw = await self._pubsub.get_message(ignore_subscribe_messages=True, timeout=None)
-            if raw is not None and raw.get("type") == "message":
-                return json.loads(raw["data"])
-
-    async def aclose(self) -> None:
-        try:
-            await self._pubsub.unsubscribe()
-        except Exception:  # the connection may already be gone; closing is what matters
-            log.debug("unsubscribe failed", exc_info=True)
-        finally:
-            await self._pubsub.aclose()
+    async def close(self) -> None:
+        self._hub.deliver_all(_CLOSED)
 
 
 class RedisBroker:
     """Publishes through a client with short timeouts (a hung Redis must not stall commits);
-    subscribes through one without a read timeout, since a quiet channel is normal."""
+    listens through one without a read timeout, since a quiet channel is normal."""
 
-    def __init__(self, client: Redis, listener: Redis, prefix: str) -> None:
+    def __init__(self, client: Redis, listener: Redis, prefix: str, retry_seconds: float = 1.0) -> None:
         self._client = client
         self._listener = listener
         self._prefix = prefix
+        self._retry_seconds = retry_seconds
+        self._hub = LocalHub()
+        self._reader: asyncio.Task[None] | None = None
+        self._ready = asyncio.Event()
 
     async def publish(self, channel: str, message: dict[str, object]) -> None:
         await self._client.publish(self._prefix + channel, json.dumps(message))
 
-    async def subscribe(self, channel: str) -> RedisSubscription:
-        pubsub = self._listener.pubsub(ignore_subscribe_messages=True)
-        await pubsub.subscribe(self._prefix + channel)
-        return RedisSubscription(pubsub)
+    async def subscribe(self, channel: str) -> LocalSubscription:
+        subscription = self._hub.add(channel)
+        if self._reader is None or self._reader.done():
+            self._ready = asyncio.Event()
+            self._reader = asyncio.create_task(self._read_forever(), name="redis-broker-reader")
+        try:
+            await asyncio.wait_for(self._ready.wait(), 5)
+        except TimeoutError:
+            # Redis is unreachable: the subscriber still gets its first state from the database
+            # and a resync when the reader connects.
+            log.warning("redis pub/sub not ready; subscriber will catch up on reconnect")
+        return subscription
+
+    async def _read_forever(self) -> None:
+        pattern = self._prefix + "*"
+        while True:
+            pubsub = self._listener.pubsub(ignore_subscribe_messages=True)
+            try:
+                await pubsub.psubscribe(pattern)
+                if self._ready.is_set():
+                    self._hub.deliver_all(RESYNC)  # messages may have been missed while disconnected
+                self._ready.set()
+                while True:
+                    raw = await pubsub.get_message(ignore_subscribe_messages=True, timeout=None)
+                    if raw is None or raw.get("type") != "pmessage":
+                        continue
+                    channel = raw["channel"].decode() if isinstance(raw["channel"], bytes) else raw["channel"]
+                    try:
+                        message = json.loads(raw["data"])
+                    except ValueError:
+                        log.warning("dropping an unreadable event on %s", channel)
+                        continue
+                    self._hub.deliver(channel[len(self._prefix):], message)
+            except asyncio.CancelledError:
+                raise
+            except (RedisError, OSError) as exc:
+                log.warning("redis pub/sub lost (%s); reconnecting", exc)
+                await asyncio.sleep(self._retry_seconds)
+            finally:
+                with contextlib.suppress(Exception):
+                    await pubsub.aclose()
 
     async def close(self) -> None:
+        self._hub.deliver_all(_CLOSED)
+        if self._reader is not None:
+            self._reader.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._reader
         await self._listener.aclose()

@@ -9,6 +9,9 @@ import uuid
 
 import pytest
 from redis.asyncio import Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 from domain.store.broker import InProcessBroker, RedisBroker
 from domain.store.cache import InProcessCache, RedisCache
@@ -62,15 +65,17 @@ async def test_a_dead_redis_is_a_cache_miss_not_an_error() -> None:
 
 async def test_redis_broker_delivers_between_separate_connections(redis_url: str, prefix: str) -> None:
     publisher_client = Redis.from_url(redis_url)
-    publisher = RedisBroker(publisher_client, publisher_client, prefix)
+    publisher = RedisBroker(publisher_client, Redis.from_url(redis_url), prefix)
     subscriber_client = Redis.from_url(redis_url)
-    subscriber = RedisBroker(subscriber_client, subscriber_client, prefix)
+    subscriber = RedisBroker(subscriber_client, Redis.from_url(redis_url), prefix)
     stream = await subscriber.subscribe("member:1:profile")
     first = asyncio.ensure_future(stream.__anext__())
     await publisher.publish("member:1:profile", {"type": "MemberProfileChanged", "version": 2})
     await publisher.publish("member:2:profile", {"type": "not for this subscriber"})
     assert await asyncio.wait_for(first, 5) == {"type": "MemberProfileChanged", "version": 2}
     await stream.aclose()
+    await subscriber.close()
+    await publisher.close()
     await subscriber_client.aclose()
     await publisher_client.aclose()
 
@@ -102,3 +107,38 @@ async def test_redis_that_dies_mid_test_degrades_to_misses() -> None:
         assert await cache.get("k") is None
         await client.aclose()
         gc.collect()  # redis-py leaves the killed server's sockets for the collector
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+async def test_subscribers_are_told_to_resync_after_redis_comes_back() -> None:
+    port = free_port()
+    with redis_server(port) as (url, proc):
+        publisher = Redis.from_url(url, socket_timeout=0.5, retry=Retry(NoBackoff(), 1),
+                                   retry_on_error=[RedisConnectionError])
+        broker = RedisBroker(publisher, Redis.from_url(url), "r:", retry_seconds=0.1)
+        stream = await broker.subscribe("member:1:points")
+        await broker.publish("member:1:points", {"n": 1})
+        assert await asyncio.wait_for(stream.__anext__(), 5) == {"n": 1}
+        proc.kill()
+        proc.wait()
+    with redis_server(port):
+        # The reader reconnects by itself and tells subscribers they may have missed something.
+        assert await asyncio.wait_for(stream.__anext__(), 10) == {"type": "Resync"}
+        await broker.publish("member:1:points", {"n": 2})
+        assert await asyncio.wait_for(stream.__anext__(), 5) == {"n": 2}
+        await broker.close()
+        await broker._client.aclose()  # type: ignore[attr-defined]
+    gc.collect()
+
+
+@pytest.mark.parametrize("kind", ["redis", "in-process"])
+async def test_closing_the_broker_ends_every_subscription(kind: str, redis_url: str, prefix: str) -> None:
+    broker = (RedisBroker(Redis.from_url(redis_url), Redis.from_url(redis_url), prefix) if kind == "redis"
+              else InProcessBroker())
+    streams = [await broker.subscribe(f"member:{i}:points") for i in range(3)]
+    await broker.close()
+    for stream in streams:
+        with pytest.raises(StopAsyncIteration):
+            await asyncio.wait_for(stream.__anext__(), 2)
+    if kind == "redis":
+        await broker._client.aclose()  # type: ignore[attr-defined]

@@ -70,11 +70,11 @@ def postgres_server() -> Iterator[str]:
 
 
 @contextmanager
-def redis_server() -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+def redis_server(port: int | None = None) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     binary = shutil.which("redis-server")
     if not binary:
         raise MissingServer("redis-server not found: install it (scripts/test.sh does) or set TEST_REDIS_URL")
-    port = free_port()
+    port = port or free_port()
     proc = subprocess.Popen(
         [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
