@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from domain.points.lots import totals
 from domain.points.model import Balance
 from domain.ports import Cache, UnitOfWork
 from domain.program.services import load_settings
@@ -37,7 +36,12 @@ def _from_cache(member_id: int, data: dict[str, object]) -> Balance:
 async def compute_balance(uow: UnitOfWork, member_id: int, now: datetime, soon_days: int) -> Balance:
     """Inside an open unit of work, straight from the database."""
     total, version = await uow.points.account_version(member_id)
-    available, pending, expiring, next_change = totals(await uow.points.open_lots(member_id), now, soon_days)
+    window = timedelta(days=soon_days)
+    # Aggregated in the database: members with years of purchases have thousands of open lots.
+    available, pending, expiring, (next_available, next_expiry, next_after) = await uow.points.lot_totals(
+        member_id, now, now + window)
+    moments = [m for m in (next_available, next_expiry, next_after - window if next_after else None) if m]
+    next_change = min((m for m in moments if m > now), default=None)
     return Balance(member_id, total, available, pending, expiring, soon_days, version, next_change)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import Row, and_, func, insert, or_, select, update
+from sqlalchemy import Row, case, func, insert, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.points.model import Entry, EntryKind, Lot
@@ -84,6 +84,23 @@ class SqlPointsRepository:
         )
         return [_lot(r) for r in rows]
 
+    async def lot_totals(self, member_id: int, now: datetime, horizon: datetime) -> tuple[int, int, int, list]:
+        """(available, pending, expiring by horizon, [moments the split next changes]) in one query."""
+        lots = points_lots.c
+        open_ = (lots.member_id == member_id) & (lots.remaining > 0)
+        spendable = (lots.available_at <= now) & (lots.expires_at > now)
+        row = (await self._conn.execute(
+            select(
+                func.coalesce(func.sum(case((spendable, lots.remaining), else_=0)), 0),
+                func.coalesce(func.sum(case((lots.available_at > now, lots.remaining), else_=0)), 0),
+                func.coalesce(func.sum(case((spendable & (lots.expires_at <= horizon), lots.remaining), else_=0)), 0),
+                func.min(case((lots.available_at > now, lots.available_at))),
+                func.min(case((spendable, lots.expires_at))),
+                func.min(case((spendable & (lots.expires_at > horizon), lots.expires_at))),
+            ).where(open_)
+        )).one()
+        return int(row[0]), int(row[1]), int(row[2]), [row[3], row[4], row[5]]
+
     async def lot(self, lot_id: int) -> Lot | None:
         row = (await self._conn.execute(select(points_lots).where(points_lots.c.id == lot_id))).first()
         return _lot(row) if row else None
@@ -154,8 +171,9 @@ class SqlPointsRepository:
             query = query.where(points_entries.c.kind.in_([k.value for k in kinds]))
         if before is not None:
             moment, entry_id = before
-            query = query.where(or_(points_entries.c.created_at < moment,
-                                    and_(points_entries.c.created_at == moment, points_entries.c.id < entry_id)))
+            # A row comparison is an index bound; the equivalent OR is not, and would make
+            # deep pages walk every newer entry.
+            query = query.where(tuple_(points_entries.c.created_at, points_entries.c.id) < tuple_(moment, entry_id))
         rows = await self._conn.execute(
             query.order_by(points_entries.c.created_at.desc(), points_entries.c.id.desc()).limit(limit)
         )

@@ -14,7 +14,9 @@ from api.sms import DevCodeSink
 from domain.auth.viewer import Role, Viewer
 from domain.errors import DomainError
 from domain.members.lookup import MemberRef
+from domain.points.balance import compute_balance
 from domain.points.expiry import expire_points
+from domain.points.lots import totals
 from domain.points.purchases import PurchaseCommand, record_purchase, record_refund
 from domain.points.rules import LineItem
 from domain.points.transfers import adjust_points, gift_points
@@ -77,5 +79,11 @@ async def test_books_balance_after_any_sequence(ops: list[tuple], sqlite_templat
             except DomainError:
                 pass  # refusals are part of the sequence; they must leave the books as they were
             await assert_books_balance(container.engine)
+            for member_id in members:
+                # The SQL aggregate behind the balance agrees with the rule applied lot by lot.
+                async with container.uow() as uow:
+                    balance = await compute_balance(uow, member_id, now, 30)
+                    expected = totals(await uow.points.open_lots(member_id), now, 30)
+                assert (balance.available, balance.pending, balance.expiring_soon, balance.valid_until) == expected
     finally:
         await container.close()

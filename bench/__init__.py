@@ -1,0 +1,1 @@
+"""Benchmark scripts that print figures; never run by the test suite (see bench/README.md)."""
