@@ -9,6 +9,7 @@ from typing import Protocol
 
 from domain.auth.viewer import Role
 from domain.benefits.ports import RewardRepository
+from domain.checkins.ports import CheckInRepository
 from domain.events import Event
 from domain.members.model import Channel, ChannelIdentity, Member
 from domain.offers.ports import CouponRepository
@@ -110,6 +111,7 @@ class UnitOfWork(Protocol):
     tiers: TierRepository
     rewards: RewardRepository
     coupons: CouponRepository
+    checkins: CheckInRepository
 
     async def __aenter__(self) -> UnitOfWork: ...
     async def __aexit__(self, *exc: object) -> None: ...

@@ -12,6 +12,7 @@ from domain.members.model import Gender as DomainGender
 from domain.members.model import Member as DomainMember
 from domain.members.profile import UNSET, ProfileChanges
 from schema.benefits import MemberBenefits, Redemption, load_benefits, load_redemptions
+from schema.checkins import CheckIns
 from schema.info import Info
 from schema.offers import Coupon, CouponStatus, load_coupons
 from schema.points import PointsBalance, PointsEntryConnection, PointsEntryKind, load_balance, load_history
@@ -68,6 +69,10 @@ class MemberType:
     @strawberry.field
     async def tier_history(self, info: Info, first: int = 20) -> list[TierChange]:
         return await load_tier_history(info, self.member_id, first)
+
+    @strawberry.field(description="Daily check-in streak and calendar.")
+    def check_ins(self) -> CheckIns:
+        return CheckIns(member_id=self.member_id)
 
     @strawberry.field(description="Coupons, newest first; filter by status.")
     async def coupons(self, info: Info, status: CouponStatus | None = None, first: int = 50) -> list[Coupon]:

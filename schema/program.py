@@ -79,6 +79,10 @@ class ProgramSettings:
     birthday_coupon_template_id: int
     upgrade_coupon_template_id: int
     birthday_whole_month: int
+    checkin_cycle_days: int
+    checkin_bonus_points: int
+    makeup_checkins_per_month: int
+    makeup_cost_points: int
 
     @classmethod
     def from_domain(cls, s: DomainSettings) -> ProgramSettings:
@@ -98,6 +102,10 @@ class UpdateProgramSettingsInput:
     birthday_coupon_template_id: int | None = None
     upgrade_coupon_template_id: int | None = None
     birthday_whole_month: int | None = None
+    checkin_cycle_days: int | None = None
+    checkin_bonus_points: int | None = None
+    makeup_checkins_per_month: int | None = None
+    makeup_cost_points: int | None = None
 
 
 @strawberry.type

@@ -6,6 +6,7 @@ import strawberry
 
 from schema.auth import AuthMutations
 from schema.benefits import BenefitMutations, BenefitQueries
+from schema.checkins import CheckInMutations
 from schema.members import MemberMutations, MemberQueries
 from schema.offers import OfferMutations, OfferQueries
 from schema.points import PointsMutations, PointsQueries
@@ -21,8 +22,8 @@ class Query(MemberQueries, PointsQueries, TierQueries, BenefitQueries, OfferQuer
 
 @strawberry.type
 class Mutation(
-    AuthMutations, MemberMutations, PointsMutations, BenefitMutations, OfferMutations, TierMutations,
-    ProgramMutations,
+    AuthMutations, MemberMutations, PointsMutations, BenefitMutations, OfferMutations, CheckInMutations,
+    TierMutations, ProgramMutations,
 ):
     pass
 

@@ -20,6 +20,10 @@ class ProgramSettings:
     birthday_coupon_template_id: int = 0
     upgrade_coupon_template_id: int = 0
     birthday_whole_month: int = 1  # 1: any day of the birthday month; 0: the day itself
+    checkin_cycle_days: int = 7  # every Nth consecutive day pays the bonus
+    checkin_bonus_points: int = 50
+    makeup_checkins_per_month: int = 0  # 0: make-ups are off
+    makeup_cost_points: int = 20
 
     def to_dict(self) -> dict[str, int]:
         return asdict(self)
@@ -36,6 +40,8 @@ class ProgramSettings:
             "tier_window_months": (1, 36), "tier_grace_months": (0, 36),
             "welcome_coupon_template_id": (0, 2**62), "birthday_coupon_template_id": (0, 2**62),
             "upgrade_coupon_template_id": (0, 2**62), "birthday_whole_month": (0, 1),
+            "checkin_cycle_days": (0, 31), "checkin_bonus_points": (0, 100_000),
+            "makeup_checkins_per_month": (0, 31), "makeup_cost_points": (0, 100_000),
         }
         errors = [
             FieldError(_camel(name), f"{_camel(name)} must be between {low} and {high}.")

@@ -357,3 +357,15 @@ coupons = Table(
     Column("discount_cents", BigInteger),
     Index("ix_coupons_member_template", "member_id", "template_id"),
 )
+
+check_ins = Table(
+    "check_ins",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("member_id", BigId, ForeignKey("members.id", ondelete="CASCADE"), nullable=False),
+    Column("day", Date, nullable=False),
+    Column("points", Integer, nullable=False),
+    Column("makeup", Boolean, nullable=False, server_default=text("false")),
+    Column("created_at", UtcDateTime, nullable=False),
+    UniqueConstraint("member_id", "day", name="uq_check_ins_member_day"),
+)

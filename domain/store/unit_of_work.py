@@ -16,6 +16,7 @@ from domain.store.auth_repo import (
     SqlRefreshTokenRepository,
     SqlStaffRepository,
 )
+from domain.store.checkins_repo import SqlCheckInRepository
 from domain.store.coupons_repo import SqlCouponRepository
 from domain.store.members_repo import SqlMemberRepository
 from domain.store.points_repo import SqlPointsRepository
@@ -61,6 +62,7 @@ class SqlUnitOfWork:
         self.tiers = SqlTierRepository(conn)
         self.rewards = SqlRewardRepository(conn)
         self.coupons = SqlCouponRepository(conn)
+        self.checkins = SqlCheckInRepository(conn)
         return self
 
     async def __aexit__(self, *exc: object) -> None:
