@@ -10,6 +10,7 @@ from typing import Protocol
 from domain.auth.viewer import Role
 from domain.benefits.ports import RewardRepository
 from domain.checkins.ports import CheckInRepository
+from domain.community.ports import CommunityRepository
 from domain.events import Event
 from domain.members.model import Channel, ChannelIdentity, Member
 from domain.offers.ports import CouponRepository
@@ -52,6 +53,7 @@ class MemberRepository(Protocol):
     async def get(self, member_id: int, for_update: bool = False) -> Member | None: ...
     async def get_by_phone(self, phone: str) -> Member | None: ...
     async def get_by_code(self, member_code: str) -> Member | None: ...
+    async def get_many(self, member_ids: Sequence[int]) -> dict[int, Member]: ...
     async def names(self, member_ids: Sequence[int]) -> dict[int, tuple[str | None, bool]]:
         """display name and leaderboard opt-out, by member id."""
         ...
@@ -112,6 +114,7 @@ class UnitOfWork(Protocol):
     rewards: RewardRepository
     coupons: CouponRepository
     checkins: CheckInRepository
+    community: CommunityRepository
 
     async def __aenter__(self) -> UnitOfWork: ...
     async def __aexit__(self, *exc: object) -> None: ...

@@ -9,15 +9,23 @@ from strawberry.dataloader import DataLoader
 
 from domain.benefits.model import Reward
 from domain.benefits.services import rewards_by_id
+from domain.community import services as community
+from domain.community.model import Comment, Group
 from domain.members.model import ChannelIdentity
 from domain.members.services import identities_of
 from domain.ports import UnitOfWork
+
+COMMENTS_PREVIEW = 3
 
 
 @dataclass
 class Loaders:
     identities_by_member: DataLoader[int, list[ChannelIdentity]]
     reward_by_id: DataLoader[int, Reward | None]
+    author_by_id: DataLoader[int, tuple[str | None, str | None] | None]
+    group_by_id: DataLoader[int, Group | None]
+    comments_by_post: DataLoader[int, list[Comment]]
+    liked_by_viewer: DataLoader[tuple[int, int], bool]
 
     @classmethod
     def for_request(cls, new_uow: Callable[[], UnitOfWork], cache: bool = True) -> Loaders:
@@ -30,5 +38,30 @@ class Loaders:
             found = await rewards_by_id(new_uow(), list(reward_ids))
             return [found.get(rid) for rid in reward_ids]
 
+        async def authors(ids: Sequence[int]) -> list[tuple[str | None, str | None] | None]:
+            found = await community.public_profiles(new_uow(), list(ids))
+            return [found.get(i) for i in ids]
+
+        async def groups(ids: Sequence[int]) -> list[Group | None]:
+            found = await community.groups_by_ids(new_uow(), list(ids))
+            return [found.get(i) for i in ids]
+
+        async def comments(post_ids: Sequence[int]) -> list[list[Comment]]:
+            found = await community.comments_of(new_uow(), list(post_ids), COMMENTS_PREVIEW)
+            return [found[p] for p in post_ids]
+
+        async def liked(keys: Sequence[tuple[int, int]]) -> list[bool]:
+            by_member: dict[int, list[int]] = {}
+            for member_id, post_id in keys:
+                by_member.setdefault(member_id, []).append(post_id)
+            liked_keys = set()
+            for member_id, post_ids in by_member.items():
+                liked_keys |= {(member_id, p) for p in await community.liked_by(new_uow(), member_id, post_ids)}
+            return [key in liked_keys for key in keys]
+
         return cls(identities_by_member=DataLoader(load_fn=identities, cache=cache),
-                   reward_by_id=DataLoader(load_fn=rewards, cache=cache))
+                   reward_by_id=DataLoader(load_fn=rewards, cache=cache),
+                   author_by_id=DataLoader(load_fn=authors, cache=cache),
+                   group_by_id=DataLoader(load_fn=groups, cache=cache),
+                   comments_by_post=DataLoader(load_fn=comments, cache=cache),
+                   liked_by_viewer=DataLoader(load_fn=liked, cache=cache))

@@ -7,6 +7,7 @@ import strawberry
 from schema.auth import AuthMutations
 from schema.benefits import BenefitMutations, BenefitQueries
 from schema.checkins import CheckInMutations
+from schema.community import CommunityMutations, CommunityQueries
 from schema.members import MemberMutations, MemberQueries
 from schema.offers import OfferMutations, OfferQueries
 from schema.points import PointsMutations, PointsQueries
@@ -16,14 +17,15 @@ from schema.tiers import TierMutations, TierQueries
 
 
 @strawberry.type
-class Query(MemberQueries, PointsQueries, TierQueries, BenefitQueries, OfferQueries, ProgramQueries):
+class Query(MemberQueries, PointsQueries, TierQueries, BenefitQueries, OfferQueries, CommunityQueries,
+            ProgramQueries):
     pass
 
 
 @strawberry.type
 class Mutation(
     AuthMutations, MemberMutations, PointsMutations, BenefitMutations, OfferMutations, CheckInMutations,
-    TierMutations, ProgramMutations,
+    CommunityMutations, TierMutations, ProgramMutations,
 ):
     pass
 

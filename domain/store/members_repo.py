@@ -48,6 +48,12 @@ class SqlMemberRepository:
         row = (await self._conn.execute(select(members).where(members.c.phone == phone))).first()
         return _member(row) if row else None
 
+    async def get_many(self, member_ids: Sequence[int]) -> dict[int, Member]:
+        if not member_ids:
+            return {}
+        rows = await self._conn.execute(select(members).where(members.c.id.in_(list(member_ids))))
+        return {r.id: _member(r) for r in rows}
+
     async def get_by_code(self, member_code: str) -> Member | None:
         row = (await self._conn.execute(select(members).where(members.c.member_code == member_code))).first()
         return _member(row) if row else None

@@ -369,3 +369,74 @@ check_ins = Table(
     Column("created_at", UtcDateTime, nullable=False),
     UniqueConstraint("member_id", "day", name="uq_check_ins_member_day"),
 )
+
+groups = Table(
+    "groups",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("name", String(40), nullable=False, unique=True),
+    Column("description", String(500), nullable=False, server_default=""),
+    Column("min_tier_rank", Integer, nullable=False, server_default=text("0")),
+    Column("active", Boolean, nullable=False, server_default=text("true")),
+    Column("created_at", UtcDateTime, nullable=False),
+)
+
+group_members = Table(
+    "group_members",
+    metadata,
+    Column("group_id", BigId, ForeignKey("groups.id", ondelete="CASCADE"), primary_key=True),
+    Column("member_id", BigId, ForeignKey("members.id", ondelete="CASCADE"), primary_key=True),
+    Column("joined_at", UtcDateTime, nullable=False),
+    Index("ix_group_members_member", "member_id"),
+)
+
+posts = Table(
+    "posts",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("author_id", BigId, ForeignKey("members.id", ondelete="CASCADE"), nullable=False),
+    Column("group_id", BigId, ForeignKey("groups.id")),
+    Column("body", String(2000), nullable=False),
+    Column("image_urls", JSON, nullable=False),
+    Column("linked_reward_id", BigId, ForeignKey("rewards.id")),
+    Column("like_count", Integer, nullable=False, server_default=text("0")),
+    Column("comment_count", Integer, nullable=False, server_default=text("0")),
+    Column("status", String(10), nullable=False),
+    Column("moderation_reason", String(200)),
+    Column("created_at", UtcDateTime, nullable=False),
+    Index("ix_posts_status_created", "status", "created_at", "id"),
+    Index("ix_posts_group_created", "group_id", "created_at", "id"),
+    Index("ix_posts_author_created", "author_id", "created_at", "id"),
+)
+
+comments = Table(
+    "comments",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("post_id", BigId, ForeignKey("posts.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("author_id", BigId, ForeignKey("members.id", ondelete="CASCADE"), nullable=False),
+    Column("parent_id", BigId, ForeignKey("comments.id")),
+    Column("body", String(500), nullable=False),
+    Column("status", String(10), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+)
+
+post_likes = Table(
+    "post_likes",
+    metadata,
+    Column("post_id", BigId, ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True),
+    Column("member_id", BigId, ForeignKey("members.id", ondelete="CASCADE"), primary_key=True),
+    Column("created_at", UtcDateTime, nullable=False),
+)
+
+reports = Table(
+    "reports",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("target", String(10), nullable=False),
+    Column("target_id", BigId, nullable=False),
+    Column("reporter_id", BigId, ForeignKey("members.id", ondelete="CASCADE"), nullable=False),
+    Column("reason", String(200), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    UniqueConstraint("target", "target_id", "reporter_id", name="uq_reports_once_per_reporter"),
+)

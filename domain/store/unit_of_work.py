@@ -17,6 +17,7 @@ from domain.store.auth_repo import (
     SqlStaffRepository,
 )
 from domain.store.checkins_repo import SqlCheckInRepository
+from domain.store.community_repo import SqlCommunityRepository
 from domain.store.coupons_repo import SqlCouponRepository
 from domain.store.members_repo import SqlMemberRepository
 from domain.store.points_repo import SqlPointsRepository
@@ -63,6 +64,7 @@ class SqlUnitOfWork:
         self.rewards = SqlRewardRepository(conn)
         self.coupons = SqlCouponRepository(conn)
         self.checkins = SqlCheckInRepository(conn)
+        self.community = SqlCommunityRepository(conn)
         return self
 
     async def __aexit__(self, *exc: object) -> None:

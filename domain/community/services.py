@@ -1,0 +1,239 @@
+"""Community use cases: groups, posting, commenting, liking, reporting and moderation."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import date, datetime
+
+from domain.auth.viewer import Role, Viewer
+from domain.benefits.services import member_tier_rank
+from domain.community.model import Comment, ContentStatus, FeedFilter, Group, Post
+from domain.community.rules import COMMENT_MAX, POST_MAX, check_banned, check_images, clean_text
+from domain.errors import BadUserInput, Forbidden, NotFound
+from domain.points.activities import award_activity
+from domain.points.rules import Activity
+from domain.ports import UnitOfWork
+
+REPORT_TARGETS = ("post", "comment")
+
+
+@dataclass(frozen=True)
+class Day:
+    """The program-local day, for engagement caps."""
+
+    today: date
+    start: datetime
+    end: datetime
+
+
+async def _banned(uow: UnitOfWork) -> list[str]:
+    words = (await uow.rules.settings()).get("banned_words") or []
+    return [str(w) for w in words] if isinstance(words, list) else []
+
+
+async def save_group(uow: UnitOfWork, viewer: Viewer, group: Group, now: datetime) -> Group:
+    staff_id = viewer.require_staff()
+    name = clean_text(group.name, "name", 40)
+    if group.min_tier_rank < 0 or len(group.description) > 500:
+        raise BadUserInput("The group is invalid.")
+    async with uow:
+        if group.id and await uow.community.group(group.id) is None:
+            raise NotFound("No such group.")
+        saved = await uow.community.save_group(replace(group, name=name), now)
+        await uow.audit.record(Role.STAFF, staff_id, "group.saved", f"group:{saved.id}", {"name": name}, now)
+        await uow.commit()
+    return saved
+
+
+async def join_group(uow: UnitOfWork, viewer: Viewer, group_id: int, now: datetime) -> Group:
+    member_id = viewer.require_member()
+    async with uow:
+        group = await uow.community.group(group_id)
+        if group is None or not group.active:
+            raise NotFound("No such group.")
+        if await member_tier_rank(uow, member_id) < group.min_tier_rank:
+            raise Forbidden("This group is for members of a higher tier.")
+        await uow.community.join(group_id, member_id, now)
+        await uow.commit()
+    return group
+
+
+async def leave_group(uow: UnitOfWork, viewer: Viewer, group_id: int) -> None:
+    member_id = viewer.require_member()
+    async with uow:
+        if not await uow.community.leave(group_id, member_id):
+            raise NotFound("You are not in that group.")
+        await uow.commit()
+
+
+async def create_post(uow: UnitOfWork, viewer: Viewer, body: str, image_urls: list[str], group_id: int | None,
+                      linked_reward_id: int | None, now: datetime, day: Day) -> Post:
+    member_id = viewer.require_member()
+    text = clean_text(body, "body", POST_MAX)
+    images = check_images(image_urls)
+    async with uow:
+        check_banned(text, await _banned(uow))
+        if group_id is not None:
+            group = await uow.community.group(group_id)
+            if group is None or not group.active:
+                raise NotFound("No such group.")
+            if await member_tier_rank(uow, member_id) < group.min_tier_rank:
+                raise Forbidden("This group is for members of a higher tier.")
+        if linked_reward_id is not None and await uow.rewards.get(linked_reward_id) is None:
+            raise NotFound("No such reward to link.")
+        post = await uow.community.add_post(Post(0, member_id, text, now, group_id, images, linked_reward_id))
+        # The first post of the day earns points (through the rules and their daily cap).
+        await award_activity(uow, member_id, Activity.COMMUNITY_POST, f"post:{post.id}",
+                             f"post/{member_id}/{day.today.isoformat()}", now, day.today, day.start, day.end)
+        await uow.commit()
+    return post
+
+
+async def _visible_post(uow: UnitOfWork, post_id: int, for_update: bool = False) -> Post:
+    post = await uow.community.post(post_id, for_update)
+    if post is None or post.status is not ContentStatus.VISIBLE:
+        raise NotFound("No such post.")
+    return post
+
+
+async def comment(uow: UnitOfWork, viewer: Viewer, post_id: int, body: str, parent_id: int | None,
+                  now: datetime) -> Comment:
+    member_id = viewer.require_member()
+    text = clean_text(body, "body", COMMENT_MAX)
+    async with uow:
+        check_banned(text, await _banned(uow))
+        await _visible_post(uow, post_id)
+        if parent_id is not None:
+            parent = await uow.community.comment(parent_id)
+            if parent is None or parent.post_id != post_id or parent.status is not ContentStatus.VISIBLE:
+                raise NotFound("No such comment to reply to.")
+            if parent.parent_id is not None:
+                raise BadUserInput.for_field("parentId", "Replies go one level deep; reply to the comment above.")
+        saved = await uow.community.add_comment(Comment(0, post_id, member_id, text, now, parent_id))
+        await uow.commit()
+    return saved
+
+
+async def like(uow: UnitOfWork, viewer: Viewer, post_id: int, now: datetime, day: Day) -> Post:
+    """Liking twice is one like. The author earns points for the first like from each member."""
+    member_id = viewer.require_member()
+    async with uow:
+        post = await _visible_post(uow, post_id)
+        if await uow.community.like(post_id, member_id, now) and post.author_id != member_id:
+            await award_activity(uow, post.author_id, Activity.COMMUNITY_LIKE_RECEIVED, f"post:{post_id}",
+                                 f"like/{post_id}/{member_id}", now, day.today, day.start, day.end)
+        await uow.commit()
+        fresh = await uow.community.post(post_id)
+    assert fresh is not None
+    return fresh
+
+
+async def unlike(uow: UnitOfWork, viewer: Viewer, post_id: int) -> Post:
+    member_id = viewer.require_member()
+    async with uow:
+        await _visible_post(uow, post_id)
+        await uow.community.unlike(post_id, member_id)
+        await uow.commit()
+        fresh = await uow.community.post(post_id)
+    assert fresh is not None
+    return fresh
+
+
+async def delete_post(uow: UnitOfWork, viewer: Viewer, post_id: int) -> None:
+    member_id = viewer.require_member()
+    async with uow:
+        post = await uow.community.post(post_id, for_update=True)
+        if post is None or post.author_id != member_id or post.status is ContentStatus.DELETED:
+            raise NotFound("No such post of yours.")
+        await uow.community.set_post_status(post_id, ContentStatus.DELETED, None)
+        await uow.commit()
+
+
+async def report(uow: UnitOfWork, viewer: Viewer, target: str, target_id: int, reason: str, now: datetime) -> None:
+    member_id = viewer.require_member()
+    if target not in REPORT_TARGETS:
+        raise BadUserInput.for_field("target", "Report a post or a comment.")
+    text = clean_text(reason, "reason", 200)
+    async with uow:
+        exists = (await uow.community.post(target_id) if target == "post"
+                  else await uow.community.comment(target_id))
+        if exists is None:
+            raise NotFound(f"No such {target}.")
+        await uow.community.report(target, target_id, member_id, text, now)
+        await uow.commit()
+
+
+async def moderate_post(uow: UnitOfWork, viewer: Viewer, post_id: int, hide: bool, reason: str,
+                        now: datetime) -> Post:
+    """Staff hide or restore a post; the reason is kept with it and in the audit log."""
+    staff_id = viewer.require_staff()
+    text = clean_text(reason, "reason", 200)
+    async with uow:
+        post = await uow.community.post(post_id, for_update=True)
+        if post is None or post.status is ContentStatus.DELETED:
+            raise NotFound("No such post.")
+        status = ContentStatus.HIDDEN if hide else ContentStatus.VISIBLE
+        await uow.community.set_post_status(post_id, status, text)
+        await uow.audit.record(Role.STAFF, staff_id, "post.hidden" if hide else "post.restored", f"post:{post_id}",
+                               {"reason": text}, now)
+        await uow.commit()
+        fresh = await uow.community.post(post_id)
+    assert fresh is not None
+    return fresh
+
+
+async def set_banned_words(uow: UnitOfWork, viewer: Viewer, words: list[str], now: datetime) -> list[str]:
+    staff_id = viewer.require_staff()
+    cleaned = sorted({w.strip() for w in words if w.strip()})
+    if len(cleaned) > 1000 or any(len(w) > 40 for w in cleaned):
+        raise BadUserInput.for_field("words", "At most 1000 words of up to 40 characters.")
+    async with uow:
+        await uow.rules.save_settings({"banned_words": cleaned}, now)
+        await uow.audit.record(Role.STAFF, staff_id, "banned-words.set", "program", {"count": len(cleaned)}, now)
+        await uow.commit()
+    return cleaned
+
+
+@dataclass(frozen=True)
+class FeedPage:
+    posts: list[Post]
+    has_next: bool
+
+
+async def feed(uow: UnitOfWork, viewer: Viewer, flt: FeedFilter, first: int,
+               before: tuple[datetime, int] | None) -> FeedPage:
+    """Visible posts, newest first, keyset-paginated."""
+    if not viewer.is_authenticated:
+        viewer.require_member()
+    if not 1 <= first <= 50:
+        raise BadUserInput.for_field("first", "Ask for 1 to 50 posts.")
+    async with uow:
+        rows = await uow.community.feed(flt, before, first + 1)
+    return FeedPage(rows[:first], len(rows) > first)
+
+
+async def public_profiles(uow: UnitOfWork, member_ids: list[int]) -> dict[int, tuple[str | None, str | None]]:
+    """What other members may see of an author: display name and avatar, never the phone."""
+    async with uow:
+        found = await uow.members.get_many(member_ids)
+    return {mid: (m.display_name, m.avatar_url) for mid, m in found.items()}
+
+
+async def liked_by(uow: UnitOfWork, member_id: int, post_ids: list[int]) -> set[int]:
+    async with uow:
+        return await uow.community.liked(member_id, post_ids)
+
+
+async def groups_by_ids(uow: UnitOfWork, ids: list[int]) -> dict[int, Group]:
+    async with uow:
+        return await uow.community.groups_by_ids(ids)
+
+
+async def list_groups(uow: UnitOfWork) -> list[Group]:
+    async with uow:
+        return await uow.community.groups()
+
+
+async def comments_of(uow: UnitOfWork, post_ids: list[int], limit_each: int) -> dict[int, list[Comment]]:
+    async with uow:
+        return await uow.community.comments(post_ids, limit_each)

@@ -1,0 +1,268 @@
+"""Community: groups, posts, comments, likes, feeds and moderation."""
+
+from __future__ import annotations
+
+import base64
+from datetime import datetime
+
+import strawberry
+
+from domain.auth.viewer import Role
+from domain.community import services
+from domain.community.model import Comment as DomainComment
+from domain.community.model import FeedFilter
+from domain.community.model import Group as DomainGroup
+from domain.community.model import Post as DomainPost
+from domain.errors import BadUserInput
+from schema.connections import PageInfo
+from schema.info import Info
+from schema.refs import parse_id
+
+
+def _day(info: Info) -> services.Day:
+    c = info.context.container
+    start, end = c.day_bounds()
+    return services.Day(c.today(), start, end)
+
+
+@strawberry.type
+class Author:
+    id: strawberry.ID
+    display_name: str
+    avatar_url: str | None
+
+
+@strawberry.type
+class Group:
+    id: strawberry.ID
+    name: str
+    description: str
+    min_tier_rank: int
+
+    @classmethod
+    def from_domain(cls, g: DomainGroup) -> Group:
+        return cls(id=strawberry.ID(str(g.id)), name=g.name, description=g.description, min_tier_rank=g.min_tier_rank)
+
+
+async def _author(info: Info, member_id: int) -> Author:
+    found = await info.context.loaders.author_by_id.load(member_id)
+    name, avatar = found or (None, None)
+    return Author(id=strawberry.ID(str(member_id)), display_name=name or "Member", avatar_url=avatar)
+
+
+@strawberry.type
+class Comment:
+    id: strawberry.ID
+    body: str
+    created_at: datetime
+    parent_id: strawberry.ID | None
+    author_id: strawberry.Private[int]
+
+    @strawberry.field
+    async def author(self, info: Info) -> Author:
+        return await _author(info, self.author_id)
+
+    @classmethod
+    def from_domain(cls, c: DomainComment) -> Comment:
+        return cls(id=strawberry.ID(str(c.id)), body=c.body, created_at=c.created_at,
+                   parent_id=strawberry.ID(str(c.parent_id)) if c.parent_id else None, author_id=c.author_id)
+
+
+@strawberry.type
+class Post:
+    id: strawberry.ID
+    body: str
+    image_urls: list[str]
+    like_count: int
+    comment_count: int
+    created_at: datetime
+    linked_reward_id: strawberry.ID | None
+    author_id: strawberry.Private[int]
+    group_id: strawberry.Private[int | None]
+    post_id: strawberry.Private[int]
+
+    @strawberry.field
+    async def author(self, info: Info) -> Author:
+        return await _author(info, self.author_id)
+
+    @strawberry.field
+    async def group(self, info: Info) -> Group | None:
+        if self.group_id is None:
+            return None
+        found = await info.context.loaders.group_by_id.load(self.group_id)
+        return Group.from_domain(found) if found else None
+
+    @strawberry.field(description="Whether the signed-in member liked this post.")
+    async def liked_by_me(self, info: Info) -> bool:
+        viewer = info.context.viewer
+        if viewer.subject_id is None or viewer.role is not Role.MEMBER:
+            return False
+        return await info.context.loaders.liked_by_viewer.load((viewer.subject_id, self.post_id))
+
+    @strawberry.field(description="The first few comments (open the post for all of them).")
+    async def comments(self, info: Info) -> list[Comment]:
+        return [Comment.from_domain(c) for c in await info.context.loaders.comments_by_post.load(self.post_id)]
+
+    @classmethod
+    def from_domain(cls, p: DomainPost) -> Post:
+        return cls(id=strawberry.ID(str(p.id)), body=p.body, image_urls=list(p.image_urls), like_count=p.like_count,
+                   comment_count=p.comment_count, created_at=p.created_at,
+                   linked_reward_id=strawberry.ID(str(p.linked_reward_id)) if p.linked_reward_id else None,
+                   author_id=p.author_id, group_id=p.group_id, post_id=p.id)
+
+
+@strawberry.type
+class PostEdge:
+    cursor: str
+    node: Post
+
+
+@strawberry.type
+class PostConnection:
+    edges: list[PostEdge]
+    page_info: PageInfo
+
+
+def _cursor(p: DomainPost) -> str:
+    return base64.urlsafe_b64encode(f"{p.created_at.isoformat()}|{p.id}".encode()).decode()
+
+
+def _decode(cursor: str) -> tuple[datetime, int]:
+    try:
+        moment, _, post_id = base64.urlsafe_b64decode(cursor.encode()).decode().partition("|")
+        return datetime.fromisoformat(moment), int(post_id)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise BadUserInput.for_field("after", "That cursor is not one this API gave out.") from exc
+
+
+@strawberry.input
+class CreatePostInput:
+    body: str
+    image_urls: list[str] = strawberry.field(default_factory=list)
+    group_id: strawberry.ID | None = None
+    linked_reward_id: strawberry.ID | None = None
+
+
+@strawberry.input
+class SaveGroupInput:
+    id: strawberry.ID | None = None
+    name: str
+    description: str = ""
+    min_tier_rank: int = 0
+    active: bool = True
+
+
+@strawberry.type
+class PostPayload:
+    post: Post
+
+
+@strawberry.type
+class CommentPayload:
+    comment: Comment
+
+
+@strawberry.type
+class GroupPayload:
+    group: Group
+
+
+@strawberry.type
+class DonePayload:
+    ok: bool
+
+
+@strawberry.type
+class CommunityQueries:
+    @strawberry.field(description="Visible posts, newest first: all, one group, one author, or the groups I joined.")
+    async def feed(self, info: Info, first: int = 20, after: str | None = None, group_id: strawberry.ID | None = None,
+                   author_id: strawberry.ID | None = None, following: bool = False) -> PostConnection:
+        ctx = info.context
+        flt = FeedFilter(
+            group_id=parse_id(group_id, "groupId") if group_id else None,
+            author_id=parse_id(author_id, "authorId") if author_id else None,
+            following_member_id=ctx.viewer.require_member() if following else None,
+        )
+        page = await services.feed(ctx.uow(), ctx.viewer, flt, first, _decode(after) if after else None)
+        edges = [PostEdge(cursor=_cursor(p), node=Post.from_domain(p)) for p in page.posts]
+        return PostConnection(edges=edges, page_info=PageInfo(has_next_page=page.has_next,
+                                                              end_cursor=edges[-1].cursor if edges else None))
+
+    @strawberry.field
+    async def groups(self, info: Info) -> list[Group]:
+        return [Group.from_domain(g) for g in await services.list_groups(info.context.uow())]
+
+
+@strawberry.type
+class CommunityMutations:
+    @strawberry.mutation
+    async def create_post(self, info: Info, input: CreatePostInput) -> PostPayload:
+        ctx = info.context
+        post = await services.create_post(
+            ctx.uow(), ctx.viewer, input.body, list(input.image_urls),
+            parse_id(input.group_id, "groupId") if input.group_id else None,
+            parse_id(input.linked_reward_id, "linkedRewardId") if input.linked_reward_id else None,
+            ctx.container.now(), _day(info))
+        return PostPayload(post=Post.from_domain(post))
+
+    @strawberry.mutation
+    async def comment_on_post(self, info: Info, post_id: strawberry.ID, body: str,
+                              parent_id: strawberry.ID | None = None) -> CommentPayload:
+        ctx = info.context
+        saved = await services.comment(ctx.uow(), ctx.viewer, parse_id(post_id, "postId"), body,
+                                       parse_id(parent_id, "parentId") if parent_id else None, ctx.container.now())
+        return CommentPayload(comment=Comment.from_domain(saved))
+
+    @strawberry.mutation(description="Like a post; liking twice is still one like.")
+    async def like_post(self, info: Info, post_id: strawberry.ID) -> PostPayload:
+        ctx = info.context
+        post = await services.like(ctx.uow(), ctx.viewer, parse_id(post_id, "postId"), ctx.container.now(), _day(info))
+        return PostPayload(post=Post.from_domain(post))
+
+    @strawberry.mutation
+    async def unlike_post(self, info: Info, post_id: strawberry.ID) -> PostPayload:
+        ctx = info.context
+        return PostPayload(post=Post.from_domain(await services.unlike(ctx.uow(), ctx.viewer,
+                                                                       parse_id(post_id, "postId"))))
+
+    @strawberry.mutation(description="Authors delete their own posts.")
+    async def delete_post(self, info: Info, post_id: strawberry.ID) -> DonePayload:
+        await services.delete_post(info.context.uow(), info.context.viewer, parse_id(post_id, "postId"))
+        return DonePayload(ok=True)
+
+    @strawberry.mutation(description="Report a post or comment to the moderators (target: post or comment).")
+    async def report_content(self, info: Info, target: str, id: strawberry.ID, reason: str) -> DonePayload:
+        ctx = info.context
+        await services.report(ctx.uow(), ctx.viewer, target, parse_id(id), reason, ctx.container.now())
+        return DonePayload(ok=True)
+
+    @strawberry.mutation(description="Staff: hide (hidden=true) or restore a post, with a reason.")
+    async def moderate_post(self, info: Info, post_id: strawberry.ID, hidden: bool, reason: str) -> PostPayload:
+        ctx = info.context
+        post = await services.moderate_post(ctx.uow(), ctx.viewer, parse_id(post_id, "postId"), hidden, reason,
+                                            ctx.container.now())
+        return PostPayload(post=Post.from_domain(post))
+
+    @strawberry.mutation(description="Staff: replace the banned-words list.")
+    async def set_banned_words(self, info: Info, words: list[str]) -> list[str]:
+        ctx = info.context
+        return await services.set_banned_words(ctx.uow(), ctx.viewer, words, ctx.container.now())
+
+    @strawberry.mutation(description="Staff: create (no id) or change an interest group.")
+    async def save_group(self, info: Info, input: SaveGroupInput) -> GroupPayload:
+        ctx = info.context
+        group = DomainGroup(parse_id(input.id) if input.id else 0, input.name, input.description,
+                            input.min_tier_rank, input.active)
+        return GroupPayload(group=Group.from_domain(await services.save_group(ctx.uow(), ctx.viewer, group,
+                                                                              ctx.container.now())))
+
+    @strawberry.mutation
+    async def join_group(self, info: Info, group_id: strawberry.ID) -> GroupPayload:
+        ctx = info.context
+        group = await services.join_group(ctx.uow(), ctx.viewer, parse_id(group_id, "groupId"), ctx.container.now())
+        return GroupPayload(group=Group.from_domain(group))
+
+    @strawberry.mutation
+    async def leave_group(self, info: Info, group_id: strawberry.ID) -> DonePayload:
+        await services.leave_group(info.context.uow(), info.context.viewer, parse_id(group_id, "groupId"))
+        return DonePayload(ok=True)
