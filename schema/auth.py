@@ -59,11 +59,11 @@ class AuthMutations:
         )
 
     @strawberry.mutation(description="Sign in (or sign up) with the code texted to the phone.")
-    async def sign_in(self, info: Info, phone: str, code: str) -> SignInPayload:
+    async def sign_in(self, info: Info, phone: str, code: str, invite_code: str | None = None) -> SignInPayload:
         c = info.context.container
         result = await login.sign_in(
             c.uow(), c.tokens, phone, code, c.now(), c.login_policy, c.session_policy,
-            dev_code=c.settings.dev_login_code, today=c.today(),
+            dev_code=c.settings.dev_login_code, today=c.today(), invite_code=invite_code,
         )
         return SignInPayload(
             session=SessionPayload.from_domain(result.session),

@@ -14,6 +14,7 @@ from domain.members.profile import UNSET, ProfileChanges
 from schema.benefits import MemberBenefits, Redemption, load_benefits, load_redemptions
 from schema.checkins import CheckIns
 from schema.info import Info
+from schema.meetups import Referrals, load_referrals
 from schema.offers import Coupon, CouponStatus, load_coupons
 from schema.points import PointsBalance, PointsEntryConnection, PointsEntryKind, load_balance, load_history
 from schema.refs import Channel, parse_id
@@ -69,6 +70,10 @@ class MemberType:
     @strawberry.field
     async def tier_history(self, info: Info, first: int = 20) -> list[TierChange]:
         return await load_tier_history(info, self.member_id, first)
+
+    @strawberry.field(description="Invite code, how many joined with it, and what it earned.")
+    async def referrals(self, info: Info) -> Referrals:
+        return await load_referrals(info, self.member_id)
 
     @strawberry.field(description="Daily check-in streak and calendar.")
     def check_ins(self) -> CheckIns:

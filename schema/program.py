@@ -83,6 +83,9 @@ class ProgramSettings:
     checkin_bonus_points: int
     makeup_checkins_per_month: int
     makeup_cost_points: int
+    referral_min_purchase_cents: int
+    referral_referrer_points: int
+    referral_referee_points: int
 
     @classmethod
     def from_domain(cls, s: DomainSettings) -> ProgramSettings:
@@ -106,6 +109,9 @@ class UpdateProgramSettingsInput:
     checkin_bonus_points: int | None = None
     makeup_checkins_per_month: int | None = None
     makeup_cost_points: int | None = None
+    referral_min_purchase_cents: int | None = None
+    referral_referrer_points: int | None = None
+    referral_referee_points: int | None = None
 
 
 @strawberry.type

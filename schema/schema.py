@@ -8,6 +8,7 @@ from schema.auth import AuthMutations
 from schema.benefits import BenefitMutations, BenefitQueries
 from schema.checkins import CheckInMutations
 from schema.community import CommunityMutations, CommunityQueries
+from schema.meetups import EventMutations, EventQueries
 from schema.members import MemberMutations, MemberQueries
 from schema.offers import OfferMutations, OfferQueries
 from schema.points import PointsMutations, PointsQueries
@@ -18,14 +19,14 @@ from schema.tiers import TierMutations, TierQueries
 
 @strawberry.type
 class Query(MemberQueries, PointsQueries, TierQueries, BenefitQueries, OfferQueries, CommunityQueries,
-            ProgramQueries):
+            EventQueries, ProgramQueries):
     pass
 
 
 @strawberry.type
 class Mutation(
     AuthMutations, MemberMutations, PointsMutations, BenefitMutations, OfferMutations, CheckInMutations,
-    CommunityMutations, TierMutations, ProgramMutations,
+    CommunityMutations, EventMutations, TierMutations, ProgramMutations,
 ):
     pass
 

@@ -17,6 +17,7 @@ from domain.offers.model import IssueSource
 from domain.offers.services import issue_by_setting
 from domain.ports import CodeSender, TokenIssuer, UnitOfWork
 from domain.program.services import load_settings
+from domain.referrals.services import link_referrer
 
 _MEMBER_CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 
@@ -68,6 +69,7 @@ async def sign_in(
     session_policy: SessionPolicy,
     dev_code: str | None = None,
     today: date | None = None,
+    invite_code: str | None = None,
 ) -> MemberSignIn:
     phone = normalize_phone(raw_phone)
     wrong = BadUserInput.for_field("code", "The code is wrong or has expired; request a new one.")
@@ -86,6 +88,8 @@ async def sign_in(
         member, created = await uow.members.get_or_create(phone, new_member_code(), now)
         session = await open_session(uow, tokens, Role.MEMBER, member.id, now, session_policy)
         if created:
+            if invite_code:
+                await link_referrer(uow, member, invite_code)
             settings = await load_settings(uow)
             await issue_by_setting(uow, settings.welcome_coupon_template_id, member.id, IssueSource.WELCOME,
                                    f"welcome/{member.id}", now)

@@ -18,6 +18,7 @@ from domain.points.ports import NewEntry, Purchase, Refund
 from domain.points.rules import LineItem, purchase_points
 from domain.ports import Cache, UnitOfWork
 from domain.program.services import load_settings
+from domain.referrals.services import reward_on_purchase
 from domain.tiers.model import TierChange
 from domain.tiers.services import apply_qualification
 
@@ -102,6 +103,7 @@ async def record_purchase(uow: UnitOfWork, cache: Cache, viewer: Viewer, cmd: Pu
             )
             await uow.purchases.set_points(purchase.id, earned.points, entry.id)
         change = await apply_qualification(uow, member.id, now, settings, allow_downgrade=False)
+        await reward_on_purchase(uow, member.id, cmd.amount_cents, now)
         await uow.idempotency.store_result(f"purchase:{source}", cmd.order_id, {"purchaseId": purchase.id})
         await uow.commit()
     await refresh_balances(uow, cache, [member.id], now)

@@ -24,6 +24,9 @@ class ProgramSettings:
     checkin_bonus_points: int = 50
     makeup_checkins_per_month: int = 0  # 0: make-ups are off
     makeup_cost_points: int = 20
+    referral_min_purchase_cents: int = 0
+    referral_referrer_points: int = 200
+    referral_referee_points: int = 100
 
     def to_dict(self) -> dict[str, int]:
         return asdict(self)
@@ -42,6 +45,8 @@ class ProgramSettings:
             "upgrade_coupon_template_id": (0, 2**62), "birthday_whole_month": (0, 1),
             "checkin_cycle_days": (0, 31), "checkin_bonus_points": (0, 100_000),
             "makeup_checkins_per_month": (0, 31), "makeup_cost_points": (0, 100_000),
+            "referral_min_purchase_cents": (0, 100_000_000), "referral_referrer_points": (0, 100_000),
+            "referral_referee_points": (0, 100_000),
         }
         errors = [
             FieldError(_camel(name), f"{_camel(name)} must be between {low} and {high}.")

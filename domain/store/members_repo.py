@@ -6,7 +6,7 @@ import secrets
 from collections.abc import Sequence
 from datetime import date, datetime
 
-from sqlalchemy import Row, and_, delete, extract, select, update
+from sqlalchemy import Row, and_, delete, extract, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.members.model import Channel, ChannelIdentity, Gender, Member
@@ -53,6 +53,17 @@ class SqlMemberRepository:
             return {}
         rows = await self._conn.execute(select(members).where(members.c.id.in_(list(member_ids))))
         return {r.id: _member(r) for r in rows}
+
+    async def set_referrer(self, member_id: int, referrer_id: int) -> None:
+        await self._conn.execute(update(members).where(members.c.id == member_id, members.c.referrer_id.is_(None))
+                                 .values(referrer_id=referrer_id))
+
+    async def referrer_of(self, member_id: int) -> int | None:
+        return await self._conn.scalar(select(members.c.referrer_id).where(members.c.id == member_id))
+
+    async def invitees_count(self, member_id: int) -> int:
+        return int(await self._conn.scalar(select(func.count()).select_from(members)
+                                           .where(members.c.referrer_id == member_id)))
 
     async def get_by_code(self, member_code: str) -> Member | None:
         row = (await self._conn.execute(select(members).where(members.c.member_code == member_code))).first()

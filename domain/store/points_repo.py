@@ -143,6 +143,12 @@ class SqlPointsRepository:
         row = (await self._conn.execute(select(points_entries).where(points_entries.c.id == entry_id))).first()
         return _entry(row) if row else None
 
+    async def referral_earnings(self, member_id: int) -> tuple[int, int]:
+        row = (await self._conn.execute(select(func.coalesce(func.sum(points_entries.c.amount), 0), func.count()).where(
+            points_entries.c.member_id == member_id, points_entries.c.source_type == "referral",
+            points_entries.c.idempotency_key.like("referrer/%")))).one()
+        return int(row[0]), int(row[1])
+
     async def entries_after(self, member_id: int, after_id: int, limit: int) -> list[Entry]:
         rows = await self._conn.execute(
             select(points_entries)

@@ -48,6 +48,7 @@ members = Table(
     Column("joined_at", UtcDateTime, nullable=False),
     Column("version", Integer, nullable=False, server_default=text("1")),
     Column("leaderboard_opt_out", Boolean, nullable=False, server_default=text("false")),
+    Column("referrer_id", BigId, ForeignKey("members.id"), index=True),
 )
 
 member_identities = Table(
@@ -439,4 +440,33 @@ reports = Table(
     Column("reason", String(200), nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
     UniqueConstraint("target", "target_id", "reporter_id", name="uq_reports_once_per_reporter"),
+)
+
+events = Table(
+    "events",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("title", String(80), nullable=False),
+    Column("description", String(2000), nullable=False, server_default=""),
+    Column("capacity", Integer, nullable=False),
+    Column("signed_up", Integer, nullable=False, server_default=text("0")),
+    Column("min_tier_rank", Integer, nullable=False, server_default=text("0")),
+    Column("attendance_points", Integer, nullable=False, server_default=text("0")),
+    Column("signup_opens_at", UtcDateTime, nullable=False),
+    Column("signup_closes_at", UtcDateTime, nullable=False),
+    Column("starts_at", UtcDateTime, nullable=False),
+    Column("active", Boolean, nullable=False, server_default=text("true")),
+    Column("created_at", UtcDateTime, nullable=False),
+    CheckConstraint("signed_up >= 0 AND signed_up <= capacity", name="not_overbooked"),
+)
+
+event_signups = Table(
+    "event_signups",
+    metadata,
+    Column("event_id", BigId, ForeignKey("events.id", ondelete="CASCADE"), primary_key=True),
+    Column("member_id", BigId, ForeignKey("members.id", ondelete="CASCADE"), primary_key=True),
+    Column("status", String(12), nullable=False),
+    Column("checkin_code", String(16), nullable=False, unique=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
 )

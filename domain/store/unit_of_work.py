@@ -19,6 +19,7 @@ from domain.store.auth_repo import (
 from domain.store.checkins_repo import SqlCheckInRepository
 from domain.store.community_repo import SqlCommunityRepository
 from domain.store.coupons_repo import SqlCouponRepository
+from domain.store.meetups_repo import SqlEventRepository
 from domain.store.members_repo import SqlMemberRepository
 from domain.store.points_repo import SqlPointsRepository
 from domain.store.program_repo import SqlIdempotencyRepository, SqlRulesRepository
@@ -65,6 +66,7 @@ class SqlUnitOfWork:
         self.coupons = SqlCouponRepository(conn)
         self.checkins = SqlCheckInRepository(conn)
         self.community = SqlCommunityRepository(conn)
+        self.meetups = SqlEventRepository(conn)
         return self
 
     async def __aexit__(self, *exc: object) -> None:

@@ -1,0 +1,43 @@
+"""Offline events and the members signed up for them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class Event:
+    id: int
+    title: str
+    capacity: int
+    starts_at: datetime
+    signup_opens_at: datetime
+    signup_closes_at: datetime
+    description: str = ""
+    min_tier_rank: int = 0
+    attendance_points: int = 0
+    signed_up: int = 0
+    active: bool = True
+
+
+@dataclass(frozen=True)
+class Signup:
+    event_id: int
+    member_id: int
+    status: str  # SIGNED_UP, CANCELLED, ATTENDED
+    checkin_code: str
+    created_at: datetime
+
+
+class EventRepository(Protocol):
+    async def save(self, event: Event, now: datetime) -> Event: ...
+    async def get(self, event_id: int) -> Event | None: ...
+    async def upcoming(self, now: datetime, limit: int) -> list[Event]: ...
+    async def take_seat(self, event_id: int) -> bool: ...
+    async def free_seat(self, event_id: int) -> None: ...
+    async def signup(self, event_id: int, member_id: int, for_update: bool = False) -> Signup | None: ...
+    async def signup_by_code(self, code: str, for_update: bool = False) -> Signup | None: ...
+    async def put_signup(self, event_id: int, member_id: int, status: str, code: str, now: datetime) -> Signup: ...
+    async def set_status(self, event_id: int, member_id: int, expected: str, status: str, now: datetime) -> bool: ...

@@ -1,0 +1,112 @@
+"""Offline events and referrals."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import strawberry
+
+from domain.meetups import services
+from domain.meetups.model import Event as Ev
+from domain.meetups.model import Signup as Su
+from domain.referrals import services as referrals
+from schema.info import Info
+from schema.refs import parse_id
+
+
+@strawberry.type
+class Event:
+    id: strawberry.ID
+    title: str
+    description: str
+    capacity: int
+    seats_left: int
+    min_tier_rank: int
+    attendance_points: int
+    signup_opens_at: datetime
+    signup_closes_at: datetime
+    starts_at: datetime
+
+    @classmethod
+    def from_domain(cls, e: Ev) -> Event:
+        return cls(id=strawberry.ID(str(e.id)), title=e.title, description=e.description, capacity=e.capacity,
+                   seats_left=e.capacity - e.signed_up, min_tier_rank=e.min_tier_rank,
+                   attendance_points=e.attendance_points, signup_opens_at=e.signup_opens_at,
+                   signup_closes_at=e.signup_closes_at, starts_at=e.starts_at)
+
+
+@strawberry.type
+class EventSignup:
+    event_id: strawberry.ID
+    status: str
+    checkin_code: str = strawberry.field(description="Shown as a QR code at the door.")
+
+    @classmethod
+    def from_domain(cls, s: Su) -> EventSignup:
+        return cls(event_id=strawberry.ID(str(s.event_id)), status=s.status, checkin_code=s.checkin_code)
+
+
+@strawberry.type
+class Referrals:
+    invite_code: str
+    invited_count: int
+    rewarded_invitees: int
+    points_earned: int
+
+
+async def load_referrals(info: Info, member_id: int) -> Referrals:
+    found = await referrals.summary(info.context.uow(), info.context.viewer, member_id)
+    return Referrals(invite_code=found.invite_code, invited_count=found.invited,
+                     rewarded_invitees=found.rewarded_invitees, points_earned=found.points_earned)
+
+
+@strawberry.input
+class SaveEventInput:
+    id: strawberry.ID | None = None
+    title: str
+    capacity: int
+    starts_at: datetime
+    signup_opens_at: datetime
+    signup_closes_at: datetime
+    description: str = ""
+    min_tier_rank: int = 0
+    attendance_points: int = 0
+    active: bool = True
+
+
+@strawberry.type
+class EventQueries:
+    @strawberry.field
+    async def upcoming_events(self, info: Info) -> list[Event]:
+        if not info.context.viewer.is_authenticated:
+            info.context.viewer.require_member()
+        return [Event.from_domain(e) for e in await services.upcoming(info.context.uow(), info.context.container.now())]
+
+
+@strawberry.type
+class EventMutations:
+    @strawberry.mutation(description="Staff: create (no id) or change an event.")
+    async def save_event(self, info: Info, input: SaveEventInput) -> Event:
+        ctx = info.context
+        event = Ev(parse_id(input.id) if input.id else 0, input.title, input.capacity, input.starts_at,
+                               input.signup_opens_at, input.signup_closes_at, input.description,
+                               input.min_tier_rank, input.attendance_points, 0, input.active)
+        return Event.from_domain(await services.save_event(ctx.uow(), ctx.viewer, event, ctx.container.now()))
+
+    @strawberry.mutation
+    async def sign_up_for_event(self, info: Info, event_id: strawberry.ID) -> EventSignup:
+        ctx = info.context
+        return EventSignup.from_domain(await services.sign_up(ctx.uow(), ctx.viewer, parse_id(event_id, "eventId"),
+                                                              ctx.container.now()))
+
+    @strawberry.mutation
+    async def cancel_event_signup(self, info: Info, event_id: strawberry.ID) -> EventSignup:
+        ctx = info.context
+        return EventSignup.from_domain(await services.cancel(ctx.uow(), ctx.viewer, parse_id(event_id, "eventId"),
+                                                             ctx.container.now()))
+
+    @strawberry.mutation(description="Staff: check a member in at the door with their code (pays points once).")
+    async def check_in_attendee(self, info: Info, code: str) -> EventSignup:
+        ctx = info.context
+        return EventSignup.from_domain(await services.check_in_attendee(ctx.uow(), ctx.viewer, code,
+                                                                        ctx.container.now()))
