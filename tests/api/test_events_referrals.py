@@ -27,7 +27,8 @@ async def setup(api: ApiClient):
 def event_input(api: ApiClient, **extra: object) -> dict:
     now = api.container.now()
     return {"title": "Wine tasting", "capacity": 2, "attendancePoints": 30,
-            "signupOpensAt": (now - timedelta(days=1)).isoformat(), "signupClosesAt": (now + timedelta(days=5)).isoformat(),
+            "signupOpensAt": (now - timedelta(days=1)).isoformat(),
+            "signupClosesAt": (now + timedelta(days=5)).isoformat(),
             "startsAt": (now + timedelta(days=6)).isoformat(), **extra}
 
 
