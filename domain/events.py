@@ -60,4 +60,15 @@ class OfferIssued:
         return f"member:{self.member_id}:offers"
 
 
-Event = MemberProfileChanged | PointsChanged | TierChanged | RedemptionUpdated | OfferIssued
+@dataclass(frozen=True)
+class ContentReported:
+    target: str
+    target_id: int
+    reason: str
+
+    @property
+    def channel(self) -> str:
+        return "staff:reports"
+
+
+Event = MemberProfileChanged | PointsChanged | TierChanged | RedemptionUpdated | OfferIssued | ContentReported

@@ -12,7 +12,14 @@ from collections.abc import AsyncGenerator
 import strawberry
 
 from domain import live
-from domain.events import MemberProfileChanged, OfferIssued, PointsChanged, RedemptionUpdated, TierChanged
+from domain.events import (
+    ContentReported,
+    MemberProfileChanged,
+    OfferIssued,
+    PointsChanged,
+    RedemptionUpdated,
+    TierChanged,
+)
 from domain.members import services
 from domain.points.balance import get_balance
 from schema.benefits import Redemption
@@ -28,6 +35,13 @@ class PointsUpdate:
     cursor: str = strawberry.field(description="Pass as `after` when reconnecting.")
     entry: PointsEntry
     balance: PointsBalance
+
+
+@strawberry.type
+class ContentReport:
+    target: str
+    target_id: strawberry.ID
+    reason: str
 
 
 @strawberry.type
@@ -111,6 +125,19 @@ class Subscription:
                 pending = await live.coupons_since(ctx.uow(), member_id, last)
         except StopAsyncIteration:
             return
+        finally:
+            await stream.aclose()
+
+    @strawberry.subscription(description="Staff: new reports of posts or comments, for moderation.")
+    async def content_reported(self, info: Info) -> AsyncGenerator[ContentReport, None]:
+        ctx = info.context
+        ctx.viewer.require_staff()
+        stream = await ctx.container.broker.subscribe(ContentReported("", 0, "").channel)
+        try:
+            async for event in stream:
+                if event.get("type") == "ContentReported":
+                    yield ContentReport(target=str(event["target"]), target_id=strawberry.ID(str(event["target_id"])),
+                                        reason=str(event["reason"]))
         finally:
             await stream.aclose()
 

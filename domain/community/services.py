@@ -10,6 +10,7 @@ from domain.benefits.services import member_tier_rank
 from domain.community.model import Comment, ContentStatus, FeedFilter, Group, Post
 from domain.community.rules import COMMENT_MAX, POST_MAX, check_banned, check_images, clean_text
 from domain.errors import BadUserInput, Forbidden, NotFound
+from domain.events import ContentReported
 from domain.points.activities import award_activity
 from domain.points.rules import Activity
 from domain.ports import UnitOfWork
@@ -159,7 +160,8 @@ async def report(uow: UnitOfWork, viewer: Viewer, target: str, target_id: int, r
                   else await uow.community.comment(target_id))
         if exists is None:
             raise NotFound(f"No such {target}.")
-        await uow.community.report(target, target_id, member_id, text, now)
+        if await uow.community.report(target, target_id, member_id, text, now):
+            uow.publish_after_commit(ContentReported(target, target_id, text))
         await uow.commit()
 
 

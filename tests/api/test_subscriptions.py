@@ -132,3 +132,26 @@ async def test_members_cannot_subscribe_as_staff_streams_or_with_staff_tokens(ap
         assert message["type"] == "error" or message["payload"].get("errors"), message
         errors = message["payload"] if message["type"] == "error" else message["payload"]["errors"]
         assert errors[0]["extensions"]["code"] == "FORBIDDEN"
+
+
+async def test_staff_see_new_reports_live_and_members_cannot_listen(api: ApiClient) -> None:
+    from tests.support.roles import staff_token
+
+    staff = await staff_token(api)
+    member = await api.sign_in("13800138000")
+    post = (await api.data('mutation { createPost(input: {body: "hello"}) { post { id } } }',
+                           token=member.access_token))["createPost"]["post"]["id"]
+    query = "subscription { contentReported { target targetId reason } }"
+    async with served(api.app) as host:
+        async with websockets.connect(f"ws://{host}/graphql", subprotocols=[PROTOCOL]) as ws:
+            await subscribe(ws, member.access_token, query)
+            refused = await receive(ws)
+            errors = refused["payload"] if refused["type"] == "error" else refused["payload"]["errors"]
+            assert errors[0]["extensions"]["code"] == "FORBIDDEN"
+        async with websockets.connect(f"ws://{host}/graphql", subprotocols=[PROTOCOL]) as ws:
+            await subscribe(ws, staff, query)
+            await asyncio.sleep(0.2)
+            await api.data('mutation($p: ID!) { reportContent(target: "post", id: $p, reason: "spam") { ok } }',
+                           {"p": post}, member.access_token)
+            report = (await receive(ws))["payload"]["data"]["contentReported"]
+            assert report == {"target": "post", "targetId": post, "reason": "spam"}
