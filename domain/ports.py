@@ -15,6 +15,7 @@ from domain.events import Event
 from domain.meetups.model import EventRepository
 from domain.members.model import Channel, ChannelIdentity, Member
 from domain.offers.ports import CouponRepository
+from domain.partners.model import PartnerRepository
 from domain.points.ports import IdempotencyRepository, PointsRepository, PurchaseRepository, RulesRepository
 from domain.tiers.ports import TierRepository
 
@@ -120,6 +121,7 @@ class UnitOfWork(Protocol):
     checkins: CheckInRepository
     community: CommunityRepository
     meetups: EventRepository
+    partners: PartnerRepository
 
     async def __aenter__(self) -> UnitOfWork: ...
     async def __aexit__(self, *exc: object) -> None: ...

@@ -11,6 +11,7 @@ from schema.community import CommunityMutations, CommunityQueries
 from schema.meetups import EventMutations, EventQueries
 from schema.members import MemberMutations, MemberQueries
 from schema.offers import OfferMutations, OfferQueries
+from schema.partners import PartnerMutations, PartnerQueries
 from schema.points import PointsMutations, PointsQueries
 from schema.program import ProgramMutations, ProgramQueries
 from schema.subscriptions import Subscription
@@ -19,14 +20,14 @@ from schema.tiers import TierMutations, TierQueries
 
 @strawberry.type
 class Query(MemberQueries, PointsQueries, TierQueries, BenefitQueries, OfferQueries, CommunityQueries,
-            EventQueries, ProgramQueries):
+            EventQueries, PartnerQueries, ProgramQueries):
     pass
 
 
 @strawberry.type
 class Mutation(
     AuthMutations, MemberMutations, PointsMutations, BenefitMutations, OfferMutations, CheckInMutations,
-    CommunityMutations, EventMutations, TierMutations, ProgramMutations,
+    CommunityMutations, EventMutations, PartnerMutations, TierMutations, ProgramMutations,
 ):
     pass
 

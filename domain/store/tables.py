@@ -470,3 +470,58 @@ event_signups = Table(
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
 )
+
+partners = Table(
+    "partners",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("name", String(80), nullable=False),
+    Column("client_id", String(40), nullable=False, unique=True),
+    Column("secret_hashes", JSON, nullable=False),
+    Column("partner_units", Integer, nullable=False),
+    Column("program_points", Integer, nullable=False),
+    Column("daily_earn_cap", BigInteger, nullable=False),
+    Column("daily_burn_cap", BigInteger, nullable=False),
+    Column("operations", JSON, nullable=False),
+    Column("active", Boolean, nullable=False, server_default=text("true")),
+)
+
+partner_links = Table(
+    "partner_links",
+    metadata,
+    Column("partner_id", BigId, ForeignKey("partners.id"), primary_key=True),
+    Column("member_id", BigId, ForeignKey("members.id", ondelete="CASCADE"), primary_key=True),
+    Column("member_ref", String(40), nullable=False, unique=True),
+    Column("share_phone", Boolean, nullable=False),
+    Column("active", Boolean, nullable=False),
+    Column("linked_at", UtcDateTime, nullable=False),
+)
+
+partner_auth_codes = Table(
+    "partner_auth_codes",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("partner_id", BigId, ForeignKey("partners.id"), nullable=False),
+    Column("member_id", BigId, ForeignKey("members.id", ondelete="CASCADE"), nullable=False),
+    Column("code_hash", String(64), nullable=False, unique=True),
+    Column("max_points", BigInteger, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),
+    Column("used_at", UtcDateTime),
+)
+
+partner_transactions = Table(
+    "partner_transactions",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("partner_id", BigId, ForeignKey("partners.id"), nullable=False),
+    Column("txn_id", String(80), nullable=False),
+    Column("kind", String(8), nullable=False),
+    Column("member_id", BigId, ForeignKey("members.id", ondelete="CASCADE"), nullable=False),
+    Column("partner_amount", BigInteger, nullable=False),
+    Column("points", BigInteger, nullable=False),
+    Column("entry_id", BigId, ForeignKey("points_entries.id")),
+    Column("reversed", Boolean, nullable=False, server_default=text("false")),
+    Column("created_at", UtcDateTime, nullable=False),
+    UniqueConstraint("partner_id", "txn_id", name="uq_partner_transactions_partner_txn"),
+    Index("ix_partner_transactions_partner_created", "partner_id", "created_at"),
+)

@@ -21,6 +21,7 @@ from domain.store.community_repo import SqlCommunityRepository
 from domain.store.coupons_repo import SqlCouponRepository
 from domain.store.meetups_repo import SqlEventRepository
 from domain.store.members_repo import SqlMemberRepository
+from domain.store.partners_repo import SqlPartnerRepository
 from domain.store.points_repo import SqlPointsRepository
 from domain.store.program_repo import SqlIdempotencyRepository, SqlRulesRepository
 from domain.store.purchases_repo import SqlPurchaseRepository
@@ -67,6 +68,7 @@ class SqlUnitOfWork:
         self.checkins = SqlCheckInRepository(conn)
         self.community = SqlCommunityRepository(conn)
         self.meetups = SqlEventRepository(conn)
+        self.partners = SqlPartnerRepository(conn)
         return self
 
     async def __aexit__(self, *exc: object) -> None:

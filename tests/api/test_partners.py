@@ -1,0 +1,103 @@
+"""Acting as a partner system: client credentials, linked members only, earn/burn/reverse, settlement."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from tests.support.client import ApiClient, error_codes
+from tests.support.program import configure_program
+from tests.support.roles import staff_token
+
+CREATE = """mutation($i: CreatePartnerInput!) { createPartner(input: $i) { clientSecret partner { id clientId } } }"""
+TOKEN = """mutation($c: String!, $s: String!) { partnerToken(clientId: $c, clientSecret: $s) { accessToken } }"""
+LINK = """mutation($p: ID!, $s: Boolean!) { linkPartner(partnerId: $p, sharePhone: $s) { memberRef } }"""
+EARN = """mutation($m: String!, $t: String!, $a: Int!) { partnerEarn(memberRef: $m, transactionId: $t,
+  partnerAmount: $a) { points kind } }"""
+BURN = """mutation($m: String!, $t: String!, $p: Int!, $c: String!) { partnerBurn(memberRef: $m, transactionId: $t,
+  points: $p, authorizationCode: $c) { points } }"""
+REVERSE = """mutation($t: String!) { partnerReverse(transactionId: $t) { reversed } }"""
+AUTH = """mutation($p: ID!, $n: Int!) { authorizePartnerBurn(partnerId: $p, maxPoints: $n) }"""
+POINTS = "{ me { points { available total } } }"
+
+
+@pytest.fixture
+async def setup(api: ApiClient):
+    await configure_program(api.container)
+    staff = await staff_token(api)
+    partner_input = {"name": "Coffee Co", "partnerUnits": 100, "programPoints": 40, "dailyEarnCap": 10_000,
+                     "dailyBurnCap": 10_000}
+    made = (await api.data(CREATE, {"i": partner_input}, staff))["createPartner"]
+    token = (await api.data(TOKEN, {"c": made["partner"]["clientId"], "s": made["clientSecret"]}))["partnerToken"]
+    member = await api.sign_in("13800138000")
+    ref = (await api.data(LINK, {"p": made["partner"]["id"], "s": False}, member.access_token))["linkPartner"][
+        "memberRef"]
+    return api, staff, made, token["accessToken"], member, ref
+
+
+async def test_earn_at_the_exchange_rate_once_per_transaction(setup) -> None:
+    api, _staff, made, partner, member, ref = setup
+    first = await api.data(EARN, {"m": ref, "t": "T1", "a": 250}, partner)
+    assert first["partnerEarn"] == {"points": 100, "kind": "EARN"}, "250 partner points * 40/100"
+    await api.data(EARN, {"m": ref, "t": "T1", "a": 250}, partner)
+    changed = await api.gql(EARN, {"m": ref, "t": "T1", "a": 999}, partner)
+    assert error_codes(changed) == ["IDEMPOTENCY_CONFLICT"]
+    assert (await api.data(POINTS, token=member.access_token))["me"]["points"] == {"available": 100, "total": 100}
+    view = await api.data('query($m: String!) { partnerMember(memberRef: $m) { displayName phone } }', {"m": ref},
+                          partner)
+    assert view["partnerMember"]["phone"] is None, "no phone without consent"
+
+
+async def test_burn_needs_the_members_single_use_code(setup) -> None:
+    api, _staff, made, partner, member, ref = setup
+    await api.data(EARN, {"m": ref, "t": "T1", "a": 1000}, partner)  # 400 points
+    assert error_codes(await api.gql(BURN, {"m": ref, "t": "B0", "p": 50, "c": "WRONGCODE"}, partner)) == [
+        "FORBIDDEN"]
+    code = (await api.data(AUTH, {"p": made["partner"]["id"], "n": 100}, member.access_token))["authorizePartnerBurn"]
+    assert error_codes(await api.gql(BURN, {"m": ref, "t": "B1", "p": 150, "c": code}, partner)) == ["FORBIDDEN"], (
+        "more than approved")
+    assert (await api.data(BURN, {"m": ref, "t": "B1", "p": 80, "c": code}, partner))["partnerBurn"]["points"] == 80
+    replay = await api.gql(BURN, {"m": ref, "t": "B2", "p": 10, "c": code}, partner)
+    assert error_codes(replay) == ["FORBIDDEN"], "a used code cannot be replayed"
+    assert (await api.data(POINTS, token=member.access_token))["me"]["points"]["total"] == 320
+    # Reversing the burn gives the points back, once.
+    assert (await api.data(REVERSE, {"t": "B1"}, partner))["partnerReverse"]["reversed"] is True
+    await api.data(REVERSE, {"t": "B1"}, partner)
+    assert (await api.data(POINTS, token=member.access_token))["me"]["points"]["total"] == 400
+
+
+async def test_partners_see_only_their_linked_members(setup) -> None:
+    api, staff, made, partner, member, ref = setup
+    other = (await api.data(CREATE, {"i": {"name": "Tea Co", "partnerUnits": 1, "programPoints": 1,
+                                           "dailyEarnCap": 100, "dailyBurnCap": 100}}, staff))["createPartner"]
+    other_token = (await api.data(TOKEN, {"c": other["partner"]["clientId"], "s": other["clientSecret"]}))[
+        "partnerToken"]["accessToken"]
+    assert error_codes(await api.gql(EARN, {"m": ref, "t": "X", "a": 10}, other_token)) == ["NOT_FOUND"]
+    await api.data("mutation($p: ID!) { unlinkPartner(partnerId: $p) }", {"p": made["partner"]["id"]},
+                   member.access_token)
+    assert error_codes(await api.gql(EARN, {"m": ref, "t": "Y", "a": 10}, partner)) == ["NOT_FOUND"]
+    assert error_codes(await api.gql(EARN, {"m": ref, "t": "Z", "a": 10}, member.access_token)) == ["FORBIDDEN"]
+    bad = await api.gql(TOKEN, {"c": made["partner"]["clientId"], "s": "not-the-secret"})
+    assert error_codes(bad) == ["UNAUTHENTICATED"]
+
+
+async def test_caps_rotation_and_statement(setup) -> None:
+    api, staff, made, partner, member, ref = setup
+    assert error_codes(await api.gql(EARN, {"m": ref, "t": "BIG", "a": 30_000}, partner)) == ["LIMIT_EXCEEDED"]
+    rotated = (await api.data("mutation($p: ID!) { rotatePartnerSecret(partnerId: $p) { clientSecret } }",
+                              {"p": made["partner"]["id"]}, staff))["rotatePartnerSecret"]["clientSecret"]
+    for secret in (made["clientSecret"], rotated):  # both work during the switch-over
+        await api.data(TOKEN, {"c": made["partner"]["clientId"], "s": secret})
+    await api.data(EARN, {"m": ref, "t": "S1", "a": 100}, partner)
+    await api.data(EARN, {"m": ref, "t": "S2", "a": 200}, partner)
+    await api.data(REVERSE, {"t": "S2"}, partner)
+    now = api.container.now()
+    statement = """query($p: ID!, $f: DateTime!, $t: DateTime!) { partnerStatement(partnerId: $p, from: $f, to: $t) {
+      kind partnerAmount points } }"""
+    rows = (await api.data(statement, {"p": made["partner"]["id"], "f": (now - timedelta(days=1)).isoformat(),
+                                       "t": (now + timedelta(days=1)).isoformat()}, partner))["partnerStatement"]
+    assert {(r["kind"], r["points"]) for r in rows} == {("EARN", 120), ("REVERSE", -80)}
+    assert error_codes(await api.gql(statement, {"p": made["partner"]["id"], "f": now.isoformat(),
+                                                 "t": (now - timedelta(days=1)).isoformat()}, staff)) == [
+        "BAD_USER_INPUT"]
