@@ -72,6 +72,26 @@ async def _birthdays(settings: Settings) -> dict[str, int]:
         await container.close()
 
 
+async def _webhooks(settings: Settings, loop: bool) -> dict[str, int]:
+    from api.webhooks import HttpWebhookSender
+    from domain.webhooks.services import deliver_due
+
+    container = _container(settings)
+    sender = HttpWebhookSender()
+    total = {"delivered": 0, "retrying": 0, "failed": 0}
+    try:
+        while True:
+            counts = await deliver_due(container.uow, sender, container.now())
+            total = {k: total[k] + counts[k] for k in total}
+            if not loop:
+                return total
+            if not any(counts.values()):
+                await asyncio.sleep(2)
+    finally:
+        await sender.close()
+        await container.close()
+
+
 def export_schema_sdl() -> str:
     from api.graphql_schema import build_schema
 
@@ -96,6 +116,8 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("expire-points", help="write EXPIRE entries for lots past their date (idempotent)")
     sub.add_parser("evaluate-tiers", help="review members whose tier hold ran out (idempotent)")
     sub.add_parser("birthday-rewards", help="grant this year's birthday rewards due today (idempotent)")
+    hooks = sub.add_parser("deliver-webhooks", help="send due webhook deliveries from the outbox")
+    hooks.add_argument("--loop", action="store_true", help="keep delivering every few seconds")
     export = sub.add_parser("export-schema", help="write the SDL to schema.graphql")
     export.add_argument("--check", action="store_true", help="fail if schema.graphql is out of date")
     args = parser.parse_args(argv)
@@ -131,6 +153,8 @@ def main(argv: list[str] | None = None) -> int:
         print(asyncio.run(_evaluate(settings)))
     if args.command == "birthday-rewards":
         print(asyncio.run(_birthdays(settings)))
+    if args.command == "deliver-webhooks":
+        print(asyncio.run(_webhooks(settings, args.loop)))
     if args.command == "serve":
         import uvicorn
 

@@ -18,6 +18,7 @@ from domain.offers.ports import CouponRepository
 from domain.partners.model import PartnerRepository
 from domain.points.ports import IdempotencyRepository, PointsRepository, PurchaseRepository, RulesRepository
 from domain.tiers.ports import TierRepository
+from domain.webhooks.model import WebhookRepository
 
 
 @dataclass(frozen=True)
@@ -122,6 +123,7 @@ class UnitOfWork(Protocol):
     community: CommunityRepository
     meetups: EventRepository
     partners: PartnerRepository
+    webhooks: WebhookRepository
 
     async def __aenter__(self) -> UnitOfWork: ...
     async def __aexit__(self, *exc: object) -> None: ...

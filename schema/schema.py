@@ -16,18 +16,19 @@ from schema.points import PointsMutations, PointsQueries
 from schema.program import ProgramMutations, ProgramQueries
 from schema.subscriptions import Subscription
 from schema.tiers import TierMutations, TierQueries
+from schema.webhooks import WebhookMutations, WebhookQueries
 
 
 @strawberry.type
 class Query(MemberQueries, PointsQueries, TierQueries, BenefitQueries, OfferQueries, CommunityQueries,
-            EventQueries, PartnerQueries, ProgramQueries):
+            EventQueries, PartnerQueries, WebhookQueries, ProgramQueries):
     pass
 
 
 @strawberry.type
 class Mutation(
     AuthMutations, MemberMutations, PointsMutations, BenefitMutations, OfferMutations, CheckInMutations,
-    CommunityMutations, EventMutations, PartnerMutations, TierMutations, ProgramMutations,
+    CommunityMutations, EventMutations, PartnerMutations, WebhookMutations, TierMutations, ProgramMutations,
 ):
     pass
 

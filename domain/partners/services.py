@@ -195,6 +195,7 @@ async def partner_earn(uow: UnitOfWork, cache: Cache, viewer: Viewer, member_ref
                              now, now, add_months(now, settings.points_expiry_months))
         txn = await uow.partners.add_transaction(partner.id, txn_id, "EARN", member_id, partner_amount, points,
                                                  entry.id, now)
+        await _announce(uow, txn, now)
         await uow.commit()
     await refresh_balances(uow, cache, [member_id], now)
     return txn
@@ -223,6 +224,7 @@ async def partner_burn(uow: UnitOfWork, cache: Cache, viewer: Viewer, member_ref
         assert moved.entry is not None
         txn = await uow.partners.add_transaction(partner.id, txn_id, "BURN", member_id, partner_amount, points,
                                                  moved.entry.id, now)
+        await _announce(uow, txn, now)
         await uow.commit()
     await refresh_balances(uow, cache, [member_id], now)
     return txn
@@ -254,14 +256,24 @@ async def partner_reverse(uow: UnitOfWork, cache: Cache, viewer: Viewer, txn_id:
             await debit(uow, new, now, allow_shortfall=True)
         await uow.partners.mark_reversed(txn.id)
         # Recorded as its own row so statements show reversals on the day they happened.
-        await uow.partners.add_transaction(partner_id, f"rev:{txn_id}", "REVERSE", txn.member_id,
-                                           -txn.partner_amount if txn.kind == "EARN" else txn.partner_amount,
-                                           new.amount, None, now)
+        reversal = await uow.partners.add_transaction(
+            partner_id, f"rev:{txn_id}", "REVERSE", txn.member_id,
+            -txn.partner_amount if txn.kind == "EARN" else txn.partner_amount, new.amount, None, now)
+        await _announce(uow, reversal, now)
         await uow.commit()
         fresh = await uow.partners.transaction(partner_id, txn_id)
     await refresh_balances(uow, cache, [txn.member_id], now)
     assert fresh is not None
     return fresh
+
+
+async def _announce(uow: UnitOfWork, txn: PartnerTransaction, now: datetime) -> None:
+    """Outbox row in the same transaction: the webhook cannot be lost, nor sent for a rolled-back change."""
+    link = await uow.partners.link_for(txn.partner_id, txn.member_id)
+    await uow.webhooks.enqueue("partner.transaction", {
+        "transactionId": txn.txn_id, "kind": txn.kind, "points": txn.points, "partnerAmount": txn.partner_amount,
+        "memberRef": link.member_ref if link else None,
+    }, txn.partner_id, now)
 
 
 @dataclass(frozen=True)

@@ -525,3 +525,41 @@ partner_transactions = Table(
     UniqueConstraint("partner_id", "txn_id", name="uq_partner_transactions_partner_txn"),
     Index("ix_partner_transactions_partner_created", "partner_id", "created_at"),
 )
+
+webhook_subscriptions = Table(
+    "webhook_subscriptions",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("partner_id", BigId, ForeignKey("partners.id")),
+    Column("url", String(500), nullable=False),
+    Column("secret", String(80), nullable=False),
+    Column("event_types", JSON, nullable=False),
+    Column("active", Boolean, nullable=False, server_default=text("true")),
+    Column("created_at", UtcDateTime, nullable=False),
+)
+
+outbox_events = Table(
+    "outbox_events",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("event_type", String(40), nullable=False),
+    Column("partner_id", BigId, ForeignKey("partners.id")),
+    Column("payload", JSON, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+)
+
+webhook_deliveries = Table(
+    "webhook_deliveries",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("event_id", BigId, ForeignKey("outbox_events.id"), nullable=False),
+    Column("subscription_id", BigId, ForeignKey("webhook_subscriptions.id"), nullable=False),
+    Column("status", String(10), nullable=False),
+    Column("attempts", Integer, nullable=False, server_default=text("0")),
+    Column("next_attempt_at", UtcDateTime, nullable=False),
+    Column("last_status", Integer),
+    Column("last_error", String(300)),
+    Column("updated_at", UtcDateTime, nullable=False),
+    UniqueConstraint("event_id", "subscription_id", name="uq_webhook_deliveries_event_subscription"),
+    Index("ix_webhook_deliveries_due", "status", "next_attempt_at"),
+)

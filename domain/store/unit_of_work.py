@@ -27,6 +27,7 @@ from domain.store.program_repo import SqlIdempotencyRepository, SqlRulesReposito
 from domain.store.purchases_repo import SqlPurchaseRepository
 from domain.store.rewards_repo import SqlRewardRepository
 from domain.store.tiers_repo import SqlTierRepository
+from domain.store.webhooks_repo import SqlWebhookRepository
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +70,7 @@ class SqlUnitOfWork:
         self.community = SqlCommunityRepository(conn)
         self.meetups = SqlEventRepository(conn)
         self.partners = SqlPartnerRepository(conn)
+        self.webhooks = SqlWebhookRepository(conn)
         return self
 
     async def __aexit__(self, *exc: object) -> None:

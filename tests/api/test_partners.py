@@ -37,7 +37,7 @@ async def setup(api: ApiClient):
 
 
 async def test_earn_at_the_exchange_rate_once_per_transaction(setup) -> None:
-    api, _staff, made, partner, member, ref = setup
+    api, _staff, _made, partner, member, ref = setup
     first = await api.data(EARN, {"m": ref, "t": "T1", "a": 250}, partner)
     assert first["partnerEarn"] == {"points": 100, "kind": "EARN"}, "250 partner points * 40/100"
     await api.data(EARN, {"m": ref, "t": "T1", "a": 250}, partner)
@@ -83,7 +83,7 @@ async def test_partners_see_only_their_linked_members(setup) -> None:
 
 
 async def test_caps_rotation_and_statement(setup) -> None:
-    api, staff, made, partner, member, ref = setup
+    api, staff, made, partner, _member, ref = setup
     assert error_codes(await api.gql(EARN, {"m": ref, "t": "BIG", "a": 30_000}, partner)) == ["LIMIT_EXCEEDED"]
     rotated = (await api.data("mutation($p: ID!) { rotatePartnerSecret(partnerId: $p) { clientSecret } }",
                               {"p": made["partner"]["id"]}, staff))["rotatePartnerSecret"]["clientSecret"]

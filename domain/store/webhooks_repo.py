@@ -1,0 +1,81 @@
+"""Outbox events, webhook subscriptions and the delivery log."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+from sqlalchemy import Row, insert, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from domain.store.tables import outbox_events, webhook_deliveries, webhook_subscriptions
+from domain.webhooks.model import Delivery, Outgoing, Subscription
+
+
+def _subscription(row: Row) -> Subscription:
+    return Subscription(row.id, row.partner_id, row.url, row.secret, list(row.event_types), row.active)
+
+
+def _delivery(row: Row) -> Delivery:
+    return Delivery(row.id, row.event_id, row.subscription_id, row.attempts, row.status, row.next_attempt_at,
+                    row.last_status, row.last_error)
+
+
+class SqlWebhookRepository:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+
+    async def add_subscription(self, partner_id: int | None, url: str, secret: str, event_types: list[str],
+                               now: datetime) -> Subscription:
+        row = (await self._conn.execute(insert(webhook_subscriptions).values(
+            partner_id=partner_id, url=url, secret=secret, event_types=event_types, created_at=now,
+        ).returning(*webhook_subscriptions.c))).one()
+        return _subscription(row)
+
+    async def enqueue(self, event_type: str, payload: dict[str, object], partner_id: int | None,
+                      now: datetime) -> int:
+        event_id = int(await self._conn.scalar(insert(outbox_events).values(
+            event_type=event_type, partner_id=partner_id, payload=payload, created_at=now,
+        ).returning(outbox_events.c.id)))
+        targets = await self._conn.execute(select(webhook_subscriptions).where(
+            webhook_subscriptions.c.active.is_(True),
+            or_(webhook_subscriptions.c.partner_id.is_(None), webhook_subscriptions.c.partner_id == partner_id)))
+        for sub in targets:
+            if event_type in (sub.event_types or []):
+                await self._conn.execute(insert(webhook_deliveries).values(
+                    event_id=event_id, subscription_id=sub.id, status="PENDING", next_attempt_at=now, updated_at=now))
+        return event_id
+
+    async def due(self, now: datetime, limit: int) -> list[Outgoing]:
+        query = (select(webhook_deliveries, webhook_subscriptions.c.url, webhook_subscriptions.c.secret,
+                        outbox_events.c.event_type, outbox_events.c.payload, outbox_events.c.created_at.label("at"))
+                 .join(webhook_subscriptions, webhook_subscriptions.c.id == webhook_deliveries.c.subscription_id)
+                 .join(outbox_events, outbox_events.c.id == webhook_deliveries.c.event_id)
+                 .where(webhook_deliveries.c.status == "PENDING", webhook_deliveries.c.next_attempt_at <= now)
+                 .order_by(webhook_deliveries.c.next_attempt_at, webhook_deliveries.c.id).limit(limit)
+                 .with_for_update(skip_locked=True, of=webhook_deliveries))
+        rows = await self._conn.execute(query)
+        found = []
+        for row in rows:
+            body = json.dumps({"id": row.event_id, "type": row.event_type, "createdAt": row.at.isoformat(),
+                               "data": row.payload}, sort_keys=True).encode()
+            found.append(Outgoing(_delivery(row), row.url, row.secret, row.event_type, body))
+        return found
+
+    async def record(self, delivery_id: int, status: str, attempts: int, next_attempt_at: datetime,
+                     last_status: int | None, last_error: str | None, now: datetime) -> None:
+        await self._conn.execute(update(webhook_deliveries).where(webhook_deliveries.c.id == delivery_id).values(
+            status=status, attempts=attempts, next_attempt_at=next_attempt_at, last_status=last_status,
+            last_error=last_error, updated_at=now))
+
+    async def deliveries(self, status: str | None, limit: int) -> list[Delivery]:
+        query = select(webhook_deliveries)
+        if status:
+            query = query.where(webhook_deliveries.c.status == status)
+        return [_delivery(r) for r in await self._conn.execute(query.order_by(webhook_deliveries.c.id.desc())
+                                                               .limit(limit))]
+
+    async def redeliver(self, delivery_id: int, now: datetime) -> bool:
+        result = await self._conn.execute(update(webhook_deliveries).where(webhook_deliveries.c.id == delivery_id)
+                                          .values(status="PENDING", next_attempt_at=now, updated_at=now))
+        return result.rowcount == 1
