@@ -18,10 +18,11 @@ from api.settings import Settings
 from api.sms import DevCodeSink
 from domain.auth.codes import LoginCodePolicy
 from domain.auth.sessions import SessionPolicy
-from domain.ports import Broker, Cache, CodeSender
+from domain.ports import Broker, Cache, CodeSender, RateLimiter
 from domain.store.broker import InProcessBroker, RedisBroker
 from domain.store.cache import InProcessCache, RedisCache
 from domain.store.database import create_engine
+from domain.store.rate_limit import InProcessRateLimiter, RedisRateLimiter
 from domain.store.unit_of_work import SqlUnitOfWork
 
 log = logging.getLogger(__name__)
@@ -36,6 +37,7 @@ class Container:
     code_sender: CodeSender
     login_policy: LoginCodePolicy
     session_policy: SessionPolicy
+    limiter: RateLimiter
 
     def __post_init__(self) -> None:
         self.engine = create_engine(self.settings.database_url, self.settings.db_pool_size)
@@ -105,9 +107,11 @@ def build_container(settings: Settings, code_sender: CodeSender | None = None) -
         listener = Redis.from_url(settings.redis_url, socket_connect_timeout=0.5)
         cache = RedisCache(redis, settings.redis_prefix)
         broker = RedisBroker(redis, listener, settings.redis_prefix)
+        limiter: RateLimiter = RedisRateLimiter(redis, settings.redis_prefix)
     else:
         cache = InProcessCache()
         broker = InProcessBroker()
+        limiter = InProcessRateLimiter()
     container = Container(
         settings=settings,
         tokens=JwtTokens(settings),
@@ -122,6 +126,7 @@ def build_container(settings: Settings, code_sender: CodeSender | None = None) -
             country_codes=settings.sms_country_codes,
         ),
         session_policy=SessionPolicy(refresh_ttl_seconds=settings.refresh_ttl_seconds),
+        limiter=limiter,
     )
     container.redis = redis
     return container

@@ -35,6 +35,7 @@ class Settings:
     login_codes_per_hour: int = 5
     sms_country_codes: tuple[str, ...] = ("86", "852", "853", "886")
     graphiql: bool = True
+    partner_requests_per_minute: int = 600
     dev_login_code: str | None = None
     sms_sink_path: str | None = None
     program_timezone: str = "Asia/Shanghai"
@@ -74,6 +75,7 @@ class Settings:
             sms_sink_path=os.environ.get("SMS_SINK_PATH") or None,
             program_timezone=os.environ.get("PROGRAM_TIMEZONE", cls.program_timezone),
             db_pool_size=_int("DB_POOL_SIZE", cls.db_pool_size),
+            partner_requests_per_minute=_int("PARTNER_REQUESTS_PER_MINUTE", cls.partner_requests_per_minute),
         )
         values.update(overrides)
         return cls(**values).validated()  # type: ignore[arg-type]

@@ -160,6 +160,12 @@ class Broker(Protocol):
         ...
 
 
+class RateLimiter(Protocol):
+    async def hit(self, key: str, limit: int, window_seconds: int) -> int:
+        """Count one request; 0 when allowed, else seconds until it may be retried."""
+        ...
+
+
 class CodeSender(Protocol):
     async def send_login_code(self, phone: str, code: str) -> None: ...
 

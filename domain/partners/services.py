@@ -20,6 +20,7 @@ from domain.errors import (
     IdempotencyConflict,
     LimitExceeded,
     NotFound,
+    RateLimited,
     Unauthenticated,
 )
 from domain.members.model import Member
@@ -29,7 +30,7 @@ from domain.points.ledger import credit, debit, restore
 from domain.points.lots import add_months
 from domain.points.model import EntryKind
 from domain.points.ports import NewEntry
-from domain.ports import Cache, TokenIssuer, UnitOfWork
+from domain.ports import Cache, RateLimiter, TokenIssuer, UnitOfWork
 from domain.program.services import load_settings
 
 _TXN = re.compile(r"[A-Za-z0-9_.:\-]{1,64}")
@@ -93,6 +94,14 @@ async def partner_token(uow: UnitOfWork, tokens: TokenIssuer, client_id: str, cl
         raise Unauthenticated("Unknown client or wrong secret.")
     access = tokens.issue_access(Role.PARTNER, partner.id, now)
     return AuthSession(Role.PARTNER, partner.id, access.token, access.expires_at, "", access.expires_at)
+
+
+async def throttle(limiter: RateLimiter, viewer: Viewer, per_minute: int) -> None:
+    """Each partner credential gets a request budget per minute, shared by all workers."""
+    partner_id = viewer.require_partner()
+    wait = await limiter.hit(f"partner:{partner_id}", per_minute, 60)
+    if wait:
+        raise RateLimited("Too many requests from this partner; slow down.", wait)
 
 
 async def link_partner(uow: UnitOfWork, viewer: Viewer, partner_id: int, share_phone: bool,

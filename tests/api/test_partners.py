@@ -101,3 +101,19 @@ async def test_caps_rotation_and_statement(setup) -> None:
     assert error_codes(await api.gql(statement, {"p": made["partner"]["id"], "f": now.isoformat(),
                                                  "t": (now - timedelta(days=1)).isoformat()}, staff)) == [
         "BAD_USER_INPUT"]
+
+
+async def test_each_partner_credential_is_rate_limited(make_client) -> None:
+    api = make_client(partner_requests_per_minute=3)
+    await configure_program(api.container)
+    staff = await staff_token(api)
+    made = (await api.data(CREATE, {"i": {"name": "Busy Co", "partnerUnits": 1, "programPoints": 1,
+                                          "dailyEarnCap": 1000, "dailyBurnCap": 1000}}, staff))["createPartner"]
+    token = (await api.data(TOKEN, {"c": made["partner"]["clientId"], "s": made["clientSecret"]}))["partnerToken"][
+        "accessToken"]
+    member = await api.sign_in("13800138000")
+    ref = (await api.data(LINK, {"p": made["partner"]["id"], "s": True}, member.access_token))["linkPartner"][
+        "memberRef"]
+    codes = [error_codes(await api.gql(EARN, {"m": ref, "t": f"R{i}", "a": 1}, token)) for i in range(5)]
+    assert codes[:3] == [[], [], []] and codes[3:] == [["RATE_LIMITED"], ["RATE_LIMITED"]]
+    assert (await api.data(POINTS, token=member.access_token))["me"]["points"]["total"] == 3

@@ -7,6 +7,7 @@ import hmac
 import json
 from datetime import timedelta
 
+import pytest
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
@@ -83,10 +84,8 @@ async def test_partner_events_are_signed_retried_and_delivered_once_per_event(ap
         now = api.container.now()
 
         # The job dies right after sending: the delivery is not recorded, so it is sent again.
-        try:
+        with pytest.raises(Crash):
             await deliver_due(api.container.uow, CrashAfterSending(sender), now)
-        except Crash:
-            pass
         receiver.fail_next = 1
         assert await deliver_due(api.container.uow, sender, now) == {"delivered": 0, "retrying": 1, "failed": 0}
         assert await deliver_due(api.container.uow, sender, now) == {"delivered": 0, "retrying": 0, "failed": 0}, (
