@@ -167,7 +167,9 @@ def main(argv: list[str] | None = None) -> int:
             print("demo operator: demo-operator / demo-operator-password; "
                   "member sign-in codes are printed in this log", file=sys.stderr)
         uvicorn.run("api.app:create_app", factory=True, host=args.host, port=args.port,
-                    workers=args.workers, log_config=None, access_log=False)
+                    workers=args.workers, log_config=None, access_log=False,
+                    # Messages are a few hundred bytes: compression costs ~40 KiB per socket for nothing.
+                    ws_per_message_deflate=False)
     return 0
 
 

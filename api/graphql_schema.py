@@ -5,6 +5,7 @@ from __future__ import annotations
 import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import (
+    AddValidationRules,
     MaxAliasesLimiter,
     MaxTokensLimiter,
     ParserCache,
@@ -26,6 +27,10 @@ class LoyaltySchema(strawberry.Schema):
 
 def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     s = settings or Settings()
+    # The depth and alias limiters build new rule classes per instance, and the validation cache
+    # keys on the rule classes: build them once so repeated documents skip validation.
+    limit_rules = [*QueryDepthLimiter(max_depth=s.max_query_depth).validation_rules,
+                   *MaxAliasesLimiter(max_alias_count=s.max_aliases).validation_rules]
     return LoyaltySchema(
         query=Query,
         mutation=Mutation,
@@ -34,8 +39,7 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
         extensions=[
             DomainErrorCodes,
             lambda: MaxTokensLimiter(max_token_count=s.max_query_tokens),
-            lambda: QueryDepthLimiter(max_depth=s.max_query_depth),
-            lambda: MaxAliasesLimiter(max_alias_count=s.max_aliases),
+            lambda: AddValidationRules(limit_rules),
             lambda: ParserCache(maxsize=512),
             lambda: ValidationCache(maxsize=512),
         ],
