@@ -72,6 +72,22 @@ async def _birthdays(settings: Settings) -> dict[str, int]:
         await container.close()
 
 
+async def _create_partner(settings: Settings, name: str, units: int, points: int, earn_cap: int,
+                          burn_cap: int) -> None:
+    from domain.auth.viewer import Role, Viewer
+    from domain.partners.model import Partner
+    from domain.partners.services import create_partner
+
+    container = _container(settings)
+    try:
+        creds = await create_partner(container.uow(), Viewer(Role.STAFF, 0),
+                                     Partner(0, name, "", [], units, points, earn_cap, burn_cap), container.now())
+        print(f"partner {creds.partner.id}: client_id={creds.partner.client_id} client_secret={creds.client_secret}")
+        print("the secret is shown once; store it now", file=sys.stderr)
+    finally:
+        await container.close()
+
+
 async def _webhooks(settings: Settings, loop: bool) -> dict[str, int]:
     from api.webhooks import HttpWebhookSender
     from domain.webhooks.services import deliver_due
@@ -116,6 +132,11 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("expire-points", help="write EXPIRE entries for lots past their date (idempotent)")
     sub.add_parser("evaluate-tiers", help="review members whose tier hold ran out (idempotent)")
     sub.add_parser("birthday-rewards", help="grant this year's birthday rewards due today (idempotent)")
+    partner = sub.add_parser("create-partner", help="create a partner account and print its credentials")
+    partner.add_argument("name")
+    partner.add_argument("--rate", default="100:40", help="PARTNER_UNITS:PROGRAM_POINTS (default 100:40)")
+    partner.add_argument("--daily-earn-cap", type=int, default=100_000)
+    partner.add_argument("--daily-burn-cap", type=int, default=100_000)
     hooks = sub.add_parser("deliver-webhooks", help="send due webhook deliveries from the outbox")
     hooks.add_argument("--loop", action="store_true", help="keep delivering every few seconds")
     export = sub.add_parser("export-schema", help="write the SDL to schema.graphql")
@@ -153,6 +174,10 @@ def main(argv: list[str] | None = None) -> int:
         print(asyncio.run(_evaluate(settings)))
     if args.command == "birthday-rewards":
         print(asyncio.run(_birthdays(settings)))
+    if args.command == "create-partner":
+        units, _, points = args.rate.partition(":")
+        asyncio.run(_create_partner(settings, args.name, int(units), int(points), args.daily_earn_cap,
+                                    args.daily_burn_cap))
     if args.command == "deliver-webhooks":
         print(asyncio.run(_webhooks(settings, args.loop)))
     if args.command == "serve":
