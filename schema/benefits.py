@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import base64
 from datetime import datetime
 
 import strawberry
 
+from domain import cursors
 from domain.benefits import services
 from domain.benefits.model import LimitPeriod as DomainLimitPeriod
 from domain.benefits.model import Redemption as DomainRedemption
@@ -14,7 +14,6 @@ from domain.benefits.model import RedemptionStatus as DomainStatus
 from domain.benefits.model import Reward as DomainReward
 from domain.benefits.model import RewardKind as DomainKind
 from domain.benefits.ports import RewardSort as DomainSort
-from domain.errors import BadUserInput
 from domain.tiers.services import tier_progress
 from schema.connections import PageInfo
 from schema.info import Info
@@ -65,16 +64,7 @@ class RewardConnection:
 
 
 def _cursor(reward: DomainReward, sort: DomainSort) -> str:
-    key = reward.id if sort is DomainSort.NEWEST else reward.points_price
-    return base64.urlsafe_b64encode(f"{key}|{reward.id}".encode()).decode()
-
-
-def _decode(cursor: str) -> tuple[int, int]:
-    try:
-        key, _, reward_id = base64.urlsafe_b64decode(cursor.encode()).decode().partition("|")
-        return int(key), int(reward_id)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise BadUserInput.for_field("after", "That cursor is not one this API gave out.") from exc
+    return cursors.encode(reward.id if sort is DomainSort.NEWEST else reward.points_price, reward.id)
 
 
 @strawberry.type
@@ -164,7 +154,7 @@ class BenefitQueries:
             available = (await load_balance(info, ctx.viewer.require_member())).available
         page = await services.browse_rewards(
             ctx.uow(), ctx.viewer, category=category, affordable_now=affordable_now, tier_code=tier, sort=sort,
-            first=first, after=_decode(after) if after else None, now=ctx.container.now(),
+            first=first, after=cursors.decode_int(after) if after else None, now=ctx.container.now(),
             available_points=available,
         )
         edges = [RewardEdge(cursor=_cursor(r, sort), node=Reward.from_domain(r)) for r in page.rewards]

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import base64
 from datetime import datetime
 
 import strawberry
 
+from domain import cursors
 from domain.auth.viewer import Role
 from domain.community import services
 from domain.community.model import Comment as DomainComment
 from domain.community.model import FeedFilter
 from domain.community.model import Group as DomainGroup
 from domain.community.model import Post as DomainPost
-from domain.errors import BadUserInput
 from schema.connections import PageInfo
 from schema.info import Info
 from schema.refs import parse_id
@@ -124,15 +123,7 @@ class PostConnection:
 
 
 def _cursor(p: DomainPost) -> str:
-    return base64.urlsafe_b64encode(f"{p.created_at.isoformat()}|{p.id}".encode()).decode()
-
-
-def _decode(cursor: str) -> tuple[datetime, int]:
-    try:
-        moment, _, post_id = base64.urlsafe_b64decode(cursor.encode()).decode().partition("|")
-        return datetime.fromisoformat(moment), int(post_id)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise BadUserInput.for_field("after", "That cursor is not one this API gave out.") from exc
+    return cursors.encode(p.created_at, p.id)
 
 
 @strawberry.input
@@ -183,7 +174,7 @@ class CommunityQueries:
             author_id=parse_id(author_id, "authorId") if author_id else None,
             following_member_id=ctx.viewer.require_member() if following else None,
         )
-        page = await services.feed(ctx.uow(), ctx.viewer, flt, first, _decode(after) if after else None)
+        page = await services.feed(ctx.uow(), ctx.viewer, flt, first, cursors.decode_time(after) if after else None)
         edges = [PostEdge(cursor=_cursor(p), node=Post.from_domain(p)) for p in page.posts]
         return PostConnection(edges=edges, page_info=PageInfo(has_next_page=page.has_next,
                                                               end_cursor=edges[-1].cursor if edges else None))

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import base64
 from dataclasses import dataclass
 from datetime import datetime
 
+from domain import cursors
 from domain.auth.viewer import Role, Viewer
 from domain.errors import BadUserInput, NotFound
 from domain.points.balance import get_balance
@@ -32,15 +32,7 @@ async def balance_for(uow: UnitOfWork, cache: Cache, viewer: Viewer, member_id: 
 
 
 def encode_cursor(entry: Entry) -> str:
-    return base64.urlsafe_b64encode(f"{entry.created_at.isoformat()}|{entry.id}".encode()).decode()
-
-
-def decode_cursor(cursor: str) -> tuple[datetime, int]:
-    try:
-        moment, _, entry_id = base64.urlsafe_b64decode(cursor.encode()).decode().partition("|")
-        return datetime.fromisoformat(moment), int(entry_id)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise BadUserInput.for_field("after", "That cursor is not one this API gave out.") from exc
+    return cursors.encode(entry.created_at, entry.id)
 
 
 @dataclass(frozen=True)
@@ -55,7 +47,7 @@ async def history(uow: UnitOfWork, viewer: Viewer, member_id: int, first: int, a
     check_reader(viewer, member_id)
     if not 1 <= first <= MAX_PAGE:
         raise BadUserInput.for_field("first", f"Ask for 1 to {MAX_PAGE} entries.")
-    before = decode_cursor(after) if after else None
+    before = cursors.decode_time(after) if after else None
     async with uow:
         rows = await uow.points.history(member_id, kinds or None, before, first + 1)
     return HistoryPage(rows[:first], len(rows) > first)
