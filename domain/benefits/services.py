@@ -114,8 +114,6 @@ async def redeem_reward(uow: UnitOfWork, cache: Cache, viewer: Viewer, reward_id
                     f"{max(0, reward.per_member_limit - used)} left.",
                     limit=reward.per_member_limit, used=used,
                 )
-        if not await uow.rewards.take_stock(reward.id, quantity):
-            raise OutOfStock("This reward is out of stock.")
         price = reward.points_price * quantity
         moved = await debit(uow, NewEntry(member_id, EntryKind.REDEEM, -price, f"Redeemed {reward.name}",
                                           "redemption", str(reward.id), f"redeem/{member_id}/{key}", Role.MEMBER,
@@ -123,6 +121,10 @@ async def redeem_reward(uow: UnitOfWork, cache: Cache, viewer: Viewer, reward_id
         assert moved.entry is not None
         redemption = await uow.rewards.add_redemption(member_id, reward.id, quantity, price, new_voucher_code(),
                                                       moved.entry.id, now, voucher_expiry(reward, now))
+        # Stock last: the hot reward row stays locked only from here to the commit, and running
+        # out still rolls back the debit and the voucher above.
+        if not await uow.rewards.take_stock(reward.id, quantity):
+            raise OutOfStock("This reward is out of stock.")
         await uow.idempotency.store_result(f"redeem:{member_id}", key, {"redemption": redemption.id})
         uow.publish_after_commit(RedemptionUpdated(member_id, redemption.id, redemption.status.value))
         await uow.commit()
