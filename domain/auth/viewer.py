@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from domain.errors import Forbidden, Unauthenticated
+from domain.errors import Forbidden, NotFound, Unauthenticated
 
 
 class Role(StrEnum):
@@ -42,6 +42,14 @@ class Viewer:
             raise Forbidden("Only a signed-in member can do this.")
         assert self.subject_id is not None
         return self.subject_id
+
+    def require_self_or_staff(self, member_id: int) -> None:
+        """A member reads their own data; staff read anyone's. Other members learn nothing, not even
+        whether the member exists."""
+        if self.role is Role.STAFF and self.is_authenticated:
+            return
+        if self.require_member() != member_id:
+            raise NotFound("No such member.")
 
     def require_staff(self) -> int:
         self._require_authenticated()

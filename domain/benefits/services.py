@@ -188,8 +188,7 @@ async def _reload(uow: UnitOfWork, redemption_id: int) -> Redemption:
 
 async def member_redemptions(uow: UnitOfWork, viewer: Viewer, member_id: int, first: int,
                              before: int | None) -> list[Redemption]:
-    if viewer.role is not Role.STAFF and viewer.require_member() != member_id:
-        raise NotFound("No such member.")
+    viewer.require_self_or_staff(member_id)
     if not 1 <= first <= 100:
         raise BadUserInput.for_field("first", "Ask for 1 to 100 redemptions.")
     async with uow:

@@ -206,8 +206,7 @@ async def redeem_coupon(uow: UnitOfWork, viewer: Viewer, code: str, order_id: st
 
 async def member_coupons(uow: UnitOfWork, viewer: Viewer, member_id: int, status: CouponStatus | None,
                          now: datetime, first: int) -> list[Coupon]:
-    if viewer.role is not Role.STAFF and viewer.require_member() != member_id:
-        raise NotFound("No such member.")
+    viewer.require_self_or_staff(member_id)
     if not 1 <= first <= 100:
         raise BadUserInput.for_field("first", "Ask for 1 to 100 coupons.")
     async with uow:

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from domain import cursors
-from domain.auth.viewer import Role, Viewer
-from domain.errors import BadUserInput, NotFound
+from domain.auth.viewer import Viewer
+from domain.errors import BadUserInput
 from domain.points.balance import get_balance
 from domain.points.model import Balance, Entry, EntryKind
 from domain.ports import Cache, UnitOfWork
@@ -15,17 +15,9 @@ from domain.ports import Cache, UnitOfWork
 MAX_PAGE = 100
 
 
-def check_reader(viewer: Viewer, member_id: int) -> None:
-    """A member reads their own points; staff read anyone's. Others learn nothing, not even existence."""
-    if viewer.role is Role.STAFF and viewer.is_authenticated:
-        return
-    if viewer.require_member() != member_id:
-        raise NotFound("No such member.")
-
-
 async def balance_for(uow: UnitOfWork, cache: Cache, viewer: Viewer, member_id: int, now: datetime,
                       soon_days: int) -> Balance:
-    check_reader(viewer, member_id)
+    viewer.require_self_or_staff(member_id)
     if not 1 <= soon_days <= 365:
         raise BadUserInput.for_field("days", "Look 1 to 365 days ahead.")
     return await get_balance(uow, cache, member_id, now, soon_days)
@@ -44,7 +36,7 @@ class HistoryPage:
 async def history(uow: UnitOfWork, viewer: Viewer, member_id: int, first: int, after: str | None,
                   kinds: list[EntryKind] | None) -> HistoryPage:
     """Newest first, keyset-paginated on (created_at, id): page 1000 costs what page 1 costs."""
-    check_reader(viewer, member_id)
+    viewer.require_self_or_staff(member_id)
     if not 1 <= first <= MAX_PAGE:
         raise BadUserInput.for_field("first", f"Ask for 1 to {MAX_PAGE} entries.")
     before = cursors.decode_time(after) if after else None

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from domain.auth.viewer import Role, Viewer
+from domain.auth.viewer import Viewer
 from domain.errors import BadUserInput, NotFound
 from domain.members.model import Member
 from domain.points.ledger import credit
@@ -62,8 +62,7 @@ class ReferralSummary:
 
 
 async def summary(uow: UnitOfWork, viewer: Viewer, member_id: int) -> ReferralSummary:
-    if viewer.role is not Role.STAFF and viewer.require_member() != member_id:
-        raise NotFound("No such member.")
+    viewer.require_self_or_staff(member_id)
     async with uow:
         member = await uow.members.get(member_id)
         if member is None:

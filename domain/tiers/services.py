@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime
 
-from domain.auth.viewer import Role, Viewer
+from domain.auth.viewer import Viewer
 from domain.errors import NotFound
 from domain.events import TierChanged
 from domain.points.ledger import credit
@@ -84,7 +84,7 @@ async def apply_qualification(uow: UnitOfWork, member_id: int, now: datetime, se
 
 
 async def tier_progress(uow: UnitOfWork, viewer: Viewer, member_id: int, now: datetime) -> TierProgress:
-    _check_reader(viewer, member_id)
+    viewer.require_self_or_staff(member_id)
     async with uow:
         settings = await load_settings(uow)
         tiers = await uow.tiers.tiers()
@@ -104,7 +104,7 @@ async def tier_progress(uow: UnitOfWork, viewer: Viewer, member_id: int, now: da
 
 
 async def tier_history(uow: UnitOfWork, viewer: Viewer, member_id: int, limit: int = 50) -> list[TierChange]:
-    _check_reader(viewer, member_id)
+    viewer.require_self_or_staff(member_id)
     async with uow:
         return await uow.tiers.history(member_id, min(max(limit, 1), 100))
 
@@ -145,12 +145,3 @@ async def evaluate_tiers(new_uow, now: datetime, batch: int = 500) -> dict[str, 
             counts["reviewed"] += 1
             if change is not None:
                 counts["downgraded" if change.reason is TierChangeReason.DOWNGRADE else "upgraded"] += 1
-
-
-def _check_reader(viewer: Viewer, member_id: int) -> None:
-    if viewer.role is Role.STAFF and viewer.is_authenticated:
-        return
-    if viewer.require_member() != member_id:
-        raise NotFound("No such member.")
-
-
