@@ -15,13 +15,14 @@ from schema.partners import PartnerMutations, PartnerQueries
 from schema.points import PointsMutations, PointsQueries
 from schema.program import ProgramMutations, ProgramQueries
 from schema.subscriptions import Subscription
+from schema.surveys import SurveyMutations, SurveyQueries
 from schema.tiers import TierMutations, TierQueries
 from schema.webhooks import WebhookMutations, WebhookQueries
 
 
 @strawberry.type
 class Query(MemberQueries, PointsQueries, TierQueries, BenefitQueries, OfferQueries, CommunityQueries,
-            EventQueries, PartnerQueries, WebhookQueries, ProgramQueries):
+            EventQueries, PartnerQueries, WebhookQueries, ProgramQueries, SurveyQueries):
     pass
 
 
@@ -29,6 +30,7 @@ class Query(MemberQueries, PointsQueries, TierQueries, BenefitQueries, OfferQuer
 class Mutation(
     AuthMutations, MemberMutations, PointsMutations, BenefitMutations, OfferMutations, CheckInMutations,
     CommunityMutations, EventMutations, PartnerMutations, WebhookMutations, TierMutations, ProgramMutations,
+    SurveyMutations,
 ):
     pass
 

@@ -15,16 +15,17 @@ from domain.program.services import load_settings
 
 
 async def award_activity(uow: UnitOfWork, member_id: int, activity: Activity, source_ref: str, key: str,
-                         now: datetime, today: date, day_start: datetime, day_end: datetime) -> Entry | None:
+                         now: datetime, today: date, day_start: datetime, day_end: datetime,
+                         points: int | None = None) -> Entry | None:
     """Inside the caller's transaction. Returns None when the rule pays nothing (no rule, cap
-    reached) or this key was already paid."""
+    reached) or this key was already paid. `points` overrides the rule's amount (see activity_points)."""
     source_type = f"activity:{activity.value}"
     if await uow.points.entry_by_key(source_type, key) is not None:
         return None
     await uow.points.lock_account(member_id, now)
     rules = await uow.rules.rules()
     earned_today = await uow.points.credited_between(member_id, source_type, day_start, day_end)
-    points = activity_points(rules, activity, today, earned_today)
+    points = activity_points(rules, activity, today, earned_today, points)
     if points <= 0:
         return None
     settings = await load_settings(uow)

@@ -129,12 +129,14 @@ def purchase_points(
     return PurchasePoints(max(total, 0), base, breakdown)
 
 
-def activity_points(rules: list[EarningRule], activity: Activity, day: date, earned_today: int) -> int:
-    """Points for one occurrence of an activity, limited by what is left of its daily cap."""
+def activity_points(rules: list[EarningRule], activity: Activity, day: date, earned_today: int,
+                    points: int | None = None) -> int:
+    """Points for one occurrence of an activity, limited by what is left of its daily cap.
+    `points` is an amount the occurrence names itself (a survey's own reward): it replaces the
+    rule's amount and is paid without a rule, but a rule running that day still caps it."""
     rule = next((r for r in rules if r.kind is RuleKind.ACTIVITY and r.activity is activity and r.runs_on(day)),
                 None)
-    if rule is None:
-        return 0
-    if rule.cap is None:
-        return rule.points
-    return max(0, min(rule.points, rule.cap - earned_today))
+    amount = points if points is not None else (rule.points if rule else 0)
+    if rule is None or rule.cap is None:
+        return amount
+    return max(0, min(amount, rule.cap - earned_today))

@@ -563,3 +563,39 @@ webhook_deliveries = Table(
     UniqueConstraint("event_id", "subscription_id", name="uq_webhook_deliveries_event_subscription"),
     Index("ix_webhook_deliveries_due", "status", "next_attempt_at"),
 )
+
+surveys = Table(
+    "surveys",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("kind", String(16), nullable=False),
+    Column("question", String(300), nullable=False),
+    Column("allow_comment", Boolean, nullable=False, server_default=text("false")),
+    Column("trigger", String(16), nullable=False),
+    Column("purchase_within_days", Integer),
+    Column("store_ids", JSON, nullable=False),
+    Column("event_id", BigId, ForeignKey("events.id")),
+    Column("points", Integer, nullable=False, server_default=text("0")),
+    Column("state", String(12), nullable=False),
+    Column("starts_at", UtcDateTime, nullable=False),
+    Column("ends_at", UtcDateTime, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Index("ix_surveys_state_ends", "state", "ends_at"),
+)
+
+survey_answers = Table(
+    "survey_answers",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("survey_id", BigId, ForeignKey("surveys.id"), nullable=False),
+    Column("member_id", BigId, ForeignKey("members.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("score", Integer, nullable=False),
+    Column("comment", String(1000)),
+    Column("tier_id", BigId, ForeignKey("tiers.id")),
+    Column("store_id", String(64)),
+    Column("points_awarded", Integer, nullable=False, server_default=text("0")),
+    Column("idempotency_key", String(100), nullable=False),
+    Column("answered_at", UtcDateTime, nullable=False),
+    UniqueConstraint("survey_id", "member_id", name="uq_survey_answers_survey_member"),
+)
