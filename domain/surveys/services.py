@@ -181,6 +181,13 @@ def _tier_now(tiers: list[Tier], tier_id: int | None) -> int | None:
     return ordered[0].id if ordered else None
 
 
+def _not_eligible(survey: Survey) -> str:
+    if survey.trigger is SurveyTrigger.AFTER_EVENT:
+        return "This survey is for members who attended its event."
+    where = f" at store {', '.join(survey.store_ids)}" if survey.store_ids else ""
+    return f"This survey is for members who made a purchase{where} in the last {survey.purchase_within_days} days."
+
+
 def _replay(existing: Answer, key: str, score: int, comment: str | None) -> Answer:
     if existing.idempotency_key != key:
         raise AlreadyAnswered("You have already answered this survey.")
@@ -211,9 +218,7 @@ async def answer_survey(uow: UnitOfWork, cache: Cache, viewer: Viewer, survey_id
             raise Forbidden(f"This survey opens at {survey.starts_at.isoformat()}.")
         eligible = await _eligible(uow, member_id, [survey], now)
         if survey.id not in eligible:
-            raise NotEligible("This survey is for members who " + (
-                f"made a purchase in the last {survey.purchase_within_days} days."
-                if survey.trigger is SurveyTrigger.AFTER_PURCHASE else "attended its event."))
+            raise NotEligible(_not_eligible(survey))
         state = await uow.tiers.member_tier(member_id)
         tier_id = _tier_now(await uow.tiers.tiers(), state.tier_id if state else None)
         answer = await uow.surveys.add_answer(survey_id, member_id, score, text, tier_id, eligible[survey.id], key,

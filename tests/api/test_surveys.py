@@ -17,6 +17,7 @@ from domain.store.tables import audit_log, survey_answers
 from tests.support.client import ApiClient, error_codes
 from tests.support.program import configure_program
 from tests.support.roles import staff_token
+from tests.support.sql_counter import count_statements
 
 SAVE = "mutation($i: SaveSurveyInput!) { saveSurvey(input: $i) { id state minScore maxScore } }"
 PUBLISH = "mutation($id: ID!) { publishSurvey(id: $id) { id state } }"
@@ -106,6 +107,10 @@ async def test_member_answers_once_after_a_purchase_and_is_paid_once(setup) -> N
     assert await survey_entries(api, alice.access_token) == [
         {"amount": 50, "sourceType": "activity:SURVEY", "sourceRef": survey["id"]}]
     assert (await api.data(OPEN, token=alice.access_token))["openSurveys"] == [], "answered surveys leave the list"
+    await api.data(CLOSE, {"id": survey["id"]}, staff)
+    late_retry = await api.data(ANSWER, {"s": survey["id"], "score": 9, "c": " Friendly staff ", "k": "a-1"},
+                                alice.access_token)
+    assert late_retry == first, "a retry that arrives after closing still gets its answer back"
     overall = (await api.data(RESULTS, {"s": survey["id"]}, staff))["surveyResults"]["overall"]
     assert overall["responses"] == 1 and overall["promoters"] == 1 and overall["nps"] == 100
 
@@ -186,6 +191,33 @@ async def test_bad_or_late_answers_are_refused_and_change_nothing(setup) -> None
         assert (await api.data(RESULTS, {"s": survey}, staff))["surveyResults"]["overall"]["responses"] == 0
     ok = await answer(api, dan.access_token, nps, 10, "k-1", "x" * 1000)
     assert ok["data"]["answerSurvey"]["answer"]["pointsAwarded"] == 50, "the same key still works after failures"
+
+
+async def test_listing_open_surveys_costs_the_same_statements_for_one_or_many(setup) -> None:
+    api, staff = setup
+    now = api.container.now()
+    event = (await api.data("mutation($i: SaveEventInput!) { saveEvent(input: $i) { id } }", {"i": {
+        "title": "Launch", "capacity": 5, "signupOpensAt": (now - timedelta(days=1)).isoformat(),
+        "signupClosesAt": (now + timedelta(days=1)).isoformat(), "startsAt": (now + timedelta(days=2)).isoformat(),
+    }}, staff))["saveEvent"]["id"]
+    jo = await api.sign_in("13300133000")
+    await buy(api, staff, "13300133000", "J-1", store="S1")
+    await buy(api, staff, "13300133000", "J-2", store="S2")
+
+    async def statements() -> tuple[int, int]:
+        with count_statements(api.container.engine) as seen:
+            listed = (await api.data(OPEN, token=jo.access_token))["openSurveys"]
+        return len(listed), len(seen)
+
+    await published(api, staff)
+    await published(api, staff, trigger="AFTER_EVENT", eventId=event, purchaseWithinDays=None)
+    one_of_each = await statements()
+    for i in range(6):
+        await published(api, staff, storeIds=[f"S{i}"], purchaseWithinDays=i + 1)
+        await published(api, staff, trigger="AFTER_EVENT", eventId=event, purchaseWithinDays=None)
+    many = await statements()
+    assert one_of_each[0] == 1 and many[0] == 3, "event surveys wait for attendance; S1 and S2 purchases qualify"
+    assert many[1] == one_of_each[1], "no statement per survey"
 
 
 async def test_staff_manage_surveys_and_are_audited(setup) -> None:
@@ -296,7 +328,8 @@ async def test_results_and_breakdowns_equal_a_reference(setup, kind: str) -> Non
     rank = {"BASE": 0, "GOLD": 1, "PLATINUM": 2}
     assert [g["key"] for g in results["byTier"]] == sorted(by_tier, key=rank.__getitem__)
     assert {g["key"]: g["results"] for g in results["byTier"]} == {t: _reference(kind, s) for t, s in by_tier.items()}
-    assert {g["key"]: g["label"] for g in results["byTier"]}.get("GOLD", "Gold") == "Gold"
+    names = {"BASE": "Member", "GOLD": "Gold", "PLATINUM": "Platinum"}
+    assert [g["label"] for g in results["byTier"]] == [names[g["key"]] for g in results["byTier"]]
     assert {g["key"]: g["results"] for g in results["byStore"]} == {
         st: _reference(kind, s) for st, s in by_store.items()}
 
