@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -11,7 +10,15 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.store.dialect import insert_ignoring_conflict
 from domain.store.tables import event_signups, purchases, survey_answers, surveys
-from domain.surveys.model import Answer, RecentPurchase, Survey, SurveyKind, SurveyState, SurveyTrigger
+from domain.surveys.model import (
+    Answer,
+    RecentPurchase,
+    ScoreCell,
+    Survey,
+    SurveyKind,
+    SurveyState,
+    SurveyTrigger,
+)
 
 
 def _survey(row: Row) -> Survey:
@@ -109,26 +116,14 @@ class SqlSurveyRepository:
         await self._conn.execute(update(survey_answers).where(survey_answers.c.id == answer_id)
                                  .values(points_awarded=points))
 
-    async def score_counts(self, survey_id: int) -> dict[int, int]:
+    async def score_cells(self, survey_id: int) -> list[ScoreCell]:
+        # One scan of the survey's answers; the use case adds the few cells up per tier and per store.
         rows = await self._conn.execute(
-            select(survey_answers.c.score, func.count().label("n"))
-            .where(survey_answers.c.survey_id == survey_id).group_by(survey_answers.c.score))
-        return {r.score: r.n for r in rows}
-
-    async def _counts_by(self, survey_id: int, column) -> dict:
-        rows = await self._conn.execute(
-            select(column.label("k"), survey_answers.c.score, func.count().label("n"))
-            .where(survey_answers.c.survey_id == survey_id).group_by(column, survey_answers.c.score))
-        grouped: dict = defaultdict(dict)
-        for r in rows:
-            grouped[r.k][r.score] = r.n
-        return dict(grouped)
-
-    async def score_counts_by_tier(self, survey_id: int) -> dict[int | None, dict[int, int]]:
-        return await self._counts_by(survey_id, survey_answers.c.tier_id)
-
-    async def score_counts_by_store(self, survey_id: int) -> dict[str | None, dict[int, int]]:
-        return await self._counts_by(survey_id, survey_answers.c.store_id)
+            select(survey_answers.c.tier_id, survey_answers.c.store_id, survey_answers.c.score,
+                   func.count().label("n"))
+            .where(survey_answers.c.survey_id == survey_id)
+            .group_by(survey_answers.c.tier_id, survey_answers.c.store_id, survey_answers.c.score))
+        return [ScoreCell(r.tier_id, r.store_id, r.score, r.n) for r in rows]
 
     async def erase_member_comments(self, member_id: int) -> int:
         result = await self._conn.execute(update(survey_answers).where(

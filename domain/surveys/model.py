@@ -68,3 +68,13 @@ class Answer:
 class RecentPurchase:
     purchased_at: datetime
     store_id: str
+
+
+@dataclass(frozen=True)
+class ScoreCell:
+    """How many answers gave `score` among members of one tier who qualified at one store."""
+
+    tier_id: int | None
+    store_id: str | None
+    score: int
+    count: int

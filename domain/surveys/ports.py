@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol
 
-from domain.surveys.model import Answer, RecentPurchase, Survey, SurveyState
+from domain.surveys.model import Answer, RecentPurchase, ScoreCell, Survey, SurveyState
 
 
 class SurveyRepository(Protocol):
@@ -33,9 +33,10 @@ class SurveyRepository(Protocol):
         ...
 
     async def set_points(self, answer_id: int, points: int) -> None: ...
-    async def score_counts(self, survey_id: int) -> dict[int, int]: ...
-    async def score_counts_by_tier(self, survey_id: int) -> dict[int | None, dict[int, int]]: ...
-    async def score_counts_by_store(self, survey_id: int) -> dict[str | None, dict[int, int]]: ...
+    async def score_cells(self, survey_id: int) -> list[ScoreCell]:
+        """Answers counted per (tier, store, score), grouped by the database."""
+        ...
+
     async def erase_member_comments(self, member_id: int) -> int:
         """Blank the free-text comments of one member's answers (erasure); scores stay for the tallies.
         Returns how many comments were blanked."""

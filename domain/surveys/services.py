@@ -3,6 +3,7 @@ to them and answer each once (points paid once, through the activity earning pat
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
@@ -119,16 +120,22 @@ class SurveyResults:
 
 
 async def survey_results(uow: UnitOfWork, viewer: Viewer, survey_id: int) -> SurveyResults:
-    """Counts per score come grouped from the database; only those few rows are summed here."""
+    """The database groups the answers into (tier, store, score) cells in one scan; only those few
+    rows are added up here."""
     viewer.require_staff()
     async with uow:
         survey = await uow.surveys.get(survey_id)
         if survey is None:
             raise NotFound("No such survey.")
-        overall = await uow.surveys.score_counts(survey_id)
-        per_tier = await uow.surveys.score_counts_by_tier(survey_id)
-        per_store = await uow.surveys.score_counts_by_store(survey_id)
+        cells = await uow.surveys.score_cells(survey_id)
         tiers = {t.id: t for t in await uow.tiers.tiers()}
+    overall: dict[int, int] = defaultdict(int)
+    per_tier: dict[int | None, dict[int, int]] = defaultdict(lambda: defaultdict(int))
+    per_store: dict[str | None, dict[int, int]] = defaultdict(lambda: defaultdict(int))
+    for cell in cells:  # at most tiers x stores x scores rows, however many answers
+        overall[cell.score] += cell.count
+        per_tier[cell.tier_id][cell.score] += cell.count
+        per_store[cell.store_id][cell.score] += cell.count
 
     def tier_order(tier_id: int | None) -> tuple[int, int]:
         tier = tiers.get(tier_id) if tier_id is not None else None
