@@ -598,4 +598,6 @@ survey_answers = Table(
     Column("idempotency_key", String(100), nullable=False),
     Column("answered_at", UtcDateTime, nullable=False),
     UniqueConstraint("survey_id", "member_id", name="uq_survey_answers_survey_member"),
+    # Covers the results query, so PostgreSQL can tally from the index alone.
+    Index("ix_survey_answers_tally", "survey_id", "tier_id", "store_id", "score"),
 )

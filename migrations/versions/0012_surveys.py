@@ -59,10 +59,12 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('survey_answers', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_survey_answers_member_id'), ['member_id'], unique=False)
+        batch_op.create_index('ix_survey_answers_tally', ['survey_id', 'tier_id', 'store_id', 'score'], unique=False)
 
 
 def downgrade() -> None:
     with op.batch_alter_table('survey_answers', schema=None) as batch_op:
+        batch_op.drop_index('ix_survey_answers_tally')
         batch_op.drop_index(batch_op.f('ix_survey_answers_member_id'))
 
     op.drop_table('survey_answers')
