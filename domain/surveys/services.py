@@ -191,7 +191,9 @@ def _tier_now(tiers: list[Tier], tier_id: int | None) -> int | None:
 def _not_eligible(survey: Survey) -> str:
     if survey.trigger is SurveyTrigger.AFTER_EVENT:
         return "This survey is for members who attended its event."
-    where = f" at store {', '.join(survey.store_ids)}" if survey.store_ids else ""
+    stores = survey.store_ids
+    where = (f" at store {stores[0]}" if len(stores) == 1 else f" at one of stores {', '.join(stores)}"
+             if stores else "")
     return f"This survey is for members who made a purchase{where} in the last {survey.purchase_within_days} days."
 
 
