@@ -13,6 +13,7 @@ from schema.members import MemberMutations, MemberQueries
 from schema.offers import OfferMutations, OfferQueries
 from schema.partners import PartnerMutations, PartnerQueries
 from schema.points import PointsMutations, PointsQueries
+from schema.privacy import PrivacyMutations, PrivacyQueries
 from schema.program import ProgramMutations, ProgramQueries
 from schema.subscriptions import Subscription
 from schema.tiers import TierMutations, TierQueries
@@ -21,7 +22,7 @@ from schema.webhooks import WebhookMutations, WebhookQueries
 
 @strawberry.type
 class Query(MemberQueries, PointsQueries, TierQueries, BenefitQueries, OfferQueries, CommunityQueries,
-            EventQueries, PartnerQueries, WebhookQueries, ProgramQueries):
+            EventQueries, PartnerQueries, WebhookQueries, ProgramQueries, PrivacyQueries):
     pass
 
 
@@ -29,6 +30,7 @@ class Query(MemberQueries, PointsQueries, TierQueries, BenefitQueries, OfferQuer
 class Mutation(
     AuthMutations, MemberMutations, PointsMutations, BenefitMutations, OfferMutations, CheckInMutations,
     CommunityMutations, EventMutations, PartnerMutations, WebhookMutations, TierMutations, ProgramMutations,
+    PrivacyMutations,
 ):
     pass
 

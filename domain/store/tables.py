@@ -563,3 +563,18 @@ webhook_deliveries = Table(
     UniqueConstraint("event_id", "subscription_id", name="uq_webhook_deliveries_event_subscription"),
     Index("ix_webhook_deliveries_due", "status", "next_attempt_at"),
 )
+
+member_consents = Table(
+    "member_consents",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("member_id", BigId, ForeignKey("members.id", ondelete="CASCADE"), nullable=False),
+    Column("kind", String(24), nullable=False),
+    Column("granted", Boolean, nullable=False),
+    Column("source", String(40), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Index("ix_member_consents_member_kind", "member_id", "kind", "id"),
+)
+
+# The member's own actions (partner links, consents) are audited with the member as actor.
+Index("ix_audit_log_actor", audit_log.c.actor_role, audit_log.c.actor_id, audit_log.c.id)
