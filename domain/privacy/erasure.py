@@ -106,7 +106,7 @@ async def _plan(uow: UnitOfWork, member: Member, now: datetime) -> Erasure:
     identifiers = needles([*phone_forms(member.phone), member.member_code, member.avatar_url,
                            *(i.external_id for i in identities), *refs])
     return Erasure(member.id, tombstone_for(member.id), "X" + secrets.token_hex(5).upper(), identifiers,
-                   needles([member.display_name]), now)
+                   needles([member.display_name, member.birthday.isoformat() if member.birthday else None]), now)
 
 
 async def refuse_erased(cache: Cache, viewer: Viewer) -> Viewer:

@@ -137,8 +137,16 @@ def scrub(value: object, targets: Sequence[str], replacement: str = ERASED_TEXT)
     return value
 
 
-def mentions(value: object, targets: Sequence[str]) -> bool:
-    return scrub(value, targets, "\x00") != value
+def redact_text(value: object) -> object:
+    """A copy of a JSON value with every string replaced (numbers, flags and structure stay): for
+    records about the member whose free text (a staff note, an old birthday) cannot be enumerated."""
+    if isinstance(value, str):
+        return ERASED_TEXT
+    if isinstance(value, list):
+        return [redact_text(v) for v in value]
+    if isinstance(value, dict):
+        return {k: redact_text(v) for k, v in value.items()}
+    return value
 
 
 class PersonalDataEraser(Protocol):

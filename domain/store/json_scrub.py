@@ -11,15 +11,15 @@ from collections.abc import Sequence
 from sqlalchemy import ColumnElement, String, Table, cast, false, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from domain.privacy.model import mentions, scrub, search_forms
+from domain.privacy.model import redact_text, scrub, search_forms
 
 _BATCH = 500
 
 
 async def scrub_json_rows(conn: AsyncConnection, table: Table, column: str, identifiers: Sequence[str],
                           names: Sequence[str], tied: ColumnElement[bool] | None = None) -> int:
-    """Rewrite `identifiers` out of every row that mentions one; `names` too in those rows and in the
-    rows matching `tied` (rows known to be about the member). Returns the number of rows changed."""
+    """Rewrite `identifiers` (and `names`) out of every row that mentions an identifier. Rows matching
+    `tied` (known to be about the member) lose every text value instead. Returns the rows changed."""
     col = table.c[column]
     as_text = cast(col, String)
     found = or_(false(), *(as_text.contains(f, autoescape=True) for f in search_forms(identifiers)))
@@ -28,13 +28,13 @@ async def scrub_json_rows(conn: AsyncConnection, table: Table, column: str, iden
     changed = 0
     after = 0
     while True:
-        rows = (await conn.execute(select(table.c.id, col).where(where, table.c.id > after)
-                                   .order_by(table.c.id).limit(_BATCH))).all()
+        rows = (await conn.execute(select(table.c.id, col, (tied if tied is not None else false()).label("tied"))
+                                   .where(where, table.c.id > after).order_by(table.c.id).limit(_BATCH))).all()
         for row in rows:
             value = row[1]
-            if mentions(value, targets):
-                await conn.execute(update(table).where(table.c.id == row.id)
-                                   .values({column: scrub(value, targets)}))
+            new = redact_text(value) if row.tied else scrub(value, targets)
+            if new != value:
+                await conn.execute(update(table).where(table.c.id == row.id).values({column: new}))
                 changed += 1
         if len(rows) < _BATCH:
             return changed
