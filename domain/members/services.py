@@ -7,7 +7,7 @@ import re
 from datetime import date, datetime
 
 from domain.auth.viewer import Role, Viewer
-from domain.errors import BadUserInput, Conflict, Forbidden, NotFound
+from domain.errors import BadUserInput, Conflict, Forbidden, NotFound, Unauthenticated
 from domain.events import MemberProfileChanged
 from domain.members.model import Channel, ChannelIdentity, Member
 from domain.members.phone import normalize_phone
@@ -51,7 +51,11 @@ async def load_member(uow: UnitOfWork, cache: Cache, member_id: int, min_version
 
 
 async def get_me(uow: UnitOfWork, cache: Cache, viewer: Viewer) -> Member:
-    return await load_member(uow, cache, viewer.require_member())
+    member = await load_member(uow, cache, viewer.require_member())
+    if member.is_erased:
+        # Second line of defence behind the API's token check, which a Redis outage can skip.
+        raise Unauthenticated("This account was erased.", reason="ACCOUNT_ERASED")
+    return member
 
 
 async def update_profile(

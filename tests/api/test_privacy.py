@@ -273,10 +273,10 @@ async def test_erasure_leaves_no_personal_data_anywhere_and_keeps_the_books(setu
     api, staff = setup
     member, friend, _post, ref, partner = await _seed_member(api, staff)
     token = member.access_token
-    await api.data(ME, token=token)  # the profile is now cached in Redis
+    code = (await api.data("{ me { memberCode } }", token=token))["me"]["memberCode"]  # and cached in Redis
     engine = api.container.engine
     prefix = api.container.settings.redis_prefix
-    needles = (*SECRETS, ref)
+    needles = (*SECRETS, ref, code)
     found = await _database_hits(engine, needles)
     assert {n for _t, _c, n in found} == set(needles), "the scan sees every planted value before erasure"
     assert (prefix + f"member:{member.member_id}:profile", NAME) in await _redis_hits(redis_url, prefix, needles)
