@@ -65,7 +65,8 @@ async def update_profile(
     async with uow:
         # Locked: concurrent edits apply one after the other, and "set birthday once" holds.
         member = await uow.members.get(member_id, for_update=True)
-        if member is None:
+        # An erased member's token may still be in flight; nothing may be written back onto the tombstone.
+        if member is None or member.is_erased:
             raise NotFound("No such member.")
         updated = apply_profile_changes(member, changes, today)
         if updated.marketing_consent != member.marketing_consent:
@@ -139,7 +140,8 @@ async def link_identity(
         raise Forbidden(f"{channel.value} identities are linked by staff or a verified channel login.")
     value = _check_external_id(external_id)
     async with uow:
-        if await uow.members.get(target) is None:
+        member = await uow.members.get(target)
+        if member is None or member.is_erased:
             raise NotFound("No such member.")
         owner = await uow.members.claim_identity(target, channel, value, now)
         if owner != target:
