@@ -292,6 +292,14 @@ async def test_erasure_leaves_no_personal_data_anywhere_and_keeps_the_books(setu
     refused = await api.gql(ME, token=token)
     assert error_codes(refused) == ["UNAUTHENTICATED"]
     assert refused["errors"][0]["extensions"]["reason"] == "ACCOUNT_ERASED"
+    # Should the erased mark be lost (Redis flushed or down), the domain still refuses the old token.
+    client = Redis.from_url(redis_url)
+    assert await client.delete(prefix + f"member:{member.member_id}:erased") == 1
+    await client.aclose()
+    assert error_codes(await api.gql(ME, token=token)) == ["UNAUTHENTICATED"]
+    rename = await api.gql('mutation { updateProfile(input: {displayName: "Back again"}) { member { id } } }',
+                           token=token)
+    assert error_codes(rename) == ["NOT_FOUND"], "nothing is written onto the tombstone"
     refresh = "mutation($r: String!) { refreshSession(refreshToken: $r) { accessToken } }"
     assert error_codes(await api.gql(refresh, {"r": member.refresh_token})) == ["UNAUTHENTICATED"]
     assert error_codes(await api.gql(PARTNER_MEMBER, {"m": ref}, partner)) == ["NOT_FOUND"]
