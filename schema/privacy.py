@@ -135,8 +135,8 @@ class EraseMemberInput:
 @strawberry.type
 class ErasurePayload:
     member_id: strawberry.ID
-    erased_at: datetime
-    already_erased: bool
+    erased_at: datetime = strawberry.field(description="When this request was carried out.")
+    already_erased: bool = strawberry.field(description="True when an earlier request had already erased the member.")
 
 
 @strawberry.type
