@@ -24,6 +24,7 @@ from strawberry.types.graphql import OperationType
 from api.container import Container
 from api.context import Context
 from api.errors import INTERNAL_MESSAGE, translate_error
+from domain.privacy.erasure import refuse_erased
 from schema.loaders import Loaders
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
@@ -148,7 +149,7 @@ class GraphQLHttpEndpoint:
             raise HttpProblem(405, "Use GET or POST.", {"Allow": "GET, POST"})
 
         query, variables, operation = _checked(params)
-        context = self.make_context(request)
+        context = await self.make_context(request)
         try:
             result = await self._schema.execute(
                 query, variable_values=variables, context_value=context, operation_name=operation,
@@ -166,8 +167,9 @@ class GraphQLHttpEndpoint:
         status = 400 if media_type == GRAPHQL_RESPONSE and _is_request_error(result) else 200
         return Response(orjson.dumps(body), status, media_type=media_type)
 
-    def make_context(self, request: Request) -> Context:
+    async def make_context(self, request: Request) -> Context:
         viewer = self._container.tokens.viewer_from_header(request.headers.get("authorization"))
+        viewer = await refuse_erased(self._container.cache, viewer)
         return Context(
             container=self._container,
             viewer=viewer,

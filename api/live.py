@@ -16,6 +16,7 @@ from api.container import Container
 from api.context import Context
 from domain.auth.viewer import Viewer
 from domain.errors import Unauthenticated
+from domain.privacy.erasure import refuse_erased
 from schema.loaders import Loaders
 
 
@@ -51,6 +52,8 @@ class LiveUpdates(GraphQL[Context, None]):
         token = raw.split(" ", 1)[1] if raw.lower().startswith("bearer ") else raw
         try:
             context.viewer = self._container.tokens.verify(token.strip())
+            if (await refuse_erased(self._container.cache, context.viewer)).rejection:
+                raise Unauthenticated("This account was erased.")
         except Unauthenticated as exc:
             raise ConnectionRejectionError({"code": "UNAUTHENTICATED", "message": exc.message}) from exc
         return None

@@ -17,6 +17,7 @@ from schema.info import Info
 from schema.meetups import Referrals, load_referrals
 from schema.offers import Coupon, CouponStatus, load_coupons
 from schema.points import PointsBalance, PointsEntryConnection, PointsEntryKind, load_balance, load_history
+from schema.privacy import Consent, ConsentRecord, load_consent_history, load_consents
 from schema.refs import Channel, parse_id
 from schema.tiers import TierChange, TierStatus, load_tier_history, load_tier_status
 
@@ -91,6 +92,15 @@ class MemberType:
     async def redemptions(self, info: Info, first: int = 20, before: strawberry.ID | None = None) -> list[Redemption]:
         return await load_redemptions(info, self.member_id, first, before)
 
+    @strawberry.field(description="Current answer per consent kind.")
+    async def consents(self, info: Info) -> list[Consent]:
+        return await load_consents(info, self.member_id)
+
+    @strawberry.field(description="Every consent answer, newest first; page with `before` = last id seen.")
+    async def consent_history(self, info: Info, first: int = 20,
+                              before: strawberry.ID | None = None) -> list[ConsentRecord]:
+        return await load_consent_history(info, self.member_id, first, before)
+
     @strawberry.field
     async def identities(self, info: Info) -> list[ChannelIdentityType]:
         found = await info.context.loaders.identities_by_member.load(self.member_id)
@@ -119,7 +129,8 @@ class MemberQueries:
         self, info: Info, phone: str | None = None, channel: Channel | None = None, external_id: str | None = None
     ) -> MemberType:
         member = await services.find_member(
-            info.context.uow(), info.context.viewer, phone=phone, channel=channel, external_id=external_id
+            info.context.uow(), info.context.viewer, info.context.container.now(), phone=phone, channel=channel,
+            external_id=external_id,
         )
         return MemberType.from_domain(member)
 

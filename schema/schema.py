@@ -13,6 +13,7 @@ from schema.members import MemberMutations, MemberQueries
 from schema.offers import OfferMutations, OfferQueries
 from schema.partners import PartnerMutations, PartnerQueries
 from schema.points import PointsMutations, PointsQueries
+from schema.privacy import PrivacyMutations, PrivacyQueries
 from schema.program import ProgramMutations, ProgramQueries
 from schema.subscriptions import Subscription
 from schema.surveys import SurveyMutations, SurveyQueries
@@ -21,16 +22,39 @@ from schema.webhooks import WebhookMutations, WebhookQueries
 
 
 @strawberry.type
-class Query(MemberQueries, PointsQueries, TierQueries, BenefitQueries, OfferQueries, CommunityQueries,
-            EventQueries, PartnerQueries, WebhookQueries, ProgramQueries, SurveyQueries):
+class Query(
+    MemberQueries,
+    PointsQueries,
+    TierQueries,
+    BenefitQueries,
+    OfferQueries,
+    CommunityQueries,
+    EventQueries,
+    PartnerQueries,
+    WebhookQueries,
+    ProgramQueries,
+    SurveyQueries,
+    PrivacyQueries,
+):
     pass
 
 
 @strawberry.type
 class Mutation(
-    AuthMutations, MemberMutations, PointsMutations, BenefitMutations, OfferMutations, CheckInMutations,
-    CommunityMutations, EventMutations, PartnerMutations, WebhookMutations, TierMutations, ProgramMutations,
+    AuthMutations,
+    MemberMutations,
+    PointsMutations,
+    BenefitMutations,
+    OfferMutations,
+    CheckInMutations,
+    CommunityMutations,
+    EventMutations,
+    PartnerMutations,
+    WebhookMutations,
+    TierMutations,
+    ProgramMutations,
     SurveyMutations,
+    PrivacyMutations,
 ):
     pass
 

@@ -83,7 +83,8 @@ async def _subject_still_allowed(uow: UnitOfWork, role: Role, subject_id: int) -
         account = await uow.staff.get(subject_id)
         return account is not None and account.active
     if role is Role.MEMBER:
-        return await uow.members.get(subject_id) is not None
+        member = await uow.members.get(subject_id)
+        return member is not None and not member.is_erased
     return True
 
 

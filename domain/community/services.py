@@ -218,7 +218,7 @@ async def public_profiles(uow: UnitOfWork, member_ids: list[int]) -> dict[int, t
     """What other members may see of an author: display name and avatar, never the phone."""
     async with uow:
         found = await uow.members.get_many(member_ids)
-    return {mid: (m.display_name, m.avatar_url) for mid, m in found.items()}
+    return {mid: ("Erased member" if m.is_erased else m.display_name, m.avatar_url) for mid, m in found.items()}
 
 
 async def liked_by(uow: UnitOfWork, member_id: int, post_ids: list[int]) -> set[int]:

@@ -6,6 +6,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
 
+ERASED_PHONE_PREFIX = "erased:"
+
 
 class Gender(StrEnum):
     UNSPECIFIED = "UNSPECIFIED"
@@ -45,6 +47,11 @@ class Member:
     marketing_consent_at: datetime | None = None
     version: int = 1
     leaderboard_opt_out: bool = False
+
+    @property
+    def is_erased(self) -> bool:
+        """Erasure replaces the phone with a tombstone (see domain/privacy/erasure.py)."""
+        return self.phone.startswith(ERASED_PHONE_PREFIX)
 
     def to_cache(self) -> dict[str, object]:
         data = asdict(self)

@@ -7,12 +7,13 @@ import re
 from datetime import date, datetime
 
 from domain.auth.viewer import Role, Viewer
-from domain.errors import BadUserInput, Conflict, Forbidden, NotFound
+from domain.errors import BadUserInput, Conflict, Forbidden, NotFound, Unauthenticated
 from domain.events import MemberProfileChanged
 from domain.members.model import Channel, ChannelIdentity, Member
 from domain.members.phone import normalize_phone
 from domain.members.profile import ProfileChanges, apply_profile_changes
 from domain.ports import Cache, UnitOfWork
+from domain.privacy.model import ConsentKind
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +51,11 @@ async def load_member(uow: UnitOfWork, cache: Cache, member_id: int, min_version
 
 
 async def get_me(uow: UnitOfWork, cache: Cache, viewer: Viewer) -> Member:
-    return await load_member(uow, cache, viewer.require_member())
+    member = await load_member(uow, cache, viewer.require_member())
+    if member.is_erased:
+        # Second line of defence behind the API's token check, which a Redis outage can skip.
+        raise Unauthenticated("This account was erased.", reason="ACCOUNT_ERASED")
+    return member
 
 
 async def update_profile(
@@ -60,11 +65,13 @@ async def update_profile(
     async with uow:
         # Locked: concurrent edits apply one after the other, and "set birthday once" holds.
         member = await uow.members.get(member_id, for_update=True)
-        if member is None:
+        # An erased member's token may still be in flight; nothing may be written back onto the tombstone.
+        if member is None or member.is_erased:
             raise NotFound("No such member.")
         updated = apply_profile_changes(member, changes, today)
         if updated.marketing_consent != member.marketing_consent:
             updated.marketing_consent_at = now
+            await uow.privacy.add_consent(member_id, ConsentKind.MARKETING, updated.marketing_consent, "profile", now)
         saved = await uow.members.save_profile(updated)
         uow.publish_after_commit(MemberProfileChanged(saved.id, saved.version))
         await uow.commit()
@@ -133,7 +140,8 @@ async def link_identity(
         raise Forbidden(f"{channel.value} identities are linked by staff or a verified channel login.")
     value = _check_external_id(external_id)
     async with uow:
-        if await uow.members.get(target) is None:
+        member = await uow.members.get(target)
+        if member is None or member.is_erased:
             raise NotFound("No such member.")
         owner = await uow.members.claim_identity(target, channel, value, now)
         if owner != target:
@@ -159,18 +167,25 @@ async def identities_of(uow: UnitOfWork, member_ids: list[int]) -> dict[int, lis
 
 
 async def find_member(
-    uow: UnitOfWork, viewer: Viewer, *, phone: str | None = None,
+    uow: UnitOfWork, viewer: Viewer, now: datetime, *, phone: str | None = None,
     channel: Channel | None = None, external_id: str | None = None,
 ) -> Member:
-    """Staff look a member up by phone or by any linked channel identity (a POS card scan)."""
-    viewer.require_staff()
+    """Staff look a member up by phone or by any linked channel identity (a POS card scan).
+    Each lookup that finds someone is audited: staff reading a member's personal data leaves a trace."""
+    staff_id = viewer.require_staff()
     async with uow:
         if phone is not None:
             member = await uow.members.get_by_phone(normalize_phone(phone))
+            by = "phone"
         elif channel is not None and external_id is not None:
             member = await uow.members.find_by_identity(channel, external_id.strip())
+            by = channel.value
         else:
             raise BadUserInput("Give a phone number or a channel identity.")
-    if member is None:
-        raise NotFound("No member matches.")
+        if member is None:
+            raise NotFound("No member matches.")
+        # The detail names how, never the phone itself: the log must not become a copy of the data.
+        await uow.audit.record(Role.STAFF, staff_id, "member.looked-up", f"member:{member.id}",
+                               {"by": by, "read": "profile"}, now)
+        await uow.commit()
     return member

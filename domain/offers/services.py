@@ -140,7 +140,8 @@ async def issue_to_segment(uow_factory, viewer: Viewer, template_id: int, segmen
             if last is None:
                 return issued
             for member_id in batch:
-                if await uow.members.get(member_id) is None:
+                member = await uow.members.get(member_id)
+                if member is None or member.is_erased:
                     continue
                 coupon = await issue(uow, template, member_id, IssueSource.STAFF,
                                      f"staff/{template.id}/{key}/{member_id}", now, enforce_member_limit=False)

@@ -31,6 +31,7 @@ from domain.points.lots import add_months
 from domain.points.model import EntryKind
 from domain.points.ports import NewEntry
 from domain.ports import Cache, RateLimiter, TokenIssuer, UnitOfWork
+from domain.privacy.model import ConsentKind
 from domain.program.services import load_settings
 
 _TXN = re.compile(r"[A-Za-z0-9_.:\-]{1,64}")
@@ -115,6 +116,8 @@ async def link_partner(uow: UnitOfWork, viewer: Viewer, partner_id: int, share_p
         link = await uow.partners.link(partner_id, member_id, "pm_" + secrets.token_hex(10), share_phone, now)
         await uow.audit.record(Role.MEMBER, member_id, "partner.linked", f"partner:{partner_id}",
                                {"sharePhone": share_phone}, now)
+        if share_phone:
+            await uow.privacy.add_consent(member_id, ConsentKind.PARTNER_SHARING, True, f"partner:{partner_id}", now)
         await uow.commit()
     return link
 

@@ -10,6 +10,7 @@ from typing import Protocol
 from domain.auth.viewer import Role
 from domain.points.model import Entry, EntryKind, Lot
 from domain.points.rules import EarningRule, LineItem
+from domain.privacy.model import Erasure
 
 
 @dataclass(frozen=True)
@@ -89,6 +90,7 @@ class PointsRepository(Protocol):
     async def debited_between(self, member_id: int, kind: EntryKind, start: datetime, end: datetime) -> int: ...
     async def members_with_expired_lots(self, now: datetime, limit: int) -> list[int]: ...
     async def leaderboard(self, start: datetime, end: datetime, limit: int) -> list[tuple[int, int]]: ...
+    async def erase_member(self, erasure: Erasure) -> None: ...
 
 
 class PurchaseRepository(Protocol):

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Row, insert, select, update
+from sqlalchemy import Row, and_, delete, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.auth.viewer import Role
 from domain.ports import LoginCodeRecord, RefreshTokenRecord, StaffAccount
+from domain.privacy.model import Erasure
+from domain.store.json_scrub import scrub_json_rows
 from domain.store.tables import audit_log, login_codes, refresh_tokens, staff_accounts
 
 
@@ -60,6 +62,9 @@ class SqlLoginCodeRepository:
         )
         return result.rowcount == 1
 
+    async def erase_member(self, erasure: Erasure) -> None:
+        await self._conn.execute(delete(login_codes).where(login_codes.c.phone.in_(erasure.identifiers)))
+
 
 class SqlRefreshTokenRepository:
     def __init__(self, conn: AsyncConnection) -> None:
@@ -100,6 +105,15 @@ class SqlRefreshTokenRepository:
             .values(revoked_at=now)
         )
 
+    async def erase_member(self, erasure: Erasure) -> None:
+        """Signed out everywhere: no refresh token of the member works again."""
+        await self._conn.execute(
+            update(refresh_tokens)
+            .where(refresh_tokens.c.role == Role.MEMBER.value, refresh_tokens.c.subject_id == erasure.member_id,
+                   refresh_tokens.c.revoked_at.is_(None))
+            .values(revoked_at=erasure.now)
+        )
+
 
 def _staff(row: Row) -> StaffAccount:
     return StaffAccount(row.id, row.username, row.password_hash, row.display_name, row.active)
@@ -138,3 +152,9 @@ class SqlAuditLog:
             insert(audit_log).values(actor_role=actor.value, actor_id=actor_id, action=action, target=target,
                                      detail=detail, created_at=now)
         )
+
+    async def erase_member(self, erasure: Erasure) -> None:
+        """Entries stay (who did what, when) but lose the member's personal values."""
+        tied = or_(audit_log.c.target == f"member:{erasure.member_id}",
+                   and_(audit_log.c.actor_role == Role.MEMBER.value, audit_log.c.actor_id == erasure.member_id))
+        await scrub_json_rows(self._conn, audit_log, "detail", erasure.identifiers, erasure.names, tied)

@@ -9,6 +9,7 @@ from sqlalchemy import Row, delete, func, insert, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.community.model import Comment, ContentStatus, FeedFilter, Group, Post
+from domain.privacy.model import ERASED_TEXT, Erasure
 from domain.store.dialect import insert_ignoring_conflict
 from domain.store.tables import comments, group_members, groups, post_likes, posts, reports
 
@@ -148,3 +149,16 @@ class SqlCommunityRepository:
     async def posts_by_author_since(self, author_id: int, since: datetime) -> int:
         return int(await self._conn.scalar(select(func.count()).select_from(posts).where(
             posts.c.author_id == author_id, posts.c.created_at >= since)))
+
+    async def erase_member(self, erasure: Erasure) -> None:
+        """Bodies may name people or places, so they are replaced, not kept. Posts leave the feed;
+        comments stay in their threads (replies by others keep their context) shown as "[erased]"."""
+        await self._conn.execute(update(posts).where(posts.c.author_id == erasure.member_id).values(
+            body=ERASED_TEXT, image_urls=[], moderation_reason=None))
+        await self._conn.execute(update(posts).where(
+            posts.c.author_id == erasure.member_id, posts.c.status == ContentStatus.VISIBLE.value,
+        ).values(status=ContentStatus.DELETED.value))
+        await self._conn.execute(update(comments).where(comments.c.author_id == erasure.member_id)
+                                 .values(body=ERASED_TEXT))
+        await self._conn.execute(update(reports).where(reports.c.reporter_id == erasure.member_id)
+                                 .values(reason=ERASED_TEXT))

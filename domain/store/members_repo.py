@@ -10,6 +10,7 @@ from sqlalchemy import Row, and_, delete, extract, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.members.model import Channel, ChannelIdentity, Gender, Member
+from domain.privacy.model import Erasure
 from domain.store.dialect import insert_ignoring_conflict
 from domain.store.tables import member_identities, members
 
@@ -184,3 +185,15 @@ class SqlMemberRepository:
             )
         ).first()
         return _member(row) if row else None
+
+    async def erase_member(self, erasure: Erasure) -> None:
+        """The row stays (the ledger and purchases point at it) with every personal field emptied."""
+        await self._conn.execute(delete(member_identities).where(member_identities.c.member_id == erasure.member_id))
+        await self._conn.execute(
+            update(members).where(members.c.id == erasure.member_id).values(
+                phone=erasure.tombstone, member_code=erasure.new_member_code, display_name=None, avatar_url=None,
+                birthday=None, birthday_locked=False, gender=Gender.UNSPECIFIED.value, tags=[],
+                marketing_consent=False, marketing_consent_at=erasure.now, leaderboard_opt_out=True,
+                version=members.c.version + 1,
+            )
+        )

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Row, func, insert, select, update
+from sqlalchemy import Row, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.partners.model import Partner, PartnerLink, PartnerTransaction
+from domain.privacy.model import ERASED_PHONE_PREFIX, Erasure
 from domain.store.tables import partner_auth_codes, partner_links, partner_transactions, partners
 
 
@@ -132,3 +133,24 @@ class SqlPartnerRepository:
         return [(day, kind, amount, points) for (day, kind), (amount, points) in sorted(sums.items())]
 
 
+
+    async def member_refs(self, member_id: int) -> list[str]:
+        return list(await self._conn.scalars(select(partner_links.c.member_ref)
+                                             .where(partner_links.c.member_id == member_id)))
+
+    async def stop_sharing_phone(self, member_id: int) -> None:
+        await self._conn.execute(update(partner_links).where(partner_links.c.member_id == member_id)
+                                 .values(share_phone=False))
+
+    async def erase_member(self, erasure: Erasure) -> None:
+        """Links are revoked and their references retired: a partner asking about the old reference
+        finds nobody. Transactions stay for the partner statements."""
+        rows = await self._conn.execute(select(partner_links.c.partner_id)
+                                        .where(partner_links.c.member_id == erasure.member_id))
+        for partner_id in [r.partner_id for r in rows]:
+            await self._conn.execute(update(partner_links).where(
+                partner_links.c.partner_id == partner_id, partner_links.c.member_id == erasure.member_id,
+            ).values(active=False, share_phone=False,
+                     member_ref=f"{ERASED_PHONE_PREFIX}{partner_id}:{erasure.member_id}"))
+        await self._conn.execute(delete(partner_auth_codes).where(
+            partner_auth_codes.c.member_id == erasure.member_id, partner_auth_codes.c.used_at.is_(None)))

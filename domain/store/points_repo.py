@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import Row, case, func, insert, select, tuple_, update
+from sqlalchemy import Row, and_, case, func, insert, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.points.model import Entry, EntryKind, Lot
 from domain.points.ports import NewEntry
+from domain.privacy.model import Erasure
 from domain.store.dialect import insert_ignoring_conflict
 from domain.store.tables import members, points_accounts, points_entries, points_lot_moves, points_lots
 
@@ -221,3 +222,21 @@ class SqlPointsRepository:
             .limit(limit)
         )
         return [(int(r.member_id), int(r.earned)) for r in rows]
+
+    async def erase_member(self, erasure: Erasure) -> None:
+        """Amounts stay (the books, and balance == ledger sum); only free text the member wrote goes:
+        gift messages, on their own entries and on the receivers' entries."""
+        mine = and_(points_entries.c.member_id == erasure.member_id,
+                    points_entries.c.kind.in_([EntryKind.GIFT_OUT.value, EntryKind.GIFT_IN.value]))
+        sent = await self._conn.scalars(select(points_entries.c.idempotency_key).where(
+            mine, points_entries.c.kind == EntryKind.GIFT_OUT.value))
+        # The receiver's entry carries the same key with gift-in/ in front (domain/points/transfers.py),
+        # so the unique key index finds it without scanning the ledger.
+        received = [k.replace("gift-out/", "gift-in/", 1) for k in sent]
+        await self._conn.execute(update(points_entries).where(mine).values(
+            reason=case((points_entries.c.kind == EntryKind.GIFT_OUT.value, "Gift sent"), else_="Gift received")))
+        for start in range(0, len(received), 500):
+            await self._conn.execute(update(points_entries).where(
+                points_entries.c.source_type == "gift",
+                points_entries.c.idempotency_key.in_(received[start:start + 500]),
+            ).values(reason="Gift received"))

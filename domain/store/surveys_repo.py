@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import Row, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from domain.privacy.model import Erasure
 from domain.store.dialect import insert_ignoring_conflict
 from domain.store.tables import event_signups, purchases, survey_answers, surveys
 from domain.surveys.model import (
@@ -125,7 +126,7 @@ class SqlSurveyRepository:
             .group_by(survey_answers.c.tier_id, survey_answers.c.store_id, survey_answers.c.score))
         return [ScoreCell(r.tier_id, r.store_id, r.score, r.n) for r in rows]
 
-    async def erase_member_comments(self, member_id: int) -> int:
-        result = await self._conn.execute(update(survey_answers).where(
-            survey_answers.c.member_id == member_id, survey_answers.c.comment.is_not(None)).values(comment=None))
-        return result.rowcount
+    async def erase_member(self, erasure: Erasure) -> None:
+        await self._conn.execute(update(survey_answers).where(
+            survey_answers.c.member_id == erasure.member_id, survey_answers.c.comment.is_not(None))
+            .values(comment=None))

@@ -601,3 +601,17 @@ survey_answers = Table(
     # Covers the results query, so PostgreSQL can tally from the index alone.
     Index("ix_survey_answers_tally", "survey_id", "tier_id", "store_id", "score"),
 )
+member_consents = Table(
+    "member_consents",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("member_id", BigId, ForeignKey("members.id", ondelete="CASCADE"), nullable=False),
+    Column("kind", String(24), nullable=False),
+    Column("granted", Boolean, nullable=False),
+    Column("source", String(40), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Index("ix_member_consents_member_kind", "member_id", "kind", "id"),
+)
+
+# The member's own actions (partner links, consents) are audited with the member as actor.
+Index("ix_audit_log_actor", audit_log.c.actor_role, audit_log.c.actor_id, audit_log.c.id)

@@ -23,6 +23,7 @@ from domain.store.meetups_repo import SqlEventRepository
 from domain.store.members_repo import SqlMemberRepository
 from domain.store.partners_repo import SqlPartnerRepository
 from domain.store.points_repo import SqlPointsRepository
+from domain.store.privacy_repo import SqlPrivacyRepository
 from domain.store.program_repo import SqlIdempotencyRepository, SqlRulesRepository
 from domain.store.purchases_repo import SqlPurchaseRepository
 from domain.store.rewards_repo import SqlRewardRepository
@@ -73,6 +74,7 @@ class SqlUnitOfWork:
         self.partners = SqlPartnerRepository(conn)
         self.webhooks = SqlWebhookRepository(conn)
         self.surveys = SqlSurveyRepository(conn)
+        self.privacy = SqlPrivacyRepository(conn)
         return self
 
     async def __aexit__(self, *exc: object) -> None:

@@ -8,6 +8,8 @@ from datetime import datetime
 from sqlalchemy import Row, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from domain.privacy.model import Erasure
+from domain.store.json_scrub import scrub_json_rows
 from domain.store.tables import outbox_events, webhook_deliveries, webhook_subscriptions
 from domain.webhooks.model import Delivery, Outgoing, Subscription
 
@@ -79,3 +81,7 @@ class SqlWebhookRepository:
         result = await self._conn.execute(update(webhook_deliveries).where(webhook_deliveries.c.id == delivery_id)
                                           .values(status="PENDING", next_attempt_at=now, updated_at=now))
         return result.rowcount == 1
+
+    async def erase_member(self, erasure: Erasure) -> None:
+        """Queued and delivered events keep their shape; the member's values in them become "[erased]"."""
+        await scrub_json_rows(self._conn, outbox_events, "payload", erasure.identifiers, erasure.names)

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol
 
+from domain.privacy.model import Erasure
 from domain.surveys.model import Answer, RecentPurchase, ScoreCell, Survey, SurveyState
 
 
@@ -37,7 +38,6 @@ class SurveyRepository(Protocol):
         """Answers counted per (tier, store, score), grouped by the database."""
         ...
 
-    async def erase_member_comments(self, member_id: int) -> int:
-        """Blank the free-text comments of one member's answers (erasure); scores stay for the tallies.
-        Returns how many comments were blanked."""
+    async def erase_member(self, erasure: Erasure) -> None:
+        """Blank the free-text comments of one member's answers (erasure); scores stay for the tallies."""
         ...

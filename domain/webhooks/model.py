@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
+from domain.privacy.model import Erasure
+
 MAX_ATTEMPTS = 8
 BASE_DELAY = timedelta(seconds=30)
 MAX_DELAY = timedelta(hours=2)
@@ -76,3 +78,4 @@ class WebhookRepository(Protocol):
                      last_status: int | None, last_error: str | None, now: datetime) -> None: ...
     async def deliveries(self, status: str | None, limit: int) -> list[Delivery]: ...
     async def redeliver(self, delivery_id: int, now: datetime) -> bool: ...
+    async def erase_member(self, erasure: Erasure) -> None: ...

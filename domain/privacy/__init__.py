@@ -1,0 +1,1 @@
+"""Member privacy: consent history, data export, erasure and the audit trail of staff reads."""

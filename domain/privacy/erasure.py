@@ -1,0 +1,119 @@
+"""Erasure ("right to be forgotten"): one use case, one eraser per area.
+
+Personal data is removed or replaced; the books stay: points ledger amounts, purchases, redemptions,
+coupons and check-ins remain with the tombstoned member, so balance == ledger sum still holds. The
+phone becomes `erased:<id>`, so signing in later with the same number makes a new, empty member.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+
+from domain.auth.viewer import Role, Viewer
+from domain.errors import BadUserInput, NotFound
+from domain.events import MemberProfileChanged
+from domain.members.model import Member
+from domain.members.services import PROFILE_CACHE_TTL, profile_cache_key
+from domain.ports import Cache, UnitOfWork
+from domain.privacy.model import (
+    ERASURE_CONFIRMATION,
+    ConsentKind,
+    Erasure,
+    PersonalDataEraser,
+    needles,
+    phone_forms,
+    tombstone_for,
+)
+
+
+def erasers(uow: UnitOfWork) -> list[PersonalDataEraser]:
+    """Every area that holds a member's personal data. A new area plugs in with one line here.
+    Members (the row itself) go last: the others may still read it while they work."""
+    return [uow.community, uow.partners, uow.webhooks, uow.points, uow.login_codes, uow.refresh_tokens,
+            uow.audit, uow.surveys, uow.members]
+
+
+@dataclass(frozen=True)
+class ErasureResult:
+    member_id: int
+    erased_at: datetime
+    already_erased: bool
+
+
+def erased_cache_key(member_id: int) -> str:
+    return f"member:{member_id}:erased"
+
+
+def _check_confirmation(confirmation: str) -> None:
+    if confirmation.strip().upper() != ERASURE_CONFIRMATION:
+        raise BadUserInput.for_field("confirmation", f'Type "{ERASURE_CONFIRMATION}" to confirm erasure.')
+
+
+async def request_erasure(uow: UnitOfWork, cache: Cache, viewer: Viewer, confirmation: str, now: datetime,
+                          access_ttl_seconds: int) -> ErasureResult:
+    member_id = viewer.require_member()
+    _check_confirmation(confirmation)
+    return await _erase(uow, cache, member_id, Role.MEMBER, member_id, {}, now, access_ttl_seconds)
+
+
+async def erase_member(uow: UnitOfWork, cache: Cache, viewer: Viewer, member_id: int, confirmation: str,
+                       reason: str, now: datetime, access_ttl_seconds: int) -> ErasureResult:
+    """Member service carries out a request that came in by another route (letter, hotline)."""
+    staff_id = viewer.require_staff()
+    _check_confirmation(confirmation)
+    if not reason.strip():
+        raise BadUserInput.for_field("reason", "Say where the erasure request came from.")
+    return await _erase(uow, cache, member_id, Role.STAFF, staff_id, {"reason": reason.strip()[:200]}, now,
+                        access_ttl_seconds)
+
+
+async def _erase(uow: UnitOfWork, cache: Cache, member_id: int, actor: Role, actor_id: int,
+                 detail: dict[str, object], now: datetime, access_ttl_seconds: int) -> ErasureResult:
+    async with uow:
+        member = await uow.members.get(member_id, for_update=True)
+        if member is None:
+            raise NotFound("No such member.")
+        already = member.is_erased
+        if not already:
+            erasure = await _plan(uow, member, now)
+            current = await uow.privacy.current_consents(member_id)
+            for kind in ConsentKind:
+                granted = member.marketing_consent if kind is ConsentKind.MARKETING else (
+                    kind in current and current[kind].granted)
+                if granted:
+                    await uow.privacy.add_consent(member_id, kind, False, "erasure", now)
+            for eraser in erasers(uow):
+                await eraser.erase_member(erasure)
+            await uow.audit.record(actor, actor_id, "member.erased", f"member:{member_id}", detail, now)
+        tombstone = await uow.members.get(member_id)
+        assert tombstone is not None
+        if not already:
+            uow.publish_after_commit(MemberProfileChanged(tombstone.id, tombstone.version))
+        await uow.commit()
+    # After the commit, and also on a repeat: a repeat finishes what a Redis outage left undone.
+    # The tombstone (newer version) replaces any cached profile, so no stale reader can write it back.
+    await cache.put_if_newer(profile_cache_key(member_id), tombstone.version, tombstone.to_cache(),
+                             PROFILE_CACHE_TTL)
+    await cache.put_if_newer(erased_cache_key(member_id), 1, {"erased": True}, access_ttl_seconds + 60)
+    return ErasureResult(member_id, now, already)
+
+
+async def _plan(uow: UnitOfWork, member: Member, now: datetime) -> Erasure:
+    identities = (await uow.members.identities_for([member.id]))[member.id]
+    refs = await uow.partners.member_refs(member.id)
+    identifiers = needles([*phone_forms(member.phone), member.member_code, member.avatar_url,
+                           *(i.external_id for i in identities), *refs])
+    return Erasure(member.id, tombstone_for(member.id), "X" + secrets.token_hex(5).upper(), identifiers,
+                   needles([member.display_name, member.birthday.isoformat() if member.birthday else None]), now)
+
+
+async def refuse_erased(cache: Cache, viewer: Viewer) -> Viewer:
+    """Access tokens are stateless: an erased member's token stays valid until it expires, so the
+    API asks here (one cache read per member request) and refuses it."""
+    if viewer.role is not Role.MEMBER or viewer.subject_id is None:
+        return viewer
+    if await cache.get(erased_cache_key(viewer.subject_id)) is None:
+        return viewer
+    return Viewer.rejected("This account was erased.", "ACCOUNT_ERASED")
