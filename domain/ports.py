@@ -17,6 +17,7 @@ from domain.members.model import Channel, ChannelIdentity, Member
 from domain.offers.ports import CouponRepository
 from domain.partners.model import PartnerRepository
 from domain.points.ports import IdempotencyRepository, PointsRepository, PurchaseRepository, RulesRepository
+from domain.segments.ports import SegmentRepository
 from domain.tiers.ports import TierRepository
 from domain.webhooks.model import WebhookRepository
 
@@ -124,6 +125,7 @@ class UnitOfWork(Protocol):
     meetups: EventRepository
     partners: PartnerRepository
     webhooks: WebhookRepository
+    segments: SegmentRepository
 
     async def __aenter__(self) -> UnitOfWork: ...
     async def __aexit__(self, *exc: object) -> None: ...

@@ -14,6 +14,7 @@ from schema.offers import OfferMutations, OfferQueries
 from schema.partners import PartnerMutations, PartnerQueries
 from schema.points import PointsMutations, PointsQueries
 from schema.program import ProgramMutations, ProgramQueries
+from schema.segments import SegmentQueries
 from schema.subscriptions import Subscription
 from schema.tiers import TierMutations, TierQueries
 from schema.webhooks import WebhookMutations, WebhookQueries
@@ -21,7 +22,7 @@ from schema.webhooks import WebhookMutations, WebhookQueries
 
 @strawberry.type
 class Query(MemberQueries, PointsQueries, TierQueries, BenefitQueries, OfferQueries, CommunityQueries,
-            EventQueries, PartnerQueries, WebhookQueries, ProgramQueries):
+            EventQueries, PartnerQueries, WebhookQueries, ProgramQueries, SegmentQueries):
     pass
 
 

@@ -26,6 +26,7 @@ from domain.store.points_repo import SqlPointsRepository
 from domain.store.program_repo import SqlIdempotencyRepository, SqlRulesRepository
 from domain.store.purchases_repo import SqlPurchaseRepository
 from domain.store.rewards_repo import SqlRewardRepository
+from domain.store.segments_repo import SqlSegmentRepository
 from domain.store.tiers_repo import SqlTierRepository
 from domain.store.webhooks_repo import SqlWebhookRepository
 
@@ -71,6 +72,7 @@ class SqlUnitOfWork:
         self.meetups = SqlEventRepository(conn)
         self.partners = SqlPartnerRepository(conn)
         self.webhooks = SqlWebhookRepository(conn)
+        self.segments = SqlSegmentRepository(conn)
         return self
 
     async def __aexit__(self, *exc: object) -> None:
