@@ -70,7 +70,7 @@ class SqlSegmentRepository:
     async def purchase_items(self, first_id: int, last_id: int, since: datetime,
                              now: datetime) -> list[PurchaseItems]:
         rows = await self._conn.execute(
-            select(purchases.c.member_id, purchases.c.purchased_at, purchases.c.items)
+            select(purchases.c.member_id, purchases.c.purchased_at, purchases.c["items"])
             .where(purchases.c.member_id.between(first_id, last_id), purchases.c.purchased_at > since,
                    purchases.c.purchased_at <= now)
         )
