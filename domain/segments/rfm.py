@@ -5,8 +5,9 @@ Definitions (the tests' reference implementation follows the same ones):
 - recency_days: whole days since the member's last purchase; frequency: purchases in the window
   (refunded ones included: the visit happened); monetary: net spend, amount - refunded cents.
 - trend_bp: spend growth in basis points, this window against the W days before it:
-  (current - previous) * 10000 // previous, rounded down; None when the previous window had no net
-  spend (growth from nothing has no percentage).
+  (current - previous) * 10000 // previous, rounded down and at most TREND_CAP_BP (+1,000,000%: a
+  client's 32-bit Int holds it); None when the previous window had no net spend (growth from
+  nothing has no percentage).
 - top categories: up to three item categories by item spend in the window (items carry no refund
   split, so gross), ties by name.
 - Scores are quintiles computed in SQL: NTILE(5) OVER (ORDER BY value, member_id) among the members
@@ -21,12 +22,13 @@ from collections.abc import Iterable
 from datetime import datetime
 
 TOP_CATEGORIES = 3
+TREND_CAP_BP = 100_000_000
 
 
 def trend_bp(current_cents: int, previous_cents: int) -> int | None:
     if previous_cents <= 0:
         return None
-    return (current_cents - previous_cents) * 10_000 // previous_cents
+    return min((current_cents - previous_cents) * 10_000 // previous_cents, TREND_CAP_BP)
 
 
 def recency_days(last_purchase_at: datetime, now: datetime) -> int:

@@ -87,7 +87,7 @@ def reference_rfm(people: list[Person], now: datetime) -> dict[tuple[int, int], 
             rows[p.id] = {
                 "windowDays": w, "last": last, "recencyDays": int((now - last).total_seconds() // 86_400),
                 "frequency": len(inside), "monetaryCents": monetary, "previousMonetaryCents": previous,
-                "trendBp": None if previous <= 0 else (monetary - previous) * 10_000 // previous,
+                "trendBp": None if previous <= 0 else min((monetary - previous) * 10_000 // previous, 10**8),
                 "topCategories": [c for c, _ in sorted(spend.items(), key=lambda kv: (-kv[1], kv[0]))[:3]],
             }
         r = ntile(sorted(rows, key=lambda m: (rows[m]["last"], m)))

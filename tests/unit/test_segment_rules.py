@@ -56,6 +56,7 @@ def test_trend_in_basis_points_rounds_down_and_is_none_without_previous_spend() 
     assert trend_bp(0, 10_000) == -10_000
     assert trend_bp(1, 3) == -6_667
     assert trend_bp(2, 3) == -3_334
+    assert trend_bp(10_000_000, 1) == 100_000_000, "capped, so a GraphQL Int always holds it"
     assert trend_bp(500, 0) is None
     assert trend_bp(500, -20) is None
 
