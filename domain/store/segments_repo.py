@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import Row, and_, case, delete, exists, func, insert, literal_column, or_, select, update
+from sqlalchemy import Column, Row, and_, case, delete, exists, func, insert, literal_column, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import ColumnElement, Select
@@ -155,21 +155,20 @@ class SqlSegmentRepository:
         return [StageChange(r.member_id, Stage(r.from_stage) if r.from_stage else None, Stage(r.to_stage),
                             r.created_at) for r in rows]
 
-    def _matching(self, query: MemberQuery, selected: Select) -> Select:
+    @staticmethod
+    def _key(query: MemberQuery) -> Column[int]:
+        """The member id column the query starts from: the narrowest table a criterion names, so a
+        stage or RFM segment never scans every member."""
+        if query.rfm is not None:
+            return member_rfm.c.member_id
         if query.stages is not None:
-            selected = selected.join(member_lifecycle, member_lifecycle.c.member_id == members.c.id).where(
-                member_lifecycle.c.stage.in_([s.value for s in query.stages]))
-        if query.tier_ids is not None:
-            selected = selected.outerjoin(member_tiers, member_tiers.c.member_id == members.c.id)
-            in_tiers = member_tiers.c.tier_id.in_(query.tier_ids)
-            selected = selected.where(or_(in_tiers, member_tiers.c.tier_id.is_(None)) if query.include_untiered
-                                      else in_tiers)
-        if query.tags:
-            selected = selected.where(self._has_any_tag(query.tags))
+            return member_lifecycle.c.member_id
+        return members.c.id
+
+    def _matching(self, query: MemberQuery, selected: Select, key: Column[int]) -> Select:
         if query.rfm is not None:
             rfm = query.rfm
-            selected = selected.join(member_rfm, and_(member_rfm.c.member_id == members.c.id,
-                                                      member_rfm.c.window_days == rfm.window_days))
+            selected = selected.where(member_rfm.c.window_days == rfm.window_days)
             for column, score_range in (("r_score", rfm.recency), ("f_score", rfm.frequency),
                                         ("m_score", rfm.monetary)):
                 if score_range is not None:
@@ -179,6 +178,19 @@ class SqlSegmentRepository:
                     and_(*(member_rfm.c[col] == int(digit) for col, digit in zip(_SCORES, cell, strict=True)))
                     for cell in sorted(set(rfm.cells))
                 )))
+        if query.stages is not None:
+            if key is not member_lifecycle.c.member_id:
+                selected = selected.join(member_lifecycle, member_lifecycle.c.member_id == key)
+            selected = selected.where(member_lifecycle.c.stage.in_([s.value for s in query.stages]))
+        if query.tier_ids is not None:
+            selected = selected.outerjoin(member_tiers, member_tiers.c.member_id == key)
+            in_tiers = member_tiers.c.tier_id.in_(query.tier_ids)
+            selected = selected.where(or_(in_tiers, member_tiers.c.tier_id.is_(None)) if query.include_untiered
+                                      else in_tiers)
+        if query.tags:
+            if key is not members.c.id:
+                selected = selected.join(members, members.c.id == key)
+            selected = selected.where(self._has_any_tag(query.tags))
         return selected
 
     def _has_any_tag(self, tags: list[str]) -> ColumnElement[bool]:
@@ -190,11 +202,12 @@ class SqlSegmentRepository:
         return exists(select(literal_column("1")).select_from(elements).where(elements.c.value.in_(tags)))
 
     async def find(self, query: MemberQuery, after_member_id: int, limit: int) -> list[int]:
-        selected = self._matching(query, select(members.c.id).select_from(members))
-        rows = await self._conn.execute(selected.where(members.c.id > after_member_id)
-                                        .order_by(members.c.id).limit(limit))
-        return [r.id for r in rows]
+        key = self._key(query)
+        selected = self._matching(query, select(key).select_from(key.table), key)
+        rows = await self._conn.execute(selected.where(key > after_member_id).order_by(key).limit(limit))
+        return [r[0] for r in rows]
 
     async def count(self, query: MemberQuery) -> int:
-        selected = self._matching(query, select(func.count()).select_from(members))
+        key = self._key(query)
+        selected = self._matching(query, select(func.count()).select_from(key.table), key)
         return int(await self._conn.scalar(selected))
