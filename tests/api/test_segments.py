@@ -101,21 +101,23 @@ def reference_rfm(people: list[Person], now: datetime) -> dict[tuple[int, int], 
     return expected
 
 
-def reference_stage(p: Person, now: datetime, previous: tuple[str, datetime] | None) -> str:
+def reference_stage(p: Person, now: datetime, previous: tuple[str, datetime] | None,
+                    thresholds: tuple[int, int, int] = (NEW_DAYS, ACTIVE_DAYS, DORMANT_DAYS)) -> str:
+    new_days, active_days, dormant_days = thresholds
     last = max((b.at for b in p.buys), default=None)
 
     def within(t: datetime | None, days: int) -> bool:
         return t is not None and now - timedelta(days=days) < t <= now
 
-    if within(p.joined_at, NEW_DAYS):
+    if within(p.joined_at, new_days):
         return "NEW"
-    if within(last, ACTIVE_DAYS):
+    if within(last, active_days):
         if previous and previous[0] in ("DORMANT", "CHURNED"):
             return "WON_BACK"
-        if previous and previous[0] == "WON_BACK" and within(previous[1], ACTIVE_DAYS):
+        if previous and previous[0] == "WON_BACK" and within(previous[1], active_days):
             return "WON_BACK"
         return "ACTIVE"
-    return "DORMANT" if within(last, DORMANT_DAYS) else "CHURNED"
+    return "DORMANT" if within(last, dormant_days) else "CHURNED"
 
 
 # ---- the generated program history ------------------------------------------------------------------------
@@ -244,6 +246,24 @@ async def test_a_dormant_member_who_buys_again_is_won_back(program, monkeypatch:
                                                       {"fromStage": None, "toStage": "DORMANT"}]
     assert [r["windowDays"] for r in body["memberInsights"]["rfm"]] == list(WINDOWS)
     assert await stored_rfm(api) == reference_rfm(people, later)
+
+
+async def test_stage_thresholds_come_from_program_settings(program) -> None:
+    api, staff, now, people = program
+    settings = """mutation($i: UpdateProgramSettingsInput!) { updateProgramSettings(input: $i) { settings {
+      lifecycleNewDays lifecycleActiveDays lifecycleDormantDays } } }"""
+    inverted = await api.gql(settings, {"i": {"lifecycleDormantDays": 60}}, staff)
+    assert error_codes(inverted) == ["BAD_USER_INPUT"]
+    assert [e["field"] for e in inverted["errors"][0]["extensions"]["fieldErrors"]] == ["lifecycleDormantDays"]
+    changed = await api.data(settings, {"i": {"lifecycleNewDays": 10, "lifecycleActiveDays": 45,
+                                              "lifecycleDormantDays": 400}}, staff)
+    assert changed["updateProgramSettings"]["settings"] == {"lifecycleNewDays": 10, "lifecycleActiveDays": 45,
+                                                            "lifecycleDormantDays": 400}
+    await compute_segments(api.container.uow, now)
+    stages, _ = await stored_stages(api)
+    assert {m: s for m, (s, _) in stages.items()} == {p.id: reference_stage(p, now, None, (10, 45, 400))
+                                                      for p in people}
+    assert {m: s for m, (s, _) in stages.items()} != {p.id: reference_stage(p, now, None) for p in people}
 
 
 async def test_segments_filter_and_page_through_graphql(program) -> None:
