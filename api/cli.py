@@ -1,4 +1,4 @@
-"""Command line: python -m api.cli {serve,migrate,seed-demo,create-staff,export-schema}."""
+"""Command line: python -m api.cli {serve,migrate,seed-demo,create-staff,compute-segments,export-schema,...}."""
 
 from __future__ import annotations
 
@@ -72,6 +72,24 @@ async def _birthdays(settings: Settings) -> dict[str, int]:
         await container.close()
 
 
+async def _segments(settings: Settings) -> dict[str, int]:
+    from api.progress import ProgressBar
+    from domain.segments.job import compute_segments
+
+    container = _container(settings)
+    bars: list[ProgressBar] = []
+
+    def advance(done: int, total: int) -> None:
+        if not bars:
+            bars.append(ProgressBar(total, "computing segments"))
+        bars[0].advance(done)
+
+    try:
+        return await compute_segments(container.uow, container.now(), progress=advance)
+    finally:
+        await container.close()
+
+
 async def _create_partner(settings: Settings, name: str, units: int, points: int, earn_cap: int,
                           burn_cap: int) -> None:
     from domain.auth.viewer import Role, Viewer
@@ -132,6 +150,7 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("expire-points", help="write EXPIRE entries for lots past their date (idempotent)")
     sub.add_parser("evaluate-tiers", help="review members whose tier hold ran out (idempotent)")
     sub.add_parser("birthday-rewards", help="grant this year's birthday rewards due today (idempotent)")
+    sub.add_parser("compute-segments", help="recompute RFM scores and lifecycle stages (idempotent)")
     partner = sub.add_parser("create-partner", help="create a partner account and print its credentials")
     partner.add_argument("name")
     partner.add_argument("--rate", default="100:40", help="PARTNER_UNITS:PROGRAM_POINTS (default 100:40)")
@@ -174,6 +193,8 @@ def main(argv: list[str] | None = None) -> int:
         print(asyncio.run(_evaluate(settings)))
     if args.command == "birthday-rewards":
         print(asyncio.run(_birthdays(settings)))
+    if args.command == "compute-segments":
+        print(asyncio.run(_segments(settings)))
     if args.command == "create-partner":
         units, _, points = args.rate.partition(":")
         asyncio.run(_create_partner(settings, args.name, int(units), int(points), args.daily_earn_cap,

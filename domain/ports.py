@@ -18,6 +18,7 @@ from domain.offers.ports import CouponRepository
 from domain.partners.model import PartnerRepository
 from domain.points.ports import IdempotencyRepository, PointsRepository, PurchaseRepository, RulesRepository
 from domain.privacy.model import Erasure, PrivacyRepository
+from domain.segments.ports import SegmentRepository
 from domain.surveys.ports import SurveyRepository
 from domain.tiers.ports import TierRepository
 from domain.webhooks.model import WebhookRepository
@@ -132,6 +133,7 @@ class UnitOfWork(Protocol):
     webhooks: WebhookRepository
     surveys: SurveyRepository
     privacy: PrivacyRepository
+    segments: SegmentRepository
 
     async def __aenter__(self) -> UnitOfWork: ...
     async def __aexit__(self, *exc: object) -> None: ...

@@ -17,6 +17,7 @@ from domain.points.rules import LineItem
 from schema.info import Info
 from schema.points import LineItemInput
 from schema.refs import parse_id
+from schema.segment_filters import RfmFilterInput
 
 CouponKind = strawberry.enum(DomainKind, name="CouponKind")
 CouponStatus = strawberry.enum(DomainStatus, name="CouponStatus")
@@ -108,6 +109,9 @@ class IssueCouponsInput:
     member_ids: list[strawberry.ID] | None = None
     tier_codes: list[str] | None = None
     tags: list[str] | None = None
+    stages: list[str] | None = strawberry.field(default=None,
+                                                description="NEW, ACTIVE, DORMANT, CHURNED or WON_BACK.")
+    rfm: RfmFilterInput | None = None
 
 
 @strawberry.input
@@ -185,11 +189,12 @@ class OfferMutations:
         saved = await services.save_template(ctx.uow(), ctx.viewer, template, ctx.container.now())
         return CouponTemplatePayload(template=CouponTemplate.from_domain(saved))
 
-    @strawberry.mutation(description="Staff: send coupons to listed members or a segment (tiers, tags).")
+    @strawberry.mutation(description="Staff: send coupons to listed members or a segment (tiers, tags, stages, RFM).")
     async def issue_coupons(self, info: Info, input: IssueCouponsInput) -> IssueCouponsPayload:
         ctx = info.context
         segment = services.Segment(
-            tier_codes=input.tier_codes, tags=input.tags,
+            tier_codes=input.tier_codes, tags=input.tags, stages=input.stages,
+            rfm=input.rfm.to_domain() if input.rfm else None,
             member_ids=[parse_id(m, "memberIds") for m in input.member_ids] if input.member_ids is not None else None,
         )
         issued = await services.issue_to_segment(ctx.container.uow, ctx.viewer, parse_id(input.template_id),

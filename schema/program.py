@@ -86,6 +86,9 @@ class ProgramSettings:
     referral_min_purchase_cents: int
     referral_referrer_points: int
     referral_referee_points: int
+    lifecycle_new_days: int
+    lifecycle_active_days: int
+    lifecycle_dormant_days: int
 
     @classmethod
     def from_domain(cls, s: DomainSettings) -> ProgramSettings:
@@ -112,6 +115,9 @@ class UpdateProgramSettingsInput:
     referral_min_purchase_cents: int | None = None
     referral_referrer_points: int | None = None
     referral_referee_points: int | None = None
+    lifecycle_new_days: int | None = None
+    lifecycle_active_days: int | None = None
+    lifecycle_dormant_days: int | None = None
 
 
 @strawberry.type

@@ -15,6 +15,7 @@ from schema.partners import PartnerMutations, PartnerQueries
 from schema.points import PointsMutations, PointsQueries
 from schema.privacy import PrivacyMutations, PrivacyQueries
 from schema.program import ProgramMutations, ProgramQueries
+from schema.segments import SegmentQueries
 from schema.subscriptions import Subscription
 from schema.surveys import SurveyMutations, SurveyQueries
 from schema.tiers import TierMutations, TierQueries
@@ -35,6 +36,7 @@ class Query(
     ProgramQueries,
     SurveyQueries,
     PrivacyQueries,
+    SegmentQueries,
 ):
     pass
 

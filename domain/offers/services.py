@@ -16,6 +16,8 @@ from domain.offers.rules import Discount, discount_for, validate_template, valid
 from domain.points.purchases import purchase_source
 from domain.points.rules import LineItem
 from domain.ports import UnitOfWork
+from domain.segments.model import RfmFilter, SegmentFilter
+from domain.segments.services import resolve_filter
 
 MAX_LISTED_MEMBERS = 1_000
 
@@ -100,44 +102,43 @@ async def claim_offer(uow: UnitOfWork, viewer: Viewer, template_id: int, now: da
 
 @dataclass(frozen=True)
 class Segment:
+    """Listed members, or everyone matching the given tiers, tags, lifecycle stages and RFM scores
+    (the same selection staff see through memberSegment)."""
+
     tier_codes: list[str] | None = None
     tags: list[str] | None = None
     member_ids: list[int] | None = None
+    stages: list[str] | None = None
+    rfm: RfmFilter | None = None
+
+    @property
+    def selection(self) -> SegmentFilter:
+        return SegmentFilter(self.stages, self.tier_codes, self.tags, self.rfm)
 
 
 async def issue_to_segment(uow_factory, viewer: Viewer, template_id: int, segment: Segment, key: str,
                            now: datetime) -> int:
-    """Staff send a coupon to listed members or to everyone in tiers/with tags. Idempotent per
+    """Staff send a coupon to listed members or to everyone in a segment. Idempotent per
     member and key: a rerun after a crash completes the rest without doubling anyone's coupon."""
     viewer.require_staff()
     if segment.member_ids is not None and len(segment.member_ids) > MAX_LISTED_MEMBERS:
         raise BadUserInput.for_field("memberIds", f"List at most {MAX_LISTED_MEMBERS} members; use a segment.")
-    if segment.member_ids is None and not segment.tier_codes and not segment.tags:
-        raise BadUserInput.for_field("segment", "Name members, tiers or tags.")
+    if segment.member_ids is None and segment.selection.empty:
+        raise BadUserInput.for_field("segment", "Name members, tiers, tags, lifecycle stages or RFM scores.")
     async with uow_factory() as uow:
         template = await uow.coupons.template(template_id)
         if template is None:
             raise NotFound("No such coupon template.")
-        tier_ids = None
-        include_untiered = False
-        if segment.tier_codes:
-            tiers = {t.code: t for t in await uow.tiers.tiers()}
-            unknown = [c for c in segment.tier_codes if c.upper() not in tiers]
-            if unknown:
-                raise BadUserInput.for_field("tierCodes", f"Unknown tiers: {', '.join(unknown)}.")
-            tier_ids = [tiers[c.upper()].id for c in segment.tier_codes]
-            # Members who never changed tier have no tier row: they are on the base tier.
-            include_untiered = any(tiers[c.upper()].rank == 0 for c in segment.tier_codes)
+        query = await resolve_filter(uow, segment.selection) if segment.member_ids is None else None
     issued = 0
     after = 0
     while True:
         async with uow_factory() as uow:
-            if segment.member_ids is not None:
-                batch = sorted(m for m in set(segment.member_ids) if m > after)[:200]
-                last = batch[-1] if batch else None
+            if query is None:
+                batch = sorted(m for m in set(segment.member_ids or []) if m > after)[:200]
             else:
-                batch, last = await uow.coupons.segment_members(tier_ids, include_untiered, segment.tags, after, 200)
-            if last is None:
+                batch = await uow.segments.find(query, after, 200)
+            if not batch:
                 return issued
             for member_id in batch:
                 member = await uow.members.get(member_id)
@@ -147,7 +148,7 @@ async def issue_to_segment(uow_factory, viewer: Viewer, template_id: int, segmen
                                      f"staff/{template.id}/{key}/{member_id}", now, enforce_member_limit=False)
                 issued += coupon is not None
             await uow.commit()
-        after = last
+        after = batch[-1]
 
 
 async def check_coupon(uow: UnitOfWork, viewer: Viewer, code: str, store_id: str, items: list[LineItem],

@@ -27,6 +27,11 @@ class ProgramSettings:
     referral_min_purchase_cents: int = 0
     referral_referrer_points: int = 200
     referral_referee_points: int = 100
+    # Lifecycle stages (compute-segments): NEW while joined within lifecycle_new_days; ACTIVE while
+    # the last purchase is within lifecycle_active_days; DORMANT up to lifecycle_dormant_days; then CHURNED.
+    lifecycle_new_days: int = 30
+    lifecycle_active_days: int = 90
+    lifecycle_dormant_days: int = 180
 
     def to_dict(self) -> dict[str, int]:
         return asdict(self)
@@ -47,12 +52,16 @@ class ProgramSettings:
             "makeup_checkins_per_month": (0, 31), "makeup_cost_points": (0, 100_000),
             "referral_min_purchase_cents": (0, 100_000_000), "referral_referrer_points": (0, 100_000),
             "referral_referee_points": (0, 100_000),
+            "lifecycle_new_days": (1, 365), "lifecycle_active_days": (1, 730), "lifecycle_dormant_days": (2, 1460),
         }
         errors = [
             FieldError(_camel(name), f"{_camel(name)} must be between {low} and {high}.")
             for name, (low, high) in limits.items()
             if not low <= getattr(self, name) <= high
         ]
+        if not errors and self.lifecycle_dormant_days <= self.lifecycle_active_days:
+            errors.append(FieldError("lifecycleDormantDays",
+                                     "lifecycleDormantDays must be more than lifecycleActiveDays."))
         if errors:
             raise BadUserInput("Program settings are invalid.", errors)
         return self

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.offers.model import Coupon, CouponKind, CouponStatus, CouponTemplate, IssueSource
 from domain.store.dialect import insert_ignoring_conflict
-from domain.store.tables import coupon_templates, coupons, member_tiers, members
+from domain.store.tables import coupon_templates, coupons
 
 
 def _template(row: Row) -> CouponTemplate:
@@ -125,19 +125,3 @@ class SqlCouponRepository:
             query = query.where(coupons.c.status == status.value)
         rows = await self._conn.execute(query.order_by(coupons.c.id.desc()).limit(limit))
         return [_coupon(r) for r in rows]
-
-    async def segment_members(self, tier_ids: list[int] | None, include_untiered: bool, tags: list[str] | None,
-                              after_member_id: int, limit: int) -> tuple[list[int], int | None]:
-        query = (select(members.c.id, members.c.tags)
-                 .outerjoin(member_tiers, member_tiers.c.member_id == members.c.id)
-                 .where(members.c.id > after_member_id))
-        if tier_ids is not None:
-            in_tiers = member_tiers.c.tier_id.in_(tier_ids)
-            query = query.where(or_(in_tiers, member_tiers.c.tier_id.is_(None)) if include_untiered else in_tiers)
-        rows = (await self._conn.execute(query.order_by(members.c.id).limit(limit))).all()
-        if not rows:
-            return [], None
-        # Tags live in a JSON list; filtering them here keeps one spelling for both databases.
-        wanted = set(tags or [])
-        matching = [r.id for r in rows if not wanted or wanted & set(r.tags or [])]
-        return matching, rows[-1].id

@@ -16,8 +16,10 @@ from domain.store.tables import (
     coupons,
     event_signups,
     group_members,
+    lifecycle_changes,
     member_consents,
     member_identities,
+    member_rfm,
     members,
     partner_links,
     partner_transactions,
@@ -53,6 +55,8 @@ _SECTIONS: dict[str, tuple[Table, Column[Any], tuple[Column[Any], ...]]] = {
     "partnerTransactions": (partner_transactions, partner_transactions.c.member_id,
                             (partner_transactions.c.id,)),
     "surveyAnswers": (survey_answers, survey_answers.c.member_id, (survey_answers.c.id,)),
+    "rfmScores": (member_rfm, member_rfm.c.member_id, (member_rfm.c.window_days,)),
+    "lifecycleChanges": (lifecycle_changes, lifecycle_changes.c.member_id, (lifecycle_changes.c.id,)),
 }
 
 

@@ -615,3 +615,44 @@ member_consents = Table(
 
 # The member's own actions (partner links, consents) are audited with the member as actor.
 Index("ix_audit_log_actor", audit_log.c.actor_role, audit_log.c.actor_id, audit_log.c.id)
+member_rfm = Table(
+    "member_rfm",
+    metadata,
+    Column("member_id", BigId, ForeignKey("members.id", ondelete="CASCADE"), primary_key=True),
+    Column("window_days", Integer, primary_key=True),
+    Column("last_purchase_at", UtcDateTime, nullable=False),
+    Column("recency_days", Integer, nullable=False),
+    Column("frequency", Integer, nullable=False),
+    Column("monetary_cents", BigInteger, nullable=False),
+    Column("previous_monetary_cents", BigInteger, nullable=False),
+    Column("trend_bp", BigInteger),
+    # 0 until the job's ranking step has run over this row.
+    Column("r_score", Integer, nullable=False, server_default=text("0")),
+    Column("f_score", Integer, nullable=False, server_default=text("0")),
+    Column("m_score", Integer, nullable=False, server_default=text("0")),
+    Column("top_categories", JSON, nullable=False),
+    Column("computed_at", UtcDateTime, nullable=False),
+    Index("ix_member_rfm_window_scores", "window_days", "r_score", "f_score", "m_score"),
+)
+
+member_lifecycle = Table(
+    "member_lifecycle",
+    metadata,
+    Column("member_id", BigId, ForeignKey("members.id", ondelete="CASCADE"), primary_key=True),
+    Column("stage", String(10), nullable=False),
+    Column("since", UtcDateTime, nullable=False),
+    Column("last_purchase_at", UtcDateTime),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Index("ix_member_lifecycle_stage", "stage", "member_id"),
+)
+
+lifecycle_changes = Table(
+    "lifecycle_changes",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("member_id", BigId, ForeignKey("members.id", ondelete="CASCADE"), nullable=False),
+    Column("from_stage", String(10)),
+    Column("to_stage", String(10), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Index("ix_lifecycle_changes_member_created", "member_id", "created_at", "id"),
+)

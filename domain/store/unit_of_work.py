@@ -27,6 +27,7 @@ from domain.store.privacy_repo import SqlPrivacyRepository
 from domain.store.program_repo import SqlIdempotencyRepository, SqlRulesRepository
 from domain.store.purchases_repo import SqlPurchaseRepository
 from domain.store.rewards_repo import SqlRewardRepository
+from domain.store.segments_repo import SqlSegmentRepository
 from domain.store.surveys_repo import SqlSurveyRepository
 from domain.store.tiers_repo import SqlTierRepository
 from domain.store.webhooks_repo import SqlWebhookRepository
@@ -75,6 +76,7 @@ class SqlUnitOfWork:
         self.webhooks = SqlWebhookRepository(conn)
         self.surveys = SqlSurveyRepository(conn)
         self.privacy = SqlPrivacyRepository(conn)
+        self.segments = SqlSegmentRepository(conn)
         return self
 
     async def __aexit__(self, *exc: object) -> None:

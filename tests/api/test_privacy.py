@@ -11,6 +11,7 @@ from sqlalchemy import JSON, Date, String, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 import domain.privacy.export as export_module
+from domain.segments.job import compute_segments
 from domain.store.tables import metadata
 from tests.support.books import assert_books_balance
 from tests.support.catalog import add_reward
@@ -294,6 +295,10 @@ async def test_erasure_leaves_no_personal_data_anywhere_and_keeps_the_books(setu
     assert {n for _t, _c, n in found} == set(needles), "the scan sees every planted value before erasure"
     assert (prefix + f"member:{member.member_id}:profile", NAME) in await _redis_hits(redis_url, prefix, needles)
     balances = await assert_books_balance(engine)
+    await compute_segments(api.container.uow, api.container.now())
+    insights = "query($m: ID!) { memberInsights(memberId: $m) { stage rfm { windowDays } stageHistory { toStage } } }"
+    profiled = (await api.data(insights, {"m": member.member_id}, staff))["memberInsights"]
+    assert profiled["stage"] == "NEW" and profiled["rfm"] and profiled["stageHistory"]
 
     done = (await api.data(ERASE, {"c": "erase my data"}, token))["requestErasure"]
     assert done["memberId"] == member.member_id and done["alreadyErased"] is False
@@ -301,6 +306,9 @@ async def test_erasure_leaves_no_personal_data_anywhere_and_keeps_the_books(setu
     assert await _database_hits(engine, needles) == set()
     assert await _redis_hits(redis_url, prefix, needles) == set()
     assert await assert_books_balance(engine) == balances, "ledger, balances and lots are untouched"
+    await compute_segments(api.container.uow, api.container.now())
+    unprofiled = (await api.data(insights, {"m": member.member_id}, staff))["memberInsights"]
+    assert unprofiled == {"stage": None, "rfm": [], "stageHistory": []}, "profiling goes with the person"
 
     refused = await api.gql(ME, token=token)
     assert error_codes(refused) == ["UNAUTHENTICATED"]
@@ -327,7 +335,9 @@ async def test_erasure_leaves_no_personal_data_anywhere_and_keeps_the_books(setu
     assert again == {"memberId": member.member_id, "alreadyErased": True}, "erasure is idempotent"
     assert await _database_hits(engine, needles) == set()
     audit = (await api.data(AUDIT, {"m": member.member_id}, staff))["memberAuditLog"]
-    assert audit[0]["action"] == "member.erased" and audit[0]["actorRole"] == "member"
+    erased = [e for e in audit if e["action"] == "member.erased"]
+    assert [e["actorRole"] for e in erased] == ["member"], "one erasure, by the member; the repeat did nothing"
+    assert audit[0]["action"] == "member.insights-read", "staff reading the profile is on the member's trail"
 
     fresh = await api.sign_in(PHONE)
     assert fresh.member_id != member.member_id

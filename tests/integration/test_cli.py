@@ -27,7 +27,7 @@ def test_cli_commands_run_and_jobs_are_idempotent(tmp_path: Path, monkeypatch: p
     assert in_thread(main, ["create-partner", "Coffee Co", "--rate", "100:40"]) == 0
     out = capsys.readouterr().out
     assert "created staff account ops-cli" in out and "client_secret=" in out
-    for job in ("expire-points", "evaluate-tiers", "birthday-rewards", "deliver-webhooks"):
+    for job in ("expire-points", "evaluate-tiers", "birthday-rewards", "deliver-webhooks", "compute-segments"):
         assert in_thread(main, [job]) == 0
         assert in_thread(main, [job]) == 0
     assert (tmp_path / "var" / "dev-jwt.key").exists(), "the generated dev key is kept for restarts"

@@ -1,0 +1,1 @@
+"""Member insights: RFM scores per window, lifecycle stages, and the segments offers target."""

@@ -1,0 +1,114 @@
+"""Member insights for staff: RFM scores, lifecycle stage and history, and member segments."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import strawberry
+
+from domain.members.model import Member as DomainMember
+from domain.segments import services
+from domain.segments.model import MemberInsights as DomainInsights
+from domain.segments.model import RfmScore as DomainScore
+from domain.segments.model import Stage
+from domain.segments.model import StageChange as DomainChange
+from schema.connections import PageInfo
+from schema.info import Info
+from schema.members import MemberType
+from schema.refs import parse_id
+from schema.segment_filters import SegmentFilterInput
+
+LifecycleStage = strawberry.enum(Stage, name="LifecycleStage")
+
+
+@strawberry.type
+class RfmScore:
+    window_days: int
+    last_purchase_at: datetime
+    recency_days: int = strawberry.field(description="Whole days since the last purchase.")
+    frequency: int = strawberry.field(description="Purchases in the window.")
+    monetary_cents: int = strawberry.field(description="Net spend in the window (amount less refunds).")
+    previous_monetary_cents: int = strawberry.field(description="Net spend in the window before this one.")
+    trend_bp: int | None = strawberry.field(description=(
+        "Spend growth against the previous window of the same length in basis points (10000 = +100%), "
+        "rounded down; null when the previous window had no spend."))
+    r_score: int = strawberry.field(description="Quintile 1-5, 5 = most recent (0: not ranked yet).")
+    f_score: int
+    m_score: int
+    cell: str = strawberry.field(description='The three scores as one code, e.g. "545".')
+    top_categories: list[str] = strawberry.field(description="Up to three categories by item spend in the window.")
+
+    @classmethod
+    def from_domain(cls, s: DomainScore) -> RfmScore:
+        return cls(window_days=s.window_days, last_purchase_at=s.last_purchase_at, recency_days=s.recency_days,
+                   frequency=s.frequency, monetary_cents=s.monetary_cents,
+                   previous_monetary_cents=s.previous_monetary_cents, trend_bp=s.trend_bp, r_score=s.r_score,
+                   f_score=s.f_score, m_score=s.m_score, cell=s.cell, top_categories=list(s.top_categories))
+
+
+@strawberry.type
+class LifecycleChange:
+    from_stage: LifecycleStage | None
+    to_stage: LifecycleStage
+    at: datetime
+
+    @classmethod
+    def from_domain(cls, c: DomainChange) -> LifecycleChange:
+        return cls(from_stage=c.from_stage, to_stage=c.to_stage, at=c.at)
+
+
+@strawberry.type
+class MemberInsights:
+    member: MemberType
+    stage: LifecycleStage | None = strawberry.field(description="Null until compute-segments has run.")
+    stage_since: datetime | None
+    last_purchase_at: datetime | None
+    rfm: list[RfmScore] = strawberry.field(description="One per window the member bought in, shortest first.")
+    member_id: strawberry.Private[int]
+
+    @strawberry.field(description="Stage changes, newest first.")
+    async def stage_history(self, info: Info, first: int = 20) -> list[LifecycleChange]:
+        changes = await services.stage_history(info.context.uow(), info.context.viewer, self.member_id, first)
+        return [LifecycleChange.from_domain(c) for c in changes]
+
+    @classmethod
+    def from_domain(cls, member: DomainMember, insights: DomainInsights) -> MemberInsights:
+        lifecycle = insights.lifecycle
+        return cls(member=MemberType.from_domain(member), member_id=member.id,
+                   stage=lifecycle.stage if lifecycle else None, stage_since=lifecycle.since if lifecycle else None,
+                   last_purchase_at=lifecycle.last_purchase_at if lifecycle else None,
+                   rfm=[RfmScore.from_domain(s) for s in insights.rfm])
+
+
+@strawberry.type
+class MemberSegmentEdge:
+    cursor: str
+    node: MemberInsights
+
+
+@strawberry.type
+class MemberSegmentConnection:
+    total_count: int = strawberry.field(description="Members in the whole segment.")
+    edges: list[MemberSegmentEdge]
+    page_info: PageInfo
+
+
+@strawberry.type
+class SegmentQueries:
+    @strawberry.field(description="Staff: a member's RFM scores and lifecycle stage (from compute-segments).")
+    async def member_insights(self, info: Info, member_id: strawberry.ID) -> MemberInsights:
+        member, insights = await services.member_insights(info.context.uow(), info.context.viewer,
+                                                          parse_id(member_id, "memberId"), info.context.container.now())
+        return MemberInsights.from_domain(member, insights)
+
+    @strawberry.field(description="Staff: members matching a segment, by member id, with the segment's size.")
+    async def member_segment(self, info: Info, filter: SegmentFilterInput | None = None, first: int = 20,
+                             after: str | None = None) -> MemberSegmentConnection:
+        page = await services.segment_members(info.context.uow(), info.context.viewer,
+                                              (filter or SegmentFilterInput()).to_domain(), first, after)
+        edges = [MemberSegmentEdge(cursor=page.cursor(m.id), node=MemberInsights.from_domain(m, i))
+                 for m, i in page.members]
+        return MemberSegmentConnection(
+            total_count=page.total, edges=edges,
+            page_info=PageInfo(has_next_page=page.has_next, end_cursor=edges[-1].cursor if edges else None),
+        )
