@@ -169,7 +169,7 @@ class GraphQLHttpEndpoint:
 
     async def make_context(self, request: Request) -> Context:
         viewer = self._container.tokens.viewer_from_header(request.headers.get("authorization"))
-        viewer = await refuse_erased(self._container.cache, viewer)
+        viewer = await refuse_erased(self._container.uow(), self._container.cache, viewer)
         return Context(
             container=self._container,
             viewer=viewer,

@@ -52,7 +52,7 @@ class LiveUpdates(GraphQL[Context, None]):
         token = raw.split(" ", 1)[1] if raw.lower().startswith("bearer ") else raw
         try:
             context.viewer = self._container.tokens.verify(token.strip())
-            if (await refuse_erased(self._container.cache, context.viewer)).rejection:
+            if (await refuse_erased(self._container.uow(), self._container.cache, context.viewer)).rejection:
                 raise Unauthenticated("This account was erased.")
         except Unauthenticated as exc:
             raise ConnectionRejectionError({"code": "UNAUTHENTICATED", "message": exc.message}) from exc

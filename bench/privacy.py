@@ -82,8 +82,7 @@ async def _erasure_run(container: Container, sizes: Sizes) -> None:
     seeded = await load_history(container.engine, member_id, sizes.entries[-1], now)
     await analyze(container.engine)
     started = time.perf_counter()
-    await erase_member(container.uow(), container.cache, STAFF, member_id, ERASURE_CONFIRMATION, "bench", now,
-                       container.settings.access_ttl_seconds)
+    await erase_member(container.uow(), container.cache, STAFF, member_id, ERASURE_CONFIRMATION, "bench", now)
     seconds = time.perf_counter() - started
     # The books survive erasure: same entry count, ledger sum, open lots and account balance.
     await verify(container.engine, member_id, sizes.entries[-1], seeded.balance)

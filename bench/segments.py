@@ -136,10 +136,12 @@ async def run(count: int, samples: int) -> None:
             "everyone": SegmentFilter(),
         }
         for name, segment in filters.items():
-            page = await segment_members(container.uow(), STAFF, segment, 20, None)
-            cell = await latency(samples, lambda s=segment: segment_members(container.uow(), STAFF, s, 20, None))
+            page = await segment_members(container.uow(), STAFF, segment, 20, None, container.now())
+            cell = await latency(samples, lambda s=segment: segment_members(container.uow(), STAFF, s, 20, None,
+                                                                              container.now()))
             say(f"  {name:22} total {page.total:9,}  ms p50 {cell.p50:7.1f}  p95 {cell.p95:7.1f}  p99 {cell.p99:7.1f}")
-        some = (await segment_members(container.uow(), STAFF, SegmentFilter(), 1, None)).members[0][0].id
+        first = await segment_members(container.uow(), STAFF, SegmentFilter(), 1, None, container.now())
+        some = first.members[0][0].id
         one = await latency(samples, lambda: member_insights(container.uow(), STAFF, some, container.now()))
         say(f"  {'memberInsights':22} {'':15}  ms p50 {one.p50:7.1f}  p95 {one.p95:7.1f}  p99 {one.p99:7.1f}")
 

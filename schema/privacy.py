@@ -154,7 +154,7 @@ class PrivacyMutations:
     async def request_erasure(self, info: Info, input: RequestErasureInput) -> ErasurePayload:
         ctx = info.context
         done = await erasure.request_erasure(ctx.uow(), ctx.container.cache, ctx.viewer, input.confirmation,
-                                             ctx.container.now(), ctx.container.settings.access_ttl_seconds)
+                                             ctx.container.now())
         return ErasurePayload(member_id=strawberry.ID(str(done.member_id)), erased_at=done.erased_at,
                               already_erased=done.already_erased)
 
@@ -163,6 +163,6 @@ class PrivacyMutations:
         ctx = info.context
         done = await erasure.erase_member(ctx.uow(), ctx.container.cache, ctx.viewer,
                                           parse_id(input.member_id, "memberId"), input.confirmation, input.reason,
-                                          ctx.container.now(), ctx.container.settings.access_ttl_seconds)
+                                          ctx.container.now())
         return ErasurePayload(member_id=strawberry.ID(str(done.member_id)), erased_at=done.erased_at,
                               already_erased=done.already_erased)

@@ -105,7 +105,8 @@ class SegmentQueries:
     async def member_segment(self, info: Info, filter: SegmentFilterInput | None = None, first: int = 20,
                              after: str | None = None) -> MemberSegmentConnection:
         page = await services.segment_members(info.context.uow(), info.context.viewer,
-                                              (filter or SegmentFilterInput()).to_domain(), first, after)
+                                              (filter or SegmentFilterInput()).to_domain(), first, after,
+                                              info.context.container.now())
         edges = [MemberSegmentEdge(cursor=page.cursor(m.id), node=MemberInsights.from_domain(m, i))
                  for m, i in page.members]
         return MemberSegmentConnection(

@@ -15,7 +15,7 @@ from domain.auth.viewer import Role, Viewer
 from domain.errors import BadUserInput, NotFound
 from domain.events import MemberProfileChanged
 from domain.members.model import Member
-from domain.members.services import PROFILE_CACHE_TTL, profile_cache_key
+from domain.members.services import PROFILE_CACHE_TTL, load_member, profile_cache_key
 from domain.ports import Cache, UnitOfWork
 from domain.privacy.model import (
     ERASURE_CONFIRMATION,
@@ -24,6 +24,7 @@ from domain.privacy.model import (
     PersonalDataEraser,
     needles,
     phone_forms,
+    scrub,
     tombstone_for,
 )
 
@@ -42,36 +43,33 @@ class ErasureResult:
     already_erased: bool
 
 
-def erased_cache_key(member_id: int) -> str:
-    return f"member:{member_id}:erased"
-
-
 def _check_confirmation(confirmation: str) -> None:
     if confirmation.strip().upper() != ERASURE_CONFIRMATION:
         raise BadUserInput.for_field("confirmation", f'Type "{ERASURE_CONFIRMATION}" to confirm erasure.')
 
 
-async def request_erasure(uow: UnitOfWork, cache: Cache, viewer: Viewer, confirmation: str, now: datetime,
-                          access_ttl_seconds: int) -> ErasureResult:
+async def request_erasure(uow: UnitOfWork, cache: Cache, viewer: Viewer, confirmation: str,
+                          now: datetime) -> ErasureResult:
     member_id = viewer.require_member()
     _check_confirmation(confirmation)
-    return await _erase(uow, cache, member_id, Role.MEMBER, member_id, {}, now, access_ttl_seconds)
+    return await _erase(uow, cache, member_id, Role.MEMBER, member_id, {}, now)
 
 
 async def erase_member(uow: UnitOfWork, cache: Cache, viewer: Viewer, member_id: int, confirmation: str,
-                       reason: str, now: datetime, access_ttl_seconds: int) -> ErasureResult:
+                       reason: str, now: datetime) -> ErasureResult:
     """Member service carries out a request that came in by another route (letter, hotline)."""
     staff_id = viewer.require_staff()
     _check_confirmation(confirmation)
     if not reason.strip():
         raise BadUserInput.for_field("reason", "Say where the erasure request came from.")
-    return await _erase(uow, cache, member_id, Role.STAFF, staff_id, {"reason": reason.strip()[:200]}, now,
-                        access_ttl_seconds)
+    return await _erase(uow, cache, member_id, Role.STAFF, staff_id, {"reason": reason.strip()[:200]}, now)
 
 
 async def _erase(uow: UnitOfWork, cache: Cache, member_id: int, actor: Role, actor_id: int,
-                 detail: dict[str, object], now: datetime, access_ttl_seconds: int) -> ErasureResult:
+                 detail: dict[str, object], now: datetime) -> ErasureResult:
     async with uow:
+        # A segments batch that read this member before the erasure must not write profiling rows after it.
+        await uow.lock("compute-segments")
         member = await uow.members.get(member_id, for_update=True)
         if member is None:
             raise NotFound("No such member.")
@@ -86,7 +84,10 @@ async def _erase(uow: UnitOfWork, cache: Cache, member_id: int, actor: Role, act
                     await uow.privacy.add_consent(member_id, kind, False, "erasure", now)
             for eraser in erasers(uow):
                 await eraser.erase_member(erasure)
-            await uow.audit.record(actor, actor_id, "member.erased", f"member:{member_id}", detail, now)
+            # Staff type the reason freely ("letter from +86139…"): the trail must not restore what was erased.
+            reason = scrub(detail, needles([*erasure.identifiers, *erasure.names]))
+            assert isinstance(reason, dict)
+            await uow.audit.record(actor, actor_id, "member.erased", f"member:{member_id}", reason, now)
         tombstone = await uow.members.get(member_id)
         assert tombstone is not None
         if not already:
@@ -96,7 +97,6 @@ async def _erase(uow: UnitOfWork, cache: Cache, member_id: int, actor: Role, act
     # The tombstone (newer version) replaces any cached profile, so no stale reader can write it back.
     await cache.put_if_newer(profile_cache_key(member_id), tombstone.version, tombstone.to_cache(),
                              PROFILE_CACHE_TTL)
-    await cache.put_if_newer(erased_cache_key(member_id), 1, {"erased": True}, access_ttl_seconds + 60)
     return ErasureResult(member_id, now, already)
 
 
@@ -109,11 +109,17 @@ async def _plan(uow: UnitOfWork, member: Member, now: datetime) -> Erasure:
                    needles([member.display_name, member.birthday.isoformat() if member.birthday else None]), now)
 
 
-async def refuse_erased(cache: Cache, viewer: Viewer) -> Viewer:
+async def refuse_erased(uow: UnitOfWork, cache: Cache, viewer: Viewer) -> Viewer:
     """Access tokens are stateless: an erased member's token stays valid until it expires, so the
-    API asks here (one cache read per member request) and refuses it."""
+    API asks here and refuses it. The answer comes from the profile (the cached copy, which erasure
+    replaces with the newer tombstone, else the database), so a flushed or unreachable Redis cannot
+    let an erased member write again."""
     if viewer.role is not Role.MEMBER or viewer.subject_id is None:
         return viewer
-    if await cache.get(erased_cache_key(viewer.subject_id)) is None:
+    try:
+        member = await load_member(uow, cache, viewer.subject_id)
+    except NotFound:
+        return Viewer.rejected("This account no longer exists.", "ACCOUNT_ERASED")
+    if not member.is_erased:
         return viewer
     return Viewer.rejected("This account was erased.", "ACCOUNT_ERASED")

@@ -55,7 +55,10 @@ async def compute_segments(new_uow: Callable[[], UnitOfWork], now: datetime, bat
             if not members:
                 break
             first, last = members[0][0], members[-1][0]
-            totals = await uow.segments.purchase_totals(first, last, now, WINDOWS)
+            batch_ids = {m for m, _ in members}
+            # The id range also spans members the job skips (erased ones keep their purchases for the books).
+            totals = {m: t for m, t in (await uow.segments.purchase_totals(first, last, now, WINDOWS)).items()
+                      if m in batch_ids}
             items = await uow.segments.purchase_items(first, last, now - timedelta(days=longest), now)
             for window_days in WINDOWS:
                 await uow.segments.save_rfm(first, last, window_days, window_rows(window_days, totals, items, now),

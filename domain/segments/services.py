@@ -22,7 +22,7 @@ from domain.segments.model import (
 )
 
 MAX_LISTED = 50  # tags, tier codes or cells in one filter
-_CELL = re.compile(r"^[1-5]{3}$")
+_CELL = re.compile(r"[1-5]{3}")
 
 
 async def resolve_filter(uow: UnitOfWork, segment: SegmentFilter) -> MemberQuery:
@@ -61,7 +61,7 @@ async def resolve_filter(uow: UnitOfWork, segment: SegmentFilter) -> MemberQuery
             if score_range is not None and (error := _range_error(name, score_range)):
                 errors.append(error)
         if rfm.cells is not None:
-            bad = [c for c in rfm.cells if not _CELL.match(c)]
+            bad = [c for c in rfm.cells if not _CELL.fullmatch(c)]
             if bad or not rfm.cells or len(rfm.cells) > 125:
                 errors.append(FieldError("cells", "Cells are 1 to 125 three-digit RFM scores from 111 to 555, "
                                                   "e.g. 545."))
@@ -112,9 +112,9 @@ class SegmentPage:
 
 
 async def segment_members(uow: UnitOfWork, viewer: Viewer, segment: SegmentFilter, first: int,
-                          after: str | None) -> SegmentPage:
+                          after: str | None, now: datetime) -> SegmentPage:
     """Members in the segment by id, keyset-paginated, with the segment's size."""
-    viewer.require_staff()
+    staff_id = viewer.require_staff()
     if not 1 <= first <= 100:
         raise BadUserInput.for_field("first", "Ask for 1 to 100 members.")
     after_id = cursors.decode_int(after)[1] if after else 0
@@ -126,5 +126,10 @@ async def segment_members(uow: UnitOfWork, viewer: Viewer, segment: SegmentFilte
         members = await uow.members.get_many(page)
         lifecycles = await uow.segments.lifecycles(page)
         rfm = await uow.segments.rfm_of(page)
+        # Each listed profile is a staff read of personal data, on that member's trail like a lookup.
+        for member_id in page:
+            await uow.audit.record(Role.STAFF, staff_id, "member.listed-in-segment", f"member:{member_id}",
+                                   {"read": "profile, rfm, lifecycle"}, now)
+        await uow.commit()
     return SegmentPage(total, [(members[m], MemberInsights(m, lifecycles.get(m), rfm.get(m, []))) for m in page
                                if m in members], len(ids) > first)

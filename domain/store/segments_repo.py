@@ -176,6 +176,8 @@ class SqlSegmentRepository:
         return members.c.id
 
     def _matching(self, query: MemberQuery, selected: Select, key: Column[int]) -> Select:
+        if key is members.c.id:
+            selected = selected.where(self._profiled)  # stage and RFM rows exist for profiled members only
         if query.rfm is not None:
             rfm = query.rfm
             selected = selected.where(member_rfm.c.window_days == rfm.window_days)

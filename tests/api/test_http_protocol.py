@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.support.client import ApiClient, error_codes
+from tests.support.roles import staff_token
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 
@@ -119,3 +120,17 @@ async def test_unexpected_errors_are_masked_and_carry_the_request_id(api: ApiCli
     assert "hunter2" not in r.text and "Traceback" not in r.text
     assert r.headers["x-request-id"] == "req-123"
     assert any("hunter2" in str(rec.exc_info) for rec in caplog.records if rec.exc_info), "logged for operators"
+
+
+@pytest.mark.parametrize("value", ["2030-01-01T00:00:00", "2030-02-30T10:00:00+08:00", "soon"])
+async def test_datetimes_without_a_zone_or_unparsable_are_bad_input(api: ApiClient, value: str) -> None:
+    """A time without an offset is ambiguous (UTC? the program's zone?), so it is refused, not guessed."""
+    staff = await staff_token(api)
+    survey = {"kind": "NPS", "question": "Recommend us?", "trigger": "AFTER_PURCHASE", "purchaseWithinDays": 7,
+              "startsAt": value, "endsAt": "2030-03-01T00:00:00+08:00"}
+    body = await api.gql("mutation($i: SaveSurveyInput!) { saveSurvey(input: $i) { id } }", {"i": survey}, staff)
+    assert error_codes(body) == ["BAD_USER_INPUT"]
+    inline = await api.gql(f'mutation {{ saveSurvey(input: {{kind: NPS, '
+                           f'question: "q", trigger: AFTER_PURCHASE, purchaseWithinDays: 7, startsAt: "{value}", '
+                           f'endsAt: "2030-03-01T00:00:00+08:00"}}) {{ id }} }}', token=staff)
+    assert error_codes(inline) in (["BAD_USER_INPUT"], ["GRAPHQL_VALIDATION_FAILED"])

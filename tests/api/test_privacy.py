@@ -283,6 +283,21 @@ async def test_erasure_needs_the_confirmation_phrase(setup) -> None:
     assert error_codes(await api.gql(STAFF_ERASE, {"m": member.member_id, "c": "no"}, staff)) == ["BAD_USER_INPUT"]
 
 
+async def test_a_staff_reason_naming_the_member_is_scrubbed_too(setup) -> None:
+    api, staff = setup
+    member = await api.sign_in(PHONE)
+    await api.data('mutation { updateProfile(input: {displayName: "Qiao Erasable"}) { member { id } } }',
+                   token=member.access_token)
+    erase = """mutation($m: ID!, $r: String!) { eraseMember(input: {memberId: $m, confirmation: "ERASE MY DATA",
+      reason: $r}) { alreadyErased } }"""
+    reason = f"letter from {NAME}, +86{PHONE}, 2026-11-20"
+    await api.data(erase, {"m": member.member_id, "r": reason}, staff)
+    audit = (await api.data(AUDIT, {"m": member.member_id}, staff))["memberAuditLog"]
+    erased = next(e for e in audit if e["action"] == "member.erased")
+    assert PHONE not in str(erased["detail"]) and NAME not in str(erased["detail"])
+    assert "2026-11-20" in str(erased["detail"]), "the rest of the reason stays for the record"
+
+
 async def test_erasure_leaves_no_personal_data_anywhere_and_keeps_the_books(setup, redis_url: str) -> None:
     api, staff = setup
     member, friend, _post, ref, partner = await _seed_member(api, staff)
@@ -294,6 +309,11 @@ async def test_erasure_leaves_no_personal_data_anywhere_and_keeps_the_books(setu
     found = await _database_hits(engine, needles)
     assert {n for _t, _c, n in found} == set(needles), "the scan sees every planted value before erasure"
     assert (prefix + f"member:{member.member_id}:profile", NAME) in await _redis_hits(redis_url, prefix, needles)
+    # A later member with a purchase, so the job's id range spans the erased member on the rerun below.
+    await api.sign_in("13600136000")
+    await api.data(PURCHASE, {"i": {"member": {"phone": "13600136000"}, "orderId": "O-later", "storeId": "S1",
+                                    "amountCents": 5_000,
+                                    "items": [{"category": "food", "amountCents": 5_000}]}}, staff)
     balances = await assert_books_balance(engine)
     await compute_segments(api.container.uow, api.container.now())
     insights = "query($m: ID!) { memberInsights(memberId: $m) { stage rfm { windowDays } stageHistory { toStage } } }"
@@ -309,18 +329,25 @@ async def test_erasure_leaves_no_personal_data_anywhere_and_keeps_the_books(setu
     await compute_segments(api.container.uow, api.container.now())
     unprofiled = (await api.data(insights, {"m": member.member_id}, staff))["memberInsights"]
     assert unprofiled == {"stage": None, "rfm": [], "stageHistory": []}, "profiling goes with the person"
+    everyone = (await api.data("{ memberSegment(first: 100) { totalCount edges { node { member { id } } } } }",
+                               token=staff))["memberSegment"]
+    assert member.member_id not in [e["node"]["member"]["id"] for e in everyone["edges"]]
+    assert everyone["totalCount"] == len(everyone["edges"])
 
     refused = await api.gql(ME, token=token)
     assert error_codes(refused) == ["UNAUTHENTICATED"]
     assert refused["errors"][0]["extensions"]["reason"] == "ACCOUNT_ERASED"
-    # Should the erased mark be lost (Redis flushed or down), the domain still refuses the old token.
+    # With the cached tombstone gone (Redis flushed or down), the old token is still refused, writes included.
     client = Redis.from_url(redis_url)
-    assert await client.delete(prefix + f"member:{member.member_id}:erased") == 1
+    assert await client.delete(prefix + f"member:{member.member_id}:profile") == 1
     await client.aclose()
     assert error_codes(await api.gql(ME, token=token)) == ["UNAUTHENTICATED"]
+    post_again = await api.gql(POST, {"i": {"body": "I am back, call " + PHONE}}, token)
+    assert error_codes(post_again) == ["UNAUTHENTICATED"]
+    assert post_again["errors"][0]["extensions"]["reason"] == "ACCOUNT_ERASED"
     rename = await api.gql('mutation { updateProfile(input: {displayName: "Back again"}) { member { id } } }',
                            token=token)
-    assert error_codes(rename) == ["NOT_FOUND"], "nothing is written onto the tombstone"
+    assert error_codes(rename) == ["UNAUTHENTICATED"], "nothing is written onto the tombstone"
     refresh = "mutation($r: String!) { refreshSession(refreshToken: $r) { accessToken } }"
     assert error_codes(await api.gql(refresh, {"r": member.refresh_token})) == ["UNAUTHENTICATED"]
     assert error_codes(await api.gql(PARTNER_MEMBER, {"m": ref}, partner)) == ["NOT_FOUND"]

@@ -313,6 +313,11 @@ async def test_segments_filter_and_page_through_graphql(program) -> None:
     base = await segment(api, staff, {"tierCodes": ["base"]})
     assert base["totalCount"] == len(people) - 1
 
+    # Listing a profile in a segment is a staff read of personal data: it is on the member's trail.
+    trail = "query($m: ID!) { memberAuditLog(memberId: $m) { action actorRole } }"
+    listed = (await api.data(trail, {"m": str(big.id)}, staff))["memberAuditLog"]
+    assert {"action": "member.listed-in-segment", "actorRole": "staff"} in listed
+
 
 async def test_bad_filters_and_members_are_refused(program) -> None:
     api, staff, now, _ = program
@@ -325,7 +330,7 @@ async def test_bad_filters_and_members_are_refused(program) -> None:
         "cells": {"rfm": {"windowDays": 30, "cells": ["565"]}},
         "tierCodes": {"tierCodes": ["NOPE"]},
     }
-    for name, f in bad.items():
+    for name, f in [*bad.items(), ("cells", {"rfm": {"windowDays": 30, "cells": ["545\n"]}})]:
         body = await api.gql(SEGMENT, {"f": f, "first": 10}, staff)
         assert error_codes(body) == ["BAD_USER_INPUT"], name
         assert [e["field"] for e in body["errors"][0]["extensions"]["fieldErrors"]] == [name]
