@@ -125,6 +125,9 @@ async def issue_to_segment(uow_factory, viewer: Viewer, template_id: int, segmen
         raise BadUserInput.for_field("memberIds", f"List at most {MAX_LISTED_MEMBERS} members; use a segment.")
     if segment.member_ids is None and segment.selection.empty:
         raise BadUserInput.for_field("segment", "Name members, tiers, tags, lifecycle stages or RFM scores.")
+    if segment.member_ids is not None and not segment.selection.empty:
+        # Sending to the listed members only would silently ignore the filter staff typed.
+        raise BadUserInput.for_field("memberIds", "List members or describe a segment, not both.")
     async with uow_factory() as uow:
         template = await uow.coupons.template(template_id)
         if template is None:

@@ -341,6 +341,9 @@ async def test_bad_filters_and_members_are_refused(program) -> None:
     assert error_codes(empty) == ["BAD_USER_INPUT"]
     unknown = await api.gql(ISSUE, {"i": {"templateId": tid, "idempotencyKey": "k", "stages": ["LOST"]}}, staff)
     assert [e["field"] for e in unknown["errors"][0]["extensions"]["fieldErrors"]] == ["stages"]
+    both = await api.gql(ISSUE, {"i": {"templateId": tid, "idempotencyKey": "k", "memberIds": ["1"],
+                                       "stages": ["NEW"]}}, staff)
+    assert [e["field"] for e in both["errors"][0]["extensions"]["fieldErrors"]] == ["memberIds"]
 
     member = await api.sign_in("13900000001")
     for query, variables in ((SEGMENT, {"f": None, "first": 10}), (INSIGHTS, {"m": member.member_id})):
