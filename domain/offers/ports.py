@@ -28,6 +28,10 @@ class CouponRepository(Protocol):
     async def mark_redeemed(self, coupon_id: int, order_ref: str, discount_cents: int, now: datetime) -> bool: ...
     async def member_coupons(self, member_id: int, status: CouponStatus | None, now: datetime,
                              limit: int) -> list[Coupon]: ...
+    async def count_available(self, member_id: int, now: datetime) -> int:
+        """Coupons the member can still use: not redeemed and not past their end."""
+        ...
+
     async def segment_members(self, tier_ids: list[int] | None, include_untiered: bool, tags: list[str] | None,
                               after_member_id: int, limit: int) -> tuple[list[int], int | None]:
         """Members matching the segment among the next `limit` scanned, and the last id scanned."""

@@ -213,6 +213,13 @@ async def member_coupons(uow: UnitOfWork, viewer: Viewer, member_id: int, status
         return await uow.coupons.member_coupons(member_id, status, now, first)
 
 
+async def available_coupons_count(uow: UnitOfWork, viewer: Viewer, member_id: int, now: datetime) -> int:
+    """The badge on the app's offers tab: coupons the member holds and can still use."""
+    viewer.require_self_or_staff(member_id)
+    async with uow:
+        return await uow.coupons.count_available(member_id, now)
+
+
 async def claimable_offers(uow: UnitOfWork, now: datetime) -> list[CouponTemplate]:
     async with uow:
         return await uow.coupons.claimable_templates(now)

@@ -126,6 +126,13 @@ class SqlCouponRepository:
         rows = await self._conn.execute(query.order_by(coupons.c.id.desc()).limit(limit))
         return [_coupon(r) for r in rows]
 
+    async def count_available(self, member_id: int, now: datetime) -> int:
+        return await self._conn.scalar(
+            select(func.count()).select_from(coupons)
+            .where(coupons.c.member_id == member_id, coupons.c.status == CouponStatus.AVAILABLE.value,
+                   coupons.c.valid_until > now)
+        ) or 0
+
     async def segment_members(self, tier_ids: list[int] | None, include_untiered: bool, tags: list[str] | None,
                               after_member_id: int, limit: int) -> tuple[list[int], int | None]:
         query = (select(members.c.id, members.c.tags)
