@@ -41,13 +41,25 @@ class SqlUnitOfWork:
         self._conn: AsyncConnection | None = None
         self._events: list[Event] = []
         self._committed = False
+        self._read_only = False
+
+    def read_only(self) -> SqlUnitOfWork:
+        """For the next `async with` block only."""
+        self._read_only = True
+        return self
 
     async def __aenter__(self) -> SqlUnitOfWork:
         if self._conn is not None:
             raise RuntimeError("unit of work is already open")
         conn = await self._engine.connect()
         try:
-            await conn.begin()
+            if self._read_only and conn.dialect.name == "postgresql":
+                # No BEGIN and no ROLLBACK: two of the round trips a short read would make. At READ
+                # COMMITTED each statement takes its own snapshot inside a transaction as well, so
+                # a read sees the same data either way. (SQLite keeps BEGIN IMMEDIATE: see database.py.)
+                await conn.execution_options(isolation_level="AUTOCOMMIT")
+            else:
+                await conn.begin()
         except BaseException:
             await conn.close()
             raise
@@ -75,6 +87,7 @@ class SqlUnitOfWork:
 
     async def __aexit__(self, *exc: object) -> None:
         conn, self._conn = self._conn, None
+        self._read_only = False  # for this block only: the next `async with` is a transaction again
         if conn is None:
             return
         try:
@@ -93,6 +106,8 @@ class SqlUnitOfWork:
     async def commit(self) -> None:
         if self._conn is None:
             raise RuntimeError("commit outside a unit of work")
+        if self._read_only:
+            raise RuntimeError("commit in a read-only unit of work")
         await self._conn.commit()
         self._committed = True
 
