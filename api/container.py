@@ -23,7 +23,7 @@ from domain.store.broker import InProcessBroker, RedisBroker
 from domain.store.cache import InProcessCache, RedisCache
 from domain.store.database import create_engine
 from domain.store.rate_limit import InProcessRateLimiter, RedisRateLimiter
-from domain.store.unit_of_work import SqlUnitOfWork
+from domain.store.unit_of_work import SharedReads, SqlUnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -44,8 +44,12 @@ class Container:
         self.redis: Redis | None = None
         self.timezone = ZoneInfo(self.settings.program_timezone)
 
-    def uow(self) -> SqlUnitOfWork:
-        return SqlUnitOfWork(self.engine, self.broker)
+    def uow(self, shared_reads: SharedReads | None = None) -> SqlUnitOfWork:
+        return SqlUnitOfWork(self.engine, self.broker, shared_reads)
+
+    def shared_reads(self) -> SharedReads | None:
+        """A request's one connection for its reads (PostgreSQL; SQLite serialises reads anyway)."""
+        return SharedReads(self.engine) if self.engine.dialect.name == "postgresql" else None
 
     def now(self) -> datetime:
         return datetime.now(UTC)
