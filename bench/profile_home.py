@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import cProfile
+import os
 import pstats
 import random
 import sys
@@ -63,7 +64,11 @@ async def main_async(requests: int, concurrency: int, cpu: bool) -> None:
             await run(requests)
             profile.disable()
             seconds = time.perf_counter() - began
-            pstats.Stats(profile).sort_stats("tottime").print_stats(45)
+            # SORT=cumulative FILTER='strawberry|domain/' narrow the listing.
+            if os.environ.get("DUMP"):
+                profile.dump_stats(os.environ["DUMP"])
+            stats = pstats.Stats(profile).sort_stats(os.environ.get("SORT", "tottime"))
+            stats.print_stats(os.environ.get("FILTER", ""), 45)
         else:
             profiler = Profiler(async_mode="enabled")
             with profiler:
