@@ -50,6 +50,7 @@ def create_app(settings: Settings | None = None, code_sender: CodeSender | None 
     middleware = [Middleware(RequestIdMiddleware)]
     if settings.count_sql:
         count_statements(container.engine)
+        count_statements(container.read_engine)
         middleware.append(Middleware(SqlCountMiddleware))
     app = Starlette(
         routes=[

@@ -139,12 +139,21 @@ async def open_loop(requests: Requests, rate: float, seconds: float, tally: Tall
         if conn is None:
             conn = await Connection.open(requests.port)
             everyone.append(conn)
+        request = requests.next()
         try:
-            status, headers, body = await conn.exchange(requests.next())
-        except (ConnectionError, asyncio.IncompleteReadError) as exc:
-            tally.failed(exc)
+            status, headers, body = await conn.exchange(request)
+        except (ConnectionError, asyncio.IncompleteReadError):
+            # uvicorn closes keep-alive connections idle for 5 s, which a pool at 200/s can hold:
+            # retry once on a new connection, as any HTTP client does with a stale one.
             conn.close()
-            return
+            conn = await Connection.open(requests.port)
+            everyone.append(conn)
+            try:
+                status, headers, body = await conn.exchange(request)
+            except (ConnectionError, asyncio.IncompleteReadError) as exc:
+                tally.failed(exc)
+                conn.close()
+                return
         tally.record(status, headers, body, time.monotonic() - scheduled)
         idle.append(conn)
 

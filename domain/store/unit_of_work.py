@@ -37,8 +37,8 @@ class SharedReads:
     """One pooled PostgreSQL connection for all the read-only units of work of one request, used
     one block at a time. A request's resolvers run concurrently, and each would otherwise check out
     (and pre-ping) a connection of its own: four for the member home screen, so a handful of
-    concurrent requests exhaust a worker's pool. The connection runs in autocommit (see
-    `SqlUnitOfWork.read_only`); `close()` returns it to the pool when the request is done."""
+    concurrent requests exhaust a worker's pool. `engine` is the autocommit read engine (see
+    `SqlUnitOfWork.read_only`); `close()` returns the connection to the pool when the request is done."""
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
@@ -49,9 +49,7 @@ class SharedReads:
         await self._lock.acquire()
         try:
             if self._conn is None:
-                conn = await self._engine.connect()
-                await conn.execution_options(isolation_level="AUTOCOMMIT")
-                self._conn = conn
+                self._conn = await self._engine.connect()
             return self._conn
         except BaseException:
             self._lock.release()
@@ -80,8 +78,10 @@ class SharedReads:
 class SqlUnitOfWork:
     """Re-enterable: each `async with` is a fresh transaction, rolled back unless committed."""
 
-    def __init__(self, engine: AsyncEngine, broker: Broker, shared_reads: SharedReads | None = None) -> None:
+    def __init__(self, engine: AsyncEngine, broker: Broker, shared_reads: SharedReads | None = None,
+                 read_engine: AsyncEngine | None = None) -> None:
         self._engine = engine
+        self._read_engine = read_engine or engine
         self._broker = broker
         self._shared_reads = shared_reads
         self._on_shared = False
@@ -102,15 +102,14 @@ class SqlUnitOfWork:
             shared = await self._shared_reads.acquire()
             self._on_shared = True
             return self._open(shared)
+        if self._read_only and self._read_engine is not self._engine:
+            # The autocommit read engine (PostgreSQL): no BEGIN and no ROLLBACK, two of the round trips
+            # a short read would make. At READ COMMITTED each statement takes its own snapshot inside
+            # a transaction as well, so a read sees the same data either way.
+            return self._open(await self._read_engine.connect())
         conn = await self._engine.connect()
         try:
-            if self._read_only and conn.dialect.name == "postgresql":
-                # No BEGIN and no ROLLBACK: two of the round trips a short read would make. At READ
-                # COMMITTED each statement takes its own snapshot inside a transaction as well, so
-                # a read sees the same data either way. (SQLite keeps BEGIN IMMEDIATE: see database.py.)
-                await conn.execution_options(isolation_level="AUTOCOMMIT")
-            else:
-                await conn.begin()
+            await conn.begin()
         except BaseException:
             await conn.close()
             raise
