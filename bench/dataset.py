@@ -33,6 +33,41 @@ TIER_MIX = ((0, 0.62, 1), (1, 0.25, 3), (2, 0.10, 6), (3, 0.03, 12))
 REWARD_PRICES = [100 * k for k in (1, 2, 3, 5, 8, 10, 15, 20, 30, 50, 80, 100, 150, 200, 300, 500)]
 
 
+CHUNKS = 20
+
+_ENTRIES = """
+        INSERT INTO points_entries (member_id, kind, amount, reason, source_type, source_ref, idempotency_key,
+                                    actor_role, actor_id, details, created_at)
+        SELECT p.member_id,
+               CASE WHEN i % 5 = 4 THEN 'REDEEM' ELSE 'EARN' END,
+               CASE WHEN i % 5 = 4 THEN -10 ELSE 10 END,
+               CASE WHEN i % 5 = 4 THEN 'Reward redemption' ELSE 'Purchase seed-' || i END,
+               'bench', 'bench/' || p.member_id || '/' || i, 'bench/' || p.member_id || '/' || i,
+               CASE WHEN i % 5 = 4 THEN 'member' ELSE 'staff' END,
+               CASE WHEN i % 5 = 4 THEN p.member_id ELSE 1 END,
+               '{}'::json, CAST(:now AS timestamptz) - interval '1 hour' - make_interval(mins => p.n - i)
+        FROM bench_plan p CROSS JOIN LATERAL generate_series(0, p.n - 1) AS i
+        WHERE p.member_id BETWEEN :lo AND :hi"""
+_LOTS = """
+        INSERT INTO points_lots (member_id, entry_id, original, remaining, earned_at, available_at, expires_at)
+        SELECT e.member_id, e.id, 10,
+               CASE WHEN (i - i / 5) < p.n / 5 THEN 0 ELSE 10 END,
+               e.created_at, e.created_at, CAST(:now AS timestamptz) + make_interval(days => 1 + (i - i / 5) % 365)
+        FROM points_entries e
+        JOIN bench_plan p ON p.member_id = e.member_id
+        CROSS JOIN LATERAL (SELECT split_part(e.idempotency_key, '/', 3)::int AS i) k
+        WHERE e.member_id BETWEEN :lo AND :hi AND e.source_type = 'bench' AND e.kind = 'EARN'"""
+_MOVES = """
+        INSERT INTO points_lot_moves (entry_id, lot_id, amount)
+        SELECT r.id, l.id, -10
+        FROM points_entries r
+        CROSS JOIN LATERAL (SELECT (split_part(r.idempotency_key, '/', 3)::int - 4) / 5 AS n) k
+        JOIN points_entries e ON e.source_type = 'bench'
+             AND e.idempotency_key = 'bench/' || r.member_id || '/' || (k.n + k.n / 4)
+        JOIN points_lots l ON l.entry_id = e.id
+        WHERE r.member_id BETWEEN :lo AND :hi AND r.source_type = 'bench' AND r.kind = 'REDEEM'"""
+
+
 @dataclass(frozen=True)
 class Scale:
     members: int
@@ -72,9 +107,8 @@ async def _run(engine: AsyncEngine, sql: str, **params: object) -> int:
 async def load(container: Container, scale: Scale, now: datetime) -> Dataset:
     tiers = await list_tiers(container.uow())  # the test ladder, configured by bench_environment
     engine = container.engine
-    steps = ["members", "plan", "entries", "lots", "lot moves", "accounts", "tiers", "catalog", "coupons",
-             "analyze"]
-    bar = ProgressBar(len(steps), f"dataset: {scale.members:,} members, ~{scale.entries:,} entries")
+    # members, plan, accounts, tiers, catalog, coupons, analyze; entries, lots and moves in chunks
+    bar = ProgressBar(7 + 3 * CHUNKS, f"dataset: {scale.members:,} members, ~{scale.entries:,} entries")
     tier_ids = {t.rank: t.id for t in tiers}
 
     await _run(engine, """
@@ -102,41 +136,21 @@ async def load(container: Container, scale: Scale, now: datetime) -> Dataset:
     await _run(engine, "UPDATE bench_plan SET n = :n WHERE member_id = ANY(:ids)", n=scale.heavy_entries, ids=heavy)
     bar.advance()
 
-    # One statement per step: PostgreSQL plans the whole set once. Timestamps one minute apart,
-    # the newest an hour ago (nothing pending); lots expire over the coming year, so some expire soon.
-    await _run(engine, """
-        INSERT INTO points_entries (member_id, kind, amount, reason, source_type, source_ref, idempotency_key,
-                                    actor_role, actor_id, details, created_at)
-        SELECT p.member_id,
-               CASE WHEN i % 5 = 4 THEN 'REDEEM' ELSE 'EARN' END,
-               CASE WHEN i % 5 = 4 THEN -10 ELSE 10 END,
-               CASE WHEN i % 5 = 4 THEN 'Reward redemption' ELSE 'Purchase seed-' || i END,
-               'bench', 'bench/' || p.member_id || '/' || i, 'bench/' || p.member_id || '/' || i,
-               CASE WHEN i % 5 = 4 THEN 'member' ELSE 'staff' END,
-               CASE WHEN i % 5 = 4 THEN p.member_id ELSE 1 END,
-               '{}'::json, CAST(:now AS timestamptz) - interval '1 hour' - make_interval(mins => p.n - i)
-        FROM bench_plan p CROSS JOIN LATERAL generate_series(0, p.n - 1) AS i""", now=now)
-    bar.advance()
-    await _run(engine, """
-        INSERT INTO points_lots (member_id, entry_id, original, remaining, earned_at, available_at, expires_at)
-        SELECT e.member_id, e.id, 10,
-               CASE WHEN (i - i / 5) < p.n / 5 THEN 0 ELSE 10 END,
-               e.created_at, e.created_at, CAST(:now AS timestamptz) + make_interval(days => 1 + (i - i / 5) % 365)
-        FROM points_entries e
-        JOIN bench_plan p ON p.member_id = e.member_id
-        CROSS JOIN LATERAL (SELECT split_part(e.idempotency_key, '/', 3)::int AS i) k
-        WHERE e.source_type = 'bench' AND e.kind = 'EARN'""", now=now)
-    bar.advance()
-    await _run(engine, """
-        INSERT INTO points_lot_moves (entry_id, lot_id, amount)
-        SELECT r.id, l.id, -10
-        FROM points_entries r
-        CROSS JOIN LATERAL (SELECT (split_part(r.idempotency_key, '/', 3)::int - 4) / 5 AS n) k
-        JOIN points_entries e ON e.source_type = 'bench'
-             AND e.idempotency_key = 'bench/' || r.member_id || '/' || (k.n + k.n / 4)
-        JOIN points_lots l ON l.entry_id = e.id
-        WHERE r.source_type = 'bench' AND r.kind = 'REDEEM'""")
-    bar.advance()
+    # Set-based, in CHUNKS ranges of member ids so the bar moves. Timestamps one minute apart, the
+    # newest an hour ago (nothing pending); lots expire over the coming year, so some expire soon.
+    low, high = (await _fetch(engine, "SELECT min(member_id), max(member_id) FROM bench_plan"))[0]
+    step = (high - low) // CHUNKS + 1
+    ranges = [(lo, lo + step - 1) for lo in range(low, high + 1, step)]
+    for lo, hi in ranges:
+        await _run(engine, _ENTRIES, now=now, lo=lo, hi=hi)
+        bar.advance()
+    for lo, hi in ranges:
+        await _run(engine, _LOTS, now=now, lo=lo, hi=hi)
+        bar.advance()
+    for lo, hi in ranges:
+        await _run(engine, _MOVES, lo=lo, hi=hi)
+        bar.advance()
+    bar.advance(3 * CHUNKS - 3 * len(ranges))
     await _run(engine, """
         INSERT INTO points_accounts (member_id, balance, version, updated_at)
         SELECT p.member_id, 10 * (p.n - 2 * (p.n / 5)), p.n, CAST(:now AS timestamptz) - interval '1 hour'

@@ -26,9 +26,15 @@ def rss_kib(pid: int) -> int:
 
 
 def children(pid: int) -> list[int]:
+    """Worker processes: the supervisor's children, less multiprocessing's resource tracker."""
     found = []
     for task in Path(f"/proc/{pid}/task").iterdir():
-        found += [int(c) for c in (task / "children").read_text().split()]
+        for child in (task / "children").read_text().split():
+            try:
+                if b"resource_tracker" not in Path(f"/proc/{child}/cmdline").read_bytes():
+                    found.append(int(child))
+            except OSError:
+                continue
     return found
 
 
