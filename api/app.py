@@ -19,7 +19,9 @@ from api.graphql_schema import build_schema
 from api.live import LiveUpdates
 from api.logs import RequestIdMiddleware
 from api.settings import Settings
+from api.sql_count import SqlCountMiddleware
 from domain.ports import CodeSender
+from domain.store.statement_count import count_statements
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +47,11 @@ def create_app(settings: Settings | None = None, code_sender: CodeSender | None 
         await container.close()
 
     http = GraphQLHttpEndpoint(schema, container, settings.graphiql)
+    middleware = [Middleware(RequestIdMiddleware)]
+    if settings.count_sql:
+        count_statements(container.engine)
+        count_statements(container.read_engine)
+        middleware.append(Middleware(SqlCountMiddleware))
     app = Starlette(
         routes=[
             Route("/healthz", healthz, methods=["GET"]),
@@ -52,7 +59,7 @@ def create_app(settings: Settings | None = None, code_sender: CodeSender | None 
             Route("/graphql", http.handle, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", LiveUpdates(schema, container)),
         ],
-        middleware=[Middleware(RequestIdMiddleware)],
+        middleware=middleware,
         lifespan=lifespan,
     )
     app.state.container = container

@@ -21,9 +21,9 @@ from domain.auth.sessions import SessionPolicy
 from domain.ports import Broker, Cache, CodeSender, RateLimiter
 from domain.store.broker import InProcessBroker, RedisBroker
 from domain.store.cache import InProcessCache, RedisCache
-from domain.store.database import create_engine
+from domain.store.database import create_engine, create_read_engine
 from domain.store.rate_limit import InProcessRateLimiter, RedisRateLimiter
-from domain.store.unit_of_work import SqlUnitOfWork
+from domain.store.unit_of_work import SharedReads, SqlUnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -41,11 +41,16 @@ class Container:
 
     def __post_init__(self) -> None:
         self.engine = create_engine(self.settings.database_url, self.settings.db_pool_size)
+        self.read_engine = create_read_engine(self.settings.database_url, self.engine, self.settings.db_pool_size)
         self.redis: Redis | None = None
         self.timezone = ZoneInfo(self.settings.program_timezone)
 
-    def uow(self) -> SqlUnitOfWork:
-        return SqlUnitOfWork(self.engine, self.broker)
+    def uow(self, shared_reads: SharedReads | None = None) -> SqlUnitOfWork:
+        return SqlUnitOfWork(self.engine, self.broker, shared_reads, self.read_engine)
+
+    def shared_reads(self) -> SharedReads | None:
+        """A request's one connection for its reads (PostgreSQL; SQLite serialises reads anyway)."""
+        return SharedReads(self.read_engine) if self.read_engine is not self.engine else None
 
     def now(self) -> datetime:
         return datetime.now(UTC)
@@ -80,6 +85,8 @@ class Container:
 
     async def close(self) -> None:
         await self.engine.dispose()
+        if self.read_engine is not self.engine:
+            await self.read_engine.dispose()
         await self.broker.close()
         if self.redis is not None:
             await self.redis.aclose()

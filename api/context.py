@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from api.container import Container
 from domain.auth.viewer import Viewer
-from domain.store.unit_of_work import SqlUnitOfWork
+from domain.store.unit_of_work import SharedReads, SqlUnitOfWork
 
 if TYPE_CHECKING:
     from schema.loaders import Loaders
@@ -20,6 +20,7 @@ class Context:
     loaders: Loaders
     request_id: str
     connection_params: dict[str, object] | None = field(default=None)
+    shared_reads: SharedReads | None = field(default=None)  # HTTP requests only: see SharedReads
 
     def uow(self) -> SqlUnitOfWork:
-        return self.container.uow()
+        return self.container.uow(self.shared_reads)

@@ -159,6 +159,9 @@ class GraphQLHttpEndpoint:
             raise HttpProblem(405, "Only queries may be sent with GET; use POST.", {"Allow": "POST"}) from exc
         except CannotGetOperationTypeError as exc:
             raise HttpProblem(400, "Name the operation to run with operationName.") from exc
+        finally:
+            if context.shared_reads is not None:
+                await context.shared_reads.close()
         body: dict[str, Any] = {}
         if result.errors:
             body["errors"] = [translate_error(e, context.request_id).formatted for e in result.errors]
@@ -169,10 +172,12 @@ class GraphQLHttpEndpoint:
 
     async def make_context(self, request: Request) -> Context:
         viewer = self._container.tokens.viewer_from_header(request.headers.get("authorization"))
-        viewer = await refuse_erased(self._container.uow(), self._container.cache, viewer)
+        shared_reads = self._container.shared_reads()
+        viewer = await refuse_erased(self._container.uow(shared_reads), self._container.cache, viewer)
         return Context(
             container=self._container,
             viewer=viewer,
-            loaders=Loaders.for_request(self._container.uow),
+            loaders=Loaders.for_request(lambda: self._container.uow(shared_reads)),
             request_id=request.scope.get("state", {}).get("request_id", ""),
+            shared_reads=shared_reads,
         )

@@ -44,6 +44,7 @@ class Settings:
     max_query_tokens: int = 2_000
     max_aliases: int = 20
     db_pool_size: int = 10
+    count_sql: bool = False  # bench mode: x-sql-statements header per request (LOYALTY_COUNT_SQL=1)
     generated_dev_key: bool = False
 
     @property
@@ -76,6 +77,7 @@ class Settings:
             program_timezone=os.environ.get("PROGRAM_TIMEZONE", cls.program_timezone),
             db_pool_size=_int("DB_POOL_SIZE", cls.db_pool_size),
             partner_requests_per_minute=_int("PARTNER_REQUESTS_PER_MINUTE", cls.partner_requests_per_minute),
+            count_sql=os.environ.get("LOYALTY_COUNT_SQL", "") == "1",
         )
         values.update(overrides)
         return cls(**values).validated()  # type: ignore[arg-type]

@@ -82,6 +82,11 @@ async def load_coupons(info: Info, member_id: int, status: DomainStatus | None, 
     return [Coupon.from_domain(c, now) for c in rows]
 
 
+async def load_available_coupons_count(info: Info, member_id: int) -> int:
+    ctx = info.context
+    return await services.available_coupons_count(ctx.uow(), ctx.viewer, member_id, ctx.container.now())
+
+
 @strawberry.input
 class SaveCouponTemplateInput:
     id: strawberry.ID | None = None

@@ -68,7 +68,7 @@ async def browse_rewards(uow: UnitOfWork, viewer: Viewer, *, category: str | Non
     """Rewards on offer. `affordable_now` needs the member's available balance."""
     if not 1 <= first <= 100:
         raise BadUserInput.for_field("first", "Ask for 1 to 100 rewards.")
-    async with uow:
+    async with uow.read_only():
         max_rank = None
         if tier_code is not None:
             tier = next((t for t in await uow.tiers.tiers() if t.code == tier_code.strip().upper()), None)

@@ -42,7 +42,7 @@ async def load_member(uow: UnitOfWork, cache: Cache, member_id: int, min_version
         else:
             if member.version >= min_version:
                 return member
-    async with uow:
+    async with uow.read_only():
         member = await uow.members.get(member_id)
     if member is None:
         raise NotFound("No such member.")

@@ -214,10 +214,17 @@ async def member_coupons(uow: UnitOfWork, viewer: Viewer, member_id: int, status
     viewer.require_self_or_staff(member_id)
     if not 1 <= first <= 100:
         raise BadUserInput.for_field("first", "Ask for 1 to 100 coupons.")
-    async with uow:
+    async with uow.read_only():
         return await uow.coupons.member_coupons(member_id, status, now, first)
 
 
+async def available_coupons_count(uow: UnitOfWork, viewer: Viewer, member_id: int, now: datetime) -> int:
+    """The badge on the app's offers tab: coupons the member holds and can still use."""
+    viewer.require_self_or_staff(member_id)
+    async with uow.read_only():
+        return await uow.coupons.count_available(member_id, now)
+
+
 async def claimable_offers(uow: UnitOfWork, now: datetime) -> list[CouponTemplate]:
-    async with uow:
+    async with uow.read_only():
         return await uow.coupons.claimable_templates(now)

@@ -57,7 +57,7 @@ async def get_balance(uow: UnitOfWork, cache: Cache, member_id: int, now: dateti
     if (hit and hit.expiring_window_days == soon_days and hit.version >= min_version
             and (hit.valid_until is None or hit.valid_until > now)):
         return hit
-    async with uow:
+    async with uow.read_only():
         balance = await compute_balance(uow, member_id, now, soon_days)
     await remember_balance(cache, balance, now)
     return balance
@@ -75,7 +75,7 @@ async def refresh_balances(uow: UnitOfWork, cache: Cache, member_ids: list[int],
     keep whichever copy is newest."""
 
     for member_id in member_ids:
-        async with uow:
+        async with uow.read_only():
             days = (await load_settings(uow)).expiring_soon_days
             balance = await compute_balance(uow, member_id, now, days)
         await remember_balance(cache, balance, now)

@@ -40,7 +40,7 @@ async def history(uow: UnitOfWork, viewer: Viewer, member_id: int, first: int, a
     if not 1 <= first <= MAX_PAGE:
         raise BadUserInput.for_field("first", f"Ask for 1 to {MAX_PAGE} entries.")
     before = cursors.decode_time(after) if after else None
-    async with uow:
+    async with uow.read_only():
         rows = await uow.points.history(member_id, kinds or None, before, first + 1)
     return HistoryPage(rows[:first], len(rows) > first)
 
@@ -57,7 +57,7 @@ async def leaderboard(uow: UnitOfWork, start: datetime, end: datetime, limit: in
     """Points earned in the period; members who opted out are left out entirely."""
     if not 1 <= limit <= 100:
         raise BadUserInput.for_field("first", "Ask for 1 to 100 places.")
-    async with uow:
+    async with uow.read_only():
         rows = await uow.points.leaderboard(start, end, limit)
         names = await uow.members.names([member_id for member_id, _ in rows])
     board = []

@@ -4,12 +4,19 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Row, func, insert, or_, select, update
+from sqlalchemy import Row, bindparam, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.offers.model import Coupon, CouponKind, CouponStatus, CouponTemplate, IssueSource
 from domain.store.dialect import insert_ignoring_conflict
 from domain.store.tables import coupon_templates, coupons
+
+# The offers badge on every home screen: built once (see points_repo).
+_AVAILABLE_COUNT = select(func.count()).select_from(coupons).where(
+    coupons.c.member_id == bindparam("member_id", type_=coupons.c.member_id.type),
+    coupons.c.status == CouponStatus.AVAILABLE.value,
+    coupons.c.valid_until > bindparam("now", type_=coupons.c.valid_until.type),
+)
 
 
 def _template(row: Row) -> CouponTemplate:
@@ -125,3 +132,6 @@ class SqlCouponRepository:
             query = query.where(coupons.c.status == status.value)
         rows = await self._conn.execute(query.order_by(coupons.c.id.desc()).limit(limit))
         return [_coupon(r) for r in rows]
+
+    async def count_available(self, member_id: int, now: datetime) -> int:
+        return await self._conn.scalar(_AVAILABLE_COUNT, {"member_id": member_id, "now": now}) or 0

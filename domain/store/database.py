@@ -24,6 +24,17 @@ def create_engine(url: str, pool_size: int = 10) -> AsyncEngine:
     return create_async_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
 
 
+def create_read_engine(url: str, write_engine: AsyncEngine, pool_size: int = 10) -> AsyncEngine:
+    """PostgreSQL: a second pool whose connections stay in autocommit, for read-only units of work.
+    Its pre-ping is one round trip; on a pool whose connections open transactions it is three
+    (asyncpg pings inside BEGIN … ROLLBACK), and it happens on every checkout. SQLite reads share
+    the one engine (they run one at a time anyway)."""
+    if url.startswith("sqlite"):
+        return write_engine
+    return create_async_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True,
+                               isolation_level="AUTOCOMMIT")
+
+
 def _make_sqlite_transactions_serial(engine: AsyncEngine) -> None:
     # pysqlite's implicit BEGIN is DEFERRED: two transactions that read and then write
     # fail with "database is locked" instead of waiting. BEGIN IMMEDIATE takes the write

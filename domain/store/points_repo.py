@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import Row, and_, case, func, insert, select, tuple_, update
+from sqlalchemy import Row, and_, bindparam, case, func, insert, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.points.model import Entry, EntryKind, Lot
@@ -13,6 +13,36 @@ from domain.points.ports import NewEntry
 from domain.privacy.model import Erasure
 from domain.store.dialect import insert_ignoring_conflict
 from domain.store.tables import members, points_accounts, points_entries, points_lot_moves, points_lots
+
+# Statements on the member read path, built once with bound parameters: building a select() and
+# its cache key costs more Python than running it (the profile of the home query said so).
+_MEMBER = bindparam("member_id", type_=points_entries.c.member_id.type)
+_HISTORY = (select(points_entries).where(points_entries.c.member_id == _MEMBER)
+            .order_by(points_entries.c.created_at.desc(), points_entries.c.id.desc()).limit(bindparam("limit")))
+# A row comparison is an index bound; the equivalent OR is not, and would make deep pages walk
+# every newer entry.
+_HISTORY_BEFORE = _HISTORY.where(tuple_(points_entries.c.created_at, points_entries.c.id) < tuple_(
+    bindparam("moment", type_=points_entries.c.created_at.type), bindparam("entry_id", type_=points_entries.c.id.type)))
+_ACCOUNT = select(points_accounts.c.balance, points_accounts.c.version).where(
+    points_accounts.c.member_id == bindparam("member_id", type_=points_accounts.c.member_id.type))
+
+
+def _lot_totals_statement():
+    lots = points_lots.c
+    now = bindparam("now", type_=lots.available_at.type)
+    horizon = bindparam("horizon", type_=lots.expires_at.type)
+    spendable = (lots.available_at <= now) & (lots.expires_at > now)
+    return select(
+        func.coalesce(func.sum(case((spendable, lots.remaining), else_=0)), 0),
+        func.coalesce(func.sum(case((lots.available_at > now, lots.remaining), else_=0)), 0),
+        func.coalesce(func.sum(case((spendable & (lots.expires_at <= horizon), lots.remaining), else_=0)), 0),
+        func.min(case((lots.available_at > now, lots.available_at))),
+        func.min(case((spendable, lots.expires_at))),
+        func.min(case((spendable & (lots.expires_at > horizon), lots.expires_at))),
+    ).where(lots.member_id == bindparam("member_id", type_=lots.member_id.type), lots.remaining > 0)
+
+
+_LOT_TOTALS = _lot_totals_statement()
 
 
 def _entry(row: Row) -> Entry:
@@ -87,19 +117,7 @@ class SqlPointsRepository:
 
     async def lot_totals(self, member_id: int, now: datetime, horizon: datetime) -> tuple[int, int, int, list]:
         """(available, pending, expiring by horizon, [moments the split next changes]) in one query."""
-        lots = points_lots.c
-        open_ = (lots.member_id == member_id) & (lots.remaining > 0)
-        spendable = (lots.available_at <= now) & (lots.expires_at > now)
-        row = (await self._conn.execute(
-            select(
-                func.coalesce(func.sum(case((spendable, lots.remaining), else_=0)), 0),
-                func.coalesce(func.sum(case((lots.available_at > now, lots.remaining), else_=0)), 0),
-                func.coalesce(func.sum(case((spendable & (lots.expires_at <= horizon), lots.remaining), else_=0)), 0),
-                func.min(case((lots.available_at > now, lots.available_at))),
-                func.min(case((spendable, lots.expires_at))),
-                func.min(case((spendable & (lots.expires_at > horizon), lots.expires_at))),
-            ).where(open_)
-        )).one()
+        row = (await self._conn.execute(_LOT_TOTALS, {"member_id": member_id, "now": now, "horizon": horizon})).one()
         return int(row[0]), int(row[1]), int(row[2]), [row[3], row[4], row[5]]
 
     async def lot(self, lot_id: int) -> Lot | None:
@@ -159,10 +177,7 @@ class SqlPointsRepository:
         return [_entry(r) for r in rows]
 
     async def account_version(self, member_id: int) -> tuple[int, int]:
-        row = (await self._conn.execute(
-            select(points_accounts.c.balance, points_accounts.c.version)
-            .where(points_accounts.c.member_id == member_id)
-        )).first()
+        row = (await self._conn.execute(_ACCOUNT, {"member_id": member_id})).first()
         return (int(row.balance), int(row.version)) if row else (0, 0)
 
     async def ledger_sum(self, member_id: int) -> int:
@@ -173,17 +188,13 @@ class SqlPointsRepository:
 
     async def history(self, member_id: int, kinds: Sequence[EntryKind] | None,
                       before: tuple[datetime, int] | None, limit: int) -> list[Entry]:
-        query = select(points_entries).where(points_entries.c.member_id == member_id)
+        query = _HISTORY if before is None else _HISTORY_BEFORE
+        params: dict[str, object] = {"member_id": member_id, "limit": limit}
+        if before is not None:
+            params["moment"], params["entry_id"] = before
         if kinds:
             query = query.where(points_entries.c.kind.in_([k.value for k in kinds]))
-        if before is not None:
-            moment, entry_id = before
-            # A row comparison is an index bound; the equivalent OR is not, and would make
-            # deep pages walk every newer entry.
-            query = query.where(tuple_(points_entries.c.created_at, points_entries.c.id) < tuple_(moment, entry_id))
-        rows = await self._conn.execute(
-            query.order_by(points_entries.c.created_at.desc(), points_entries.c.id.desc()).limit(limit)
-        )
+        rows = await self._conn.execute(query, params)
         return [_entry(r) for r in rows]
 
     async def credited_between(self, member_id: int, source_type: str, start: datetime, end: datetime) -> int:

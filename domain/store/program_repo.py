@@ -11,6 +11,8 @@ from domain.points.rules import Activity, EarningRule, RuleKind
 from domain.store.dialect import insert_ignoring_conflict
 from domain.store.tables import earning_rules, idempotency_records, program_settings
 
+_SETTINGS = select(program_settings.c.key, program_settings.c.value)  # read on every home screen
+
 
 class SqlIdempotencyRepository:
     def __init__(self, conn: AsyncConnection) -> None:
@@ -75,7 +77,7 @@ class SqlRulesRepository:
         return _rule(row)
 
     async def settings(self) -> dict[str, object]:
-        rows = await self._conn.execute(select(program_settings.c.key, program_settings.c.value))
+        rows = await self._conn.execute(_SETTINGS)
         return {r.key: r.value for r in rows}
 
     async def save_settings(self, values: dict[str, object], now: datetime) -> None:

@@ -2,14 +2,44 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 
-from sqlalchemy import Row, and_, func, insert, or_, select, update
+from sqlalchemy import Row, Select, and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.benefits.model import LimitPeriod, Redemption, RedemptionStatus, Reward, RewardKind
 from domain.benefits.ports import RewardFilter, RewardSort
 from domain.store.tables import redemptions, rewards
+
+
+@functools.cache
+def _browse_statement(category: bool, max_price: bool, max_tier_rank: bool, on_offer: bool, sort: RewardSort,
+                      after: bool) -> Select:
+    """The catalog query for one combination of filters, built once with bound parameters (the
+    affordable-rewards list is on every home screen; see points_repo)."""
+    query = select(rewards).where(rewards.c.active.is_(True))
+    if category:
+        query = query.where(rewards.c.category == bindparam("category", type_=rewards.c.category.type))
+    if max_price:
+        query = query.where(rewards.c.points_price <= bindparam("max_price", type_=rewards.c.points_price.type))
+    if max_tier_rank:
+        query = query.where(rewards.c.min_tier_rank <= bindparam("max_tier_rank", type_=rewards.c.min_tier_rank.type))
+    if on_offer:
+        moment = bindparam("moment", type_=rewards.c.valid_from.type)
+        query = query.where(or_(rewards.c.valid_from.is_(None), rewards.c.valid_from <= moment),
+                            or_(rewards.c.valid_until.is_(None), rewards.c.valid_until > moment))
+    key = rewards.c.points_price if sort is not RewardSort.NEWEST else rewards.c.id
+    descending = sort is not RewardSort.PRICE_ASC
+    if after:
+        value = bindparam("after_value", type_=key.type)
+        last_id = bindparam("after_id", type_=rewards.c.id.type)
+        if descending:
+            query = query.where(or_(key < value, and_(key == value, rewards.c.id < last_id)))
+        else:
+            query = query.where(or_(key > value, and_(key == value, rewards.c.id > last_id)))
+    order = (key.desc(), rewards.c.id.desc()) if descending else (key.asc(), rewards.c.id.asc())
+    return query.order_by(*order).limit(bindparam("limit"))
 
 
 def _reward(row: Row) -> Reward:
@@ -74,27 +104,13 @@ class SqlRewardRepository:
 
     async def browse(self, flt: RewardFilter, sort: RewardSort, after: tuple[int, int] | None,
                      limit: int) -> list[Reward]:
-        query = select(rewards).where(rewards.c.active.is_(True))
-        if flt.category:
-            query = query.where(rewards.c.category == flt.category)
-        if flt.max_price is not None:
-            query = query.where(rewards.c.points_price <= flt.max_price)
-        if flt.max_tier_rank is not None:
-            query = query.where(rewards.c.min_tier_rank <= flt.max_tier_rank)
-        if flt.on_offer_at is not None:
-            moment = flt.on_offer_at
-            query = query.where(or_(rewards.c.valid_from.is_(None), rewards.c.valid_from <= moment),
-                                or_(rewards.c.valid_until.is_(None), rewards.c.valid_until > moment))
-        key = rewards.c.points_price if sort is not RewardSort.NEWEST else rewards.c.id
-        descending = sort is not RewardSort.PRICE_ASC
+        shape = (flt.category is not None, flt.max_price is not None, flt.max_tier_rank is not None,
+                 flt.on_offer_at is not None, sort, after is not None)
+        params: dict[str, object] = {"limit": limit, "category": flt.category, "max_price": flt.max_price,
+                                     "max_tier_rank": flt.max_tier_rank, "moment": flt.on_offer_at}
         if after is not None:
-            value, last_id = after
-            if descending:
-                query = query.where(or_(key < value, and_(key == value, rewards.c.id < last_id)))
-            else:
-                query = query.where(or_(key > value, and_(key == value, rewards.c.id > last_id)))
-        order = (key.desc(), rewards.c.id.desc()) if descending else (key.asc(), rewards.c.id.asc())
-        rows = await self._conn.execute(query.order_by(*order).limit(limit))
+            params["after_value"], params["after_id"] = after
+        rows = await self._conn.execute(_browse_statement(*shape), params)
         return [_reward(r) for r in rows]
 
     async def redeemed_since(self, member_id: int, reward_id: int, since: datetime) -> int:

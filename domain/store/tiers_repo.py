@@ -4,12 +4,17 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Row, insert, select, update
+from sqlalchemy import Row, bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.store.dialect import insert_ignoring_conflict
 from domain.store.tables import member_tiers, tier_changes, tiers
 from domain.tiers.model import MemberTier, Tier, TierChange, TierChangeReason
+
+# Read on every home screen: built once (see points_repo).
+_LADDER = select(tiers).order_by(tiers.c.rank)
+_MEMBER_TIER = select(member_tiers).where(
+    member_tiers.c.member_id == bindparam("member_id", type_=member_tiers.c.member_id.type))
 
 
 def _tier(row: Row) -> Tier:
@@ -31,7 +36,7 @@ class SqlTierRepository:
         self._conn = conn
 
     async def tiers(self) -> list[Tier]:
-        return [_tier(r) for r in await self._conn.execute(select(tiers).order_by(tiers.c.rank))]
+        return [_tier(r) for r in await self._conn.execute(_LADDER)]
 
     async def save_tier(self, tier: Tier) -> Tier:
         values = dict(code=tier.code, name=tier.name, rank=tier.rank, threshold_cents=tier.threshold_cents,
@@ -44,7 +49,7 @@ class SqlTierRepository:
         return _tier((await self._conn.execute(statement.returning(*tiers.c))).one())
 
     async def member_tier(self, member_id: int) -> MemberTier | None:
-        row = (await self._conn.execute(select(member_tiers).where(member_tiers.c.member_id == member_id))).first()
+        row = (await self._conn.execute(_MEMBER_TIER, {"member_id": member_id})).first()
         return _member_tier(row) if row else None
 
     async def member_tiers(self, member_ids: list[int]) -> dict[int, MemberTier]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 
@@ -35,25 +36,89 @@ from domain.store.webhooks_repo import SqlWebhookRepository
 log = logging.getLogger(__name__)
 
 
+class SharedReads:
+    """One pooled PostgreSQL connection for all the read-only units of work of one request, used
+    one block at a time. A request's resolvers run concurrently, and each would otherwise check out
+    (and pre-ping) a connection of its own: four for the member home screen, so a handful of
+    concurrent requests exhaust a worker's pool. `engine` is the autocommit read engine (see
+    `SqlUnitOfWork.read_only`); `close()` returns the connection to the pool when the request is done."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+        self._conn: AsyncConnection | None = None
+        self._lock = asyncio.Lock()
+
+    async def acquire(self) -> AsyncConnection:
+        await self._lock.acquire()
+        try:
+            if self._conn is None:
+                self._conn = await self._engine.connect()
+            return self._conn
+        except BaseException:
+            self._lock.release()
+            raise
+
+    async def release(self) -> None:
+        try:
+            if self._conn is not None:
+                # Ends SQLAlchemy's bookkeeping transaction; in autocommit nothing goes to the server.
+                await self._conn.rollback()
+        except BaseException:
+            conn, self._conn = self._conn, None
+            if conn is not None:
+                await conn.close()
+            raise
+        finally:
+            self._lock.release()
+
+    async def close(self) -> None:
+        async with self._lock:
+            conn, self._conn = self._conn, None
+            if conn is not None:
+                await conn.close()
+
+
 class SqlUnitOfWork:
     """Re-enterable: each `async with` is a fresh transaction, rolled back unless committed."""
 
-    def __init__(self, engine: AsyncEngine, broker: Broker) -> None:
+    def __init__(self, engine: AsyncEngine, broker: Broker, shared_reads: SharedReads | None = None,
+                 read_engine: AsyncEngine | None = None) -> None:
         self._engine = engine
+        self._read_engine = read_engine or engine
         self._broker = broker
+        self._shared_reads = shared_reads
+        self._on_shared = False
         self._conn: AsyncConnection | None = None
         self._events: list[Event] = []
         self._committed = False
+        self._read_only = False
+
+    def read_only(self) -> SqlUnitOfWork:
+        """For the next `async with` block only."""
+        self._read_only = True
+        return self
 
     async def __aenter__(self) -> SqlUnitOfWork:
         if self._conn is not None:
             raise RuntimeError("unit of work is already open")
+        if self._read_only and self._shared_reads is not None:
+            shared = await self._shared_reads.acquire()
+            self._on_shared = True
+            return self._open(shared)
+        if self._read_only and self._read_engine is not self._engine:
+            # The autocommit read engine (PostgreSQL): no BEGIN and no ROLLBACK, two of the round trips
+            # a short read would make. At READ COMMITTED each statement takes its own snapshot inside
+            # a transaction as well, so a read sees the same data either way.
+            return self._open(await self._read_engine.connect())
         conn = await self._engine.connect()
         try:
             await conn.begin()
         except BaseException:
             await conn.close()
             raise
+        return self._open(conn)
+
+    def _open(self, conn: AsyncConnection) -> SqlUnitOfWork:
         self._conn = conn
         self._events = []
         self._committed = False
@@ -81,7 +146,12 @@ class SqlUnitOfWork:
 
     async def __aexit__(self, *exc: object) -> None:
         conn, self._conn = self._conn, None
+        self._read_only = False  # for this block only: the next `async with` is a transaction again
         if conn is None:
+            return
+        if self._on_shared:
+            self._on_shared = False
+            await self._shared_reads.release()  # type: ignore[union-attr]
             return
         try:
             if not self._committed:
@@ -99,6 +169,8 @@ class SqlUnitOfWork:
     async def commit(self) -> None:
         if self._conn is None:
             raise RuntimeError("commit outside a unit of work")
+        if self._read_only:
+            raise RuntimeError("commit in a read-only unit of work")
         await self._conn.commit()
         self._committed = True
 

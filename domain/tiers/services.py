@@ -85,7 +85,7 @@ async def apply_qualification(uow: UnitOfWork, member_id: int, now: datetime, se
 
 async def tier_progress(uow: UnitOfWork, viewer: Viewer, member_id: int, now: datetime) -> TierProgress:
     viewer.require_self_or_staff(member_id)
-    async with uow:
+    async with uow.read_only():
         settings = await load_settings(uow)
         tiers = await uow.tiers.tiers()
         state = await uow.tiers.member_tier(member_id)
@@ -105,12 +105,12 @@ async def tier_progress(uow: UnitOfWork, viewer: Viewer, member_id: int, now: da
 
 async def tier_history(uow: UnitOfWork, viewer: Viewer, member_id: int, limit: int = 50) -> list[TierChange]:
     viewer.require_self_or_staff(member_id)
-    async with uow:
+    async with uow.read_only():
         return await uow.tiers.history(member_id, min(max(limit, 1), 100))
 
 
 async def list_tiers(uow: UnitOfWork) -> list[Tier]:
-    async with uow:
+    async with uow.read_only():
         return ladder(await uow.tiers.tiers())
 
 
