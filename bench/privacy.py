@@ -45,6 +45,13 @@ FULL = Sizes(entries=(1_000, 10_000, 100_000), audit_rows=200_000, outbox_rows=1
 QUICK = Sizes(entries=(1_000, 10_000), audit_rows=20_000, outbox_rows=10_000, samples=3, check_calls=300)
 
 
+class _NoBudget:
+    """The export's hourly budget is per member; timing it means calling it more often than that."""
+
+    async def hit(self, key: str, limit: int, window_seconds: int) -> int:
+        return 0
+
+
 async def _export_run(container: Container, entries: int, samples: int) -> None:
     [member_id] = await new_members(container, 1)
     seeded = await load_history(container.engine, member_id, entries, container.now())
@@ -55,7 +62,7 @@ async def _export_run(container: Container, entries: int, samples: int) -> None:
     size = 0
     for _ in range(samples + 1):  # the first run is untimed: pool connections, statement caches
         started = time.perf_counter()
-        doc = await export_my_data(container.uow(), viewer, container.now())
+        doc = await export_my_data(container.uow(), _NoBudget(), viewer, container.now())
         timings.append(time.perf_counter() - started)
         size = len(json.dumps(doc.document))
         expected = min(entries, EXPORT_MAX_ROWS)

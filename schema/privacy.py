@@ -91,7 +91,8 @@ class PrivacyQueries:
     @strawberry.field(description="Everything the program holds about you, as one JSON document.")
     async def export_my_data(self, info: Info) -> DataExport:
         ctx = info.context
-        return DataExport.from_domain(await export.export_my_data(ctx.uow(), ctx.viewer, ctx.container.now()))
+        return DataExport.from_domain(await export.export_my_data(ctx.uow(), ctx.container.limiter, ctx.viewer,
+                                                                   ctx.container.now()))
 
     @strawberry.field(description="Staff: export a member's data (audited).")
     async def export_member_data(self, info: Info, member_id: strawberry.ID) -> DataExport:

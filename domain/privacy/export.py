@@ -9,13 +9,18 @@ from __future__ import annotations
 from datetime import datetime
 
 from domain.auth.viewer import Role, Viewer
-from domain.errors import NotFound
-from domain.ports import UnitOfWork
+from domain.errors import NotFound, RateLimited
+from domain.ports import RateLimiter, UnitOfWork
 from domain.privacy.model import EXPORT_MAX_ROWS, EXPORT_PAGE, EXPORT_SECTIONS, DataExport
 
+# An export reads up to every section's cap; a member needs one now and then, not a loop of them.
+EXPORTS_PER_HOUR = 5
 
-async def export_my_data(uow: UnitOfWork, viewer: Viewer, now: datetime) -> DataExport:
+
+async def export_my_data(uow: UnitOfWork, limiter: RateLimiter, viewer: Viewer, now: datetime) -> DataExport:
     member_id = viewer.require_member()
+    if wait := await limiter.hit(f"export:{member_id}", EXPORTS_PER_HOUR, 3600):
+        raise RateLimited(f"At most {EXPORTS_PER_HOUR} exports an hour; try again later.", wait)
     async with uow:
         return await _build(uow, member_id, now)
 

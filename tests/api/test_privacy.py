@@ -254,6 +254,18 @@ async def test_export_holds_all_the_members_data_and_staff_exports_are_audited(s
         "GRAPHQL_VALIDATION_FAILED"], "members can only export themselves"
 
 
+async def test_a_member_exports_a_few_times_an_hour_not_in_a_loop(setup) -> None:
+    api, _staff = setup
+    member = await api.sign_in(PHONE)
+    for _ in range(export_module.EXPORTS_PER_HOUR):
+        assert (await api.data(EXPORT, token=member.access_token))["exportMyData"]["memberId"] == member.member_id
+    refused = await api.gql(EXPORT, token=member.access_token)
+    assert error_codes(refused) == ["RATE_LIMITED"]
+    assert 0 < refused["errors"][0]["extensions"]["retryAfterSeconds"] <= 3600
+    other = await api.sign_in("13700137000")
+    assert (await api.data(EXPORT, token=other.access_token))["exportMyData"]["memberId"] == other.member_id
+
+
 async def test_export_reads_a_long_ledger_in_pages_up_to_a_cap(setup, monkeypatch: pytest.MonkeyPatch) -> None:
     api, staff = setup
     member = await api.sign_in(PHONE)
