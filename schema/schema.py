@@ -8,6 +8,7 @@ from schema.auth import AuthMutations
 from schema.benefits import BenefitMutations, BenefitQueries
 from schema.checkins import CheckInMutations
 from schema.community import CommunityMutations, CommunityQueries
+from schema.kpis import KpiQueries
 from schema.meetups import EventMutations, EventQueries
 from schema.members import MemberMutations, MemberQueries
 from schema.offers import OfferMutations, OfferQueries
@@ -21,7 +22,7 @@ from schema.webhooks import WebhookMutations, WebhookQueries
 
 @strawberry.type
 class Query(MemberQueries, PointsQueries, TierQueries, BenefitQueries, OfferQueries, CommunityQueries,
-            EventQueries, PartnerQueries, WebhookQueries, ProgramQueries):
+            EventQueries, PartnerQueries, WebhookQueries, ProgramQueries, KpiQueries):
     pass
 
 
