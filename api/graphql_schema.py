@@ -12,11 +12,12 @@ from strawberry.extensions import (
     QueryDepthLimiter,
     ValidationCache,
 )
+from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
 from api.errors import DomainErrorCodes
 from api.settings import Settings
-from schema.schema import Mutation, Query, Subscription
+from schema.schema import SCALARS, Mutation, Query, Subscription
 
 
 class LoyaltySchema(strawberry.Schema):
@@ -35,6 +36,7 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
+        config=StrawberryConfig(scalar_map=SCALARS),
         # Factories, not instances: each operation needs its own extension state.
         extensions=[
             DomainErrorCodes,

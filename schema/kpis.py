@@ -13,8 +13,9 @@ from domain.kpis.model import Retention as DomainRetention
 from schema.info import Info
 from schema.tiers import Tier
 
-Long = strawberry.scalar(
-    NewType("Long", int), name="Long", serialize=int, parse_value=int,
+Long = NewType("Long", int)
+LONG_SCALAR = strawberry.scalar(
+    name="Long", serialize=int, parse_value=int,
     description="A whole number that may not fit in 32 bits (program-wide point totals); a JSON number.",
 )
 

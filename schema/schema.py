@@ -8,7 +8,7 @@ from schema.auth import AuthMutations
 from schema.benefits import BenefitMutations, BenefitQueries
 from schema.checkins import CheckInMutations
 from schema.community import CommunityMutations, CommunityQueries
-from schema.kpis import KpiQueries
+from schema.kpis import LONG_SCALAR, KpiQueries, Long
 from schema.meetups import EventMutations, EventQueries
 from schema.members import MemberMutations, MemberQueries
 from schema.offers import OfferMutations, OfferQueries
@@ -34,4 +34,7 @@ class Mutation(
     pass
 
 
-__all__ = ["Mutation", "Query", "Subscription"]
+# Custom scalars, for StrawberryConfig(scalar_map=...).
+SCALARS: dict[object, object] = {Long: LONG_SCALAR}
+
+__all__ = ["SCALARS", "Mutation", "Query", "Subscription"]
