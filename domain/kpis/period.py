@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from domain.errors import BadUserInput, FieldError
+from domain.kpis.model import CohortDay
 
 MAX_DAYS = 366
 
@@ -46,6 +47,16 @@ class Period:
 
     def days(self) -> list[date]:
         return [self.from_day + timedelta(days=i) for i in range((self.to_day - self.from_day).days + 1)]
+
+    def cohort_days(self, window_days: int, now: datetime) -> list[CohortDay]:
+        """Each day of the period as a sign-up cohort with its window of `window_days` local days after
+        the join day; only days whose window has ended by `now`."""
+        days = [
+            CohortDay(local_midnight(day, self.zone), local_midnight(day + timedelta(days=1), self.zone),
+                      local_midnight(day + timedelta(days=1 + window_days), self.zone))
+            for day in self.days()
+        ]
+        return [d for d in days if d.window_end <= now]
 
     def months(self) -> list[Month]:
         months: list[Month] = []

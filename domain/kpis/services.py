@@ -13,12 +13,12 @@ Definitions (also in README "Operator KPIs"):
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from domain.auth.viewer import Viewer
-from domain.kpis.model import CohortDay, LedgerTotals, MonthActivity, PointsFlow, ProgramKpis, Retention, TierCount
-from domain.kpis.period import Period, basis_points, local_midnight
+from domain.kpis.model import LedgerTotals, MonthActivity, PointsFlow, ProgramKpis, Retention, TierCount
+from domain.kpis.period import Period, basis_points
 from domain.points.model import EntryKind
 from domain.ports import UnitOfWork
 from domain.tiers.model import Tier, TierChangeReason
@@ -63,12 +63,7 @@ async def program_kpis(uow: UnitOfWork, viewer: Viewer, from_day: date, to_day: 
 
 
 async def _retention(uow: UnitOfWork, period: Period, days: int, now: datetime) -> Retention:
-    cohort = [
-        CohortDay(local_midnight(day, period.zone), local_midnight(day + timedelta(days=1), period.zone),
-                  local_midnight(day + timedelta(days=1 + days), period.zone))
-        for day in period.days()
-    ]
-    eligible_days = [d for d in cohort if d.window_end <= now]
+    eligible_days = period.cohort_days(days, now)
     eligible, retained = await uow.kpis.retention(eligible_days) if eligible_days else (0, 0)
     return Retention(days, eligible, retained, basis_points(retained, eligible))
 
