@@ -22,12 +22,13 @@ BLOCK = 50_000
 
 # `+ m.id * 0` and `+ k * 0` tie each volatile expression to its row, so PostgreSQL draws a new
 # random number per member (or per member and k) instead of evaluating it once for the statement.
-AT = "CROSS JOIN LATERAL (SELECT m.joined_at + random() * (:now - m.joined_at) + k * interval '0' AS at) t"
+AT = ("CROSS JOIN LATERAL (SELECT m.joined_at + random() * (CAST(:now AS timestamptz) - m.joined_at)"
+      " + k * interval '0' AS at) t")
 STATEMENTS = [
     """INSERT INTO members (id, phone, member_code, tags, joined_at)
        SELECT g, '1' || lpad(g::text, 10, '0'), 'M' || g, '[]'::json,
-              :now - power(random(), 1.5) * interval '730 days'
-       FROM generate_series(:lo, :hi - 1) g""",
+              CAST(:now AS timestamptz) - power(random(), 1.5) * interval '730 days'
+       FROM generate_series(CAST(:lo AS bigint), CAST(:hi AS bigint) - 1) g""",
     f"""INSERT INTO purchases (member_id, source, order_id, store_id, amount_cents, points_awarded, items,
                                purchased_at, created_at)
        SELECT m.id, 'pos', m.id || '-' || k, 'S' || m.id % 50, c.cents, c.cents / 100, '[]'::json, t.at, t.at
@@ -42,18 +43,19 @@ STATEMENTS = [
               'pos:' || p.order_id, '{}'::json, p.purchased_at
        FROM purchases p WHERE p.member_id >= :lo AND p.member_id < :hi AND p.points_awarded > 0""",
     f"""INSERT INTO check_ins (member_id, day, points, makeup, created_at)
-       SELECT m.id, (t.at AT TIME ZONE :zone)::date, 10, false, t.at
+       SELECT m.id, (t.at AT TIME ZONE CAST(:zone AS text))::date, 10, false, t.at
        FROM members m
        CROSS JOIN LATERAL generate_series(1, floor(power(random(), 3) * 16 + m.id * 0)::int) k
        {AT}
        WHERE m.id >= :lo AND m.id < :hi
        ON CONFLICT (member_id, day) DO NOTHING""",
     """INSERT INTO posts (author_id, body, image_urls, status, created_at)
-       SELECT m.id, 'Loving the new store', '[]'::json, 'VISIBLE', m.joined_at + random() * (:now - m.joined_at)
+       SELECT m.id, 'Loving the new store', '[]'::json, 'VISIBLE',
+              m.joined_at + random() * (CAST(:now AS timestamptz) - m.joined_at)
        FROM members m WHERE m.id >= :lo AND m.id < :hi AND random() < 0.2""",
     """INSERT INTO comments (post_id, author_id, body, status, created_at)
        SELECT (SELECT min(id) FROM posts) + m.id % 1000, m.id, 'Same here', 'VISIBLE',
-              m.joined_at + random() * (:now - m.joined_at)
+              m.joined_at + random() * (CAST(:now AS timestamptz) - m.joined_at)
        FROM members m WHERE m.id >= :lo AND m.id < :hi AND random() < 0.3""",
     f"""INSERT INTO points_entries (member_id, kind, amount, reason, source_type, source_ref, idempotency_key,
                                    details, created_at)
@@ -66,13 +68,13 @@ STATEMENTS = [
        WHERE m.id >= :lo AND m.id < :hi""",
     """INSERT INTO redemptions (member_id, reward_id, quantity, points_spent, voucher_code, status, entry_id,
                                 created_at, expires_at)
-       SELECT e.member_id, :reward, 1, -e.amount, 'V' || e.id, 'ISSUED', e.id, e.created_at,
+       SELECT e.member_id, CAST(:reward AS bigint), 1, -e.amount, 'V' || e.id, 'ISSUED', e.id, e.created_at,
               e.created_at + interval '30 days'
        FROM points_entries e WHERE e.member_id >= :lo AND e.member_id < :hi AND e.kind = 'REDEEM'""",
     """INSERT INTO points_entries (member_id, kind, amount, reason, source_type, source_ref, idempotency_key,
                                    details, created_at)
        SELECT m.id, x.kind, x.amount, 'Bench ' || x.kind, lower(x.kind), m.id::text, lower(x.kind) || ':' || m.id,
-              '{}'::json, m.joined_at + random() * (:now - m.joined_at)
+              '{}'::json, m.joined_at + random() * (CAST(:now AS timestamptz) - m.joined_at)
        FROM members m
        CROSS JOIN LATERAL (SELECT random() + m.id * 0 AS r) d
        CROSS JOIN LATERAL (SELECT CASE WHEN d.r < 0.25 THEN 'EXPIRE' WHEN d.r < 0.28 THEN 'ADJUST' ELSE 'REVERSE' END
@@ -81,12 +83,14 @@ STATEMENTS = [
                                     * (1 + floor(random() * 500))::bigint AS amount) x
        WHERE m.id >= :lo AND m.id < :hi AND d.r < 0.33""",
     """INSERT INTO tier_changes (member_id, from_tier_id, to_tier_id, reason, spend_cents, created_at)
-       SELECT m.id, NULL, CASE WHEN d.r < 0.7 THEN :gold WHEN d.r < 0.9 THEN :platinum ELSE :diamond END,
-              'UPGRADE', 5000000, m.joined_at + random() * (:now - m.joined_at)
+       SELECT m.id, NULL, CASE WHEN d.r < 0.7 THEN CAST(:gold AS bigint)
+                                   WHEN d.r < 0.9 THEN CAST(:platinum AS bigint) ELSE CAST(:diamond AS bigint) END,
+              'UPGRADE', 5000000, m.joined_at + random() * (CAST(:now AS timestamptz) - m.joined_at)
        FROM members m CROSS JOIN LATERAL (SELECT random() + m.id * 0 AS r) d
        WHERE m.id >= :lo AND m.id < :hi AND random() < 0.25""",
     """INSERT INTO tier_changes (member_id, from_tier_id, to_tier_id, reason, spend_cents, created_at)
-       SELECT c.member_id, c.to_tier_id, :base, 'DOWNGRADE', 0, c.created_at + random() * (:now - c.created_at)
+       SELECT c.member_id, c.to_tier_id, CAST(:base AS bigint), 'DOWNGRADE', 0,
+              c.created_at + random() * (CAST(:now AS timestamptz) - c.created_at)
        FROM tier_changes c WHERE c.member_id >= :lo AND c.member_id < :hi AND random() < 0.3""",
     """INSERT INTO member_tiers (member_id, tier_id, achieved_at, held_until)
        SELECT DISTINCT ON (member_id) member_id, to_tier_id, created_at, created_at + interval '1 year'

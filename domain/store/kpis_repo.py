@@ -63,6 +63,8 @@ class SqlKpiRepository:
         return counts
 
     async def retention(self, days: Sequence[CohortDay]) -> tuple[int, int]:
+        if not days:
+            return 0, 0
         rows = [
             select(literal(d.join_start, UtcDateTime()).label("join_start"),
                    literal(d.window_start, UtcDateTime()).label("window_start"),
