@@ -136,17 +136,23 @@ async def explain(engine: AsyncEngine, container: Container, period: Period) -> 
     seen: list[tuple[str, Any]] = []
 
     def record(_conn, _cursor, statement, parameters, *_args) -> None:
-        if statement.lstrip().upper().startswith("SELECT") and "FROM" in statement.upper():
+        if statement.lstrip().upper().startswith(("SELECT", "WITH")) and "FROM" in statement.upper():
             seen.append((statement, parameters))
 
+    sent: dict[str, list[tuple[str, Any]]] = {}
     event.listen(engine.sync_engine, "before_cursor_execute", record)
     try:
-        calls = kpi_calls(container, period, container.now())
-        for call in calls.values():
-            await call()
+        for name, call in kpi_calls(container, period, container.now()).items():
+            seen.clear()
+            try:
+                await call()
+            except DBAPIError as exc:
+                if "statement timeout" not in str(exc):
+                    raise
+            sent[name] = list(seen)
     finally:
         event.remove(engine.sync_engine, "before_cursor_execute", record)
-    for name, (statement, parameters) in zip(calls, seen, strict=True):
+    for name, statement, parameters in [(n, st, pa) for n, stmts in sent.items() for st, pa in stmts]:
         say(f"\n--- {name}")
         try:
             async with engine.connect() as conn:
