@@ -131,6 +131,26 @@ async def measure(container: Container, api: ApiClient, token: str, periods: dic
     return results
 
 
+async def check(container: Container, period: Period) -> None:
+    """The report agrees with plainer SQL written here, so the figures time work that is right."""
+    kpis = await program_kpis(container.uow(), STAFF, period.from_day, period.to_day, container.now(),
+                              container.timezone)
+    sources = [("purchases", "member_id", "purchased_at"), ("check_ins", "member_id", "created_at"),
+               ("posts", "author_id", "created_at"), ("comments", "author_id", "created_at"),
+               ("redemptions", "member_id", "created_at")]
+    union = " UNION ALL ".join(f"SELECT {who} AS member_id FROM {table} WHERE {at} >= :s AND {at} < :e"
+                               for table, who, at in sources)
+    async with container.engine.connect() as conn:
+        params = {"s": period.start, "e": period.end}
+        at_end = await conn.scalar(text("SELECT count(*) FROM members WHERE joined_at < :e"), params)
+        active = await conn.scalar(text(f"SELECT count(DISTINCT member_id) FROM ({union}) a"), params)
+        issued = await conn.scalar(text("SELECT coalesce(sum(amount), 0) FROM points_entries "
+                                        "WHERE kind = 'EARN' AND created_at >= :s AND created_at < :e"), params)
+    got = (kpis.members_at_end, kpis.active_members, kpis.points.issued)
+    if got != (at_end, active, issued) or not 0 < active < at_end:
+        raise SystemExit(f"programKpis disagrees with plain SQL: {got} != {(at_end, active, issued)}")
+
+
 async def explain(engine: AsyncEngine, container: Container, period: Period) -> None:
     """EXPLAIN ANALYZE of every statement the KPI queries send, with the parameters they sent."""
     seen: list[tuple[str, Any]] = []
@@ -238,6 +258,7 @@ async def run(sizes: Sizes, compare_indexes: bool, show_plans: bool) -> None:
             counts = await row_counts(engine)
             say(f"\n{n:,} members seeded in {time.perf_counter() - started:.0f} s (incl. VACUUM ANALYZE): "
                 + ", ".join(f"{k} {v:,}" for k, v in counts.items()))
+            await check(container, periods["last 365 days"])
             for column in columns:
                 if column:
                     took = await set_indexes(engine, present=column == "0011")
