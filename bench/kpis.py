@@ -176,6 +176,9 @@ async def explain(engine: AsyncEngine, container: Container, period: Period) -> 
         say(f"\n--- {name}")
         try:
             async with engine.connect() as conn:
+                # The settings SqlKpiRepository._tune gives the report's transaction.
+                await conn.exec_driver_sql("SET LOCAL jit = off")
+                await conn.exec_driver_sql("SET LOCAL work_mem = '64MB'")
                 rows = await conn.exec_driver_sql("EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) " + statement, parameters)
                 for (line,) in rows:
                     say(f"    {line}")
