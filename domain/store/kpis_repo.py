@@ -1,4 +1,5 @@
-"""Program-wide reporting queries: one aggregate statement per KPI, no rows come back to Python."""
+"""Program-wide reporting queries: aggregate statements (one per KPI, one per month for monthly
+actives); no rows come back to Python."""
 
 from __future__ import annotations
 
