@@ -564,14 +564,13 @@ webhook_deliveries = Table(
     Index("ix_webhook_deliveries_due", "status", "next_attempt_at"),
 )
 
-# Program-wide reports (domain/kpis) read each table by a time range across all members, and
-# retention looks up one member's comments by time; without these every report scans whole tables.
+# Program-wide reports (domain/kpis) read each table by a time range across all members; without
+# these every report scans whole tables (bench.kpis --compare-indexes).
 Index("ix_members_joined_at", members.c.joined_at)
 Index("ix_purchases_purchased_at", purchases.c.purchased_at)
 Index("ix_check_ins_created_at", check_ins.c.created_at)
 Index("ix_posts_created_at", posts.c.created_at)
 Index("ix_comments_created_at", comments.c.created_at)
-Index("ix_comments_author_created", comments.c.author_id, comments.c.created_at)
 Index("ix_redemptions_created_at", redemptions.c.created_at)
 Index("ix_points_entries_created_at", points_entries.c.created_at)
 Index("ix_tier_changes_created_at", tier_changes.c.created_at)

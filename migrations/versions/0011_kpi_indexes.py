@@ -20,7 +20,6 @@ INDEXES = [
     ('ix_check_ins_created_at', 'check_ins', ['created_at']),
     ('ix_posts_created_at', 'posts', ['created_at']),
     ('ix_comments_created_at', 'comments', ['created_at']),
-    ('ix_comments_author_created', 'comments', ['author_id', 'created_at']),
     ('ix_redemptions_created_at', 'redemptions', ['created_at']),
     ('ix_points_entries_created_at', 'points_entries', ['created_at']),
     ('ix_tier_changes_created_at', 'tier_changes', ['created_at']),
