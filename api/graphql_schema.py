@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
-import dateutil.parser
 import strawberry
 from graphql import GraphQLError
-from strawberry.exceptions import StrawberryInputCoercionError
 from strawberry.extensions import (
     AddValidationRules,
     MaxAliasesLimiter,
@@ -17,26 +13,12 @@ from strawberry.extensions import (
     ValidationCache,
 )
 from strawberry.schema.config import StrawberryConfig
-from strawberry.schema.types.base_scalars import wrap_parser
 from strawberry.types import ExecutionContext
 
 from api.errors import DomainErrorCodes
 from api.settings import Settings
+from schema.scalars import SCALARS
 from schema.schema import Mutation, Query, Subscription
-
-
-def _aware_datetime(value: str) -> dt.datetime:
-    parsed = dateutil.parser.isoparse(value)
-    if parsed.tzinfo is None:
-        # Ambiguous (UTC? the program's zone?) and refused by the UTC columns further down: say so here.
-        raise StrawberryInputCoercionError(
-            f'Value cannot represent a DateTime: "{value}". Add a time zone offset, e.g. +08:00 or Z.')
-    return parsed
-
-
-AwareDateTime = strawberry.scalar(
-    name="DateTime", description="Date with time and a time zone offset (ISO 8601)",
-    serialize=dt.datetime.isoformat, parse_value=wrap_parser(_aware_datetime, "DateTime"))
 
 
 class LoyaltySchema(strawberry.Schema):
@@ -55,7 +37,7 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
-        config=StrawberryConfig(scalar_map={dt.datetime: AwareDateTime}),
+        config=StrawberryConfig(scalar_map=SCALARS),
         # Factories, not instances: each operation needs its own extension state.
         extensions=[
             DomainErrorCodes,

@@ -12,6 +12,7 @@ from domain.benefits.ports import RewardRepository
 from domain.checkins.ports import CheckInRepository
 from domain.community.ports import CommunityRepository
 from domain.events import Event
+from domain.kpis.ports import KpiRepository
 from domain.meetups.model import EventRepository
 from domain.members.model import Channel, ChannelIdentity, Member
 from domain.offers.ports import CouponRepository
@@ -134,6 +135,7 @@ class UnitOfWork(Protocol):
     surveys: SurveyRepository
     privacy: PrivacyRepository
     segments: SegmentRepository
+    kpis: KpiRepository
 
     async def __aenter__(self) -> UnitOfWork: ...
     async def __aexit__(self, *exc: object) -> None: ...

@@ -8,6 +8,7 @@ from schema.auth import AuthMutations
 from schema.benefits import BenefitMutations, BenefitQueries
 from schema.checkins import CheckInMutations
 from schema.community import CommunityMutations, CommunityQueries
+from schema.kpis import KpiQueries
 from schema.meetups import EventMutations, EventQueries
 from schema.members import MemberMutations, MemberQueries
 from schema.offers import OfferMutations, OfferQueries
@@ -37,6 +38,7 @@ class Query(
     SurveyQueries,
     PrivacyQueries,
     SegmentQueries,
+    KpiQueries,
 ):
     pass
 
@@ -61,4 +63,5 @@ class Mutation(
     pass
 
 
+# Custom scalars, for StrawberryConfig(scalar_map=...).
 __all__ = ["Mutation", "Query", "Subscription"]

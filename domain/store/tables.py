@@ -656,3 +656,11 @@ lifecycle_changes = Table(
     Column("created_at", UtcDateTime, nullable=False),
     Index("ix_lifecycle_changes_member_created", "member_id", "created_at", "id"),
 )
+# Program-wide reports (domain/kpis) read each table by a time range across all members; without
+# these every report scans whole tables (bench.kpis --compare-indexes).
+Index("ix_members_joined_at", members.c.joined_at)
+Index("ix_check_ins_created_at", check_ins.c.created_at)
+Index("ix_posts_created_at", posts.c.created_at)
+Index("ix_comments_created_at", comments.c.created_at)
+Index("ix_redemptions_created_at", redemptions.c.created_at)
+Index("ix_tier_changes_created_at", tier_changes.c.created_at)

@@ -20,6 +20,7 @@ from domain.store.auth_repo import (
 from domain.store.checkins_repo import SqlCheckInRepository
 from domain.store.community_repo import SqlCommunityRepository
 from domain.store.coupons_repo import SqlCouponRepository
+from domain.store.kpis_repo import SqlKpiRepository
 from domain.store.meetups_repo import SqlEventRepository
 from domain.store.members_repo import SqlMemberRepository
 from domain.store.partners_repo import SqlPartnerRepository
@@ -142,6 +143,7 @@ class SqlUnitOfWork:
         self.surveys = SqlSurveyRepository(conn)
         self.privacy = SqlPrivacyRepository(conn)
         self.segments = SqlSegmentRepository(conn)
+        self.kpis = SqlKpiRepository(conn)
         return self
 
     async def __aexit__(self, *exc: object) -> None:

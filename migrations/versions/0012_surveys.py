@@ -1,7 +1,7 @@
 """surveys and answers
 
 Revision ID: 0012
-Revises: 0010
+Revises: 0011
 Create Date: 2026-11-29 09:50:00.000000
 """
 
@@ -12,7 +12,7 @@ from alembic import op
 
 
 revision = '0012'
-down_revision = '0010'
+down_revision = '0011'
 branch_labels = None
 depends_on = None
 

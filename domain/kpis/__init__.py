@@ -1,0 +1,1 @@
+"""Operator KPIs: member growth, activity, retention, points flow, tiers, purchases, check-ins."""

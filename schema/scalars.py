@@ -1,0 +1,33 @@
+"""Scalars this API defines or tightens; the schema maps Python types to them."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import NewType
+
+import dateutil.parser
+import strawberry
+from strawberry.exceptions import StrawberryInputCoercionError
+from strawberry.schema.types.base_scalars import wrap_parser
+
+Long = NewType("Long", int)
+LONG_SCALAR = strawberry.scalar(
+    name="Long", serialize=int, parse_value=int,
+    description="A whole number that may not fit in 32 bits (program-wide point totals); a JSON number.",
+)
+
+
+def _aware_datetime(value: str) -> dt.datetime:
+    parsed = dateutil.parser.isoparse(value)
+    if parsed.tzinfo is None:
+        # Ambiguous (UTC? the program's zone?) and refused by the UTC columns further down: say so here.
+        raise StrawberryInputCoercionError(
+            f'Value cannot represent a DateTime: "{value}". Add a time zone offset, e.g. +08:00 or Z.')
+    return parsed
+
+
+AWARE_DATETIME = strawberry.scalar(
+    name="DateTime", description="Date with time and a time zone offset (ISO 8601)",
+    serialize=dt.datetime.isoformat, parse_value=wrap_parser(_aware_datetime, "DateTime"))
+
+SCALARS: dict[object, object] = {Long: LONG_SCALAR, dt.datetime: AWARE_DATETIME}
