@@ -89,6 +89,7 @@ class ProgramSettings:
     lifecycle_new_days: int
     lifecycle_active_days: int
     lifecycle_dormant_days: int
+    rfm_windows: list[int]
 
     @classmethod
     def from_domain(cls, s: DomainSettings) -> ProgramSettings:
@@ -118,6 +119,7 @@ class UpdateProgramSettingsInput:
     lifecycle_new_days: int | None = None
     lifecycle_active_days: int | None = None
     lifecycle_dormant_days: int | None = None
+    rfm_windows: list[int] | None = None
 
 
 @strawberry.type

@@ -43,7 +43,8 @@ async def get_settings(uow: UnitOfWork) -> ProgramSettings:
         return await load_settings(uow)
 
 
-async def update_settings(uow: UnitOfWork, viewer: Viewer, changes: dict[str, int], now: datetime) -> ProgramSettings:
+async def update_settings(uow: UnitOfWork, viewer: Viewer, changes: dict[str, object],
+                          now: datetime) -> ProgramSettings:
     staff_id = viewer.require_staff()
     async with uow:
         current = ProgramSettings.from_dict(await uow.rules.settings())

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, fields, replace
 
 from domain.errors import BadUserInput, FieldError
 
@@ -32,14 +32,18 @@ class ProgramSettings:
     lifecycle_new_days: int = 30
     lifecycle_active_days: int = 90
     lifecycle_dormant_days: int = 180
+    # RFM windows in days (compute-segments scores each; segments name one). Ascending, distinct.
+    rfm_windows: tuple[int, ...] = (7, 30, 90, 365)
 
-    def to_dict(self) -> dict[str, int]:
+    def to_dict(self) -> dict[str, object]:
         return asdict(self)
 
     @classmethod
     def from_dict(cls, data: dict[str, object]) -> ProgramSettings:
         known = {f.name for f in fields(cls)}
-        return cls(**{k: int(v) for k, v in data.items() if k in known})  # type: ignore[arg-type]
+        values = {k: tuple(int(x) for x in v) if k in _LISTS else int(v)  # type: ignore[union-attr, call-overload]
+                  for k, v in data.items() if k in known}
+        return cls(**values)  # type: ignore[arg-type]
 
     def validated(self) -> ProgramSettings:
         limits = {
@@ -62,9 +66,20 @@ class ProgramSettings:
         if not errors and self.lifecycle_dormant_days <= self.lifecycle_active_days:
             errors.append(FieldError("lifecycleDormantDays",
                                      "lifecycleDormantDays must be more than lifecycleActiveDays."))
+        windows = tuple(self.rfm_windows)
+        if not 1 <= len(windows) <= MAX_RFM_WINDOWS or len(set(windows)) != len(windows) or not all(
+                1 <= w <= MAX_RFM_WINDOW_DAYS for w in windows):
+            errors.append(FieldError("rfmWindows", f"Give 1 to {MAX_RFM_WINDOWS} different windows of 1 to "
+                                                   f"{MAX_RFM_WINDOW_DAYS} days."))
         if errors:
             raise BadUserInput("Program settings are invalid.", errors)
-        return self
+        ordered = tuple(sorted(windows))
+        return self if self.rfm_windows == ordered else replace(self, rfm_windows=ordered)
+
+
+MAX_RFM_WINDOWS = 6
+MAX_RFM_WINDOW_DAYS = 730
+_LISTS = {"rfm_windows"}
 
 
 def _camel(name: str) -> str:

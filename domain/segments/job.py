@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from domain.ports import UnitOfWork
 from domain.program.services import load_settings
 from domain.segments.lifecycle import LifecycleRules, stage_for
-from domain.segments.model import WINDOWS, Lifecycle, RfmScore, StageChange
+from domain.segments.model import Lifecycle, RfmScore, StageChange
 from domain.segments.ports import PurchaseItems, PurchaseTotals
 from domain.segments.rfm import recency_days, top_categories, trend_bp
 
@@ -43,10 +43,12 @@ async def compute_segments(new_uow: Callable[[], UnitOfWork], now: datetime, bat
                            progress: Callable[[int, int], None] | None = None) -> dict[str, int]:
     """progress(members just done, total members) after each batch."""
     async with new_uow() as uow:
-        rules = LifecycleRules.from_settings(await load_settings(uow))
+        settings = await load_settings(uow)
         total = await uow.segments.count_members()
+    rules = LifecycleRules.from_settings(settings)
+    windows = settings.rfm_windows
     counts = {"members": 0, "stageChanges": 0}
-    longest = max(WINDOWS)
+    longest = max(windows)
     after = 0
     while True:
         async with new_uow() as uow:
@@ -57,10 +59,10 @@ async def compute_segments(new_uow: Callable[[], UnitOfWork], now: datetime, bat
             first, last = members[0][0], members[-1][0]
             batch_ids = {m for m, _ in members}
             # The id range also spans members the job skips (erased ones keep their purchases for the books).
-            totals = {m: t for m, t in (await uow.segments.purchase_totals(first, last, now, WINDOWS)).items()
+            totals = {m: t for m, t in (await uow.segments.purchase_totals(first, last, now, windows)).items()
                       if m in batch_ids}
             items = await uow.segments.purchase_items(first, last, now - timedelta(days=longest), now)
-            for window_days in WINDOWS:
+            for window_days in windows:
                 await uow.segments.save_rfm(first, last, window_days, window_rows(window_days, totals, items, now),
                                             now)
             stored = await uow.segments.lifecycles([m for m, _ in members])
@@ -84,7 +86,9 @@ async def compute_segments(new_uow: Callable[[], UnitOfWork], now: datetime, bat
             progress(len(members), total)
     async with new_uow() as uow:
         await uow.lock("compute-segments")
-        for window_days in WINDOWS:
+        # Scores of a window staff have since dropped would answer segments nobody can select any more.
+        await uow.segments.drop_windows_except(windows)
+        for window_days in windows:
             counts[f"scored{window_days}d"] = await uow.segments.rank_window(window_days)
         await uow.commit()
     return counts

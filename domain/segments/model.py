@@ -6,9 +6,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
-# The windows the job scores, in days. Each is stored separately; queries name one of them.
-WINDOWS = (7, 30, 90, 365)
-
 
 class Stage(StrEnum):
     NEW = "NEW"

@@ -11,8 +11,8 @@ from domain.auth.viewer import Role, Viewer
 from domain.errors import BadUserInput, FieldError, NotFound
 from domain.members.model import Member
 from domain.ports import UnitOfWork
+from domain.program.services import load_settings
 from domain.segments.model import (
-    WINDOWS,
     MemberInsights,
     MemberQuery,
     ScoreRange,
@@ -53,9 +53,10 @@ async def resolve_filter(uow: UnitOfWork, segment: SegmentFilter) -> MemberQuery
             include_untiered = any(tiers[c.upper()].rank == 0 for c in segment.tier_codes)
     rfm = segment.rfm
     if rfm is not None:
-        if rfm.window_days not in WINDOWS:
-            errors.append(FieldError("windowDays", f"Scores exist for windows of {', '.join(map(str, WINDOWS))} "
-                                                   "days."))
+        windows = (await load_settings(uow)).rfm_windows
+        if rfm.window_days not in windows:
+            errors.append(FieldError("windowDays", f"Scores exist for windows of {', '.join(map(str, windows))} "
+                                                   "days (program setting rfmWindows)."))
         for name, score_range in (("recency", rfm.recency), ("frequency", rfm.frequency),
                                   ("monetary", rfm.monetary)):
             if score_range is not None and (error := _range_error(name, score_range)):

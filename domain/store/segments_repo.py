@@ -107,6 +107,9 @@ class SqlSegmentRepository:
                   top_categories=r.top_categories, computed_at=now) for r in rows],
         )
 
+    async def drop_windows_except(self, windows: Sequence[int]) -> None:
+        await self._conn.execute(delete(member_rfm).where(member_rfm.c.window_days.not_in(list(windows))))
+
     async def rank_window(self, window_days: int) -> int:
         """One UPDATE … FROM over the window: NTILE needs every row of the window at once."""
         in_window = member_rfm.c.window_days == window_days

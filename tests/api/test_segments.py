@@ -68,9 +68,10 @@ def ntile(ordered: list[int], buckets: int = 5) -> dict[int, int]:
     return scores
 
 
-def reference_rfm(people: list[Person], now: datetime) -> dict[tuple[int, int], dict]:
+def reference_rfm(people: list[Person], now: datetime,
+                  windows: tuple[int, ...] = WINDOWS) -> dict[tuple[int, int], dict]:
     expected: dict[tuple[int, int], dict] = {}
-    for w in WINDOWS:
+    for w in windows:
         start, before = now - timedelta(days=w), now - timedelta(days=2 * w)
         rows = {}
         for p in people:
@@ -264,6 +265,24 @@ async def test_stage_thresholds_come_from_program_settings(program) -> None:
     assert {m: s for m, (s, _) in stages.items()} == {p.id: reference_stage(p, now, None, (10, 45, 400))
                                                       for p in people}
     assert {m: s for m, (s, _) in stages.items()} != {p.id: reference_stage(p, now, None) for p in people}
+
+
+async def test_rfm_windows_come_from_program_settings(program) -> None:
+    api, staff, now, people = program
+    await compute_segments(api.container.uow, now)
+    settings = """mutation($i: UpdateProgramSettingsInput!) { updateProgramSettings(input: $i) {
+      settings { rfmWindows } } }"""
+    for bad in ([], [0], [30, 30], [7, 14, 30, 60, 90, 180, 365], [731]):
+        refused = await api.gql(settings, {"i": {"rfmWindows": bad}}, staff)
+        assert [e["field"] for e in refused["errors"][0]["extensions"]["fieldErrors"]] == ["rfmWindows"], bad
+    changed = await api.data(settings, {"i": {"rfmWindows": [60, 14]}}, staff)
+    assert changed["updateProgramSettings"]["settings"]["rfmWindows"] == [14, 60]
+    await compute_segments(api.container.uow, now)
+    assert await stored_rfm(api) == reference_rfm(people, now, (14, 60)), "old windows dropped, new ones scored"
+    old = await api.gql(SEGMENT, {"f": {"rfm": {"windowDays": 30}}, "first": 10}, staff)
+    assert [e["field"] for e in old["errors"][0]["extensions"]["fieldErrors"]] == ["windowDays"]
+    assert (await segment(api, staff, {"rfm": {"windowDays": 14}}))["totalCount"] == len(
+        [k for k in reference_rfm(people, now, (14,))])
 
 
 async def test_segments_filter_and_page_through_graphql(program) -> None:

@@ -70,3 +70,8 @@ def test_to_dict_round_trips() -> None:
     assert data["return_window_days"] == 3 and data["tier_grace_months"] == 0
     assert set(data) == {f.name for f in fields(ProgramSettings)}
     assert ProgramSettings.from_dict(data) == settings
+
+
+def test_rfm_windows_are_stored_ascending_and_load_from_a_json_list() -> None:
+    assert ProgramSettings(rfm_windows=[90, 7]).validated().rfm_windows == (7, 90)  # type: ignore[arg-type]
+    assert ProgramSettings.from_dict({"rfm_windows": [14, "60"]}).rfm_windows == (14, 60)
