@@ -20,6 +20,9 @@ from domain.offers.services import save_template
 from domain.points.purchases import PurchaseCommand, record_purchase
 from domain.points.rules import Activity, EarningRule, LineItem, RuleKind
 from domain.program.services import save_rule, update_settings
+from domain.segments.job import compute_segments
+from domain.surveys.model import Survey, SurveyKind, SurveyTrigger
+from domain.surveys.services import publish_survey, save_survey
 from domain.tiers.model import Tier
 from domain.tiers.services import list_tiers, save_tier
 
@@ -54,6 +57,8 @@ async def seed_demo(container: Container, extra_members: int = 0) -> None:
     with contextlib.suppress(Conflict):
         await create_staff(container.uow(), DEMO_STAFF[0], DEMO_STAFF[1], "Demo Operator", now)
     await _seed_program(container)
+    # Stages and RFM scores, so memberSegment and memberInsights show something before the nightly job.
+    await compute_segments(container.uow, container.now())
 
 
 DEMO_TIERS = [
@@ -109,5 +114,9 @@ async def _seed_program(container: Container) -> None:
                               [LineItem(category, yuan * 100)], now - timedelta(days=10))
         await record_purchase(container.uow(), container.cache, operator, cmd, now - timedelta(days=10),
                               container.today())
+    survey = await save_survey(container.uow(), operator, Survey(
+        0, SurveyKind.NPS, "How likely are you to recommend us to a friend?", SurveyTrigger.AFTER_PURCHASE,
+        now, now + timedelta(days=90), allow_comment=True, purchase_within_days=30, points=20), now)
+    await publish_survey(container.uow(), operator, survey.id, now)
 
 
