@@ -24,8 +24,9 @@ from strawberry.types.graphql import OperationType
 from api.container import Container
 from api.context import Context
 from api.errors import INTERNAL_MESSAGE, translate_error
-from domain.privacy.erasure import refuse_erased
+from domain.privacy.erasure import admit
 from schema.loaders import Loaders
+from schema.query_reads import QueryReads
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 JSON = "application/json"
@@ -173,11 +174,12 @@ class GraphQLHttpEndpoint:
     async def make_context(self, request: Request) -> Context:
         viewer = self._container.tokens.viewer_from_header(request.headers.get("authorization"))
         shared_reads = self._container.shared_reads()
-        viewer = await refuse_erased(self._container.uow(shared_reads), self._container.cache, viewer)
+        viewer, profile = await admit(self._container.uow(shared_reads), self._container.cache, viewer)
         return Context(
             container=self._container,
             viewer=viewer,
             loaders=Loaders.for_request(lambda: self._container.uow(shared_reads)),
             request_id=request.scope.get("state", {}).get("request_id", ""),
             shared_reads=shared_reads,
+            query_reads=QueryReads(profile),
         )
