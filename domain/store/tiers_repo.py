@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 from sqlalchemy import Row, bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.store.dialect import insert_ignoring_conflict
+from domain.store.program_snapshot import ProgramSnapshot
 from domain.store.tables import member_tiers, tier_changes, tiers
 from domain.tiers.model import MemberTier, Tier, TierChange, TierChangeReason
 
@@ -32,10 +34,19 @@ def _change(row: Row) -> TierChange:
 
 
 class SqlTierRepository:
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(self, conn: AsyncConnection, snapshot: ProgramSnapshot | None = None,
+                 saved: Callable[[], None] | None = None) -> None:
+        """`snapshot`: read-only units of work only; `saved`: told when the ladder changes."""
         self._conn = conn
+        self._snapshot = snapshot
+        self._saved = saved
 
     async def tiers(self) -> list[Tier]:
+        if self._snapshot is not None:
+            return await self._snapshot.tiers(self._read_ladder)
+        return await self._read_ladder()
+
+    async def _read_ladder(self) -> list[Tier]:
         return [_tier(r) for r in await self._conn.execute(_LADDER)]
 
     async def save_tier(self, tier: Tier) -> Tier:
@@ -46,6 +57,8 @@ class SqlTierRepository:
             statement = update(tiers).where(tiers.c.id == tier.id).values(**values)
         else:
             statement = insert(tiers).values(**values)
+        if self._saved is not None:
+            self._saved()
         return _tier((await self._conn.execute(statement.returning(*tiers.c))).one())
 
     async def member_tier(self, member_id: int) -> MemberTier | None:
