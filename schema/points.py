@@ -76,11 +76,12 @@ class PointsBalance:
 
 async def load_balance(info: Info, member_id: int) -> PointsBalance:
     ctx = info.context
+    reads = query_reads(info)
 
     def read() -> Awaitable[Balance]:
-        return queries.balance_for(ctx.uow(), ctx.container.cache, ctx.viewer, member_id, ctx.container.now(), 30)
+        cache = reads.cache if reads else ctx.container.cache
+        return queries.balance_for(ctx.uow(), cache, ctx.viewer, member_id, ctx.container.now(), 30)
 
-    reads = query_reads(info)
     return PointsBalance.from_domain(await (reads.balance(member_id, 30, read) if reads else read()))
 
 

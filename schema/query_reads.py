@@ -16,14 +16,16 @@ from graphql import OperationType
 
 from domain.members.model import Member
 from domain.points.model import Balance
+from domain.ports import Cache
 
 if TYPE_CHECKING:
     from schema.info import Info
 
 
 class QueryReads:
-    def __init__(self, profile: Member | None) -> None:
+    def __init__(self, profile: Member | None, cache: Cache) -> None:
         self.profile = profile  # the viewer's profile as the token check read it
+        self.cache = cache  # the request's cache, with the viewer's entries fetched at its start
         self._balances: dict[tuple[int, int], asyncio.Future[Balance]] = {}
 
     async def balance(self, member_id: int, soon_days: int, read: Callable[[], Awaitable[Balance]]) -> Balance:
