@@ -22,6 +22,7 @@ from domain.ports import Broker, Cache, CodeSender, RateLimiter
 from domain.store.broker import InProcessBroker, RedisBroker
 from domain.store.cache import InProcessCache, RedisCache
 from domain.store.database import create_engine, create_read_engine
+from domain.store.program_snapshot import ProgramSnapshot
 from domain.store.rate_limit import InProcessRateLimiter, RedisRateLimiter
 from domain.store.unit_of_work import SharedReads, SqlUnitOfWork
 
@@ -44,9 +45,10 @@ class Container:
         self.read_engine = create_read_engine(self.settings.database_url, self.engine, self.settings.db_pool_size)
         self.redis: Redis | None = None
         self.timezone = ZoneInfo(self.settings.program_timezone)
+        self.program = ProgramSnapshot()
 
     def uow(self, shared_reads: SharedReads | None = None) -> SqlUnitOfWork:
-        return SqlUnitOfWork(self.engine, self.broker, shared_reads, self.read_engine)
+        return SqlUnitOfWork(self.engine, self.broker, shared_reads, self.read_engine, self.program)
 
     def shared_reads(self) -> SharedReads | None:
         """A request's one connection for its reads (PostgreSQL; SQLite serialises reads anyway)."""

@@ -11,6 +11,7 @@ from domain.store.unit_of_work import SharedReads, SqlUnitOfWork
 
 if TYPE_CHECKING:
     from schema.loaders import Loaders
+    from schema.query_reads import QueryReads
 
 
 @dataclass
@@ -21,6 +22,7 @@ class Context:
     request_id: str
     connection_params: dict[str, object] | None = field(default=None)
     shared_reads: SharedReads | None = field(default=None)  # HTTP requests only: see SharedReads
+    query_reads: QueryReads | None = field(default=None)  # HTTP requests only: see QueryReads
 
     def uow(self) -> SqlUnitOfWork:
         return self.container.uow(self.shared_reads)

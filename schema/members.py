@@ -18,6 +18,7 @@ from schema.meetups import Referrals, load_referrals
 from schema.offers import Coupon, CouponStatus, load_available_coupons_count, load_coupons
 from schema.points import PointsBalance, PointsEntryConnection, PointsEntryKind, load_balance, load_history
 from schema.privacy import Consent, ConsentRecord, load_consent_history, load_consents
+from schema.query_reads import query_reads
 from schema.refs import Channel, parse_id
 from schema.tiers import TierChange, TierStatus, load_tier_history, load_tier_status
 
@@ -127,7 +128,9 @@ class MemberQueries:
     @strawberry.field(description="The signed-in member.")
     async def me(self, info: Info) -> MemberType:
         ctx = info.context
-        return MemberType.from_domain(await services.get_me(ctx.uow(), ctx.container.cache, ctx.viewer))
+        reads = query_reads(info)
+        return MemberType.from_domain(await services.get_me(ctx.uow(), ctx.container.cache, ctx.viewer,
+                                                            reads.profile if reads else None))
 
     @strawberry.field(description="Staff: find a member by phone or by a linked channel identity.")
     async def member(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from datetime import datetime, timedelta
 from enum import Enum
 
@@ -17,6 +18,7 @@ from domain.points.ports import Refund as DomainRefund
 from domain.points.rules import LineItem
 from schema.connections import PageInfo
 from schema.info import Info
+from schema.query_reads import query_reads
 from schema.refs import MemberRefInput, parse_id
 
 PointsEntryKind = strawberry.enum(DomainEntryKind, name="PointsEntryKind")
@@ -74,9 +76,13 @@ class PointsBalance:
 
 async def load_balance(info: Info, member_id: int) -> PointsBalance:
     ctx = info.context
-    balance = await queries.balance_for(ctx.uow(), ctx.container.cache, ctx.viewer, member_id,
-                                        ctx.container.now(), 30)
-    return PointsBalance.from_domain(balance)
+    reads = query_reads(info)
+
+    def read() -> Awaitable[Balance]:
+        cache = reads.cache if reads else ctx.container.cache
+        return queries.balance_for(ctx.uow(), cache, ctx.viewer, member_id, ctx.container.now(), 30)
+
+    return PointsBalance.from_domain(await (reads.balance(member_id, 30, read) if reads else read()))
 
 
 async def load_history(info: Info, member_id: int, first: int, after: str | None,

@@ -50,8 +50,10 @@ async def load_member(uow: UnitOfWork, cache: Cache, member_id: int, min_version
     return member
 
 
-async def get_me(uow: UnitOfWork, cache: Cache, viewer: Viewer) -> Member:
-    member = await load_member(uow, cache, viewer.require_member())
+async def get_me(uow: UnitOfWork, cache: Cache, viewer: Viewer, known: Member | None = None) -> Member:
+    """`known`: the viewer's profile as read earlier in the same request (the API's token check)."""
+    member_id = viewer.require_member()
+    member = known if known is not None and known.id == member_id else await load_member(uow, cache, member_id)
     if member.is_erased:
         # Second line of defence behind the API's token check, which a Redis outage can skip.
         raise Unauthenticated("This account was erased.", reason="ACCOUNT_ERASED")

@@ -114,12 +114,18 @@ async def refuse_erased(uow: UnitOfWork, cache: Cache, viewer: Viewer) -> Viewer
     API asks here and refuses it. The answer comes from the profile (the cached copy, which erasure
     replaces with the newer tombstone, else the database), so a flushed or unreachable Redis cannot
     let an erased member write again."""
+    return (await admit(uow, cache, viewer))[0]
+
+
+async def admit(uow: UnitOfWork, cache: Cache, viewer: Viewer) -> tuple[Viewer, Member | None]:
+    """`refuse_erased`, also returning the member's profile it read (None for other viewers and
+    refused ones), so a query that shows the profile need not read it again."""
     if viewer.role is not Role.MEMBER or viewer.subject_id is None:
-        return viewer
+        return viewer, None
     try:
         member = await load_member(uow, cache, viewer.subject_id)
     except NotFound:
-        return Viewer.rejected("This account no longer exists.", "ACCOUNT_ERASED")
+        return Viewer.rejected("This account no longer exists.", "ACCOUNT_ERASED"), None
     if not member.is_erased:
-        return viewer
-    return Viewer.rejected("This account was erased.", "ACCOUNT_ERASED")
+        return viewer, member
+    return Viewer.rejected("This account was erased.", "ACCOUNT_ERASED"), None

@@ -14,6 +14,8 @@ import time
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from domain.ports import Cache
+
 log = logging.getLogger(__name__)
 
 _PUT_IF_NEWER = """
@@ -43,6 +45,9 @@ class InProcessCache:
         if current is not None and current[0] >= version and current[1] >= time.monotonic():
             return
         self._entries[key] = (version, time.monotonic() + ttl_seconds, value)
+
+    async def get_many(self, keys: list[str]) -> list[dict[str, object] | None]:
+        return [await self.get(key) for key in keys]
 
     async def delete(self, key: str) -> None:
         self._entries.pop(key, None)
@@ -88,6 +93,24 @@ class RedisCache:
         except (RedisError, OSError) as exc:
             self._failed("get", exc)
             return None
+        return await self._decoded(key, raw)
+
+    async def get_many(self, keys: list[str]) -> list[dict[str, object] | None]:
+        """Several entries in one round trip (a pipeline of HGETs)."""
+        if not self._available():
+            return [None] * len(keys)
+        try:
+            await self._forget_dirty()
+            async with self._client.pipeline(transaction=False) as pipe:
+                for key in keys:
+                    pipe.hget(self._prefix + key, "d")
+                raws = await pipe.execute()
+        except (RedisError, OSError) as exc:
+            self._failed("get", exc)
+            return [None] * len(keys)
+        return [await self._decoded(key, raw) for key, raw in zip(keys, raws, strict=True)]
+
+    async def _decoded(self, key: str, raw: bytes | str | None) -> dict[str, object] | None:
         if not raw:
             return None
         try:
@@ -115,3 +138,33 @@ class RedisCache:
         except (RedisError, OSError) as exc:
             self._mark_dirty(self._prefix + key)
             self._failed("delete", exc)
+
+
+class PrefetchedCache:
+    """A request's view of the cache with some entries already fetched in one round trip: each
+    prefetched entry answers the first `get` of its key, later gets and every write go to the
+    cache itself. Built at the start of a request, so it is no staler than reading then."""
+
+    def __init__(self, cache: Cache, fetched: dict[str, dict[str, object] | None]) -> None:
+        self._cache = cache
+        self._fetched = fetched
+
+    @classmethod
+    async def fetch(cls, cache: Cache, keys: list[str]) -> PrefetchedCache:
+        return cls(cache, dict(zip(keys, await cache.get_many(keys), strict=True)))
+
+    async def get(self, key: str) -> dict[str, object] | None:
+        if key in self._fetched:
+            return self._fetched.pop(key)
+        return await self._cache.get(key)
+
+    async def get_many(self, keys: list[str]) -> list[dict[str, object] | None]:
+        return [await self.get(key) for key in keys]
+
+    async def put_if_newer(self, key: str, version: int, value: dict[str, object], ttl_seconds: int) -> None:
+        self._fetched.pop(key, None)
+        await self._cache.put_if_newer(key, version, value, ttl_seconds)
+
+    async def delete(self, key: str) -> None:
+        self._fetched.pop(key, None)
+        await self._cache.delete(key)

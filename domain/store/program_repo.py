@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 from sqlalchemy import Row, insert, select, update
@@ -9,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.points.rules import Activity, EarningRule, RuleKind
 from domain.store.dialect import insert_ignoring_conflict
+from domain.store.program_snapshot import ProgramSnapshot
 from domain.store.tables import earning_rules, idempotency_records, program_settings
 
 _SETTINGS = select(program_settings.c.key, program_settings.c.value)  # read on every home screen
@@ -50,8 +52,12 @@ def _rule(row: Row) -> EarningRule:
 
 
 class SqlRulesRepository:
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(self, conn: AsyncConnection, snapshot: ProgramSnapshot | None = None,
+                 saved: Callable[[], None] | None = None) -> None:
+        """`snapshot`: read-only units of work only; `saved`: told when the settings change."""
         self._conn = conn
+        self._snapshot = snapshot
+        self._saved = saved
 
     async def rules(self) -> list[EarningRule]:
         rows = await self._conn.execute(select(earning_rules).order_by(earning_rules.c.id))
@@ -77,10 +83,17 @@ class SqlRulesRepository:
         return _rule(row)
 
     async def settings(self) -> dict[str, object]:
+        if self._snapshot is not None:
+            return await self._snapshot.settings(self._read_settings)
+        return await self._read_settings()
+
+    async def _read_settings(self) -> dict[str, object]:
         rows = await self._conn.execute(_SETTINGS)
         return {r.key: r.value for r in rows}
 
     async def save_settings(self, values: dict[str, object], now: datetime) -> None:
+        if self._saved is not None:
+            self._saved()
         existing = set((await self.settings()).keys())
         for key, value in values.items():
             if key in existing:

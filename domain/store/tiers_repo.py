@@ -2,19 +2,32 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
-from sqlalchemy import Row, bindparam, insert, select, update
+from sqlalchemy import Row, bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.store.dialect import insert_ignoring_conflict
-from domain.store.tables import member_tiers, tier_changes, tiers
+from domain.store.program_snapshot import ProgramSnapshot
+from domain.store.tables import member_tiers, purchases, tier_changes, tiers
 from domain.tiers.model import MemberTier, Tier, TierChange, TierChangeReason
 
 # Read on every home screen: built once (see points_repo).
 _LADDER = select(tiers).order_by(tiers.c.rank)
 _MEMBER_TIER = select(member_tiers).where(
     member_tiers.c.member_id == bindparam("member_id", type_=member_tiers.c.member_id.type))
+# The member's tier row (if any) and their qualifying spend since a moment, in one round trip: the
+# aggregate always yields one row, and the tier row joins onto it when there is one.
+_MEMBER = bindparam("member_id", type_=member_tiers.c.member_id.type)
+_SPEND = (
+    select(func.coalesce(func.sum(purchases.c.amount_cents - purchases.c.refunded_cents), 0).label("spend"))
+    .where(purchases.c.member_id == _MEMBER,
+           purchases.c.purchased_at > bindparam("since", type_=purchases.c.purchased_at.type))
+    .subquery("spend")
+)
+_MEMBER_TIER_AND_SPEND = select(_SPEND.c.spend, *member_tiers.c).select_from(
+    _SPEND.outerjoin(member_tiers, member_tiers.c.member_id == _MEMBER))
 
 
 def _tier(row: Row) -> Tier:
@@ -32,10 +45,19 @@ def _change(row: Row) -> TierChange:
 
 
 class SqlTierRepository:
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(self, conn: AsyncConnection, snapshot: ProgramSnapshot | None = None,
+                 saved: Callable[[], None] | None = None) -> None:
+        """`snapshot`: read-only units of work only; `saved`: told when the ladder changes."""
         self._conn = conn
+        self._snapshot = snapshot
+        self._saved = saved
 
     async def tiers(self) -> list[Tier]:
+        if self._snapshot is not None:
+            return await self._snapshot.tiers(self._read_ladder)
+        return await self._read_ladder()
+
+    async def _read_ladder(self) -> list[Tier]:
         return [_tier(r) for r in await self._conn.execute(_LADDER)]
 
     async def save_tier(self, tier: Tier) -> Tier:
@@ -46,11 +68,17 @@ class SqlTierRepository:
             statement = update(tiers).where(tiers.c.id == tier.id).values(**values)
         else:
             statement = insert(tiers).values(**values)
+        if self._saved is not None:
+            self._saved()
         return _tier((await self._conn.execute(statement.returning(*tiers.c))).one())
 
     async def member_tier(self, member_id: int) -> MemberTier | None:
         row = (await self._conn.execute(_MEMBER_TIER, {"member_id": member_id})).first()
         return _member_tier(row) if row else None
+
+    async def member_tier_and_spend(self, member_id: int, since: datetime) -> tuple[MemberTier | None, int]:
+        row = (await self._conn.execute(_MEMBER_TIER_AND_SPEND, {"member_id": member_id, "since": since})).one()
+        return (_member_tier(row) if row.member_id is not None else None), int(row.spend)
 
     async def member_tiers(self, member_ids: list[int]) -> dict[int, MemberTier]:
         if not member_ids:

@@ -27,6 +27,7 @@ from domain.store.partners_repo import SqlPartnerRepository
 from domain.store.points_repo import SqlPointsRepository
 from domain.store.privacy_repo import SqlPrivacyRepository
 from domain.store.program_repo import SqlIdempotencyRepository, SqlRulesRepository
+from domain.store.program_snapshot import ProgramSnapshot
 from domain.store.purchases_repo import SqlPurchaseRepository
 from domain.store.rewards_repo import SqlRewardRepository
 from domain.store.segments_repo import SqlSegmentRepository
@@ -83,8 +84,10 @@ class SqlUnitOfWork:
     """Re-enterable: each `async with` is a fresh transaction, rolled back unless committed."""
 
     def __init__(self, engine: AsyncEngine, broker: Broker, shared_reads: SharedReads | None = None,
-                 read_engine: AsyncEngine | None = None) -> None:
+                 read_engine: AsyncEngine | None = None, program: ProgramSnapshot | None = None) -> None:
         self._engine = engine
+        self._program = program
+        self._program_saved = False
         self._read_engine = read_engine or engine
         self._broker = broker
         self._shared_reads = shared_reads
@@ -123,6 +126,8 @@ class SqlUnitOfWork:
         self._conn = conn
         self._events = []
         self._committed = False
+        self._program_saved = False
+        snapshot = self._program if self._read_only else None
         self.members = SqlMemberRepository(conn)
         self.login_codes = SqlLoginCodeRepository(conn)
         self.refresh_tokens = SqlRefreshTokenRepository(conn)
@@ -131,8 +136,8 @@ class SqlUnitOfWork:
         self.points = SqlPointsRepository(conn)
         self.purchases = SqlPurchaseRepository(conn)
         self.idempotency = SqlIdempotencyRepository(conn)
-        self.rules = SqlRulesRepository(conn)
-        self.tiers = SqlTierRepository(conn)
+        self.rules = SqlRulesRepository(conn, snapshot, self._note_program_saved)
+        self.tiers = SqlTierRepository(conn, snapshot, self._note_program_saved)
         self.rewards = SqlRewardRepository(conn)
         self.coupons = SqlCouponRepository(conn)
         self.checkins = SqlCheckInRepository(conn)
@@ -175,6 +180,11 @@ class SqlUnitOfWork:
             raise RuntimeError("commit in a read-only unit of work")
         await self._conn.commit()
         self._committed = True
+        if self._program_saved and self._program is not None:
+            self._program.invalidate()
+
+    def _note_program_saved(self) -> None:
+        self._program_saved = True
 
     async def lock(self, name: str) -> None:
         if self._conn is None:

@@ -88,8 +88,8 @@ async def tier_progress(uow: UnitOfWork, viewer: Viewer, member_id: int, now: da
     async with uow.read_only():
         settings = await load_settings(uow)
         tiers = await uow.tiers.tiers()
-        state = await uow.tiers.member_tier(member_id)
-        spend = await spend_in_window(uow, member_id, now, settings)
+        state, spend = await uow.tiers.member_tier_and_spend(
+            member_id, add_months(now, -settings.tier_window_months))
     current = _current(tiers, state)
     upcoming = next_tier(tiers, current)
     return TierProgress(

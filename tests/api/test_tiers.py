@@ -109,3 +109,49 @@ async def test_tier_configuration_is_staff_only_and_validated(setup) -> None:
     assert (await api.data(save, {"i": ok}, staff))["saveTier"]["tier"] == {"code": "BLACK", "rank": 4}
     ladder = (await api.data("{ tiers { code } }", token=member.access_token))["tiers"]
     assert [t["code"] for t in ladder] == ["BASE", "GOLD", "PLATINUM", "DIAMOND", "BLACK"]
+
+
+SAVE_TIER = """mutation($i: SaveTierInput!) { saveTier(input: $i) { tier { code thresholdCents } } }"""
+GOLD_AT_40K = {"code": "GOLD", "name": "Gold", "rank": 1, "thresholdCents": 4_000_000, "multiplierPct": 125,
+               "upgradeRewardPoints": 500, "benefits": ["Free parking 2h"]}
+WINDOW = """mutation($m: Int!) { updateProgramSettings(input: {tierWindowMonths: $m}) {
+  settings { tierWindowMonths } } }"""
+
+
+def months_between(progress: dict) -> int:
+    start, end = progress["windowStart"], progress["windowEnd"]
+    return (int(end[:4]) - int(start[:4])) * 12 + int(end[5:7]) - int(start[5:7])
+
+
+async def test_a_staff_change_to_the_ladder_or_settings_shows_on_the_next_home_screen(setup) -> None:
+    api, member, staff = setup
+    before = (await api.data(TIER, token=member.access_token))["me"]["tier"]  # the worker now holds the ladder
+    assert before["next"] == {"code": "GOLD", "thresholdCents": 5_000_000}
+    assert months_between(before["progress"]) == 12
+    gold = next(t for t in (await api.data("{ tiers { id code } }", token=staff))["tiers"] if t["code"] == "GOLD")
+    await api.data(SAVE_TIER, {"i": {"id": gold["id"], **GOLD_AT_40K}}, staff)
+    after = (await api.data(TIER, token=member.access_token))["me"]["tier"]
+    assert after["next"] == {"code": "GOLD", "thresholdCents": 4_000_000}
+    assert after["progress"]["spendToNextCents"] == 4_000_000
+    await api.data(WINDOW, {"m": 6}, staff)
+    assert months_between((await api.data(TIER, token=member.access_token))["me"]["tier"]["progress"]) == 6
+
+
+async def test_another_worker_sees_a_ladder_change_once_its_copy_expires(make_client) -> None:
+    # Two apps on one database, as two uvicorn workers are; the second one's clock for its copy of
+    # the ladder is driven by hand instead of waiting.
+    first, second = make_client(), make_client()
+    await configure_program(first.container)
+    staff = await staff_token(first)
+    member = await first.sign_in("13800138000")
+    clock = [1000.0]
+    second.container.program._clock = lambda: clock[0]
+    assert (await second.data(TIER, token=member.access_token))["me"]["tier"]["next"]["thresholdCents"] == 5_000_000
+    gold = next(t for t in (await first.data("{ tiers { id code } }", token=staff))["tiers"] if t["code"] == "GOLD")
+    await first.data(SAVE_TIER, {"i": {"id": gold["id"], **GOLD_AT_40K}}, staff)
+    assert (await first.data(TIER, token=member.access_token))["me"]["tier"]["next"]["thresholdCents"] == 4_000_000
+    # Until its copy expires the other worker still shows the old threshold: the bounded delay
+    # traded for two statements fewer per home screen.
+    assert (await second.data(TIER, token=member.access_token))["me"]["tier"]["next"]["thresholdCents"] == 5_000_000
+    clock[0] += 1.5  # past the 1 s the other worker keeps its copy
+    assert (await second.data(TIER, token=member.access_token))["me"]["tier"]["next"]["thresholdCents"] == 4_000_000

@@ -14,7 +14,7 @@ from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from domain.store.broker import InProcessBroker, RedisBroker
-from domain.store.cache import InProcessCache, RedisCache
+from domain.store.cache import InProcessCache, PrefetchedCache, RedisCache
 from tests.support.servers import free_port, redis_server
 
 pytestmark = pytest.mark.redis
@@ -45,6 +45,27 @@ async def test_only_a_newer_version_replaces_a_cached_value(kind: str, redis_cli
     assert await cache.get("m:1") is None
 
 
+@pytest.mark.parametrize("kind", ["redis", "in-process"])
+async def test_several_entries_in_one_read(kind: str, redis_client: Redis, prefix: str) -> None:
+    cache = RedisCache(redis_client, prefix) if kind == "redis" else InProcessCache()
+    await cache.put_if_newer("a", 1, {"n": "a"}, 60)
+    await cache.put_if_newer("c", 1, {"n": "c"}, 60)
+    assert await cache.get_many(["a", "b", "c"]) == [{"n": "a"}, None, {"n": "c"}]
+
+
+@pytest.mark.parametrize("kind", ["redis", "in-process"])
+async def test_a_prefetched_entry_answers_once_and_writes_go_through(kind: str, redis_client: Redis,
+                                                                      prefix: str) -> None:
+    cache = RedisCache(redis_client, prefix) if kind == "redis" else InProcessCache()
+    await cache.put_if_newer("p", 1, {"v": 1}, 60)
+    view = await PrefetchedCache.fetch(cache, ["p", "q"])
+    await cache.put_if_newer("p", 2, {"v": 2}, 60)  # written by someone else after the fetch
+    assert await view.get("p") == {"v": 1}, "the first read is the one made at the start"
+    assert await view.get("p") == {"v": 2}, "later reads ask the cache again"
+    await view.put_if_newer("q", 1, {"v": "q"}, 60)
+    assert await view.get("q") == {"v": "q"} and await cache.get("q") == {"v": "q"}
+
+
 async def test_cached_entries_expire(redis_client: Redis, prefix: str) -> None:
     cache = RedisCache(redis_client, prefix)
     await cache.put_if_newer("m:1", 1, {"x": 1}, 1)
@@ -56,6 +77,7 @@ async def test_a_dead_redis_is_a_cache_miss_not_an_error() -> None:
     cache = RedisCache(dead, "x:")
     started = time.monotonic()
     assert await cache.get("k") is None
+    assert await cache.get_many(["k", "j"]) == [None, None]
     await cache.put_if_newer("k", 1, {"a": 1}, 10)
     for _ in range(50):  # the breaker skips Redis after a failure instead of timing out each time
         assert await cache.get("k") is None

@@ -1,0 +1,52 @@
+"""A process-local copy of the tier ladder and the program settings, for read-only units of work.
+
+Every member home screen reads both, and staff change them a few times a year, so each worker keeps
+the last copy it read for `ttl_seconds` instead of asking PostgreSQL twice per request. A commit in
+this process that saved a tier or a setting drops the copy at once (the next read in this worker
+sees the change); another worker (or process) sees it when its copy expires, at most `ttl_seconds`
+later. Units of work that write read the tables afresh, so a purchase qualifies against the ladder
+its own transaction sees. The generation counter keeps a read that started before a save's commit
+from storing the old copy after the save dropped it."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+
+from domain.tiers.model import Tier
+
+TTL_SECONDS = 1.0
+
+
+class ProgramSnapshot:
+    def __init__(self, ttl_seconds: float = TTL_SECONDS, clock: Callable[[], float] = time.monotonic) -> None:
+        self._ttl = ttl_seconds
+        self._clock = clock
+        self._generation = 0
+        self._tiers: tuple[float, list[Tier]] | None = None
+        self._settings: tuple[float, dict[str, object]] | None = None
+
+    def invalidate(self) -> None:
+        """After the commit of a transaction that saved a tier or a setting."""
+        self._generation += 1
+        self._tiers = self._settings = None
+
+    async def tiers(self, read: Callable[[], Awaitable[list[Tier]]]) -> list[Tier]:
+        held = self._tiers
+        if held is not None and self._clock() - held[0] < self._ttl:
+            return list(held[1])  # Tier is frozen; the list is the caller's to sort
+        generation, began = self._generation, self._clock()
+        value = await read()
+        if generation == self._generation:
+            self._tiers = (began, value)
+        return list(value)
+
+    async def settings(self, read: Callable[[], Awaitable[dict[str, object]]]) -> dict[str, object]:
+        held = self._settings
+        if held is not None and self._clock() - held[0] < self._ttl:
+            return dict(held[1])
+        generation, began = self._generation, self._clock()
+        value = await read()
+        if generation == self._generation:
+            self._settings = (began, value)
+        return dict(value)
