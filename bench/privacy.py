@@ -100,11 +100,11 @@ async def _erasure_run(container: Container, sizes: Sizes) -> None:
 async def _check_run(container: Container, calls: int) -> None:
     viewer = Viewer(Role.MEMBER, 1)
     for _ in range(20):
-        await refuse_erased(container.cache, viewer)
+        await refuse_erased(container.uow(), container.cache, viewer)
     timings = []
     for _ in range(calls):
         started = time.perf_counter()
-        await refuse_erased(container.cache, viewer)
+        await refuse_erased(container.uow(), container.cache, viewer)
         timings.append(time.perf_counter() - started)
     say(f"  erased-token check per member request ({calls:,} calls): {Percentiles.of_seconds(timings).ms()} ms "
         "(p50 p95 p99)")
