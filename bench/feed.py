@@ -16,7 +16,6 @@ import random
 import re
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
@@ -29,7 +28,7 @@ from api.app import container_of
 from api.progress import ProgressBar
 from bench.environment import bench_environment, describe, new_members
 from bench.seed import _chunks, _insert_returning_ids  # the same batched Core insert the ledger seed uses
-from bench.stats import Percentiles
+from bench.stats import Percentiles, time_calls
 from domain.auth.viewer import Role, Viewer
 from domain.community.model import FeedFilter
 from domain.community.services import feed
@@ -179,15 +178,6 @@ class Cell:
     tables: Counter[str]  # statements of the last counted request, by the table they read first
 
 
-async def _timed(call: Callable[[], Awaitable[object]], samples: int) -> Percentiles:
-    timings = []
-    for _ in range(samples):
-        started = time.perf_counter()
-        await call()
-        timings.append(time.perf_counter() - started)
-    return Percentiles.of_seconds(timings)
-
-
 async def measure(app: Starlette, client: Client, reader: int, after: str | None, group: int | None,
                   samples: int) -> Cell:
     container = container_of(app)
@@ -198,10 +188,10 @@ async def measure(app: Starlette, client: Client, reader: int, after: str | None
         counts.append(len(seen))
         tables = Counter(m.group(1) if (m := re.search(r"\bFROM\s+(\w+)", s)) else s.split()[0] for s in seen)
     before, viewer, flt = (_decode(after) if after else None), Viewer(Role.MEMBER, reader), FeedFilter(group_id=group)
-    graphql = await _timed(lambda: client.page(after, group), samples)
+    graphql = await time_calls(lambda: client.page(after, group), samples)
     # The keyset query alone, through the use case: what is left of a request's cost is loaders,
     # Strawberry and HTTP.
-    domain = await _timed(lambda: feed(container.uow(), viewer, flt, PAGE, before), samples)
+    domain = await time_calls(lambda: feed(container.uow(), viewer, flt, PAGE, before), samples)
     return Cell(graphql, domain, (min(counts), max(counts)), tables)
 
 

@@ -14,7 +14,6 @@ import functools
 import os
 import random
 import time
-from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, insert, select
@@ -22,7 +21,7 @@ from sqlalchemy import func, insert, select
 from api.container import Container
 from api.progress import ProgressBar
 from bench.environment import bench_environment, describe
-from bench.stats import Percentiles
+from bench.stats import time_calls
 from domain.program.settings import ProgramSettings
 from domain.segments.job import compute_segments
 from domain.segments.model import RfmFilter, ScoreRange, SegmentFilter
@@ -85,17 +84,6 @@ async def timed_job(container: Container, now: datetime, label: str) -> tuple[di
     return counts, last_batch[0] - started, ended - last_batch[0]
 
 
-async def latency(samples: int, call: Callable[[], Awaitable[object]]) -> Percentiles:
-    for _ in range(3):
-        await call()
-    times = []
-    for _ in range(samples):
-        started = time.perf_counter()
-        await call()
-        times.append(time.perf_counter() - started)
-    return Percentiles.of_seconds(times)
-
-
 async def run(count: int, samples: int) -> None:
     async with bench_environment(use_redis=False) as bench:
         container = bench.container
@@ -138,12 +126,12 @@ async def run(count: int, samples: int) -> None:
         }
         for name, segment in filters.items():
             page = await segment_members(container.uow(), STAFF, segment, 20, None, container.now())
-            cell = await latency(samples, lambda s=segment: segment_members(container.uow(), STAFF, s, 20, None,
-                                                                              container.now()))
+            cell = await time_calls(lambda s=segment: segment_members(container.uow(), STAFF, s, 20, None,
+                                                                   container.now()), samples, 3)
             say(f"  {name:22} total {page.total:9,}  ms p50 {cell.p50:7.1f}  p95 {cell.p95:7.1f}  p99 {cell.p99:7.1f}")
         first = await segment_members(container.uow(), STAFF, SegmentFilter(), 1, None, container.now())
         some = first.members[0][0].id
-        one = await latency(samples, lambda: member_insights(container.uow(), STAFF, some, container.now()))
+        one = await time_calls(lambda: member_insights(container.uow(), STAFF, some, container.now()), samples, 3)
         say(f"  {'memberInsights':22} {'':15}  ms p50 {one.p50:7.1f}  p95 {one.p95:7.1f}  p99 {one.p99:7.1f}")
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import statistics
+import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 
@@ -30,3 +32,15 @@ class Percentiles:
 
     def times(self) -> str:
         return f"{self.p50:6.1f}x {self.p95:6.1f}x {self.p99:6.1f}x"
+
+
+async def time_calls(call: Callable[[], Awaitable[object]], samples: int, warmup: int = 0) -> Percentiles:
+    """Awaits `call` `warmup` times untimed, then times `samples` sequential calls."""
+    for _ in range(warmup):
+        await call()
+    timings = []
+    for _ in range(samples):
+        started = time.perf_counter()
+        await call()
+        timings.append(time.perf_counter() - started)
+    return Percentiles.of_seconds(timings)

@@ -14,9 +14,7 @@ import argparse
 import asyncio
 import functools
 import random
-import time
 from collections import Counter
-from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 import httpx
@@ -25,7 +23,7 @@ from sqlalchemy import insert, text
 from api.container import Container
 from api.progress import ProgressBar
 from bench.environment import bench_environment, describe
-from bench.stats import Percentiles
+from bench.stats import time_calls
 from domain.auth.viewer import Role, Viewer
 from domain.store.tables import members, survey_answers
 from domain.surveys.model import Survey, SurveyKind, SurveyTrigger
@@ -72,17 +70,6 @@ async def load_answers(container: Container, survey_id: int, count: int, first_p
     return scores
 
 
-async def _timed(call: Callable[[], Awaitable[None]], samples: int) -> Percentiles:
-    for _ in range(WARMUP):
-        await call()
-    timings = []
-    for _ in range(samples):
-        started = time.perf_counter()
-        await call()
-        timings.append(time.perf_counter() - started)
-    return Percentiles.of_seconds(timings)
-
-
 async def run(answer_counts: list[int], samples: int) -> None:
     async with bench_environment(use_redis=False) as bench:
         container = bench.container
@@ -117,8 +104,8 @@ async def run(answer_counts: list[int], samples: int) -> None:
                     if "errors" in body or body["data"]["surveyResults"]["overall"]["responses"] != expected:
                         raise RuntimeError(f"GraphQL results failed: {response.text[:300]}")
 
-                use_case = await _timed(domain_call, samples)
-                over_http = await _timed(graphql_call, samples)
+                use_case = await time_calls(domain_call, samples, WARMUP)
+                over_http = await time_calls(graphql_call, samples, WARMUP)
             say(f"{count:>10,}   {use_case.ms():>24}   {over_http.ms():>24}")
 
 
