@@ -180,12 +180,18 @@ class GraphQLHttpEndpoint:
         viewer = self._container.tokens.viewer_from_header(request.headers.get("authorization"))
         shared_reads = self._container.shared_reads()
         cache: Cache = self._container.cache
-        if viewer.role is Role.MEMBER and viewer.subject_id is not None:
-            # The token check reads the profile, and a member's query most often shows the balance:
-            # both cache entries in one Redis round trip.
-            cache = await PrefetchedCache.fetch(
-                cache, [profile_cache_key(viewer.subject_id), balance_cache_key(viewer.subject_id)])
-        viewer, profile = await admit(self._container.uow(shared_reads), cache, viewer)
+        try:
+            if viewer.role is Role.MEMBER and viewer.subject_id is not None:
+                # The token check reads the profile, and a member's query most often shows the balance:
+                # both cache entries in one Redis round trip.
+                cache = await PrefetchedCache.fetch(
+                    cache, [profile_cache_key(viewer.subject_id), balance_cache_key(viewer.subject_id)])
+            viewer, profile = await admit(self._container.uow(shared_reads), cache, viewer)
+        except BaseException:
+            # The request ends here, before the handler's `finally` that would return the connection.
+            if shared_reads is not None:
+                await shared_reads.close()
+            raise
         return Context(
             container=self._container,
             viewer=viewer,

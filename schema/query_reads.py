@@ -33,7 +33,8 @@ class QueryReads:
         pending = self._balances.get((member_id, soon_days))
         if pending is None:
             pending = self._balances[(member_id, soon_days)] = asyncio.ensure_future(read())
-        return await pending
+        # Shielded: a cancelled waiter (a failed sibling field) must not cancel the read for the others.
+        return await asyncio.shield(pending)
 
 
 def query_reads(info: Info) -> QueryReads | None:

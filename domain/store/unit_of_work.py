@@ -49,9 +49,15 @@ class SharedReads:
         self._engine = engine
         self._conn: AsyncConnection | None = None
         self._lock = asyncio.Lock()
+        self._closed = False
 
-    async def acquire(self) -> AsyncConnection:
+    async def acquire(self) -> AsyncConnection | None:
+        """The shared connection, held until `release()`; None once the request is done (work still
+        running then, such as an abandoned loader batch, must use a connection it closes itself)."""
         await self._lock.acquire()
+        if self._closed:
+            self._lock.release()
+            return None
         try:
             if self._conn is None:
                 self._conn = await self._engine.connect()
@@ -75,6 +81,7 @@ class SharedReads:
 
     async def close(self) -> None:
         async with self._lock:
+            self._closed = True
             conn, self._conn = self._conn, None
             if conn is not None:
                 await conn.close()
@@ -105,10 +112,18 @@ class SqlUnitOfWork:
     async def __aenter__(self) -> SqlUnitOfWork:
         if self._conn is not None:
             raise RuntimeError("unit of work is already open")
+        try:
+            return await self._enter()
+        except BaseException:
+            self._read_only = False  # a failed enter must not turn this object's next transaction read-only
+            raise
+
+    async def _enter(self) -> SqlUnitOfWork:
         if self._read_only and self._shared_reads is not None:
             shared = await self._shared_reads.acquire()
-            self._on_shared = True
-            return self._open(shared)
+            if shared is not None:
+                self._on_shared = True
+                return self._open(shared)
         if self._read_only and self._read_engine is not self._engine:
             # The autocommit read engine (PostgreSQL): no BEGIN and no ROLLBACK, two of the round trips
             # a short read would make. At READ COMMITTED each statement takes its own snapshot inside
