@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, fields, replace
 
 from domain.errors import BadUserInput, FieldError
+from domain.naming import camel_case
 
 
 @dataclass(frozen=True)
@@ -59,7 +60,7 @@ class ProgramSettings:
             "lifecycle_new_days": (1, 365), "lifecycle_active_days": (1, 730), "lifecycle_dormant_days": (2, 1460),
         }
         errors = [
-            FieldError(_camel(name), f"{_camel(name)} must be between {low} and {high}.")
+            FieldError(camel_case(name), f"{camel_case(name)} must be between {low} and {high}.")
             for name, (low, high) in limits.items()
             if not low <= getattr(self, name) <= high
         ]
@@ -80,8 +81,3 @@ class ProgramSettings:
 MAX_RFM_WINDOWS = 6
 MAX_RFM_WINDOW_DAYS = 730
 _LISTS = {"rfm_windows"}
-
-
-def _camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(part.title() for part in rest)

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import Column, Row, Table, and_, insert, or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from domain.naming import camel_case
 from domain.privacy.model import AuditEntry, ConsentKind, ConsentRecord
 from domain.store.tables import (
     audit_log,
@@ -60,11 +61,6 @@ _SECTIONS: dict[str, tuple[Table, Column[Any], tuple[Column[Any], ...]]] = {
 }
 
 
-def _camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(p.title() for p in rest)
-
-
 def _plain(value: object) -> object:
     if isinstance(value, datetime | date):
         return value.isoformat()
@@ -111,7 +107,7 @@ class SqlPrivacyRepository:
         if after is not None:
             query = query.where(tuple_(*keys) > tuple_(*after) if len(keys) > 1 else keys[0] > after[0])
         rows = (await self._conn.execute(query.order_by(*keys).limit(limit))).all()
-        page = [{_camel(k): _plain(v) for k, v in row._mapping.items()} for row in rows]
+        page = [{camel_case(k): _plain(v) for k, v in row._mapping.items()} for row in rows]
         last = tuple(getattr(rows[-1], k.name) for k in keys) if len(rows) == limit else None
         return page, last
 
