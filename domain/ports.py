@@ -109,6 +109,10 @@ class AuditLog(Protocol):
     async def record(
         self, actor: Role, actor_id: int, action: str, target: str, detail: dict[str, object], now: datetime
     ) -> None: ...
+    async def record_many(self, actor: Role, actor_id: int, action: str, targets: Sequence[str],
+                          detail: dict[str, object], now: datetime) -> None:
+        """One entry per target, in one statement."""
+        ...
     async def erase_member(self, erasure: Erasure) -> None: ...
 
 

@@ -128,9 +128,8 @@ async def segment_members(uow: UnitOfWork, viewer: Viewer, segment: SegmentFilte
         lifecycles = await uow.segments.lifecycles(page)
         rfm = await uow.segments.rfm_of(page)
         # Each listed profile is a staff read of personal data, on that member's trail like a lookup.
-        for member_id in page:
-            await uow.audit.record(Role.STAFF, staff_id, "member.listed-in-segment", f"member:{member_id}",
-                                   {"read": "profile, rfm, lifecycle"}, now)
+        await uow.audit.record_many(Role.STAFF, staff_id, "member.listed-in-segment",
+                                    [f"member:{m}" for m in page], {"read": "profile, rfm, lifecycle"}, now)
         await uow.commit()
     return SegmentPage(total, [(members[m], MemberInsights(m, lifecycles.get(m), rfm.get(m, []))) for m in page
                                if m in members], len(ids) > first)

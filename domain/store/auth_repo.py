@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import Row, and_, delete, insert, or_, select, update
@@ -152,6 +153,13 @@ class SqlAuditLog:
             insert(audit_log).values(actor_role=actor.value, actor_id=actor_id, action=action, target=target,
                                      detail=detail, created_at=now)
         )
+
+    async def record_many(self, actor: Role, actor_id: int, action: str, targets: Sequence[str],
+                          detail: dict[str, object], now: datetime) -> None:
+        if targets:
+            await self._conn.execute(insert(audit_log), [
+                dict(actor_role=actor.value, actor_id=actor_id, action=action, target=t, detail=detail,
+                     created_at=now) for t in targets])
 
     async def erase_member(self, erasure: Erasure) -> None:
         """Entries stay (who did what, when) but lose the member's personal values."""
