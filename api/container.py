@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 from redis.asyncio import Redis
@@ -18,6 +18,9 @@ from api.settings import Settings
 from api.sms import DevCodeSink
 from domain.auth.codes import LoginCodePolicy
 from domain.auth.sessions import SessionPolicy
+from domain.auth.viewer import Viewer
+from domain.clock import Clock
+from domain.deps import Deps
 from domain.ports import Broker, Cache, CodeSender, RateLimiter
 from domain.store.broker import InProcessBroker, RedisBroker
 from domain.store.cache import InProcessCache, RedisCache
@@ -46,9 +49,15 @@ class Container:
         self.redis: Redis | None = None
         self.timezone = ZoneInfo(self.settings.program_timezone)
         self.program = ProgramSnapshot()
+        # `now` is looked up per call, so a test that moves the container's clock moves this one too.
+        self.clock = Clock(self.timezone, lambda: self.now())
 
     def uow(self, shared_reads: SharedReads | None = None) -> SqlUnitOfWork:
-        return SqlUnitOfWork(self.engine, self.broker, shared_reads, self.read_engine, self.program)
+        return SqlUnitOfWork(self.engine, self.broker, shared_reads, self.read_engine, self.program,
+                             cache=self.cache, clock=self.clock.now)
+
+    def deps(self, viewer: Viewer, shared_reads: SharedReads | None = None) -> Deps:
+        return Deps(self.uow(shared_reads), self.cache, self.clock, viewer)
 
     def shared_reads(self) -> SharedReads | None:
         """A request's one connection for its reads (PostgreSQL; SQLite serialises reads anyway)."""
@@ -58,14 +67,10 @@ class Container:
         return datetime.now(UTC)
 
     def today(self) -> date:
-        """Today in the program's time zone (what a member in the store calls today)."""
-        return self.now().astimezone(self.timezone).date()
+        return self.clock.today()
 
     def day_bounds(self, day: date | None = None) -> tuple[datetime, datetime]:
-        """[start, end) of a program-local day, in UTC."""
-        day = day or self.today()
-        start = datetime.combine(day, time.min, self.timezone)
-        return start.astimezone(UTC), (start + timedelta(days=1)).astimezone(UTC)
+        return self.clock.day_bounds(day)
 
     async def check_ready(self) -> dict[str, str]:
         status: dict[str, str] = {}

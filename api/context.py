@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from api.container import Container
 from domain.auth.viewer import Viewer
+from domain.deps import Deps
 from domain.store.unit_of_work import SharedReads, SqlUnitOfWork
 
 if TYPE_CHECKING:
@@ -26,3 +27,7 @@ class Context:
 
     def uow(self) -> SqlUnitOfWork:
         return self.container.uow(self.shared_reads)
+
+    def deps(self) -> Deps:
+        """A use case's dependencies: a fresh unit of work, the cache, the clock and this caller."""
+        return self.container.deps(self.viewer, self.shared_reads)

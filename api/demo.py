@@ -112,8 +112,7 @@ async def _seed_program(container: Container) -> None:
     for phone, order_id, yuan, category in DEMO_PURCHASES:
         cmd = PurchaseCommand(MemberRef(phone=phone), order_id, "DEMO-STORE", yuan * 100,
                               [LineItem(category, yuan * 100)], now - timedelta(days=10))
-        await record_purchase(container.uow(), container.cache, operator, cmd, now - timedelta(days=10),
-                              container.today())
+        await record_purchase(cmd, container.deps(operator))
     survey = await save_survey(container.uow(), operator, Survey(
         0, SurveyKind.NPS, "How likely are you to recommend us to a friend?", SurveyTrigger.AFTER_PURCHASE,
         now, now + timedelta(days=90), allow_comment=True, purchase_within_days=30, points=20), now)

@@ -60,9 +60,10 @@ class PointsBalance:
     member_id: strawberry.Private[int]
     balance: strawberry.Private[Balance]
 
-    @strawberry.field(description="Points that expire within the next `days` days.")
-    async def expiring_soon(self, info: Info, days: int = 30) -> int:
-        if days == self.balance.expiring_window_days:
+    @strawberry.field(description="Points that expire within the next `days` days (default: the program's "
+                                  "expiring-soon window, the setting `expiringSoonDays`).")
+    async def expiring_soon(self, info: Info, days: int | None = None) -> int:
+        if days is None or days == self.balance.expiring_window_days:
             return self.balance.expiring_soon
         ctx = info.context
         other = await queries.balance_for(ctx.uow(), ctx.container.cache, ctx.viewer, self.member_id,
@@ -80,9 +81,9 @@ async def load_balance(info: Info, member_id: int) -> PointsBalance:
 
     def read() -> Awaitable[Balance]:
         cache = reads.cache if reads else ctx.container.cache
-        return queries.balance_for(ctx.uow(), cache, ctx.viewer, member_id, ctx.container.now(), 30)
+        return queries.balance_for(ctx.uow(), cache, ctx.viewer, member_id, ctx.container.now(), None)
 
-    return PointsBalance.from_domain(await (reads.balance(member_id, 30, read) if reads else read()))
+    return PointsBalance.from_domain(await (reads.balance(member_id, None, read) if reads else read()))
 
 
 async def load_history(info: Info, member_id: int, first: int, after: str | None,
@@ -244,17 +245,14 @@ class PointsMutations:
             items=[LineItem(i.category, i.amount_cents, i.sku) for i in input.items],
             purchased_at=input.purchased_at,
         )
-        result = await purchases.record_purchase(ctx.uow(), ctx.container.cache, ctx.viewer, cmd,
-                                                 ctx.container.now(), ctx.container.today())
+        result = await purchases.record_purchase(cmd, ctx.deps())
         return RecordPurchasePayload(purchase=PurchaseType.from_domain(result.purchase),
                                      points_earned=result.points, tier_changed=result.tier_change is not None)
 
     @strawberry.mutation(description="POS or partner: refund all or part of an order; idempotent on refundId.")
     async def record_refund(self, info: Info, input: RecordRefundInput) -> RecordRefundPayload:
-        ctx = info.context
-        result = await purchases.record_refund(ctx.uow(), ctx.container.cache, ctx.viewer, input.store_id,
-                                               input.order_id, input.refund_id, input.amount_cents,
-                                               ctx.container.now())
+        result = await purchases.record_refund(purchases.RefundCommand(
+            input.store_id, input.order_id, input.refund_id, input.amount_cents), info.context.deps())
         return RecordRefundPayload(refund=RefundType.from_domain(result.refund),
                                    purchase=PurchaseType.from_domain(result.purchase))
 

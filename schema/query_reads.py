@@ -26,9 +26,9 @@ class QueryReads:
     def __init__(self, profile: Member | None, cache: Cache) -> None:
         self.profile = profile  # the viewer's profile as the token check read it
         self.cache = cache  # the request's cache, with the viewer's entries fetched at its start
-        self._balances: dict[tuple[int, int], asyncio.Future[Balance]] = {}
+        self._balances: dict[tuple[int, int | None], asyncio.Future[Balance]] = {}
 
-    async def balance(self, member_id: int, soon_days: int, read: Callable[[], Awaitable[Balance]]) -> Balance:
+    async def balance(self, member_id: int, soon_days: int | None, read: Callable[[], Awaitable[Balance]]) -> Balance:
         # Concurrent fields wait for the one read in flight rather than starting their own.
         pending = self._balances.get((member_id, soon_days))
         if pending is None:

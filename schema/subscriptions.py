@@ -157,6 +157,6 @@ class Subscription:
 
 async def _points_update(info: Info, member_id: int, entry, version: int) -> PointsUpdate:
     ctx = info.context
-    balance = await get_balance(ctx.uow(), ctx.container.cache, member_id, ctx.container.now(), 30, version)
+    balance = await get_balance(ctx.uow(), ctx.container.cache, member_id, ctx.container.now(), None, version)
     return PointsUpdate(cursor=str(entry.id), entry=PointsEntry.from_domain(entry),
                         balance=PointsBalance.from_domain(balance))

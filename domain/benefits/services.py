@@ -13,7 +13,6 @@ from domain.benefits.rules import new_voucher_code, period_start, validate_rewar
 from domain.errors import BadUserInput, Conflict, DomainError, Forbidden, LimitExceeded, NotFound
 from domain.events import RedemptionUpdated
 from domain.idempotency import claim
-from domain.points.balance import refresh_balances
 from domain.points.ledger import debit, restore
 from domain.points.model import EntryKind
 from domain.points.ports import NewEntry
@@ -128,7 +127,6 @@ async def redeem_reward(uow: UnitOfWork, cache: Cache, viewer: Viewer, reward_id
         await uow.idempotency.store_result(f"redeem:{member_id}", key, {"redemption": redemption.id})
         uow.publish_after_commit(RedemptionUpdated(member_id, redemption.id, redemption.status.value))
         await uow.commit()
-    await refresh_balances(uow, cache, [member_id], now)
     return redemption
 
 
@@ -176,7 +174,6 @@ async def cancel_redemption(uow: UnitOfWork, cache: Cache, viewer: Viewer, redem
         uow.publish_after_commit(RedemptionUpdated(redemption.member_id, redemption.id, "CANCELLED"))
         await uow.commit()
         cancelled = await _reload(uow, redemption.id)
-    await refresh_balances(uow, cache, [redemption.member_id], now)
     return cancelled
 
 

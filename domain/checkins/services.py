@@ -8,7 +8,6 @@ from datetime import date, datetime, timedelta
 from domain.auth.viewer import Role, Viewer
 from domain.errors import BadUserInput, Forbidden, LimitExceeded
 from domain.points.activities import award_activity
-from domain.points.balance import refresh_balances
 from domain.points.ledger import credit, debit
 from domain.points.lots import add_months
 from domain.points.model import EntryKind
@@ -70,8 +69,6 @@ async def check_in(uow: UnitOfWork, cache: Cache, viewer: Viewer, now: datetime,
             points += settings.checkin_bonus_points
         await uow.checkins.add(member_id, today, points, False, now)
         await uow.commit()
-    if points:
-        await refresh_balances(uow, cache, [member_id], now)
     return CheckInResult(today, points, streak, False)
 
 
@@ -98,7 +95,6 @@ async def make_up(uow: UnitOfWork, cache: Cache, viewer: Viewer, day: date, now:
                                       f"makeup/{member_id}/{day.isoformat()}", Role.MEMBER, member_id), now)
         await uow.checkins.add(member_id, day, 0, True, now)
         await uow.commit()
-    await refresh_balances(uow, cache, [member_id], now)
     return CheckInResult(day, 0, streak_ending(days | {day}, day), False)
 
 

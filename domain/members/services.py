@@ -77,7 +77,7 @@ async def update_profile(
         saved = await uow.members.save_profile(updated)
         uow.publish_after_commit(MemberProfileChanged(saved.id, saved.version))
         await uow.commit()
-    await cache.put_if_newer(profile_cache_key(saved.id), saved.version, saved.to_cache(), PROFILE_CACHE_TTL)
+    await cache.write_through([(profile_cache_key(saved.id), saved.version, saved.to_cache(), PROFILE_CACHE_TTL)])
     return saved
 
 
@@ -104,7 +104,7 @@ async def correct_birthday(
         )
         uow.publish_after_commit(MemberProfileChanged(saved.id, saved.version))
         await uow.commit()
-    await cache.put_if_newer(profile_cache_key(saved.id), saved.version, saved.to_cache(), PROFILE_CACHE_TTL)
+    await cache.write_through([(profile_cache_key(saved.id), saved.version, saved.to_cache(), PROFILE_CACHE_TTL)])
     return saved
 
 

@@ -25,7 +25,6 @@ from domain.errors import (
 )
 from domain.members.model import Member
 from domain.partners.model import Partner, PartnerLink, PartnerTransaction, hash_secret, new_secret, secret_matches
-from domain.points.balance import refresh_balances
 from domain.points.ledger import credit, debit, restore
 from domain.points.lots import add_months
 from domain.points.model import EntryKind
@@ -209,7 +208,6 @@ async def partner_earn(uow: UnitOfWork, cache: Cache, viewer: Viewer, member_ref
                                                  entry.id, now)
         await _announce(uow, txn, now)
         await uow.commit()
-    await refresh_balances(uow, cache, [member_id], now)
     return txn
 
 
@@ -238,7 +236,6 @@ async def partner_burn(uow: UnitOfWork, cache: Cache, viewer: Viewer, member_ref
                                                  moved.entry.id, now)
         await _announce(uow, txn, now)
         await uow.commit()
-    await refresh_balances(uow, cache, [member_id], now)
     return txn
 
 
@@ -274,7 +271,6 @@ async def partner_reverse(uow: UnitOfWork, cache: Cache, viewer: Viewer, txn_id:
         await _announce(uow, reversal, now)
         await uow.commit()
         fresh = await uow.partners.transaction(partner_id, txn_id)
-    await refresh_balances(uow, cache, [txn.member_id], now)
     assert fresh is not None
     return fresh
 

@@ -45,37 +45,46 @@ async def compute_balance(uow: UnitOfWork, member_id: int, now: datetime, soon_d
     return Balance(member_id, total, available, pending, expiring, soon_days, version, next_change)
 
 
-async def get_balance(uow: UnitOfWork, cache: Cache, member_id: int, now: datetime, soon_days: int,
+async def get_balance(uow: UnitOfWork, cache: Cache, member_id: int, now: datetime, soon_days: int | None = None,
                       min_version: int = 0) -> Balance:
     """The cached balance while it is current (same window, not outdated by the clock, at least
-    `min_version`), else the database's, which then refreshes the cache."""
+    `min_version`), else the database's, which then fills the cache. `soon_days` None is the
+    program's expiring-soon window, the one the cache holds."""
     try:
         cached = await cache.get(balance_cache_key(member_id))
         hit = _from_cache(member_id, cached) if cached else None
     except (KeyError, TypeError, ValueError):
         hit = None
-    if (hit and hit.expiring_window_days == soon_days and hit.version >= min_version
-            and (hit.valid_until is None or hit.valid_until > now)):
-        return hit
+
+    def current(days: int) -> bool:
+        return bool(hit and hit.expiring_window_days == days and hit.version >= min_version
+                    and (hit.valid_until is None or hit.valid_until > now))
+
+    if soon_days is not None and current(soon_days):
+        return hit  # type: ignore[return-value]
     async with uow.read_only():
+        if soon_days is None:
+            # The program snapshot answers this without a statement on a warm worker.
+            soon_days = (await load_settings(uow)).expiring_soon_days
+            if current(soon_days):
+                return hit  # type: ignore[return-value]
         balance = await compute_balance(uow, member_id, now, soon_days)
-    await remember_balance(cache, balance, now)
+    await cache.put_if_newer(*_entry(balance, now))
     return balance
 
 
-async def remember_balance(cache: Cache, balance: Balance, now: datetime) -> None:
+def _entry(balance: Balance, now: datetime) -> tuple[str, int, dict[str, object], int]:
     ttl = CACHE_TTL_SECONDS
     if balance.valid_until is not None:
         ttl = max(1, min(ttl, int((balance.valid_until - now) / timedelta(seconds=1))))
-    await cache.put_if_newer(balance_cache_key(balance.member_id), balance.version, _to_cache(balance), ttl)
+    return balance_cache_key(balance.member_id), balance.version, _to_cache(balance), ttl
 
 
-async def refresh_balances(uow: UnitOfWork, cache: Cache, member_ids: list[int], now: datetime) -> None:
-    """Write-through after a commit: recompute from the database and let the versioned cache
-    keep whichever copy is newest."""
-
-    for member_id in member_ids:
-        async with uow.read_only():
-            days = (await load_settings(uow)).expiring_soon_days
-            balance = await compute_balance(uow, member_id, now, days)
-        await remember_balance(cache, balance, now)
+async def balance_entries(uow: UnitOfWork, member_ids: set[int], now: datetime
+                          ) -> list[tuple[str, int, dict[str, object], int]]:
+    """Inside a transaction that moved these accounts, just before its commit: the cache entries the
+    unit of work writes through after the commit (computed here, so they are exactly what commits)."""
+    if not member_ids:
+        return []
+    days = (await load_settings(uow)).expiring_soon_days
+    return [_entry(await compute_balance(uow, member_id, now, days), now) for member_id in sorted(member_ids)]

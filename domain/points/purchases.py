@@ -4,19 +4,19 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 from domain.auth.viewer import Role, Viewer
+from domain.deps import Deps
 from domain.errors import BadUserInput, FieldError, IdempotencyConflict, NotFound
 from domain.idempotency import claim
 from domain.members.lookup import MemberRef, resolve
-from domain.points.balance import refresh_balances
 from domain.points.ledger import credit, debit
 from domain.points.lots import add_months
 from domain.points.model import EntryKind
 from domain.points.ports import NewEntry, Purchase, Refund
 from domain.points.rules import LineItem, purchase_points
-from domain.ports import Cache, UnitOfWork
+from domain.ports import UnitOfWork
 from domain.program.services import load_settings
 from domain.referrals.services import reward_on_purchase
 from domain.tiers.model import TierChange
@@ -72,10 +72,15 @@ def _validate(cmd: PurchaseCommand, now: datetime) -> None:
         raise BadUserInput("The purchase is invalid.", errors)
 
 
-async def record_purchase(uow: UnitOfWork, cache: Cache, viewer: Viewer, cmd: PurchaseCommand, now: datetime,
-                          today: date) -> PurchaseResult:
+async def record_purchase(cmd: PurchaseCommand, deps: Deps) -> PurchaseResult:
+    """Rules that describe the purchase judge it by its own time (`purchasedAt`, default now), not
+    by when the POS uploaded it: a CAMPAIGN (double-points day) runs on the purchase's day in the
+    program's time zone, and the return window (points pending) runs from the purchase. Points
+    expire counting from the credit, when the member got them. See README "Purchase time"."""
+    uow, viewer, now = deps.uow, deps.viewer, deps.clock.now()
     source = purchase_source(viewer, cmd.store_id)
     _validate(cmd, now)
+    bought_at = cmd.purchased_at or now
     payload = {"member": cmd.member.__dict__, "amount": cmd.amount_cents, "store": cmd.store_id,
                "items": [i.__dict__ for i in cmd.items]}
     async with uow:
@@ -89,16 +94,16 @@ async def record_purchase(uow: UnitOfWork, cache: Cache, viewer: Viewer, cmd: Pu
         tiers = {t.id: t for t in await uow.tiers.tiers()}
         multiplier = tiers[state.tier_id].multiplier_pct if state and state.tier_id in tiers else 100
         rules = await uow.rules.rules()
-        earned = purchase_points(cmd.items, rules, multiplier, today)
+        earned = purchase_points(cmd.items, rules, multiplier, deps.clock.day_of(bought_at))
         purchase = await uow.purchases.add(member.id, source, cmd.order_id, cmd.store_id, cmd.amount_cents,
-                                           cmd.items, cmd.purchased_at or now, now)
+                                           cmd.items, bought_at, now)
         if earned.points > 0:
             entry = await credit(
                 uow,
                 NewEntry(member.id, EntryKind.EARN, earned.points, f"Purchase {cmd.order_id}", "purchase",
                          f"{source}/{cmd.order_id}", f"{source}/{cmd.order_id}", viewer.role, viewer.subject_id,
                          {"breakdown": earned.breakdown, "tierMultiplierPct": multiplier}),
-                now, now + timedelta(days=settings.return_window_days),
+                now, bought_at + timedelta(days=settings.return_window_days),
                 add_months(now, settings.points_expiry_months),
             )
             await uow.purchases.set_points(purchase.id, earned.points, entry.id)
@@ -106,7 +111,6 @@ async def record_purchase(uow: UnitOfWork, cache: Cache, viewer: Viewer, cmd: Pu
         await reward_on_purchase(uow, member.id, cmd.amount_cents, now)
         await uow.idempotency.store_result(f"purchase:{source}", cmd.order_id, {"purchaseId": purchase.id})
         await uow.commit()
-    await refresh_balances(uow, cache, [member.id], now)
     final = await _replay_after_commit(uow, source, cmd.order_id)
     return PurchaseResult(final, earned.points, change)
 
@@ -131,11 +135,20 @@ class RefundResult:
     refund: Refund
 
 
-async def record_refund(uow: UnitOfWork, cache: Cache, viewer: Viewer, store_id: str, order_id: str, refund_id: str,
-                        amount_cents: int, now: datetime) -> RefundResult:
+@dataclass(frozen=True)
+class RefundCommand:
+    store_id: str
+    order_id: str
+    refund_id: str
+    amount_cents: int
+
+
+async def record_refund(cmd: RefundCommand, deps: Deps) -> RefundResult:
     """Reverse points in proportion to the refunded amount. The purchase's own lot is taken back
     first; if those points were already spent, what is left elsewhere is clawed back and the
     rest is recorded as a shortfall (the balance never goes negative)."""
+    uow, viewer, now = deps.uow, deps.viewer, deps.clock.now()
+    store_id, order_id, refund_id, amount_cents = cmd.store_id, cmd.order_id, cmd.refund_id, cmd.amount_cents
     source = purchase_source(viewer, store_id)
     if not _ORDER_ID.fullmatch(refund_id or ""):
         raise BadUserInput.for_field("refundId", "Use 1-64 letters, digits or . _ : -")
@@ -178,5 +191,4 @@ async def record_refund(uow: UnitOfWork, cache: Cache, viewer: Viewer, store_id:
         refund = await uow.purchases.add_refund(purchase, refund_id, amount_cents, reverse, shortfall, entry_id, now)
         await uow.idempotency.store_result(f"refund:{source}/{order_id}", refund_id, {"refundId": refund.id})
         await uow.commit()
-    await refresh_balances(uow, cache, [purchase.member_id], now)
     return RefundResult(await _replay_after_commit(uow, source, order_id), refund)

@@ -16,9 +16,10 @@ MAX_PAGE = 100
 
 
 async def balance_for(uow: UnitOfWork, cache: Cache, viewer: Viewer, member_id: int, now: datetime,
-                      soon_days: int) -> Balance:
+                      soon_days: int | None) -> Balance:
+    """`soon_days` None: the program's expiring-soon window (the one the cache holds)."""
     viewer.require_self_or_staff(member_id)
-    if not 1 <= soon_days <= 365:
+    if soon_days is not None and not 1 <= soon_days <= 365:
         raise BadUserInput.for_field("days", "Look 1 to 365 days ahead.")
     return await get_balance(uow, cache, member_id, now, soon_days)
 

@@ -9,7 +9,6 @@ from domain.auth.viewer import Role, Viewer
 from domain.errors import BadUserInput, Forbidden, LimitExceeded, NotFound
 from domain.idempotency import claim
 from domain.members.lookup import MemberRef, resolve
-from domain.points.balance import refresh_balances
 from domain.points.ledger import credit, credit_lots, debit
 from domain.points.lots import add_months
 from domain.points.model import Entry, EntryKind
@@ -74,7 +73,6 @@ async def gift_points(uow: UnitOfWork, cache: Cache, viewer: Viewer, recipient: 
         )
         await uow.idempotency.store_result(f"gift:{sender_id}", key, {"out": out.entry.id, "in": received.id})
         await uow.commit()
-    await refresh_balances(uow, cache, [sender_id, receiver.id], now)
     return GiftResult(out.entry, received)
 
 
@@ -118,5 +116,4 @@ async def adjust_points(uow: UnitOfWork, cache: Cache, viewer: Viewer, member_id
                                {"amount": amount, "reason": reason.strip(), "entryId": entry.id}, now)
         await uow.idempotency.store_result("adjust", key, {"entry": entry.id})
         await uow.commit()
-    await refresh_balances(uow, cache, [member_id], now)
     return entry

@@ -41,7 +41,7 @@ async def set_consent(uow: UnitOfWork, cache: Cache, viewer: Viewer, kind: str, 
             await uow.partners.stop_sharing_phone(member_id)
         await uow.commit()
     if saved is not None:
-        await cache.put_if_newer(profile_cache_key(saved.id), saved.version, saved.to_cache(), PROFILE_CACHE_TTL)
+        await cache.write_through([(profile_cache_key(saved.id), saved.version, saved.to_cache(), PROFILE_CACHE_TTL)])
     return record
 
 

@@ -95,8 +95,8 @@ async def _erase(uow: UnitOfWork, cache: Cache, member_id: int, actor: Role, act
         await uow.commit()
     # After the commit, and also on a repeat: a repeat finishes what a Redis outage left undone.
     # The tombstone (newer version) replaces any cached profile, so no stale reader can write it back.
-    await cache.put_if_newer(profile_cache_key(member_id), tombstone.version, tombstone.to_cache(),
-                             PROFILE_CACHE_TTL)
+    await cache.write_through([(profile_cache_key(member_id), tombstone.version, tombstone.to_cache(),
+                                PROFILE_CACHE_TTL)])
     return ErasureResult(member_id, now, already)
 
 

@@ -2,32 +2,92 @@
 
 Writers only replace an entry with a newer version, so a slow reader that loaded an old
 row cannot overwrite the fresh copy a later write put there. When Redis is down every
-call degrades to a miss (reads go to the database) and the outage is logged, not raised.
+call degrades to a miss (reads go to the database) and the outage is logged, not raised;
+a circuit breaker keeps a stalled Redis from adding a timeout to every call.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import time
+from typing import Protocol
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from domain.ports import Cache
+from domain.store.breaker import CircuitBreaker
 
 log = logging.getLogger(__name__)
 
 _PUT_IF_NEWER = """
-local current = redis.call('HGET', KEYS[1], 'v')
-if current and tonumber(current) >= tonumber(ARGV[1]) then return 0 end
-redis.call('HSET', KEYS[1], 'v', ARGV[1], 'd', ARGV[2])
-redis.call('EXPIRE', KEYS[1], ARGV[3])
+for i, key in ipairs(KEYS) do
+  local v, d, ttl = ARGV[3 * i - 2], ARGV[3 * i - 1], ARGV[3 * i]
+  local current = redis.call('HMGET', key, 'v', 'min')
+  local newer = not (current[1] and tonumber(current[1]) >= tonumber(v))
+  if newer and not (current[2] and tonumber(current[2]) > tonumber(v)) then
+    redis.call('HSET', key, 'v', v, 'd', d)
+    redis.call('EXPIRE', key, ttl)
+  end
+end
 return 1
 """
 
+# KEYS[1] is the trust lease, the rest the entries. Without the lease nothing is served, and the
+# reply carries Redis's clock so that the renewal can prove it followed the repair-list read.
+_READ = """
+if redis.call('EXISTS', KEYS[1]) == 0 then
+  local t = redis.call('TIME')
+  return {0, t[1], t[2]}
+end
+local out = {1}
+for i = 2, #KEYS do
+  local r = redis.call('HMGET', KEYS[i], 'v', 'min', 'd')
+  if r[3] and not (r[2] and tonumber(r[1]) < tonumber(r[2])) then out[i] = r[3] else out[i] = false end
+end
+return out
+"""
 
-DIRTY_LIMIT = 100_000
+# Renew the lease only if no more than ARGV[3] ms passed since the read that found it missing (and
+# so since the repair list was read): a renewal held up in a stalled Redis must not revive trust.
+_RENEW = """
+local t = redis.call('TIME')
+local elapsed = (tonumber(t[1]) - tonumber(ARGV[1])) * 1000 + (tonumber(t[2]) - tonumber(ARGV[2])) / 1000
+if elapsed > tonumber(ARGV[3]) then return 0 end
+redis.call('SET', KEYS[1], '1', 'PX', ARGV[4])
+return 1
+"""
+
+# Entries below their `min` version are misses and cannot be written back by a slow reader; 0 deletes.
+_FENCE = """
+for i, key in ipairs(KEYS) do
+  local v = tonumber(ARGV[i])
+  if v == 0 then
+    redis.call('DEL', key)
+  else
+    local m = redis.call('HGET', key, 'min')
+    if not m or tonumber(m) < v then redis.call('HSET', key, 'min', v) end
+    if redis.call('TTL', key) < 0 then redis.call('EXPIRE', key, ARGV[#ARGV]) end
+  end
+end
+return 1
+"""
+
+# How long a renewed lease lets entries be served without looking at the repair list, and how
+# late a renewal may arrive. A worker that lost a write-through lists the key and then waits
+# LEASE_MS + RENEW_SLACK_MS before acknowledging, so every lease granted before its listing is gone.
+LEASE_MS = 100
+RENEW_SLACK_MS = 20
+REPAIR_BATCH = 500
+FENCE_TTL_SECONDS = 3600
+
+
+class CacheRepairs(Protocol):
+    async def add(self, versions: dict[str, int]) -> None: ...
+    async def pending(self, limit: int) -> dict[str, int]: ...
+    async def done(self, versions: dict[str, int]) -> None: ...
 
 
 class InProcessCache:
@@ -46,6 +106,10 @@ class InProcessCache:
             return
         self._entries[key] = (version, time.monotonic() + ttl_seconds, value)
 
+    async def write_through(self, entries: list[tuple[str, int, dict[str, object], int]]) -> None:
+        for key, version, value, ttl_seconds in entries:
+            await self.put_if_newer(key, version, value, ttl_seconds)
+
     async def get_many(self, keys: list[str]) -> list[dict[str, object] | None]:
         return [await self.get(key) for key in keys]
 
@@ -54,61 +118,63 @@ class InProcessCache:
 
 
 class RedisCache:
-    def __init__(self, client: Redis, prefix: str, breaker_seconds: float = 5.0) -> None:
+    """Entries are served only under a short trust lease that is renewed after the shared repair
+    list (`repairs`, in the database) has been worked off. A write-through lost to an outage is
+    listed there before the write is acknowledged, and the writer waits out any lease granted
+    before, so after Redis comes back no worker serves a copy older than an acknowledged write,
+    whichever worker lost it. Without `repairs` (adapter tests) the lease is renewed blindly."""
+
+    def __init__(self, client: Redis, prefix: str, breaker: CircuitBreaker | None = None,
+                 repairs: CacheRepairs | None = None) -> None:
         self._client = client
         self._prefix = prefix
         self._put = client.register_script(_PUT_IF_NEWER)
-        self._breaker_seconds = breaker_seconds
-        # After a failure, skip Redis for a moment so an outage does not add a timeout to every request.
-        self._skip_until = 0.0
-        # Keys whose write-through was lost to an outage: their cached copies may be stale, so
-        # they are deleted as soon as Redis answers again.
-        self._dirty: set[str] = set()
-
-    def _available(self) -> bool:
-        return time.monotonic() >= self._skip_until
+        self._read = client.register_script(_READ)
+        self._renew = client.register_script(_RENEW)
+        self._fence = client.register_script(_FENCE)
+        self._lease = prefix + "cache:trusted"
+        self.breaker = breaker or CircuitBreaker()
+        self._repairs = repairs
+        self._renewing = asyncio.Lock()
 
     def _failed(self, op: str, exc: Exception) -> None:
-        self._skip_until = time.monotonic() + self._breaker_seconds
-        log.warning("redis cache %s failed, using the database: %s", op, exc)
-
-    async def _forget_dirty(self) -> None:
-        if self._dirty:
-            keys = list(self._dirty)
-            await self._client.delete(*keys)
-            self._dirty.difference_update(keys)
-
-    def _mark_dirty(self, full_key: str) -> None:
-        if len(self._dirty) < DIRTY_LIMIT:
-            self._dirty.add(full_key)
-        else:
-            log.error("too many cache keys missed their update; stale entries live until their TTL")
+        self.breaker.trip(f"cache {op}", exc)
 
     async def get(self, key: str) -> dict[str, object] | None:
-        if not self._available():
-            return None
-        try:
-            await self._forget_dirty()
-            raw = await self._client.hget(self._prefix + key, "d")
-        except (RedisError, OSError) as exc:
-            self._failed("get", exc)
-            return None
-        return await self._decoded(key, raw)
+        return (await self.get_many([key]))[0]
 
     async def get_many(self, keys: list[str]) -> list[dict[str, object] | None]:
-        """Several entries in one round trip (a pipeline of HGETs)."""
-        if not self._available():
-            return [None] * len(keys)
+        """Several entries in one round trip (a script reading the lease and the entries)."""
+        misses: list[dict[str, object] | None] = [None] * len(keys)
+        if not self.breaker.closed:
+            return misses
+        full = [self._lease] + [self._prefix + key for key in keys]
         try:
-            await self._forget_dirty()
-            async with self._client.pipeline(transaction=False) as pipe:
-                for key in keys:
-                    pipe.hget(self._prefix + key, "d")
-                raws = await pipe.execute()
+            reply = await self._read(keys=full)
+            if reply[0] != 1:
+                if not await self._restore_trust(reply[1], reply[2]):
+                    return misses
+                reply = await self._read(keys=full)
+                if reply[0] != 1:
+                    return misses
         except (RedisError, OSError) as exc:
             self._failed("get", exc)
-            return [None] * len(keys)
+            return misses
+        except Exception as exc:  # the repair list is unreadable (database trouble): read the database
+            log.warning("cache repair list unavailable, reading the database: %s", exc)
+            return misses
+        raws = list(reply[1:])
         return [await self._decoded(key, raw) for key, raw in zip(keys, raws, strict=True)]
+
+    async def _restore_trust(self, seconds: bytes, micros: bytes) -> bool:
+        async with self._renewing:
+            if self._repairs is not None:
+                while pending := await self._repairs.pending(REPAIR_BATCH):
+                    await self._fence(keys=list(pending), args=[*pending.values(), FENCE_TTL_SECONDS])
+                    await self._repairs.done(pending)
+                    if len(pending) < REPAIR_BATCH:
+                        break
+            return bool(await self._renew(keys=[self._lease], args=[seconds, micros, RENEW_SLACK_MS, LEASE_MS]))
 
     async def _decoded(self, key: str, raw: bytes | str | None) -> dict[str, object] | None:
         if not raw:
@@ -122,22 +188,47 @@ class RedisCache:
         return value if isinstance(value, dict) else None
 
     async def put_if_newer(self, key: str, version: int, value: dict[str, object], ttl_seconds: int) -> None:
-        if not self._available():
-            self._mark_dirty(self._prefix + key)
+        """A read filling the cache: best effort, a lost fill leaves nothing stale."""
+        if not self.breaker.closed:
             return
         try:
-            await self._forget_dirty()
             await self._put(keys=[self._prefix + key], args=[version, json.dumps(value), ttl_seconds])
         except (RedisError, OSError) as exc:
-            self._mark_dirty(self._prefix + key)
             self._failed("put", exc)
 
+    async def write_through(self, entries: list[tuple[str, int, dict[str, object], int]]) -> None:
+        """After a committed write, in one round trip; entries lost to an outage are listed for repair
+        (and any older lease waited out) before this returns, that is before the write is acknowledged."""
+        if not entries:
+            return
+        keys = [self._prefix + entry[0] for entry in entries]
+        if self.breaker.closed:
+            try:
+                args: list[object] = []
+                for _key, version, value, ttl_seconds in entries:
+                    args += [version, json.dumps(value), ttl_seconds]
+                await self._put(keys=keys, args=args)
+                return
+            except (RedisError, OSError) as exc:
+                self._failed("put", exc)
+        await self._lost({full: entry[1] for full, entry in zip(keys, entries, strict=True)})
+
+    async def _lost(self, versions: dict[str, int]) -> None:
+        if self._repairs is None:
+            log.error("cache entries missed their update and may be stale until their TTL: %s", list(versions))
+            return
+        await self._repairs.add(versions)
+        # Any lease granted before the listing above ends within this time; later ones repair first.
+        await asyncio.sleep((LEASE_MS + RENEW_SLACK_MS) / 1000)
+
     async def delete(self, key: str) -> None:
-        try:
-            await self._client.delete(self._prefix + key)
-        except (RedisError, OSError) as exc:
-            self._mark_dirty(self._prefix + key)
-            self._failed("delete", exc)
+        if self.breaker.closed:
+            try:
+                await self._client.delete(self._prefix + key)
+                return
+            except (RedisError, OSError) as exc:
+                self._failed("delete", exc)
+        await self._lost({self._prefix + key: 0})
 
 
 class PrefetchedCache:
@@ -164,6 +255,11 @@ class PrefetchedCache:
     async def put_if_newer(self, key: str, version: int, value: dict[str, object], ttl_seconds: int) -> None:
         self._fetched.pop(key, None)
         await self._cache.put_if_newer(key, version, value, ttl_seconds)
+
+    async def write_through(self, entries: list[tuple[str, int, dict[str, object], int]]) -> None:
+        for entry in entries:
+            self._fetched.pop(entry[0], None)
+        await self._cache.write_through(entries)
 
     async def delete(self, key: str) -> None:
         self._fetched.pop(key, None)

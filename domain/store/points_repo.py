@@ -58,6 +58,9 @@ def _lot(row: Row) -> Lot:
 class SqlPointsRepository:
     def __init__(self, conn: AsyncConnection) -> None:
         self._conn = conn
+        # Accounts whose version this transaction moved: the unit of work writes their cached
+        # balances through after the commit, so no use case has to remember to.
+        self.moved: set[int] = set()
 
     async def lock_account(self, member_id: int, now: datetime) -> int:
         return (await self.lock_accounts([member_id], now))[member_id]
@@ -90,6 +93,7 @@ class SqlPointsRepository:
         return _entry(row)
 
     async def bump_account(self, member_id: int, delta: int, now: datetime) -> int:
+        self.moved.add(member_id)
         return int(await self._conn.scalar(
             update(points_accounts)
             .where(points_accounts.c.member_id == member_id)

@@ -664,3 +664,14 @@ Index("ix_posts_created_at", posts.c.created_at)
 Index("ix_comments_created_at", comments.c.created_at)
 Index("ix_redemptions_created_at", redemptions.c.created_at)
 Index("ix_tier_changes_created_at", tier_changes.c.created_at)
+
+# Cached entries whose write-through was lost to a Redis outage, with the version they must reach.
+# Shared by every worker (domain/store/cache.py): whoever next renews the cache's trust lease
+# fences these entries in Redis first, so no worker serves a copy older than an acknowledged write.
+cache_repairs = Table(
+    "cache_repairs",
+    metadata,
+    Column("key", String(200), primary_key=True),
+    Column("version", BigInteger, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+)

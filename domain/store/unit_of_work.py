@@ -5,12 +5,15 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from domain.events import Event
-from domain.ports import Broker
+from domain.points.balance import balance_entries
+from domain.ports import Broker, Cache
 from domain.store.auth_repo import (
     SqlAuditLog,
     SqlLoginCodeRepository,
@@ -87,12 +90,24 @@ class SharedReads:
                 await conn.close()
 
 
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
 class SqlUnitOfWork:
-    """Re-enterable: each `async with` is a fresh transaction, rolled back unless committed."""
+    """Re-enterable: each `async with` is a fresh transaction, rolled back unless committed.
+
+    It owns the duties after a commit, so a use case cannot forget one: the cached balance of
+    every account whose version the transaction moved is written through (computed inside the
+    transaction, so it is exactly what committed), then the collected events are published."""
 
     def __init__(self, engine: AsyncEngine, broker: Broker, shared_reads: SharedReads | None = None,
-                 read_engine: AsyncEngine | None = None, program: ProgramSnapshot | None = None) -> None:
+                 read_engine: AsyncEngine | None = None, program: ProgramSnapshot | None = None,
+                 cache: Cache | None = None, clock: Callable[[], datetime] = _utc_now) -> None:
         self._engine = engine
+        self._cache = cache
+        self._clock = clock
+        self._write_through: list[tuple[str, int, dict[str, object], int]] = []
         self._program = program
         self._program_saved = False
         self._read_engine = read_engine or engine
@@ -140,6 +155,7 @@ class SqlUnitOfWork:
     def _open(self, conn: AsyncConnection) -> SqlUnitOfWork:
         self._conn = conn
         self._events = []
+        self._write_through = []
         self._committed = False
         self._program_saved = False
         snapshot = self._program if self._read_only else None
@@ -180,8 +196,15 @@ class SqlUnitOfWork:
                 await conn.rollback()
         finally:
             await conn.close()
-        # Published once the connection is back in the pool, so a slow broker holds no database resources.
+        # Written and published once the connection is back in the pool, so a slow Redis holds no
+        # database resources. Write-through first: a subscriber told of a change reads the new balance.
         events, self._events = (self._events if self._committed else []), []
+        entries, self._write_through = (self._write_through if self._committed else []), []
+        if entries and self._cache is not None:
+            try:
+                await self._cache.write_through(entries)
+            except Exception:  # the commit stands; readers fall back to the database
+                log.exception("could not write cached balances through")
         for evt in events:
             try:
                 await self._broker.publish(evt.channel, {"type": type(evt).__name__, **evt.__dict__})
@@ -193,6 +216,8 @@ class SqlUnitOfWork:
             raise RuntimeError("commit outside a unit of work")
         if self._read_only:
             raise RuntimeError("commit in a read-only unit of work")
+        if self._cache is not None:
+            self._write_through = await balance_entries(self, self.points.moved, self._clock())
         await self._conn.commit()
         self._committed = True
         if self._program_saved and self._program is not None:

@@ -13,7 +13,6 @@ from domain.cursors import decode_int, encode
 from domain.errors import BadUserInput, Conflict, Forbidden, IdempotencyConflict, NotFound
 from domain.idempotency import check_key
 from domain.points.activities import award_activity
-from domain.points.balance import refresh_balances
 from domain.points.rules import Activity
 from domain.ports import Cache, UnitOfWork
 from domain.surveys.model import Answer, Survey, SurveyState, SurveyTrigger
@@ -245,6 +244,4 @@ async def answer_survey(uow: UnitOfWork, cache: Cache, viewer: Viewer, survey_id
             if points:
                 await uow.surveys.set_points(answer.id, points)
         await uow.commit()
-    if points:
-        await refresh_balances(uow, cache, [member_id], now)
     return replace(answer, points_awarded=points), survey

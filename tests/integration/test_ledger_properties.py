@@ -12,12 +12,14 @@ from hypothesis import strategies as st
 from api.app import create_app
 from api.sms import DevCodeSink
 from domain.auth.viewer import Role, Viewer
+from domain.clock import Clock
+from domain.deps import Deps
 from domain.errors import DomainError
 from domain.members.lookup import MemberRef
 from domain.points.balance import compute_balance
 from domain.points.expiry import expire_points
 from domain.points.lots import totals
-from domain.points.purchases import PurchaseCommand, record_purchase, record_refund
+from domain.points.purchases import PurchaseCommand, RefundCommand, record_purchase, record_refund
 from domain.points.rules import LineItem
 from domain.points.transfers import adjust_points, gift_points
 from tests.conftest import app_settings
@@ -53,18 +55,19 @@ async def test_books_balance_after_any_sequence(ops: list[tuple], sqlite_templat
                 members.append(member.id)
             await uow.commit()
         now = START
+        clock = Clock(UTC, lambda: now)  # reads `now` as the steps move it
         orders: list[tuple[str, int]] = []
         for step, op in enumerate(ops):
             try:
                 if op[0] == "buy":
                     cmd = PurchaseCommand(MemberRef(member_id=members[op[1]]), f"O{step}", "S1", op[2],
                                           [LineItem("x", op[2])])
-                    await record_purchase(container.uow(), container.cache, STAFF, cmd, now, now.date())
+                    await record_purchase(cmd, Deps(container.uow(), container.cache, clock, STAFF))
                     orders.append((f"O{step}", op[2]))
                 elif op[0] == "refund" and orders:
                     order_id, amount = orders[op[1] % len(orders)]
-                    await record_refund(container.uow(), container.cache, STAFF, "S1", order_id, f"R{step}",
-                                        min(op[2], amount), now)
+                    await record_refund(RefundCommand("S1", order_id, f"R{step}", min(op[2], amount)),
+                                        Deps(container.uow(), container.cache, clock, STAFF))
                 elif op[0] == "gift":
                     sender = Viewer(Role.MEMBER, members[op[1]])
                     await gift_points(container.uow(), container.cache, sender, MemberRef(member_id=members[op[2]]),
