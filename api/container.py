@@ -22,14 +22,18 @@ from domain.auth.viewer import Viewer
 from domain.clock import Clock
 from domain.deps import Deps
 from domain.ports import Broker, Cache, CodeSender, RateLimiter
+from domain.store.breaker import CircuitBreaker
 from domain.store.broker import InProcessBroker, RedisBroker
 from domain.store.cache import InProcessCache, RedisCache
+from domain.store.cache_repairs import SqlCacheRepairs
 from domain.store.database import create_engine, create_read_engine
 from domain.store.program_snapshot import ProgramSnapshot
 from domain.store.rate_limit import InProcessRateLimiter, RedisRateLimiter
 from domain.store.unit_of_work import SharedReads, SqlUnitOfWork
 
 log = logging.getLogger(__name__)
+
+REDIS_TIMEOUT_SECONDS = 0.1
 
 
 @dataclass
@@ -116,11 +120,15 @@ def build_container(settings: Settings, code_sender: CodeSender | None = None) -
     broker: Broker
     if settings.redis_url:
         # One quick retry on a dropped connection: after a Redis restart every pooled socket is stale.
-        redis = Redis.from_url(settings.redis_url, socket_connect_timeout=0.5, socket_timeout=0.5,
+        # Redis answers in well under a millisecond; a reply later than REDIS_TIMEOUT_SECONDS means
+        # it is stalled, and the shared breaker then keeps cache and publish off it for a while.
+        redis = Redis.from_url(settings.redis_url, socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
+                               socket_timeout=REDIS_TIMEOUT_SECONDS,
                                retry=Retry(NoBackoff(), 1), retry_on_error=[RedisConnectionError])
         listener = Redis.from_url(settings.redis_url, socket_connect_timeout=0.5)
-        cache = RedisCache(redis, settings.redis_prefix)
-        broker = RedisBroker(redis, listener, settings.redis_prefix)
+        breaker = CircuitBreaker()
+        cache = RedisCache(redis, settings.redis_prefix, breaker)
+        broker = RedisBroker(redis, listener, settings.redis_prefix, breaker=breaker)
         limiter: RateLimiter = RedisRateLimiter(redis, settings.redis_prefix)
     else:
         cache = InProcessCache()
@@ -143,4 +151,7 @@ def build_container(settings: Settings, code_sender: CodeSender | None = None) -
         limiter=limiter,
     )
     container.redis = redis
+    if isinstance(cache, RedisCache):
+        # In the database, shared by every worker: see RedisCache.
+        cache.use_repairs(SqlCacheRepairs(container.engine))
     return container

@@ -22,6 +22,8 @@ from collections.abc import AsyncIterator
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from domain.store.breaker import CircuitBreaker
+
 log = logging.getLogger(__name__)
 
 QUEUE_LIMIT = 256
@@ -103,8 +105,10 @@ class RedisBroker:
     """Publishes through a client with short timeouts (a hung Redis must not stall commits);
     listens through one without a read timeout, since a quiet channel is normal."""
 
-    def __init__(self, client: Redis, listener: Redis, prefix: str, retry_seconds: float = 1.0) -> None:
+    def __init__(self, client: Redis, listener: Redis, prefix: str, retry_seconds: float = 1.0,
+                 breaker: CircuitBreaker | None = None) -> None:
         self._client = client
+        self._breaker = breaker or CircuitBreaker()
         self._listener = listener
         self._prefix = prefix
         self._retry_seconds = retry_seconds
@@ -113,7 +117,14 @@ class RedisBroker:
         self._ready = asyncio.Event()
 
     async def publish(self, channel: str, message: dict[str, object]) -> None:
-        await self._client.publish(self._prefix + channel, json.dumps(message))
+        """Fire and forget, like Redis pub/sub itself: while the breaker is open the event is
+        dropped at once (subscribers resync from the database), not after a timeout per event."""
+        if not self._breaker.closed:
+            return
+        try:
+            await self._client.publish(self._prefix + channel, json.dumps(message))
+        except (RedisError, OSError) as exc:
+            self._breaker.trip("publish", exc)
 
     async def subscribe(self, channel: str) -> LocalSubscription:
         subscription = self._hub.add(channel)

@@ -137,6 +137,9 @@ class RedisCache:
         self._repairs = repairs
         self._renewing = asyncio.Lock()
 
+    def use_repairs(self, repairs: CacheRepairs) -> None:
+        self._repairs = repairs
+
     def _failed(self, op: str, exc: Exception) -> None:
         self.breaker.trip(f"cache {op}", exc)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import json
+import time
 
 import pytest
 from redis.asyncio import Redis
@@ -85,7 +86,7 @@ async def test_a_blocked_redis_falls_back_to_the_database(make_client) -> None:
 async def test_a_write_lost_to_a_redis_blip_does_not_leave_a_stale_balance(make_client) -> None:
     with redis_server() as (url, proc):
         api: ApiClient = make_client(redis_url=url)
-        api.container.cache._breaker_seconds = 0.2  # type: ignore[attr-defined]
+        api.container.cache.breaker._open_seconds = 0.2  # type: ignore[attr-defined]
         await configure_program(api.container)
         member = await api.sign_in("13800138000")
         staff = await staff_token(api)
@@ -98,4 +99,52 @@ async def test_a_write_lost_to_a_redis_blip_does_not_leave_a_stale_balance(make_
             proc.send_signal(18)
         await asyncio.sleep(0.3)
         assert (await api.data(POINTS, token=member.access_token))["me"]["points"]["total"] == 15
+        await api.container.close()
+
+
+async def test_after_a_redis_stall_no_worker_serves_a_balance_older_than_an_acknowledged_write(make_client) -> None:
+    """Two workers share PostgreSQL/SQLite and Redis. A write on worker A loses its write-through
+    to a paused Redis; once Redis is back, worker B (which saw no failure) must not serve the
+    copy it cached before."""
+    with redis_server() as (url, proc):
+        worker_a: ApiClient = make_client(redis_url=url, redis_prefix="shared:")
+        worker_b: ApiClient = make_client(redis_url=url, redis_prefix="shared:")
+        await configure_program(worker_a.container)
+        member = await worker_a.sign_in("13800138000")
+        staff = await staff_token(worker_a)
+        await worker_a.data(ADJUST, {"m": member.member_id, "a": 10, "k": "one"}, staff)
+        assert (await worker_b.data(POINTS, token=member.access_token))["me"]["points"]["total"] == 10  # cached
+        proc.send_signal(19)  # SIGSTOP
+        try:
+            await worker_a.data(ADJUST, {"m": member.member_id, "a": 5, "k": "two"}, staff)  # acknowledged
+        finally:
+            proc.send_signal(18)  # SIGCONT
+        for _ in range(20):
+            assert (await worker_b.data(POINTS, token=member.access_token))["me"]["points"]["total"] == 15
+            await asyncio.sleep(0.05)
+        await worker_a.container.close()
+        await worker_b.container.close()
+
+
+async def test_writes_during_a_redis_stall_cost_milliseconds(make_client) -> None:
+    """The first write waits out one short socket timeout; the circuit breaker then keeps the
+    cache write and the event publish off Redis, so later writes do not wait at all."""
+    with redis_server() as (url, proc):
+        api: ApiClient = make_client(redis_url=url)
+        await configure_program(api.container)
+        member = await api.sign_in("13800138000")
+        staff = await staff_token(api)
+        await api.data(ADJUST, {"m": member.member_id, "a": 10, "k": "warm"}, staff)
+        proc.send_signal(19)
+        try:
+            took = []
+            for i in range(4):
+                began = time.perf_counter()
+                await api.data(ADJUST, {"m": member.member_id, "a": 1, "k": f"stall-{i}"}, staff)
+                took.append(time.perf_counter() - began)
+        finally:
+            proc.send_signal(18)
+        assert took[0] < 0.6, took
+        assert max(took[1:]) < 0.3, took
+        assert (await api.data(POINTS, token=member.access_token))["me"]["points"]["total"] == 14
         await api.container.close()
