@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import datetime
 
 from domain.errors import BadUserInput, Conflict, IdempotencyConflict
@@ -23,15 +25,42 @@ def fingerprint(payload: dict[str, object]) -> str:
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
 
 
-async def claim(uow: UnitOfWork, scope: str, key: str, payload: dict[str, object], now: datetime) -> dict | None:
-    """Inside the caller's transaction: None when this call owns the key and must do the work,
-    else the stored result of the call that did. On PostgreSQL a concurrent duplicate waits
-    here until the first transaction ends, then sees its result."""
-    claimed, stored_hash, result = await uow.idempotency.claim(scope, check_key(key), fingerprint(payload), now)
+class Slot:
+    """A claimed idempotency key. `replay` is the first call's stored result when this call is a
+    repeat (return what it names, do no work); else None, and the work ends with `done(result)`,
+    which the unit of work stores at its commit (a commit without it is refused)."""
+
+    def __init__(self, uow: UnitOfWork, scope: str, key: str, replay: dict | None) -> None:
+        self._uow, self._scope, self._key = uow, scope, key
+        self.replay = replay
+
+    def done(self, result: dict[str, object]) -> None:
+        self._uow.idempotency.owe(self._scope, self._key, result)
+
+
+@asynccontextmanager
+async def idempotent(uow: UnitOfWork, scope: str, key: str, request: dict[str, object],
+                     now: datetime) -> AsyncIterator[Slot]:
+    """Inside the caller's open transaction, one construct for every idempotent write:
+
+        async with idempotent(uow, f"gift:{sender_id}", key, {"to": ..., "amount": ...}, now) as slot:
+            if slot.replay is not None:
+                return <what slot.replay names>
+            ... the work ...
+            slot.done({"entry": entry.id})
+            await uow.commit()
+
+    Keys are `scope` (what and whose, "kind:owner") plus the client's key (check_key). The same
+    key with a different request is IDEMPOTENCY_CONFLICT; a repeat while the first call is still
+    running is CONFLICT. On PostgreSQL a concurrent duplicate waits in the claim until the first
+    transaction ends, then sees its result."""
+    fp = fingerprint(request)
+    claimed, stored_hash, result = await uow.idempotency.claim(scope, check_key(key), fp, now)
     if claimed:
-        return None
-    if stored_hash != fingerprint(payload):
+        yield Slot(uow, scope, key, None)
+        return
+    if stored_hash != fp:
         raise IdempotencyConflict("This idempotency key was already used for a different request.")
     if result is None:
         raise Conflict("The first request with this idempotency key has not finished; retry shortly.")
-    return result
+    yield Slot(uow, scope, key, result)

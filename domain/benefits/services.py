@@ -12,7 +12,7 @@ from domain.benefits.ports import RewardFilter, RewardSort
 from domain.benefits.rules import new_voucher_code, period_start, validate_reward, voucher_expiry
 from domain.errors import BadUserInput, Conflict, DomainError, Forbidden, LimitExceeded, NotFound
 from domain.events import RedemptionUpdated
-from domain.idempotency import claim
+from domain.idempotency import idempotent
 from domain.points.ledger import debit, restore
 from domain.points.model import EntryKind
 from domain.points.ports import NewEntry
@@ -92,10 +92,10 @@ async def redeem_reward(uow: UnitOfWork, cache: Cache, viewer: Viewer, reward_id
     member_id = viewer.require_member()
     if not 1 <= quantity <= MAX_QUANTITY:
         raise BadUserInput.for_field("quantity", f"Redeem 1 to {MAX_QUANTITY} at a time.")
-    async with uow:
-        stored = await claim(uow, f"redeem:{member_id}", key, {"reward": reward_id, "quantity": quantity}, now)
-        if stored is not None:
-            found = await uow.rewards.redemption(int(stored["redemption"]))
+    request = {"reward": reward_id, "quantity": quantity}
+    async with uow, idempotent(uow, f"redeem:{member_id}", key, request, now) as slot:
+        if slot.replay is not None:
+            found = await uow.rewards.redemption(int(slot.replay["redemption"]))
             if found is None:
                 raise NotFound("The original redemption is missing.")
             return found
@@ -124,7 +124,7 @@ async def redeem_reward(uow: UnitOfWork, cache: Cache, viewer: Viewer, reward_id
         # out still rolls back the debit and the voucher above.
         if not await uow.rewards.take_stock(reward.id, quantity):
             raise OutOfStock("This reward is out of stock.")
-        await uow.idempotency.store_result(f"redeem:{member_id}", key, {"redemption": redemption.id})
+        slot.done({"redemption": redemption.id})
         uow.publish_after_commit(RedemptionUpdated(member_id, redemption.id, redemption.status.value))
         await uow.commit()
     return redemption

@@ -10,7 +10,7 @@ from domain.auth.viewer import Role, Viewer
 from domain.benefits.rules import new_voucher_code
 from domain.errors import BadUserInput, Conflict, Forbidden, LimitExceeded, NotFound
 from domain.events import OfferIssued
-from domain.idempotency import claim
+from domain.idempotency import idempotent
 from domain.offers.model import Coupon, CouponStatus, CouponTemplate, IssueSource
 from domain.offers.rules import Discount, discount_for, validate_template, validity
 from domain.points.purchases import purchase_source
@@ -185,9 +185,8 @@ async def redeem_coupon(uow: UnitOfWork, viewer: Viewer, code: str, order_id: st
     if not items or any(i.amount_cents < 0 for i in items):
         raise BadUserInput.for_field("items", "Send the order's line items.")
     order_ref = f"{source}/{order_id}"
-    async with uow:
-        stored = await claim(uow, f"coupon-order:{source}", order_id, {"code": code.strip().upper()}, now)
-        if stored is not None:
+    async with uow, idempotent(uow, f"coupon-order:{source}", order_id, {"code": code.strip().upper()}, now) as slot:
+        if slot.replay is not None:
             coupon = await uow.coupons.coupon_by_order(order_ref)
             if coupon is None:
                 raise NotFound("The original redemption is missing.")
@@ -202,7 +201,7 @@ async def redeem_coupon(uow: UnitOfWork, viewer: Viewer, code: str, order_id: st
             raise CouponNotUsable(result.reason)
         if not await uow.coupons.mark_redeemed(coupon.id, order_ref, result.discount_cents, now):
             raise CouponNotUsable("This coupon was just used.")
-        await uow.idempotency.store_result(f"coupon-order:{source}", order_id, {"coupon": coupon.id})
+        slot.done({"coupon": coupon.id})
         await uow.commit()
         used = await uow.coupons.coupon_by_code(coupon.code)
     assert used is not None

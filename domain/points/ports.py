@@ -109,7 +109,14 @@ class IdempotencyRepository(Protocol):
         """(claimed by this call, the stored request hash, the stored result if any)."""
         ...
 
-    async def store_result(self, scope: str, key: str, result: dict[str, object]) -> None: ...
+    def owe(self, scope: str, key: str, result: dict[str, object]) -> None:
+        """The result of the work a claimed key guards; stored by flush()."""
+        ...
+
+    async def flush(self) -> None:
+        """Called by the unit of work just before its commit: stores the owed results, and refuses
+        to commit a claimed key without one."""
+        ...
 
 
 class RulesRepository(Protocol):

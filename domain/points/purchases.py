@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from domain.auth.viewer import Role, Viewer
 from domain.deps import Deps
 from domain.errors import BadUserInput, FieldError, IdempotencyConflict, NotFound
-from domain.idempotency import claim
+from domain.idempotency import idempotent
 from domain.members.lookup import MemberRef, resolve
 from domain.points.ledger import credit, debit
 from domain.points.lots import add_months
@@ -83,10 +83,9 @@ async def record_purchase(cmd: PurchaseCommand, deps: Deps) -> PurchaseResult:
     bought_at = cmd.purchased_at or now
     payload = {"member": cmd.member.__dict__, "amount": cmd.amount_cents, "store": cmd.store_id,
                "items": [i.__dict__ for i in cmd.items]}
-    async with uow:
+    async with uow, idempotent(uow, f"purchase:{source}", cmd.order_id, payload, now) as slot:
         member = await resolve(uow, cmd.member)
-        stored = await claim(uow, f"purchase:{source}", cmd.order_id, payload, now)
-        if stored is not None:
+        if slot.replay is not None:
             return await _replay(uow, source, cmd.order_id)
         await uow.points.lock_account(member.id, now)
         settings = await load_settings(uow)
@@ -109,7 +108,7 @@ async def record_purchase(cmd: PurchaseCommand, deps: Deps) -> PurchaseResult:
             await uow.purchases.set_points(purchase.id, earned.points, entry.id)
         change = await apply_qualification(uow, member.id, now, settings, allow_downgrade=False)
         await reward_on_purchase(uow, member.id, cmd.amount_cents, now)
-        await uow.idempotency.store_result(f"purchase:{source}", cmd.order_id, {"purchaseId": purchase.id})
+        slot.done({"purchaseId": purchase.id})
         await uow.commit()
     final = await _replay_after_commit(uow, source, cmd.order_id)
     return PurchaseResult(final, earned.points, change)
@@ -154,12 +153,11 @@ async def record_refund(cmd: RefundCommand, deps: Deps) -> RefundResult:
         raise BadUserInput.for_field("refundId", "Use 1-64 letters, digits or . _ : -")
     if amount_cents <= 0:
         raise BadUserInput.for_field("amountCents", "The refund amount must be positive (in cents).")
-    async with uow:
+    async with uow, idempotent(uow, f"refund:{source}/{order_id}", refund_id, {"amount": amount_cents}, now) as slot:
         purchase = await uow.purchases.get(source, order_id)
         if purchase is None:
             raise NotFound("No such order from this source.")
-        stored = await claim(uow, f"refund:{source}/{order_id}", refund_id, {"amount": amount_cents}, now)
-        if stored is not None:
+        if slot.replay is not None:
             refund = await uow.purchases.refund(purchase.id, refund_id)
             if refund is None:
                 raise IdempotencyConflict("The original refund is missing.")
@@ -189,6 +187,6 @@ async def record_refund(cmd: RefundCommand, deps: Deps) -> RefundResult:
             entry_id = moved.entry.id if moved.entry else None
             shortfall = moved.shortfall
         refund = await uow.purchases.add_refund(purchase, refund_id, amount_cents, reverse, shortfall, entry_id, now)
-        await uow.idempotency.store_result(f"refund:{source}/{order_id}", refund_id, {"refundId": refund.id})
+        slot.done({"refundId": refund.id})
         await uow.commit()
     return RefundResult(await _replay_after_commit(uow, source, order_id), refund)

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from domain.auth.viewer import Role, Viewer
 from domain.errors import BadUserInput, Forbidden, LimitExceeded, NotFound
-from domain.idempotency import claim
+from domain.idempotency import idempotent
 from domain.members.lookup import MemberRef, resolve
 from domain.points.ledger import credit, credit_lots, debit
 from domain.points.lots import add_months
@@ -34,13 +34,14 @@ async def gift_points(uow: UnitOfWork, cache: Cache, viewer: Viewer, recipient: 
         raise BadUserInput.for_field("amount", "Gift a positive whole number of points.")
     if len(message) > 100:
         raise BadUserInput.for_field("message", "A gift message is at most 100 characters.")
-    async with uow:
+    request = {"to": recipient.__dict__, "amount": amount}
+    async with uow, idempotent(uow, f"gift:{sender_id}", key, request, now) as slot:
         receiver = await resolve(uow, recipient)
         if receiver.id == sender_id:
             raise BadUserInput.for_field("recipient", "You cannot gift points to yourself.")
-        stored = await claim(uow, f"gift:{sender_id}", key, {"to": receiver.id, "amount": amount}, now)
-        if stored is not None:
-            sent, received = await uow.points.entry(int(stored["out"])), await uow.points.entry(int(stored["in"]))
+        if slot.replay is not None:
+            sent, received = (await uow.points.entry(int(slot.replay["out"])),
+                              await uow.points.entry(int(slot.replay["in"])))
             if sent is None or received is None:
                 raise NotFound("The original gift is missing.")
             return GiftResult(sent, received)
@@ -71,7 +72,7 @@ async def gift_points(uow: UnitOfWork, cache: Cache, viewer: Viewer, recipient: 
                           f"gift-in/{sender_id}/{key}", Role.MEMBER, sender_id, {"from": sender_id}),
             now, lots,
         )
-        await uow.idempotency.store_result(f"gift:{sender_id}", key, {"out": out.entry.id, "in": received.id})
+        slot.done({"out": out.entry.id, "in": received.id})
         await uow.commit()
     return GiftResult(out.entry, received)
 
@@ -93,12 +94,12 @@ async def adjust_points(uow: UnitOfWork, cache: Cache, viewer: Viewer, member_id
         raise BadUserInput.for_field("amount", "Adjust by a non-zero whole number of points.")
     if not reason.strip() or len(reason) > 200:
         raise BadUserInput.for_field("reason", "Say why (up to 200 characters).")
-    async with uow:
+    request = {"member": member_id, "amount": amount, "reason": reason}
+    async with uow, idempotent(uow, "adjust", key, request, now) as slot:
         if await uow.members.get(member_id) is None:
             raise NotFound("No such member.")
-        stored = await claim(uow, "adjust", key, {"member": member_id, "amount": amount, "reason": reason}, now)
-        if stored is not None:
-            entry = await uow.points.entry(int(stored["entry"]))
+        if slot.replay is not None:
+            entry = await uow.points.entry(int(slot.replay["entry"]))
             if entry is None:
                 raise NotFound("The original adjustment is missing.")
             return entry
@@ -114,6 +115,6 @@ async def adjust_points(uow: UnitOfWork, cache: Cache, viewer: Viewer, member_id
             entry = moved.entry
         await uow.audit.record(Role.STAFF, staff_id, "points.adjusted", f"member:{member_id}",
                                {"amount": amount, "reason": reason.strip(), "entryId": entry.id}, now)
-        await uow.idempotency.store_result("adjust", key, {"entry": entry.id})
+        slot.done({"entry": entry.id})
         await uow.commit()
     return entry

@@ -9,36 +9,10 @@ from sqlalchemy import Row, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.points.rules import Activity, EarningRule, RuleKind
-from domain.store.dialect import insert_ignoring_conflict
 from domain.store.program_snapshot import ProgramSnapshot
-from domain.store.tables import earning_rules, idempotency_records, program_settings
+from domain.store.tables import earning_rules, program_settings
 
 _SETTINGS = select(program_settings.c.key, program_settings.c.value)  # read on every home screen
-
-
-class SqlIdempotencyRepository:
-    def __init__(self, conn: AsyncConnection) -> None:
-        self._conn = conn
-
-    async def claim(self, scope: str, key: str, request_hash: str, now: datetime) -> tuple[bool, str, dict | None]:
-        inserted = await self._conn.execute(
-            insert_ignoring_conflict(self._conn, idempotency_records, ["scope", "key"])
-            .values(scope=scope, key=key, request_hash=request_hash, created_at=now)
-            .returning(idempotency_records.c.key)
-        )
-        if inserted.first() is not None:
-            return True, request_hash, None
-        row = (await self._conn.execute(
-            select(idempotency_records).where(idempotency_records.c.scope == scope, idempotency_records.c.key == key)
-        )).one()
-        return False, row.request_hash, row.result
-
-    async def store_result(self, scope: str, key: str, result: dict[str, object]) -> None:
-        await self._conn.execute(
-            update(idempotency_records)
-            .where(idempotency_records.c.scope == scope, idempotency_records.c.key == key)
-            .values(result=result)
-        )
 
 
 def _rule(row: Row) -> EarningRule:

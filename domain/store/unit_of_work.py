@@ -23,13 +23,14 @@ from domain.store.auth_repo import (
 from domain.store.checkins_repo import SqlCheckInRepository
 from domain.store.community_repo import SqlCommunityRepository
 from domain.store.coupons_repo import SqlCouponRepository
+from domain.store.idempotency_repo import SqlIdempotencyRepository
 from domain.store.kpis_repo import SqlKpiRepository
 from domain.store.meetups_repo import SqlEventRepository
 from domain.store.members_repo import SqlMemberRepository
 from domain.store.partners_repo import SqlPartnerRepository
 from domain.store.points_repo import SqlPointsRepository
 from domain.store.privacy_repo import SqlPrivacyRepository
-from domain.store.program_repo import SqlIdempotencyRepository, SqlRulesRepository
+from domain.store.program_repo import SqlRulesRepository
 from domain.store.program_snapshot import ProgramSnapshot
 from domain.store.purchases_repo import SqlPurchaseRepository
 from domain.store.rewards_repo import SqlRewardRepository
@@ -216,6 +217,7 @@ class SqlUnitOfWork:
             raise RuntimeError("commit outside a unit of work")
         if self._read_only:
             raise RuntimeError("commit in a read-only unit of work")
+        await self.idempotency.flush()
         if self._cache is not None:
             self._write_through = await balance_entries(self, self.points.moved, self._clock())
         await self._conn.commit()
