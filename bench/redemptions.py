@@ -25,9 +25,9 @@ from bench.environment import bench_environment, describe, new_members
 from bench.stats import Percentiles
 from domain.auth.viewer import Role, Viewer
 from domain.benefits.model import Reward
-from domain.benefits.services import redeem_reward
+from domain.benefits.services import RedeemReward, redeem_reward
 from domain.errors import DomainError
-from domain.points.transfers import adjust_points
+from domain.points.transfers import AdjustPoints, adjust_points
 from domain.store.tables import points_entries, redemptions, rewards
 from tests.support.books import assert_books_balance
 from tests.support.catalog import add_reward
@@ -102,8 +102,8 @@ async def funded_members(container: Container, count: int) -> list[int]:
 
     async def fund(member_id: int) -> None:
         async with gate:
-            await adjust_points(container.uow(), container.cache, STAFF, member_id, FUNDS, "bench funding",
-                                f"bench-fund/{member_id}", container.now())
+            await adjust_points(AdjustPoints(member_id, FUNDS, "bench funding", f"bench-fund/{member_id}"),
+                                container.deps(STAFF))
 
     await asyncio.gather(*(fund(m) for m in ids))
     return ids
@@ -154,8 +154,7 @@ async def run_redeem(container: Container, reward_ids: list[int], member_ids: li
             viewer = Viewer(Role.MEMBER, mine[i % len(mine)])
             began = time.perf_counter()
             try:
-                await redeem_reward(container.uow(), container.cache, viewer, reward_id, 1, f"{tag}-{n}-{i}",
-                                    container.now(), container.timezone)
+                await redeem_reward(RedeemReward(reward_id, 1, f"{tag}-{n}-{i}"), container.deps(viewer))
             except Exception as exc:  # counted by code: a benchmark that hides failures overstates throughput
                 code = error_code(exc)
                 run.errors[code] += 1

@@ -51,7 +51,7 @@ from api.migrate import upgrade
 from api.settings import Settings
 from api.sms import DevCodeSink
 from domain.auth.viewer import Role, Viewer
-from domain.points.transfers import adjust_points
+from domain.points.transfers import AdjustPoints, adjust_points
 from domain.store.tables import members
 from tests.conftest import create_database
 from tests.support.program import configure_program
@@ -193,8 +193,8 @@ async def publish(container: Container, broker: TimedBroker, targets: list[int],
         began = time.monotonic()
         events.started_at.append(began)
         try:
-            entry = await adjust_points(container.uow(), container.cache, STAFF, member_id, 1,
-                                        "subscriber benchmark", f"{tag}-{i}", container.now())
+            entry = await adjust_points(AdjustPoints(member_id, 1, "subscriber benchmark", f"{tag}-{i}"),
+                                        container.deps(STAFF))
         except Exception as exc:  # counted and shown
             events.errors += 1
             events.first_error = events.first_error or repr(exc)

@@ -181,10 +181,8 @@ class BenefitMutations:
     @strawberry.mutation(description="Spend points on a reward; a retry with the same key returns the same voucher.")
     async def redeem_reward(self, info: Info, input: RedeemRewardInput) -> RedemptionPayload:
         ctx = info.context
-        redemption = await services.redeem_reward(
-            ctx.uow(), ctx.container.cache, ctx.viewer, parse_id(input.reward_id, "rewardId"), input.quantity,
-            input.idempotency_key, ctx.container.now(), ctx.container.timezone,
-        )
+        redemption = await services.redeem_reward(services.RedeemReward(
+            parse_id(input.reward_id, "rewardId"), input.quantity, input.idempotency_key), ctx.deps())
         return RedemptionPayload(redemption=Redemption.from_domain(redemption, ctx.container.now()))
 
     @strawberry.mutation(description="Staff/POS: mark a voucher used (once).")

@@ -57,14 +57,11 @@ class CheckInMutations:
     @strawberry.mutation(description="Check in for today; a second call returns today's check-in unchanged.")
     async def check_in(self, info: Info) -> CheckInPayload:
         ctx = info.context
-        start, end = ctx.container.day_bounds()
-        result = await services.check_in(ctx.uow(), ctx.container.cache, ctx.viewer, ctx.container.now(),
-                                         ctx.container.today(), start, end)
+        result = await services.check_in(ctx.deps())
         return CheckInPayload.from_domain(result)
 
     @strawberry.mutation(description="Pay points to fill a missed day of this month (when the program allows it).")
     async def make_up_check_in(self, info: Info, day: date) -> CheckInPayload:
         ctx = info.context
-        result = await services.make_up(ctx.uow(), ctx.container.cache, ctx.viewer, day, ctx.container.now(),
-                                        ctx.container.today())
+        result = await services.make_up(day, ctx.deps())
         return CheckInPayload.from_domain(result)

@@ -18,12 +18,6 @@ from schema.info import Info
 from schema.refs import parse_id
 
 
-def _day(info: Info) -> services.Day:
-    c = info.context.container
-    start, end = c.day_bounds()
-    return services.Day(c.today(), start, end)
-
-
 @strawberry.type
 class Author:
     id: strawberry.ID
@@ -189,11 +183,11 @@ class CommunityMutations:
     @strawberry.mutation
     async def create_post(self, info: Info, input: CreatePostInput) -> PostPayload:
         ctx = info.context
-        post = await services.create_post(
-            ctx.uow(), ctx.viewer, input.body, list(input.image_urls),
+        post = await services.create_post(services.CreatePost(
+            input.body, list(input.image_urls),
             parse_id(input.group_id, "groupId") if input.group_id else None,
             parse_id(input.linked_reward_id, "linkedRewardId") if input.linked_reward_id else None,
-            ctx.container.now(), _day(info))
+        ), ctx.deps())
         return PostPayload(post=Post.from_domain(post))
 
     @strawberry.mutation
@@ -207,7 +201,7 @@ class CommunityMutations:
     @strawberry.mutation(description="Like a post; liking twice is still one like.")
     async def like_post(self, info: Info, post_id: strawberry.ID) -> PostPayload:
         ctx = info.context
-        post = await services.like(ctx.uow(), ctx.viewer, parse_id(post_id, "postId"), ctx.container.now(), _day(info))
+        post = await services.like(parse_id(post_id, "postId"), ctx.deps())
         return PostPayload(post=Post.from_domain(post))
 
     @strawberry.mutation

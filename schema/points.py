@@ -259,18 +259,15 @@ class PointsMutations:
     @strawberry.mutation(description="Gift points to another member (by phone or member code).")
     async def gift_points(self, info: Info, input: GiftPointsInput) -> GiftPointsPayload:
         ctx = info.context
-        day_start, day_end = ctx.container.day_bounds()
-        result = await transfers.gift_points(ctx.uow(), ctx.container.cache, ctx.viewer, input.recipient.to_domain(),
-                                             input.amount, input.idempotency_key, input.message,
-                                             ctx.container.now(), day_start, day_end)
+        result = await transfers.gift_points(transfers.GiftPoints(
+            input.recipient.to_domain(), input.amount, input.idempotency_key, input.message), ctx.deps())
         return GiftPointsPayload(entry=PointsEntry.from_domain(result.sent),
                                  balance=await load_balance(info, result.sent.member_id))
 
     @strawberry.mutation(description="Staff: credit or debit a member's points, with a reason (audited).")
     async def adjust_points(self, info: Info, input: AdjustPointsInput) -> AdjustPointsPayload:
         ctx = info.context
-        entry = await transfers.adjust_points(ctx.uow(), ctx.container.cache, ctx.viewer, parse_id(input.member_id),
-                                              input.amount, input.reason, input.idempotency_key,
-                                              ctx.container.now())
+        entry = await transfers.adjust_points(transfers.AdjustPoints(
+            parse_id(input.member_id), input.amount, input.reason, input.idempotency_key), ctx.deps())
         return AdjustPointsPayload(entry=PointsEntry.from_domain(entry),
                                    balance=await load_balance(info, entry.member_id))

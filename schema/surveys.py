@@ -207,8 +207,6 @@ class SurveyMutations:
     async def answer_survey(self, info: Info, survey_id: strawberry.ID, score: int, idempotency_key: str,
                             comment: str | None = None) -> AnswerSurveyPayload:
         ctx = info.context
-        start, end = ctx.container.day_bounds()
-        answer, survey = await services.answer_survey(
-            ctx.uow(), ctx.container.cache, ctx.viewer, parse_id(survey_id, "surveyId"), score, comment,
-            idempotency_key, ctx.container.now(), ctx.container.today(), start, end)
+        answer, survey = await services.answer_survey(services.AnswerSurvey(
+            parse_id(survey_id, "surveyId"), score, idempotency_key, comment), ctx.deps())
         return AnswerSurveyPayload(answer=SurveyAnswer.from_domain(answer), survey=Survey.from_domain(survey))

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import secrets
-from datetime import datetime, time, timedelta
+from datetime import datetime, time, timedelta, tzinfo
 from urllib.parse import urlparse
-from zoneinfo import ZoneInfo
 
 from domain.benefits.model import LimitPeriod, Reward
 from domain.errors import BadUserInput, FieldError
@@ -19,7 +18,7 @@ def new_voucher_code() -> str:
     return "".join(secrets.choice(VOUCHER_ALPHABET) for _ in range(VOUCHER_LENGTH))
 
 
-def period_start(period: LimitPeriod, now: datetime, zone: ZoneInfo) -> datetime:
+def period_start(period: LimitPeriod, now: datetime, zone: tzinfo) -> datetime:
     """Start of the current limit period in the program's time zone, as a UTC-aware datetime."""
     local = now.astimezone(zone)
     if period is LimitPeriod.DAY:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from domain.auth.viewer import Role, Viewer
 from domain.benefits.model import Redemption, RedemptionStatus, Reward
 from domain.benefits.ports import RewardFilter, RewardSort
 from domain.benefits.rules import new_voucher_code, period_start, validate_reward, voucher_expiry
+from domain.deps import Deps
 from domain.errors import BadUserInput, Conflict, DomainError, Forbidden, LimitExceeded, NotFound
 from domain.events import RedemptionUpdated
 from domain.idempotency import idempotent
@@ -85,11 +85,19 @@ async def browse_rewards(uow: UnitOfWork, viewer: Viewer, *, category: str | Non
     return RewardPage(rows[:first], len(rows) > first)
 
 
-async def redeem_reward(uow: UnitOfWork, cache: Cache, viewer: Viewer, reward_id: int, quantity: int, key: str,
-                        now: datetime, zone: ZoneInfo) -> Redemption:
+@dataclass(frozen=True)
+class RedeemReward:
+    reward_id: int
+    quantity: int
+    idempotency_key: str
+
+
+async def redeem_reward(cmd: RedeemReward, deps: Deps) -> Redemption:
     """One transaction: check eligibility and limits, take stock, debit points oldest-first, issue
     a voucher. A retry with the same key returns the same redemption."""
-    member_id = viewer.require_member()
+    uow, now, zone = deps.uow, deps.clock.now(), deps.clock.zone
+    reward_id, quantity, key = cmd.reward_id, cmd.quantity, cmd.idempotency_key
+    member_id = deps.viewer.require_member()
     if not 1 <= quantity <= MAX_QUANTITY:
         raise BadUserInput.for_field("quantity", f"Redeem 1 to {MAX_QUANTITY} at a time.")
     request = {"reward": reward_id, "quantity": quantity}

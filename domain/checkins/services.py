@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 from domain.auth.viewer import Role, Viewer
+from domain.deps import Deps
 from domain.errors import BadUserInput, Forbidden, LimitExceeded
-from domain.points.activities import award_activity
+from domain.points.activities import ActivityAward, award_activity
 from domain.points.ledger import credit, debit
 from domain.points.lots import add_months
 from domain.points.model import EntryKind
 from domain.points.ports import NewEntry
 from domain.points.rules import Activity
-from domain.ports import Cache, UnitOfWork
+from domain.ports import UnitOfWork
 from domain.program.services import load_settings
 
 STREAK_LOOKBACK_DAYS = 400
@@ -45,10 +46,10 @@ async def _days(uow: UnitOfWork, member_id: int, today: date) -> set[date]:
     return set(await uow.checkins.days(member_id, today - timedelta(days=STREAK_LOOKBACK_DAYS), today))
 
 
-async def check_in(uow: UnitOfWork, cache: Cache, viewer: Viewer, now: datetime, today: date,
-                   day_start: datetime, day_end: datetime) -> CheckInResult:
+async def check_in(deps: Deps) -> CheckInResult:
     """Calling twice on one day (even at once) returns the same check-in and pays once."""
-    member_id = viewer.require_member()
+    uow, now, today = deps.uow, deps.clock.now(), deps.clock.today()
+    member_id = deps.viewer.require_member()
     async with uow:
         await uow.points.lock_account(member_id, now)  # serialises a member's concurrent taps
         days = await _days(uow, member_id, today)
@@ -58,8 +59,8 @@ async def check_in(uow: UnitOfWork, cache: Cache, viewer: Viewer, now: datetime,
         settings = await load_settings(uow)
         streak = streak_ending(days, today - timedelta(days=1)) + 1
         points = 0
-        base = await award_activity(uow, member_id, Activity.CHECK_IN, today.isoformat(),
-                                    f"checkin/{member_id}/{today.isoformat()}", now, today, day_start, day_end)
+        base = await award_activity(uow, deps.clock, ActivityAward(
+            member_id, Activity.CHECK_IN, today.isoformat(), f"checkin/{member_id}/{today.isoformat()}"))
         points += base.amount if base else 0
         if settings.checkin_cycle_days and streak % settings.checkin_cycle_days == 0 and settings.checkin_bonus_points:
             await credit(uow, NewEntry(member_id, EntryKind.EARN, settings.checkin_bonus_points,
@@ -72,10 +73,10 @@ async def check_in(uow: UnitOfWork, cache: Cache, viewer: Viewer, now: datetime,
     return CheckInResult(today, points, streak, False)
 
 
-async def make_up(uow: UnitOfWork, cache: Cache, viewer: Viewer, day: date, now: datetime,
-                  today: date) -> CheckInResult:
+async def make_up(day: date, deps: Deps) -> CheckInResult:
     """Fill a missed day of this month, paid in points, a limited number of times (off by default)."""
-    member_id = viewer.require_member()
+    uow, now, today = deps.uow, deps.clock.now(), deps.clock.today()
+    member_id = deps.viewer.require_member()
     async with uow:
         settings = await load_settings(uow)
         if settings.makeup_checkins_per_month <= 0:

@@ -3,28 +3,20 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import datetime
 
 from domain.auth.viewer import Role, Viewer
 from domain.benefits.services import member_tier_rank
 from domain.community.model import Comment, ContentStatus, FeedFilter, Group, Post
 from domain.community.rules import COMMENT_MAX, POST_MAX, check_banned, check_images, clean_text
+from domain.deps import Deps
 from domain.errors import BadUserInput, Forbidden, NotFound
 from domain.events import ContentReported
-from domain.points.activities import award_activity
+from domain.points.activities import ActivityAward, award_activity
 from domain.points.rules import Activity
 from domain.ports import UnitOfWork
 
 REPORT_TARGETS = ("post", "comment")
-
-
-@dataclass(frozen=True)
-class Day:
-    """The program-local day, for engagement caps."""
-
-    today: date
-    start: datetime
-    end: datetime
 
 
 async def _banned(uow: UnitOfWork) -> list[str]:
@@ -67,11 +59,20 @@ async def leave_group(uow: UnitOfWork, viewer: Viewer, group_id: int) -> None:
         await uow.commit()
 
 
-async def create_post(uow: UnitOfWork, viewer: Viewer, body: str, image_urls: list[str], group_id: int | None,
-                      linked_reward_id: int | None, now: datetime, day: Day) -> Post:
-    member_id = viewer.require_member()
-    text = clean_text(body, "body", POST_MAX)
-    images = check_images(image_urls)
+@dataclass(frozen=True)
+class CreatePost:
+    body: str
+    image_urls: list[str]
+    group_id: int | None = None
+    linked_reward_id: int | None = None
+
+
+async def create_post(cmd: CreatePost, deps: Deps) -> Post:
+    uow, now = deps.uow, deps.clock.now()
+    group_id, linked_reward_id = cmd.group_id, cmd.linked_reward_id
+    member_id = deps.viewer.require_member()
+    text = clean_text(cmd.body, "body", POST_MAX)
+    images = check_images(cmd.image_urls)
     async with uow:
         check_banned(text, await _banned(uow))
         if group_id is not None:
@@ -84,8 +85,9 @@ async def create_post(uow: UnitOfWork, viewer: Viewer, body: str, image_urls: li
             raise NotFound("No such reward to link.")
         post = await uow.community.add_post(Post(0, member_id, text, now, group_id, images, linked_reward_id))
         # The first post of the day earns points (through the rules and their daily cap).
-        await award_activity(uow, member_id, Activity.COMMUNITY_POST, f"post:{post.id}",
-                             f"post/{member_id}/{day.today.isoformat()}", now, day.today, day.start, day.end)
+        today = deps.clock.today().isoformat()
+        await award_activity(uow, deps.clock, ActivityAward(
+            member_id, Activity.COMMUNITY_POST, f"post:{post.id}", f"post/{member_id}/{today}"))
         await uow.commit()
     return post
 
@@ -115,14 +117,15 @@ async def comment(uow: UnitOfWork, viewer: Viewer, post_id: int, body: str, pare
     return saved
 
 
-async def like(uow: UnitOfWork, viewer: Viewer, post_id: int, now: datetime, day: Day) -> Post:
+async def like(post_id: int, deps: Deps) -> Post:
     """Liking twice is one like. The author earns points for the first like from each member."""
-    member_id = viewer.require_member()
+    uow, now = deps.uow, deps.clock.now()
+    member_id = deps.viewer.require_member()
     async with uow:
         post = await _visible_post(uow, post_id)
         if await uow.community.like(post_id, member_id, now) and post.author_id != member_id:
-            await award_activity(uow, post.author_id, Activity.COMMUNITY_LIKE_RECEIVED, f"post:{post_id}",
-                                 f"like/{post_id}/{member_id}", now, day.today, day.start, day.end)
+            await award_activity(uow, deps.clock, ActivityAward(
+                post.author_id, Activity.COMMUNITY_LIKE_RECEIVED, f"post:{post_id}", f"like/{post_id}/{member_id}"))
         await uow.commit()
         fresh = await uow.community.post(post_id)
     assert fresh is not None

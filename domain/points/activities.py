@@ -3,8 +3,9 @@ as purchases, with a daily cap per activity."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from dataclasses import dataclass
 
+from domain.clock import Clock
 from domain.points.ledger import credit
 from domain.points.lots import add_months
 from domain.points.model import Entry, EntryKind
@@ -14,18 +15,31 @@ from domain.ports import UnitOfWork
 from domain.program.services import load_settings
 
 
-async def award_activity(uow: UnitOfWork, member_id: int, activity: Activity, source_ref: str, key: str,
-                         now: datetime, today: date, day_start: datetime, day_end: datetime,
-                         points: int | None = None) -> Entry | None:
+@dataclass(frozen=True)
+class ActivityAward:
+    """`key` pays once (ledger idempotency); `points` overrides the rule's amount (see activity_points)."""
+
+    member_id: int
+    activity: Activity
+    source_ref: str
+    key: str
+    points: int | None = None
+
+
+async def award_activity(uow: UnitOfWork, clock: Clock, award: ActivityAward) -> Entry | None:
     """Inside the caller's transaction. Returns None when the rule pays nothing (no rule, cap
-    reached) or this key was already paid. `points` overrides the rule's amount (see activity_points)."""
+    reached) or this key was already paid. The daily cap counts the program-local day the
+    activity happens (now)."""
+    member_id, activity, source_ref, key = award.member_id, award.activity, award.source_ref, award.key
+    now, today = clock.now(), clock.today()
+    day_start, day_end = clock.day_bounds(today)
     source_type = f"activity:{activity.value}"
     if await uow.points.entry_by_key(source_type, key) is not None:
         return None
     await uow.points.lock_account(member_id, now)
     rules = await uow.rules.rules()
     earned_today = await uow.points.credited_between(member_id, source_type, day_start, day_end)
-    points = activity_points(rules, activity, today, earned_today, points)
+    points = activity_points(rules, activity, today, earned_today, award.points)
     if points <= 0:
         return None
     settings = await load_settings(uow)
@@ -35,10 +49,3 @@ async def award_activity(uow: UnitOfWork, member_id: int, activity: Activity, so
         now, now, add_months(now, settings.points_expiry_months),
     )
 
-
-async def earn_for_activity(uow: UnitOfWork, member_id: int, activity: Activity, source_ref: str, key: str,
-                            now: datetime, today: date, day_start: datetime, day_end: datetime) -> Entry | None:
-    async with uow:
-        entry = await award_activity(uow, member_id, activity, source_ref, key, now, today, day_start, day_end)
-        await uow.commit()
-    return entry

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from domain.auth.viewer import Role, Viewer
+from domain.auth.viewer import Role
+from domain.deps import Deps
 from domain.errors import BadUserInput, Forbidden, LimitExceeded, NotFound
 from domain.idempotency import idempotent
 from domain.members.lookup import MemberRef, resolve
@@ -13,7 +14,7 @@ from domain.points.ledger import credit, credit_lots, debit
 from domain.points.lots import add_months
 from domain.points.model import Entry, EntryKind
 from domain.points.ports import NewEntry
-from domain.ports import Cache, UnitOfWork
+from domain.ports import UnitOfWork
 from domain.program.services import load_settings
 from domain.tiers.rules import ladder
 
@@ -26,10 +27,21 @@ class GiftResult:
     received: Entry
 
 
-async def gift_points(uow: UnitOfWork, cache: Cache, viewer: Viewer, recipient: MemberRef, amount: int, key: str,
-                      message: str, now: datetime, day_start: datetime, day_end: datetime) -> GiftResult:
-    """Sender's oldest points move to the recipient, keeping their expiry dates, in one transaction."""
-    sender_id = viewer.require_member()
+@dataclass(frozen=True)
+class GiftPoints:
+    recipient: MemberRef
+    amount: int
+    idempotency_key: str
+    message: str = ""
+
+
+async def gift_points(cmd: GiftPoints, deps: Deps) -> GiftResult:
+    """Sender's oldest points move to the recipient, keeping their expiry dates, in one transaction.
+    The daily limit counts the program-local day."""
+    uow, now = deps.uow, deps.clock.now()
+    recipient, amount, key, message = cmd.recipient, cmd.amount, cmd.idempotency_key, cmd.message
+    day_start, day_end = deps.clock.day_bounds()
+    sender_id = deps.viewer.require_member()
     if not 0 < amount <= MAX_MOVE:
         raise BadUserInput.for_field("amount", "Gift a positive whole number of points.")
     if len(message) > 100:
@@ -86,10 +98,19 @@ async def _expiries(uow: UnitOfWork, takes: list) -> list[tuple[int, datetime]]:
     return found
 
 
-async def adjust_points(uow: UnitOfWork, cache: Cache, viewer: Viewer, member_id: int, amount: int, reason: str,
-                        key: str, now: datetime) -> Entry:
+@dataclass(frozen=True)
+class AdjustPoints:
+    member_id: int
+    amount: int
+    reason: str
+    idempotency_key: str
+
+
+async def adjust_points(cmd: AdjustPoints, deps: Deps) -> Entry:
     """Staff correction with a mandatory reason, audited. A debit cannot overdraw."""
-    staff_id = viewer.require_staff()
+    uow, now = deps.uow, deps.clock.now()
+    member_id, amount, reason, key = cmd.member_id, cmd.amount, cmd.reason, cmd.idempotency_key
+    staff_id = deps.viewer.require_staff()
     if amount == 0 or abs(amount) > MAX_MOVE:
         raise BadUserInput.for_field("amount", "Adjust by a non-zero whole number of points.")
     if not reason.strip() or len(reason) > 200:

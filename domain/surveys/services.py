@@ -5,16 +5,17 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, replace
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 from domain.auth.viewer import Role, Viewer
 from domain.benefits.services import NotEligible
 from domain.cursors import decode_int, encode
+from domain.deps import Deps
 from domain.errors import BadUserInput, Conflict, Forbidden, IdempotencyConflict, NotFound
 from domain.idempotency import check_key
-from domain.points.activities import award_activity
+from domain.points.activities import ActivityAward, award_activity
 from domain.points.rules import Activity
-from domain.ports import Cache, UnitOfWork
+from domain.ports import UnitOfWork
 from domain.surveys.model import Answer, Survey, SurveyState, SurveyTrigger
 from domain.surveys.rules import Tally, clean_answer, qualifying_purchase, tally, validate_survey
 from domain.tiers.model import Tier
@@ -204,13 +205,21 @@ def _replay(existing: Answer, key: str, score: int, comment: str | None) -> Answ
     return existing
 
 
-async def answer_survey(uow: UnitOfWork, cache: Cache, viewer: Viewer, survey_id: int, score: int,
-                        comment: str | None, idempotency_key: str, now: datetime, today: date,
-                        day_start: datetime, day_end: datetime) -> tuple[Answer, Survey]:
+@dataclass(frozen=True)
+class AnswerSurvey:
+    survey_id: int
+    score: int
+    idempotency_key: str
+    comment: str | None = None
+
+
+async def answer_survey(cmd: AnswerSurvey, deps: Deps) -> tuple[Answer, Survey]:
     """One answer per member and survey. A retry with the same key returns the first answer,
     even after the survey closed; points are paid once (ledger key per member and survey)."""
-    member_id = viewer.require_member()
-    key = check_key(idempotency_key)
+    uow, now = deps.uow, deps.clock.now()
+    survey_id, score, comment = cmd.survey_id, cmd.score, cmd.comment
+    member_id = deps.viewer.require_member()
+    key = check_key(cmd.idempotency_key)
     async with uow:
         survey = await uow.surveys.get(survey_id)
         if survey is None or survey.state is SurveyState.DRAFT:
@@ -237,9 +246,8 @@ async def answer_survey(uow: UnitOfWork, cache: Cache, viewer: Viewer, survey_id
             return _replay(existing, key, score, comment), survey
         points = 0
         if survey.points:
-            entry = await award_activity(uow, member_id, Activity.SURVEY, str(survey.id),
-                                         f"survey/{survey.id}/{member_id}", now, today, day_start, day_end,
-                                         points=survey.points)
+            entry = await award_activity(uow, deps.clock, ActivityAward(
+                member_id, Activity.SURVEY, str(survey.id), f"survey/{survey.id}/{member_id}", points=survey.points))
             points = entry.amount if entry else 0
             if points:
                 await uow.surveys.set_points(answer.id, points)
