@@ -12,7 +12,7 @@ log = logging.getLogger(__name__)
 
 class CircuitBreaker:
     def __init__(self, open_seconds: float = 2.0, clock: Callable[[], float] = time.monotonic) -> None:
-        self._open_seconds = open_seconds
+        self.open_seconds = open_seconds
         self._clock = clock
         self._open_until = 0.0
 
@@ -23,5 +23,5 @@ class CircuitBreaker:
 
     def trip(self, what: str, exc: BaseException) -> None:
         if self.closed:
-            log.warning("redis %s failed, skipping redis for %.1fs: %s", what, self._open_seconds, exc)
-        self._open_until = self._clock() + self._open_seconds
+            log.warning("redis %s failed, skipping redis for %.1fs: %s", what, self.open_seconds, exc)
+        self._open_until = self._clock() + self.open_seconds

@@ -86,7 +86,7 @@ async def test_a_blocked_redis_falls_back_to_the_database(make_client) -> None:
 async def test_a_write_lost_to_a_redis_blip_does_not_leave_a_stale_balance(make_client) -> None:
     with redis_server() as (url, proc):
         api: ApiClient = make_client(redis_url=url)
-        api.container.cache.breaker._open_seconds = 0.2  # type: ignore[attr-defined]
+        api.container.cache.breaker.open_seconds = 0.2  # type: ignore[attr-defined]
         await configure_program(api.container)
         member = await api.sign_in("13800138000")
         staff = await staff_token(api)
