@@ -20,10 +20,18 @@ from schema.info import Info
 from schema.points import load_balance
 from schema.refs import parse_id
 
-RewardKind = strawberry.enum(DomainKind, name="RewardKind")
-LimitPeriod = strawberry.enum(DomainLimitPeriod, name="LimitPeriod")
-RedemptionStatus = strawberry.enum(DomainStatus, name="RedemptionStatus")
-RewardSort = strawberry.enum(DomainSort, name="RewardSort")
+# Registered in place (strawberry.enum returns the class itself), so type checkers see a plain enum.
+strawberry.enum(DomainKind, name="RewardKind")
+RewardKind = DomainKind
+# Registered in place (strawberry.enum returns the class itself), so type checkers see a plain enum.
+strawberry.enum(DomainLimitPeriod, name="LimitPeriod")
+LimitPeriod = DomainLimitPeriod
+# Registered in place (strawberry.enum returns the class itself), so type checkers see a plain enum.
+strawberry.enum(DomainStatus, name="RedemptionStatus")
+RedemptionStatus = DomainStatus
+# Registered in place (strawberry.enum returns the class itself), so type checkers see a plain enum.
+strawberry.enum(DomainSort, name="RewardSort")
+RewardSort = DomainSort
 
 
 @strawberry.type

@@ -22,7 +22,9 @@ from schema.query_reads import query_reads
 from schema.refs import Channel, parse_id
 from schema.tiers import TierChange, TierStatus, load_tier_history, load_tier_status
 
-Gender = strawberry.enum(DomainGender, name="Gender")
+# Registered in place (strawberry.enum returns the class itself), so type checkers see a plain enum.
+strawberry.enum(DomainGender, name="Gender")
+Gender = DomainGender
 
 
 @strawberry.type(name="ChannelIdentity")
@@ -161,8 +163,8 @@ class UpdateProfileInput:
             display_name=given(self.display_name),  # type: ignore[arg-type]
             avatar_url=given(self.avatar_url),  # type: ignore[arg-type]
             birthday=given(self.birthday),  # type: ignore[arg-type]
-            gender=UNSET if self.gender in (strawberry.UNSET, None) else self.gender,  # type: ignore[arg-type]
-            tags=UNSET if self.tags in (strawberry.UNSET, None) else list(self.tags),  # type: ignore[arg-type]
+            gender=UNSET if self.gender in (strawberry.UNSET, None) else self.gender,
+            tags=UNSET if self.tags in (strawberry.UNSET, None) else list(self.tags),
             marketing_consent=(
                 UNSET if self.marketing_consent in (strawberry.UNSET, None) else bool(self.marketing_consent)
             ),

@@ -19,9 +19,15 @@ from schema.points import LineItemInput
 from schema.refs import parse_id
 from schema.segment_filters import RfmFilterInput
 
-CouponKind = strawberry.enum(DomainKind, name="CouponKind")
-CouponStatus = strawberry.enum(DomainStatus, name="CouponStatus")
-IssueSource = strawberry.enum(DomainSource, name="CouponSource")
+# Registered in place (strawberry.enum returns the class itself), so type checkers see a plain enum.
+strawberry.enum(DomainKind, name="CouponKind")
+CouponKind = DomainKind
+# Registered in place (strawberry.enum returns the class itself), so type checkers see a plain enum.
+strawberry.enum(DomainStatus, name="CouponStatus")
+CouponStatus = DomainStatus
+# Registered in place (strawberry.enum returns the class itself), so type checkers see a plain enum.
+strawberry.enum(DomainSource, name="CouponSource")
+IssueSource = DomainSource
 
 
 @strawberry.type

@@ -21,7 +21,9 @@ from schema.info import Info
 from schema.query_reads import query_reads
 from schema.refs import MemberRefInput, parse_id
 
-PointsEntryKind = strawberry.enum(DomainEntryKind, name="PointsEntryKind")
+# Registered in place (strawberry.enum returns the class itself), so type checkers see a plain enum.
+strawberry.enum(DomainEntryKind, name="PointsEntryKind")
+PointsEntryKind = DomainEntryKind
 
 
 @strawberry.type

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import cast
 
 import strawberry
 from strawberry.scalars import JSON
@@ -66,8 +67,8 @@ class DataExport:
 
     @classmethod
     def from_domain(cls, d: DomainExport) -> DataExport:
-        return cls(member_id=strawberry.ID(str(d.member_id)), generated_at=d.generated_at, document=d.document,
-                   truncated_sections=list(d.truncated_sections))
+        return cls(member_id=strawberry.ID(str(d.member_id)), generated_at=d.generated_at,
+                   document=cast(JSON, d.document), truncated_sections=list(d.truncated_sections))
 
 
 @strawberry.type
@@ -83,7 +84,7 @@ class AuditEntry:
     @classmethod
     def from_domain(cls, e: DomainAuditEntry) -> AuditEntry:
         return cls(id=strawberry.ID(str(e.id)), actor_role=e.actor_role, actor_id=strawberry.ID(str(e.actor_id)),
-                   action=e.action, target=e.target, detail=e.detail, created_at=e.created_at)
+                   action=e.action, target=e.target, detail=cast(JSON, e.detail), created_at=e.created_at)
 
 
 @strawberry.type

@@ -14,8 +14,12 @@ from domain.program.settings import ProgramSettings as DomainSettings
 from schema.info import Info
 from schema.refs import parse_id
 
-RuleKind = strawberry.enum(DomainRuleKind, name="EarningRuleKind")
-Activity = strawberry.enum(DomainActivity, name="Activity")
+# Registered in place (strawberry.enum returns the class itself), so type checkers see a plain enum.
+strawberry.enum(DomainRuleKind, name="EarningRuleKind")
+RuleKind = DomainRuleKind
+# Registered in place (strawberry.enum returns the class itself), so type checkers see a plain enum.
+strawberry.enum(DomainActivity, name="Activity")
+Activity = DomainActivity
 
 
 @strawberry.type
@@ -93,7 +97,7 @@ class ProgramSettings:
 
     @classmethod
     def from_domain(cls, s: DomainSettings) -> ProgramSettings:
-        return cls(**s.to_dict())
+        return cls(**s.to_dict())  # type: ignore[arg-type]  # the same fields, checked by the domain
 
 
 @strawberry.input

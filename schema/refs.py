@@ -8,7 +8,9 @@ from domain.errors import BadUserInput
 from domain.members.lookup import MemberRef
 from domain.members.model import Channel as DomainChannel
 
-Channel = strawberry.enum(DomainChannel, name="Channel", description="Where an identity comes from.")
+# Registered in place (strawberry.enum returns the class itself), so type checkers see a plain enum.
+strawberry.enum(DomainChannel, name="Channel", description="Where an identity comes from.")
+Channel = DomainChannel
 
 
 def parse_id(raw: strawberry.ID, field: str = "id") -> int:

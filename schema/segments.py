@@ -18,7 +18,9 @@ from schema.members import MemberType
 from schema.refs import parse_id
 from schema.segment_filters import SegmentFilterInput
 
-LifecycleStage = strawberry.enum(Stage, name="LifecycleStage")
+# Registered in place (strawberry.enum returns the class itself), so type checkers see a plain enum.
+strawberry.enum(Stage, name="LifecycleStage")
+LifecycleStage = Stage
 
 
 @strawberry.type

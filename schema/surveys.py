@@ -17,9 +17,15 @@ from schema.connections import PageInfo
 from schema.info import Info
 from schema.refs import parse_id
 
-SurveyKind = strawberry.enum(DomainKind, name="SurveyKind", description="NPS scores 0-10, SATISFACTION 1-5.")
-SurveyTrigger = strawberry.enum(DomainTrigger, name="SurveyTrigger")
-SurveyState = strawberry.enum(DomainState, name="SurveyState")
+# Registered in place (strawberry.enum returns the class itself), so type checkers see a plain enum.
+strawberry.enum(DomainKind, name="SurveyKind", description="NPS scores 0-10, SATISFACTION 1-5.")
+SurveyKind = DomainKind
+# Registered in place (strawberry.enum returns the class itself), so type checkers see a plain enum.
+strawberry.enum(DomainTrigger, name="SurveyTrigger")
+SurveyTrigger = DomainTrigger
+# Registered in place (strawberry.enum returns the class itself), so type checkers see a plain enum.
+strawberry.enum(DomainState, name="SurveyState")
+SurveyState = DomainState
 
 
 @strawberry.type

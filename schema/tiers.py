@@ -14,7 +14,9 @@ from domain.tiers.model import TierProgress
 from schema.info import Info
 from schema.refs import parse_id
 
-TierChangeReason = strawberry.enum(DomainReason, name="TierChangeReason")
+# Registered in place (strawberry.enum returns the class itself), so type checkers see a plain enum.
+strawberry.enum(DomainReason, name="TierChangeReason")
+TierChangeReason = DomainReason
 
 
 @strawberry.type

@@ -21,6 +21,7 @@ fi
 
 .venv/bin/ruff check .
 .venv/bin/python -m api.cli export-schema --check
+.venv/bin/python -m mypy
 
 set +e
 .venv/bin/python -m pytest "$@"

@@ -100,7 +100,7 @@ async def redeem_reward(cmd: RedeemReward, deps: Deps) -> Redemption:
     member_id = deps.viewer.require_member()
     if not 1 <= quantity <= MAX_QUANTITY:
         raise BadUserInput.for_field("quantity", f"Redeem 1 to {MAX_QUANTITY} at a time.")
-    request = {"reward": reward_id, "quantity": quantity}
+    request: dict[str, object] = {"reward": reward_id, "quantity": quantity}
     async with uow, idempotent(uow, f"redeem:{member_id}", key, request, now) as slot:
         if slot.replay is not None:
             found = await uow.rewards.redemption(int(slot.replay["redemption"]))

@@ -43,9 +43,10 @@ async def load_member(uow: UnitOfWork, cache: Cache, member_id: int, min_version
             if member.version >= min_version:
                 return member
     async with uow.read_only():
-        member = await uow.members.get(member_id)
-    if member is None:
+        found = await uow.members.get(member_id)
+    if found is None:
         raise NotFound("No such member.")
+    member = found
     await cache.put_if_newer(profile_cache_key(member_id), member.version, member.to_cache(), PROFILE_CACHE_TTL)
     return member
 

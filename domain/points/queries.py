@@ -61,7 +61,7 @@ async def leaderboard(uow: UnitOfWork, start: datetime, end: datetime, limit: in
     async with uow.read_only():
         rows = await uow.points.leaderboard(start, end, limit)
         names = await uow.members.names([member_id for member_id, _ in rows])
-    board = []
+    board: list[LeaderboardRow] = []
     for member_id, points in rows:
         name, _opted_out = names.get(member_id, (None, False))
         board.append(LeaderboardRow(len(board) + 1, member_id, _public_name(name), points))

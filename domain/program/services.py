@@ -48,7 +48,7 @@ async def update_settings(uow: UnitOfWork, viewer: Viewer, changes: dict[str, ob
     staff_id = viewer.require_staff()
     async with uow:
         current = ProgramSettings.from_dict(await uow.rules.settings())
-        updated = replace(current, **changes).validated()
+        updated = replace(current, **changes).validated()  # type: ignore[arg-type]  # checked by validated()
         await uow.rules.save_settings(updated.to_dict(), now)
         await uow.audit.record(Role.STAFF, staff_id, "settings.updated", "program", dict(changes), now)
         await uow.commit()

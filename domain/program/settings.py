@@ -42,7 +42,7 @@ class ProgramSettings:
     @classmethod
     def from_dict(cls, data: dict[str, object]) -> ProgramSettings:
         known = {f.name for f in fields(cls)}
-        values = {k: tuple(int(x) for x in v) if k in _LISTS else int(v)  # type: ignore[union-attr, call-overload]
+        values = {k: tuple(int(x) for x in v) if k in _LISTS else int(v)  # type: ignore[attr-defined, call-overload]
                   for k, v in data.items() if k in known}
         return cls(**values)  # type: ignore[arg-type]
 

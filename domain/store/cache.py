@@ -207,7 +207,7 @@ class RedisCache:
         keys = [self._prefix + entry[0] for entry in entries]
         if self.breaker.closed:
             try:
-                args: list[object] = []
+                args: list[str | int] = []
                 for _key, version, value, ttl_seconds in entries:
                     args += [version, json.dumps(value), ttl_seconds]
                 await self._put(keys=keys, args=args)
