@@ -51,13 +51,6 @@ class Entry:
 
 
 @dataclass(frozen=True)
-class NewLot:
-    amount: int
-    available_at: datetime
-    expires_at: datetime
-
-
-@dataclass(frozen=True)
 class Balance:
     """What a member sees. `total` is the ledger sum; available + pending + expired-unswept == total."""
 

@@ -146,10 +146,6 @@ class SqlCommunityRepository:
             target=target, target_id=target_id, reporter_id=reporter_id, reason=reason, created_at=now))
         return result.rowcount == 1
 
-    async def posts_by_author_since(self, author_id: int, since: datetime) -> int:
-        return int(await self._conn.scalar(select(func.count()).select_from(posts).where(
-            posts.c.author_id == author_id, posts.c.created_at >= since)))
-
     async def erase_member(self, erasure: Erasure) -> None:
         """Bodies may name people or places, so they are replaced, not kept. Posts leave the feed;
         comments stay in their threads (replies by others keep their context) shown as "[erased]"."""

@@ -184,12 +184,6 @@ class SqlPointsRepository:
         row = (await self._conn.execute(_ACCOUNT, {"member_id": member_id})).first()
         return (int(row.balance), int(row.version)) if row else (0, 0)
 
-    async def ledger_sum(self, member_id: int) -> int:
-        total = await self._conn.scalar(
-            select(func.coalesce(func.sum(points_entries.c.amount), 0)).where(points_entries.c.member_id == member_id)
-        )
-        return int(total)
-
     async def history(self, member_id: int, kinds: Sequence[EntryKind] | None,
                       before: tuple[datetime, int] | None, limit: int) -> list[Entry]:
         query = _HISTORY if before is None else _HISTORY_BEFORE

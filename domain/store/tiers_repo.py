@@ -80,12 +80,6 @@ class SqlTierRepository:
         row = (await self._conn.execute(_MEMBER_TIER_AND_SPEND, {"member_id": member_id, "since": since})).one()
         return (_member_tier(row) if row.member_id is not None else None), int(row.spend)
 
-    async def member_tiers(self, member_ids: list[int]) -> dict[int, MemberTier]:
-        if not member_ids:
-            return {}
-        rows = await self._conn.execute(select(member_tiers).where(member_tiers.c.member_id.in_(member_ids)))
-        return {r.member_id: _member_tier(r) for r in rows}
-
     async def set_member_tier(self, member_id: int, tier_id: int, achieved_at: datetime,
                               held_until: datetime | None) -> MemberTier:
         await self._conn.execute(

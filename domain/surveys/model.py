@@ -46,10 +46,6 @@ class Survey:
     def scores(self) -> range:
         return SCORE_RANGE[self.kind]
 
-    def is_open(self, now: datetime) -> bool:
-        return self.state is SurveyState.PUBLISHED and self.starts_at <= now < self.ends_at
-
-
 @dataclass(frozen=True)
 class Answer:
     id: int
