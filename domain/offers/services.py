@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime
 
+from domain.auth.sources import purchase_source
 from domain.auth.viewer import Role, Viewer
 from domain.benefits.rules import new_voucher_code
 from domain.errors import BadUserInput, Conflict, Forbidden, LimitExceeded, NotFound
@@ -13,7 +14,6 @@ from domain.events import OfferIssued
 from domain.idempotency import idempotent
 from domain.offers.model import Coupon, CouponStatus, CouponTemplate, IssueSource
 from domain.offers.rules import Discount, discount_for, validate_template, validity
-from domain.points.purchases import purchase_source
 from domain.points.rules import LineItem
 from domain.ports import UnitOfWork
 from domain.segments.model import RfmFilter, SegmentFilter

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from domain.auth.viewer import Role, Viewer
+from domain.auth.sources import purchase_source
 from domain.deps import Deps
 from domain.errors import BadUserInput, FieldError, IdempotencyConflict, NotFound
 from domain.idempotency import idempotent
@@ -42,14 +42,6 @@ class PurchaseResult:
     purchase: Purchase
     points: int
     tier_change: TierChange | None
-
-
-def purchase_source(viewer: Viewer, store_id: str) -> str:
-    """Orders are unique per source: a store (staff/POS) or a partner credential."""
-    role = viewer.require_staff_or_partner()
-    if role is Role.PARTNER:
-        return f"partner:{viewer.subject_id}"
-    return f"store:{store_id}"
 
 
 def _validate(cmd: PurchaseCommand, now: datetime) -> None:

@@ -8,6 +8,8 @@ from datetime import datetime
 from domain.auth.viewer import Viewer
 from domain.errors import NotFound
 from domain.events import TierChanged
+from domain.offers.model import IssueSource
+from domain.offers.services import issue_by_setting
 from domain.points.ledger import credit
 from domain.points.lots import add_months
 from domain.points.model import EntryKind
@@ -74,9 +76,6 @@ async def apply_qualification(uow: UnitOfWork, member_id: int, now: datetime, se
                 now, now, add_months(now, settings.points_expiry_months),
             )
     if reason is TierChangeReason.UPGRADE:
-        from domain.offers.model import IssueSource
-        from domain.offers.services import issue_by_setting
-
         await issue_by_setting(uow, settings.upgrade_coupon_template_id, member_id, IssueSource.TIER_UPGRADE,
                                f"upgrade/{member_id}/{target.id}", now)
     uow.publish_after_commit(TierChanged(member_id, current.id, target.id))
