@@ -72,6 +72,9 @@ class Viewer:
         assert self.role is not None
         return self.role
 
+    def require_authenticated(self) -> None:
+        self._require_authenticated()
+
     def _require_authenticated(self) -> None:
         if self.is_authenticated:
             return
