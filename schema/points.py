@@ -264,7 +264,9 @@ class PointsMutations:
         day_start, day_end = ctx.container.day_bounds()
         result = await transfers.gift_points(ctx.uow(), ctx.container.cache, ctx.viewer, input.recipient.to_domain(),
                                              input.amount, input.idempotency_key, input.message,
-                                             ctx.container.now(), day_start, day_end)
+                                             ctx.container.now(), day_start, day_end,
+                                             transfers.LookupBudget(ctx.container.limiter,
+                                                                    ctx.container.settings.gift_recipient_lookups_per_hour))
         return GiftPointsPayload(entry=PointsEntry.from_domain(result.sent),
                                  balance=await load_balance(info, result.sent.member_id))
 

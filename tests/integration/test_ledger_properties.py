@@ -19,7 +19,7 @@ from domain.points.expiry import expire_points
 from domain.points.lots import totals
 from domain.points.purchases import PurchaseCommand, record_purchase, record_refund
 from domain.points.rules import LineItem
-from domain.points.transfers import adjust_points, gift_points
+from domain.points.transfers import LookupBudget, adjust_points, gift_points
 from tests.conftest import app_settings
 from tests.support.books import assert_books_balance
 from tests.support.program import configure_program
@@ -68,7 +68,8 @@ async def test_books_balance_after_any_sequence(ops: list[tuple], sqlite_templat
                 elif op[0] == "gift":
                     sender = Viewer(Role.MEMBER, members[op[1]])
                     await gift_points(container.uow(), container.cache, sender, MemberRef(member_id=members[op[2]]),
-                                      op[3], f"g{step}", "", now, now - timedelta(days=1), now + timedelta(days=1))
+                                      op[3], f"g{step}", "", now, now - timedelta(days=1), now + timedelta(days=1),
+                                      LookupBudget(container.limiter, 10_000))
                 elif op[0] == "adjust":
                     await adjust_points(container.uow(), container.cache, STAFF, members[op[1]], op[2] or 1, "test",
                                         f"a{step}", now)
