@@ -162,7 +162,7 @@ class PartnerMutations:
         ctx = info.context
         return PartnerTransaction.from_domain(await services.partner_earn(
             ctx.uow(), ctx.container.cache, ctx.viewer, member_ref, transaction_id, partner_amount,
-            ctx.container.now()))
+            ctx.container.now(), ctx.container.day_bounds()))
 
     @strawberry.mutation(description="Partner: the member pays with points, with their authorization code.")
     async def partner_burn(self, info: Info, member_ref: str, transaction_id: str, points: int,
@@ -170,7 +170,7 @@ class PartnerMutations:
         ctx = info.context
         return PartnerTransaction.from_domain(await services.partner_burn(
             ctx.uow(), ctx.container.cache, ctx.viewer, member_ref, transaction_id, points, authorization_code,
-            ctx.container.now()))
+            ctx.container.now(), ctx.container.day_bounds()))
 
     @strawberry.mutation(description="Partner: undo an earlier earn or burn, once.")
     async def partner_reverse(self, info: Info, transaction_id: str) -> PartnerTransaction:

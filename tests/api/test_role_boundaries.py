@@ -22,7 +22,8 @@ PURCHASE = "mutation($i: RecordPurchaseInput!) { recordPurchase(input: $i) { poi
 POINTS = "{ me { points { total } } }"
 GIFT = "mutation($i: GiftPointsInput!) { giftPoints(input: $i) { entry { amount } } }"
 ADJUST = "mutation($i: AdjustPointsInput!) { adjustPoints(input: $i) { entry { amount } } }"
-SETTINGS = "mutation($i: UpdateProgramSettingsInput!) { updateProgramSettings(input: $i) { settings { giftDailyLimitPoints } } }"
+SETTINGS = """mutation($i: UpdateProgramSettingsInput!) { updateProgramSettings(input: $i) {
+  settings { giftDailyLimitPoints } } }"""
 
 
 def order(order_id: str, member: dict, yuan: int) -> dict:
