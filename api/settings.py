@@ -38,7 +38,7 @@ class Settings:
     partner_requests_per_minute: int = 600
     # Each giftPoints names a recipient by phone or code; a budget per sender keeps it from
     # being a way to test which phones are members.
-    gift_recipient_lookups_per_hour: int = 30
+    gift_recipient_lookups_per_hour: int = 60
     dev_login_code: str | None = None
     sms_sink_path: str | None = None
     program_timezone: str = "Asia/Shanghai"

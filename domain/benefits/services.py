@@ -134,9 +134,7 @@ async def redeem_reward(uow: UnitOfWork, cache: Cache, viewer: Viewer, reward_id
 
 async def use_voucher(uow: UnitOfWork, viewer: Viewer, code: str, now: datetime) -> Redemption:
     """Staff/POS mark a voucher used, once."""
-    viewer.require_staff_or_partner()
-    if viewer.role is Role.PARTNER:
-        raise Forbidden("Partners cannot use program vouchers.")
+    viewer.require_staff()
     async with uow:
         redemption = await uow.rewards.redemption_by_code(code.strip().upper(), for_update=True)
         if redemption is None:

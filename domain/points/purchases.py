@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from domain.auth.viewer import Role, Viewer
+from domain.auth.viewer import Viewer
 from domain.errors import BadUserInput, FieldError, IdempotencyConflict, NotFound
 from domain.idempotency import claim
 from domain.members.lookup import MemberRef, resolve
@@ -45,10 +45,11 @@ class PurchaseResult:
 
 
 def purchase_source(viewer: Viewer, store_id: str) -> str:
-    """Orders are unique per source: a store (staff/POS) or a partner credential."""
-    role = viewer.require_staff_or_partner()
-    if role is Role.PARTNER:
-        return f"partner:{viewer.subject_id}"
+    """Orders are unique per store, and only staff (the POS) record them. Partners move points
+    through partnerEarn / partnerBurn, which hold them to linked members, caps and their rate
+    limit; a partner token here could credit any member. (Rows recorded before this rule keep
+    their `partner:<id>` source.)"""
+    viewer.require_staff()
     return f"store:{store_id}"
 
 
