@@ -98,8 +98,10 @@ async def build_world(api: ApiClient) -> World:
     await api.data("mutation { updateProgramSettings(input: {makeupCheckinsPerMonth: 2}) { settings { id: "
                    "makeupCheckinsPerMonth } } }", token=staff)
     reward = await add_reward(api.container)
-    redeemed = (await api.data("""mutation($r: ID!) { redeemReward(input: {rewardId: $r, idempotencyKey: "r1"}) {
-      redemption { id voucherCode } } }""", {"r": str(reward.id)}, a.access_token))["redeemReward"]["redemption"]
+    redeem = """mutation($r: ID!, $k: String!) { redeemReward(input: {rewardId: $r, idempotencyKey: $k}) {
+      redemption { id voucherCode } } }"""
+    redeemed = (await api.data(redeem, {"r": str(reward.id), "k": "r1"}, a.access_token))["redeemReward"]["redemption"]
+    to_use = (await api.data(redeem, {"r": str(reward.id), "k": "r2"}, a.access_token))["redeemReward"]["redemption"]
     post = "mutation($b: String!) { createPost(input: {body: $b}) { post { id } } }"
     post_id = (await api.data(post, {"b": "hello"}, a.access_token))["createPost"]["post"]["id"]
     doomed_post = (await api.data(post, {"b": "bye"}, a.access_token))["createPost"]["post"]["id"]
@@ -118,7 +120,7 @@ async def build_world(api: ApiClient) -> World:
         "partner A": pa_token, "partner B": pb_token, "staff": staff,
     }
     ids = dict(member_a=a.member_id, erasable=erasable.member_id, redemption=redeemed["id"],
-               voucher=redeemed["voucherCode"], post=post_id, doomed_post=doomed_post,
+               voucher=to_use["voucherCode"], post=post_id, doomed_post=doomed_post,
                group=group["saveGroup"]["group"]["id"], partner_a=pa_id, partner_c=pc_id, ref=ref, burn_code=code,
                client_id=pa_client, client_secret=pa_secret)
     return World(api, tokens, ids)
@@ -146,9 +148,11 @@ async def _refresh(world: World) -> dict[str, Any]:
 OVERRIDES: dict[str, Override] = {
     "member": fixed(phone=lambda w: "13800138000"),
     "partnerMember": fixed(memberRef=_id("ref")),
-    "partnerStatement": fixed(partnerId=_id("partner_a")),
+    "partnerStatement": fixed(partnerId=_id("partner_a"), **{"from": lambda w: "2026-01-01T00:00:00Z",
+                                                             "to": lambda w: "2026-03-01T00:00:00Z"}),
     "partnerEarn": fixed(memberRef=_id("ref"), partnerAmount=lambda w: 1),
-    "partnerBurn": fixed(memberRef=_id("ref"), points=lambda w: 1, authorizationCode=_id("burn_code")),
+    "partnerBurn": fixed(memberRef=_id("ref"), transactionId=lambda w: "BURN", points=lambda w: 1,
+                         authorizationCode=_id("burn_code")),
     "partnerReverse": fixed(transactionId=lambda w: "SEED"),
     "partnerToken": fixed(clientId=_id("client_id"), clientSecret=_id("client_secret")),
     "signInStaff": fixed(username=lambda w: "ops-anna", password=lambda w: "correct horse battery"),
