@@ -38,7 +38,7 @@ from graphql import (
 
 from api.field_access import UndeclaredRootField, guard_root_fields
 from api.graphql_schema import build_schema
-from domain.auth.access import ROOT_FIELDS, Caller
+from domain.auth.access import ROOT_FIELDS, Caller, Scope
 from tests.support.catalog import add_reward
 from tests.support.client import ApiClient, error_codes
 from tests.support.live_server import served
@@ -318,3 +318,15 @@ def test_the_table_covers_exactly_the_schema() -> None:
         assert root is not None
         assert set(root.fields) == set(ROOT_FIELDS[type_name])
 
+
+
+def test_every_scoped_field_is_aimed_at_member_a() -> None:
+    """A partner field acting on linked members, or a member field taking member A's ids, must be
+    called by the intruders with A's real ids; otherwise the matrix would only see NOT_FOUND for "1"."""
+    scoped = {name for table in ROOT_FIELDS.values() for name, access in table.items()
+              if access.scope is Scope.LINKED_MEMBER}
+    assert scoped <= AIMED_AT_A, f"aim these at member A in OVERRIDES and AIMED_AT_A: {sorted(scoped - AIMED_AT_A)}"
+    assert set(OVERRIDES) >= AIMED_AT_A
+    for name in AIMED_AT_A:
+        access = next(table[name] for table in ROOT_FIELDS.values() if name in table)
+        assert access.scope in (Scope.SELF, Scope.LINKED_MEMBER), name
