@@ -16,6 +16,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
 from api.errors import DomainErrorCodes
+from api.field_access import guard_root_fields
 from api.settings import Settings
 from schema.scalars import SCALARS
 from schema.schema import Mutation, Query, Subscription
@@ -33,7 +34,7 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     # keys on the rule classes: build them once so repeated documents skip validation.
     limit_rules = [*QueryDepthLimiter(max_depth=s.max_query_depth).validation_rules,
                    *MaxAliasesLimiter(max_alias_count=s.max_aliases).validation_rules]
-    return LoyaltySchema(
+    schema = LoyaltySchema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
@@ -47,3 +48,6 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
             lambda: ValidationCache(maxsize=512),
         ],
     )
+    # Who may call each root field (domain/auth/access.py); an undeclared field stops the build.
+    guard_root_fields(schema._schema)
+    return schema

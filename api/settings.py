@@ -36,6 +36,9 @@ class Settings:
     sms_country_codes: tuple[str, ...] = ("86", "852", "853", "886")
     graphiql: bool = True
     partner_requests_per_minute: int = 600
+    # Each giftPoints names a recipient by phone or code; a budget per sender keeps it from
+    # being a way to test which phones are members.
+    gift_recipient_lookups_per_hour: int = 60
     dev_login_code: str | None = None
     sms_sink_path: str | None = None
     program_timezone: str = "Asia/Shanghai"
@@ -77,6 +80,8 @@ class Settings:
             program_timezone=os.environ.get("PROGRAM_TIMEZONE", cls.program_timezone),
             db_pool_size=_int("DB_POOL_SIZE", cls.db_pool_size),
             partner_requests_per_minute=_int("PARTNER_REQUESTS_PER_MINUTE", cls.partner_requests_per_minute),
+            gift_recipient_lookups_per_hour=_int("GIFT_RECIPIENT_LOOKUPS_PER_HOUR",
+                                                 cls.gift_recipient_lookups_per_hour),
             count_sql=os.environ.get("LOYALTY_COUNT_SQL", "") == "1",
         )
         values.update(overrides)

@@ -261,8 +261,10 @@ class PointsMutations:
     @strawberry.mutation(description="Gift points to another member (by phone or member code).")
     async def gift_points(self, info: Info, input: GiftPointsInput) -> GiftPointsPayload:
         ctx = info.context
-        result = await transfers.gift_points(transfers.GiftPoints(
-            input.recipient.to_domain(), input.amount, input.idempotency_key, input.message), ctx.deps())
+        result = await transfers.gift_points(
+            transfers.GiftPoints(input.recipient.to_domain(), input.amount, input.idempotency_key, input.message),
+            ctx.deps(),
+            transfers.LookupBudget(ctx.container.limiter, ctx.container.settings.gift_recipient_lookups_per_hour))
         return GiftPointsPayload(entry=PointsEntry.from_domain(result.sent),
                                  balance=await load_balance(info, result.sent.member_id))
 

@@ -140,9 +140,7 @@ async def redeem_reward(cmd: RedeemReward, deps: Deps) -> Redemption:
 
 async def use_voucher(uow: UnitOfWork, viewer: Viewer, code: str, now: datetime) -> Redemption:
     """Staff/POS mark a voucher used, once."""
-    viewer.require_staff_or_partner()
-    if viewer.role is Role.PARTNER:
-        raise Forbidden("Partners cannot use program vouchers.")
+    viewer.require_staff()
     async with uow:
         redemption = await uow.rewards.redemption_by_code(code.strip().upper(), for_update=True)
         if redemption is None:

@@ -53,3 +53,5 @@ class FeedFilter:
     group_id: int | None = None
     author_id: int | None = None
     following_member_id: int | None = None  # posts in the groups this member joined
+    # Posts of groups above this tier rank are left out (the reader's rank); None: staff see all.
+    max_group_rank: int | None = None

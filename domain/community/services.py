@@ -92,11 +92,21 @@ async def create_post(cmd: CreatePost, deps: Deps) -> Post:
     return post
 
 
-async def _visible_post(uow: UnitOfWork, post_id: int, for_update: bool = False) -> Post:
+async def _visible_post(uow: UnitOfWork, post_id: int, member_id: int, for_update: bool = False) -> Post:
+    """A visible post the member may see: posts of a group above their tier do not exist for them
+    (the same answer as an unknown id, so ids cannot be probed either)."""
     post = await uow.community.post(post_id, for_update)
-    if post is None or post.status is not ContentStatus.VISIBLE:
+    if post is None or post.status is not ContentStatus.VISIBLE or not await _may_see_group(uow, post.group_id,
+                                                                                            member_id):
         raise NotFound("No such post.")
     return post
+
+
+async def _may_see_group(uow: UnitOfWork, group_id: int | None, member_id: int) -> bool:
+    if group_id is None:
+        return True
+    group = await uow.community.group(group_id)
+    return group is None or group.min_tier_rank <= 0 or await member_tier_rank(uow, member_id) >= group.min_tier_rank
 
 
 async def comment(uow: UnitOfWork, viewer: Viewer, post_id: int, body: str, parent_id: int | None,
@@ -105,7 +115,7 @@ async def comment(uow: UnitOfWork, viewer: Viewer, post_id: int, body: str, pare
     text = clean_text(body, "body", COMMENT_MAX)
     async with uow:
         check_banned(text, await _banned(uow))
-        await _visible_post(uow, post_id)
+        await _visible_post(uow, post_id, member_id)
         if parent_id is not None:
             parent = await uow.community.comment(parent_id)
             if parent is None or parent.post_id != post_id or parent.status is not ContentStatus.VISIBLE:
@@ -122,7 +132,7 @@ async def like(post_id: int, deps: Deps) -> Post:
     uow, now = deps.uow, deps.clock.now()
     member_id = deps.viewer.require_member()
     async with uow:
-        post = await _visible_post(uow, post_id)
+        post = await _visible_post(uow, post_id, member_id)
         if await uow.community.like(post_id, member_id, now) and post.author_id != member_id:
             await award_activity(uow, deps.clock, ActivityAward(
                 post.author_id, Activity.COMMUNITY_LIKE_RECEIVED, f"post:{post_id}", f"like/{post_id}/{member_id}"))
@@ -135,7 +145,7 @@ async def like(post_id: int, deps: Deps) -> Post:
 async def unlike(uow: UnitOfWork, viewer: Viewer, post_id: int) -> Post:
     member_id = viewer.require_member()
     async with uow:
-        await _visible_post(uow, post_id)
+        await _visible_post(uow, post_id, member_id)
         await uow.community.unlike(post_id, member_id)
         await uow.commit()
         fresh = await uow.community.post(post_id)
@@ -161,7 +171,9 @@ async def report(uow: UnitOfWork, viewer: Viewer, target: str, target_id: int, r
     async with uow:
         exists = (await uow.community.post(target_id) if target == "post"
                   else await uow.community.comment(target_id))
-        if exists is None:
+        post = exists if isinstance(exists, Post) else (
+            await uow.community.post(exists.post_id) if exists is not None else None)
+        if exists is None or post is None or not await _may_see_group(uow, post.group_id, member_id):
             raise NotFound(f"No such {target}.")
         if await uow.community.report(target, target_id, member_id, text, now):
             uow.publish_after_commit(ContentReported(target, target_id, text))
@@ -213,6 +225,15 @@ async def feed(uow: UnitOfWork, viewer: Viewer, flt: FeedFilter, first: int,
     if not 1 <= first <= 50:
         raise BadUserInput.for_field("first", "Ask for 1 to 50 posts.")
     async with uow:
+        if viewer.role is not Role.STAFF:
+            # Tier-restricted groups stay inside their tier: the group's own feed is refused as
+            # joining it is, and its posts are left out of every other feed.
+            rank = await member_tier_rank(uow, viewer.require_member())
+            if flt.group_id is not None:
+                group = await uow.community.group(flt.group_id)
+                if group is not None and group.min_tier_rank > rank:
+                    raise Forbidden("This group is for members of a higher tier.")
+            flt = replace(flt, max_group_rank=rank)
         rows = await uow.community.feed(flt, before, first + 1)
     return FeedPage(rows[:first], len(rows) > first)
 

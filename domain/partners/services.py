@@ -176,15 +176,18 @@ async def _replay(uow: UnitOfWork, partner_id: int, txn_id: str, kind: str, memb
     return found
 
 
-async def _cap(uow: UnitOfWork, partner: Partner, kind: str, points: int, cap: int, now: datetime) -> None:
-    start = now.replace(hour=0, minute=0, second=0, microsecond=0)
-    used = await uow.partners.points_between(partner.id, None, kind, start, start + timedelta(days=1))
+async def _cap(uow: UnitOfWork, partner: Partner, kind: str, points: int, cap: int,
+               day: tuple[datetime, datetime]) -> None:
+    """Daily caps count the program's day (its time zone's midnight), as settlement and members do."""
+    start, end = day
+    used = await uow.partners.points_between(partner.id, None, kind, start, end)
     if used + points > cap:
         raise LimitExceeded(f"The partner's daily {kind.lower()} cap of {cap} points would be exceeded.")
 
 
 async def partner_earn(uow: UnitOfWork, cache: Cache, viewer: Viewer, member_ref: str, txn_id: str,
-                       partner_amount: int, now: datetime) -> PartnerTransaction:
+                       partner_amount: int, now: datetime, day: tuple[datetime, datetime]) -> PartnerTransaction:
+    """`day` is the program day containing `now`, [start, end) in UTC, for the daily cap."""
     _check_txn(txn_id)
     if not 0 < partner_amount <= 100_000_000:
         raise BadUserInput.for_field("partnerAmount", "The amount must be positive.")
@@ -197,7 +200,7 @@ async def partner_earn(uow: UnitOfWork, cache: Cache, viewer: Viewer, member_ref
         if points <= 0:
             raise BadUserInput.for_field("partnerAmount", "That amount is worth less than one point.")
         await uow.lock(f"partner-cap:{partner.id}")
-        await _cap(uow, partner, "EARN", points, partner.daily_earn_cap, now)
+        await _cap(uow, partner, "EARN", points, partner.daily_earn_cap, day)
         await uow.points.lock_account(member_id, now)
         settings = await load_settings(uow)
         entry = await credit(uow, NewEntry(member_id, EntryKind.EARN, points, f"Earned at {partner.name}",
@@ -212,7 +215,7 @@ async def partner_earn(uow: UnitOfWork, cache: Cache, viewer: Viewer, member_ref
 
 
 async def partner_burn(uow: UnitOfWork, cache: Cache, viewer: Viewer, member_ref: str, txn_id: str, points: int,
-                       auth_code: str, now: datetime) -> PartnerTransaction:
+                       auth_code: str, now: datetime, day: tuple[datetime, datetime]) -> PartnerTransaction:
     _check_txn(txn_id)
     if not 0 < points <= 10_000_000:
         raise BadUserInput.for_field("points", "Burn a positive number of points.")
@@ -225,7 +228,7 @@ async def partner_burn(uow: UnitOfWork, cache: Cache, viewer: Viewer, member_ref
         if not await uow.partners.use_auth_code(partner.id, member_id, _code_hash(auth_code), points, now):
             raise Forbidden("The member's authorization code is wrong, used, expired or too small.")
         await uow.lock(f"partner-cap:{partner.id}")
-        await _cap(uow, partner, "BURN", points, partner.daily_burn_cap, now)
+        await _cap(uow, partner, "BURN", points, partner.daily_burn_cap, day)
         await uow.points.lock_account(member_id, now)
         # Not enough points raises, and the whole transaction (the used-up code too) rolls back.
         moved = await debit(uow, NewEntry(member_id, EntryKind.REDEEM, -points, f"Paid at {partner.name}",

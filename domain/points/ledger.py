@@ -72,6 +72,15 @@ async def debit(uow: UnitOfWork, new: NewEntry, now: datetime, *, first_lot_ids:
     return Debit(entry, takes, left)
 
 
+async def require_spendable(uow: UnitOfWork, member_id: int, amount: int, now: datetime) -> None:
+    """What debit would refuse, checked without writing (for answers that must not depend on
+    anything but the member's own points)."""
+    _takes, left = _plan(await uow.points.open_lots(member_id), amount, now, ())
+    if left:
+        raise InsufficientPoints(f"Not enough points: {amount - left} available, {amount} needed.",
+                                 available=amount - left, needed=amount)
+
+
 async def restore(uow: UnitOfWork, debit_entry_id: int, new: NewEntry, now: datetime) -> Entry:
     """Undo a debit: the points go back into the very lots they came from (keeping their expiry)."""
     moves = await uow.points.moves_for_entry(debit_entry_id)

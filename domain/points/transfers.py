@@ -7,15 +7,16 @@ from datetime import datetime
 
 from domain.auth.viewer import Role
 from domain.deps import Deps
-from domain.errors import BadUserInput, Forbidden, LimitExceeded, NotFound
+from domain.errors import BadUserInput, Forbidden, LimitExceeded, NotFound, RateLimited
 from domain.idempotency import idempotent
 from domain.members.lookup import MemberRef, resolve
-from domain.points.ledger import credit, credit_lots, debit
+from domain.points.ledger import credit, credit_lots, debit, require_spendable
 from domain.points.lots import add_months
 from domain.points.model import Entry, EntryKind
 from domain.points.ports import NewEntry
-from domain.ports import UnitOfWork
+from domain.ports import RateLimiter, UnitOfWork
 from domain.program.services import load_settings
+from domain.program.settings import ProgramSettings
 from domain.tiers.rules import ladder
 
 MAX_MOVE = 10_000_000
@@ -35,9 +36,21 @@ class GiftPoints:
     message: str = ""
 
 
-async def gift_points(cmd: GiftPoints, deps: Deps) -> GiftResult:
+@dataclass(frozen=True)
+class LookupBudget:
+    """How many recipients a sender may look up per hour (each gift names one by phone or code)."""
+
+    limiter: RateLimiter
+    per_hour: int
+
+
+async def gift_points(cmd: GiftPoints, deps: Deps, lookups: LookupBudget) -> GiftResult:
     """Sender's oldest points move to the recipient, keeping their expiry dates, in one transaction.
-    The daily limit counts the program-local day."""
+    The daily limit counts the program-local day.
+
+    Whether a phone belongs to a member is not the sender's business: every check about the
+    sender (tier, daily limit, points) answers first, the same for any recipient; only a gift
+    that would go through looks the recipient up, and those lookups are budgeted per sender."""
     uow, now = deps.uow, deps.clock.now()
     recipient, amount, key, message = cmd.recipient, cmd.amount, cmd.idempotency_key, cmd.message
     day_start, day_end = deps.clock.day_bounds()
@@ -48,6 +61,12 @@ async def gift_points(cmd: GiftPoints, deps: Deps) -> GiftResult:
         raise BadUserInput.for_field("message", "A gift message is at most 100 characters.")
     request = {"to": recipient.__dict__, "amount": amount}
     async with uow, idempotent(uow, f"gift:{sender_id}", key, request, now) as slot:
+        settings = await load_settings(uow)
+        if slot.replay is None:  # a retried gift replays its result below, whatever the limits say now
+            await _check_sender(uow, sender_id, amount, settings, now, day_start, day_end)
+            wait = await lookups.limiter.hit(f"gift-lookup:{sender_id}", lookups.per_hour, 3600)
+            if wait:
+                raise RateLimited("Too many gift recipients looked up; try again later.", wait)
         receiver = await resolve(uow, recipient)
         if receiver.id == sender_id:
             raise BadUserInput.for_field("recipient", "You cannot gift points to yourself.")
@@ -58,21 +77,8 @@ async def gift_points(cmd: GiftPoints, deps: Deps) -> GiftResult:
                 raise NotFound("The original gift is missing.")
             return GiftResult(sent, received)
         await uow.points.lock_accounts(sorted({sender_id, receiver.id}), now)
-        settings = await load_settings(uow)
-        if settings.gift_min_tier_rank > 0:
-            state = await uow.tiers.member_tier(sender_id)
-            tiers = ladder(await uow.tiers.tiers())
-            rank = next((t.rank for t in tiers if state and t.id == state.tier_id), 0)
-            if rank < settings.gift_min_tier_rank:
-                needed = next((t.name for t in tiers if t.rank >= settings.gift_min_tier_rank), "a higher tier")
-                raise Forbidden(f"Gifting points starts at {needed}.")
-        sent_today = -await uow.points.debited_between(sender_id, EntryKind.GIFT_OUT, day_start, day_end)
-        if sent_today + amount > settings.gift_daily_limit_points:
-            raise LimitExceeded(
-                f"Daily gifting limit is {settings.gift_daily_limit_points} points; "
-                f"{max(0, settings.gift_daily_limit_points - sent_today)} left today.",
-                limit=settings.gift_daily_limit_points, usedToday=sent_today,
-            )
+        # Again under the lock: the answers above were given before it.
+        await _check_sender(uow, sender_id, amount, settings, now, day_start, day_end)
         ref = f"{sender_id}->{receiver.id}/{key}"
         out = await debit(uow, NewEntry(sender_id, EntryKind.GIFT_OUT, -amount, message or "Gift sent", "gift", ref,
                                         f"gift-out/{sender_id}/{key}", Role.MEMBER, sender_id,
@@ -87,6 +93,25 @@ async def gift_points(cmd: GiftPoints, deps: Deps) -> GiftResult:
         slot.done({"out": out.entry.id, "in": received.id})
         await uow.commit()
     return GiftResult(out.entry, received)
+
+
+async def _check_sender(uow: UnitOfWork, sender_id: int, amount: int, settings: ProgramSettings, now: datetime,
+                        day_start: datetime, day_end: datetime) -> None:
+    if settings.gift_min_tier_rank > 0:
+        state = await uow.tiers.member_tier(sender_id)
+        tiers = ladder(await uow.tiers.tiers())
+        rank = next((t.rank for t in tiers if state and t.id == state.tier_id), 0)
+        if rank < settings.gift_min_tier_rank:
+            needed = next((t.name for t in tiers if t.rank >= settings.gift_min_tier_rank), "a higher tier")
+            raise Forbidden(f"Gifting points starts at {needed}.")
+    sent_today = -await uow.points.debited_between(sender_id, EntryKind.GIFT_OUT, day_start, day_end)
+    if sent_today + amount > settings.gift_daily_limit_points:
+        raise LimitExceeded(
+            f"Daily gifting limit is {settings.gift_daily_limit_points} points; "
+            f"{max(0, settings.gift_daily_limit_points - sent_today)} left today.",
+            limit=settings.gift_daily_limit_points, usedToday=sent_today,
+        )
+    await require_spendable(uow, sender_id, amount, now)
 
 
 async def _expiries(uow: UnitOfWork, takes: list) -> list[tuple[int, datetime]]:

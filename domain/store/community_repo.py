@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Row, delete, func, insert, select, tuple_, update
+from sqlalchemy import Row, delete, func, insert, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.community.model import Comment, ContentStatus, FeedFilter, Group, Post
@@ -88,6 +88,9 @@ class SqlCommunityRepository:
         if flt.following_member_id is not None:
             query = query.where(posts.c.group_id.in_(
                 select(group_members.c.group_id).where(group_members.c.member_id == flt.following_member_id)))
+        if flt.max_group_rank is not None:
+            query = query.where(or_(posts.c.group_id.is_(None), posts.c.group_id.in_(
+                select(groups.c.id).where(groups.c.min_tier_rank <= flt.max_group_rank))))
         if before is not None:
             query = query.where(tuple_(posts.c.created_at, posts.c.id) < tuple_(*before))
         rows = await self._conn.execute(query.order_by(posts.c.created_at.desc(), posts.c.id.desc()).limit(limit))

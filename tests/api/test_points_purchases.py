@@ -10,7 +10,7 @@ import pytest
 from domain.store.tables import points_entries
 from tests.support.client import ApiClient, error_codes
 from tests.support.program import configure_program
-from tests.support.roles import partner_token, staff_token
+from tests.support.roles import staff_token
 
 PURCHASE = """mutation($i: RecordPurchaseInput!) {
   recordPurchase(input: $i) {
@@ -87,14 +87,6 @@ async def test_bad_purchases_change_nothing(setup) -> None:
     assert error_codes(await api.gql(PURCHASE, {"i": order("B-7", "13800138000", 10)}, member.access_token)) == [
         "FORBIDDEN"]
     assert (await api.data(POINTS, token=member.access_token))["me"]["points"]["total"] == 0
-
-
-async def test_partner_purchases_are_their_own_source(setup) -> None:
-    api, member, staff = setup
-    partner = partner_token(api, 7)
-    await api.data(PURCHASE, {"i": order("P-1", "13800138000", 20)}, partner)
-    await api.data(PURCHASE, {"i": order("P-1", "13800138000", 20)}, staff)  # a store's P-1 is a different order
-    assert (await api.data(POINTS, token=member.access_token))["me"]["points"]["total"] == 40
 
 
 async def test_partial_and_full_refunds_reverse_proportionally(setup) -> None:

@@ -21,7 +21,7 @@ from domain.points.expiry import expire_points
 from domain.points.lots import totals
 from domain.points.purchases import PurchaseCommand, RefundCommand, record_purchase, record_refund
 from domain.points.rules import LineItem
-from domain.points.transfers import AdjustPoints, GiftPoints, adjust_points, gift_points
+from domain.points.transfers import AdjustPoints, GiftPoints, LookupBudget, adjust_points, gift_points
 from tests.conftest import app_settings
 from tests.support.books import assert_books_balance
 from tests.support.program import configure_program
@@ -71,7 +71,8 @@ async def test_books_balance_after_any_sequence(ops: list[tuple], sqlite_templat
                 elif op[0] == "gift":
                     sender = Viewer(Role.MEMBER, members[op[1]])
                     await gift_points(GiftPoints(MemberRef(member_id=members[op[2]]), op[3], f"g{step}"),
-                                      Deps(container.uow(), container.cache, clock, sender))
+                                      Deps(container.uow(), container.cache, clock, sender),
+                                      LookupBudget(container.limiter, 10_000))
                 elif op[0] == "adjust":
                     await adjust_points(AdjustPoints(members[op[1]], op[2] or 1, "test", f"a{step}"),
                                         Deps(container.uow(), container.cache, clock, STAFF))

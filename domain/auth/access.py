@@ -1,0 +1,186 @@
+"""Who may call what: every root field of the API, the callers allowed to call it, and the scope
+its use case enforces. One table, read by the schema (which refuses every caller not listed
+before any resolver runs, and refuses to build when a root field is missing here) and by the
+authorization matrix test, which calls every field as every kind of caller.
+
+The table is the outer gate. Use cases keep their own scope checks (a member reads only their
+own data, a partner only its linked members), which the scope column names."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from domain.auth.viewer import Role, Viewer
+from domain.errors import Forbidden
+
+
+class Caller(StrEnum):
+    ANONYMOUS = "anonymous"
+    MEMBER = "member"
+    PARTNER = "partner"
+    STAFF = "staff"
+
+
+class Scope(StrEnum):
+    PUBLIC = "public"  # the same answer for every allowed caller (catalogue, sign-in)
+    SELF = "self"  # a member's own data (staff: any member's); a partner's own account
+    LINKED_MEMBER = "linked-member"  # a partner's members, only those who linked it
+    STORE = "store"  # staff acting for a store or the program
+
+
+ANYONE_HUMAN = frozenset({Caller.ANONYMOUS, Caller.MEMBER, Caller.STAFF})
+MEMBER = frozenset({Caller.MEMBER})
+STAFF = frozenset({Caller.STAFF})
+MEMBER_OR_STAFF = frozenset({Caller.MEMBER, Caller.STAFF})
+PARTNER = frozenset({Caller.PARTNER})
+
+
+@dataclass(frozen=True)
+class Access:
+    callers: frozenset[Caller]
+    scope: Scope
+
+    def admits(self, caller: Caller) -> bool:
+        return caller in self.callers
+
+
+def _a(callers: frozenset[Caller], scope: Scope) -> Access:
+    return Access(callers, scope)
+
+
+QUERY: dict[str, Access] = {
+    "me": _a(MEMBER, Scope.SELF),
+    "member": _a(STAFF, Scope.STORE),
+    "pointsLeaderboard": _a(MEMBER_OR_STAFF, Scope.PUBLIC),
+    "tiers": _a(ANYONE_HUMAN, Scope.PUBLIC),
+    "rewards": _a(ANYONE_HUMAN, Scope.PUBLIC),
+    "offers": _a(MEMBER, Scope.PUBLIC),
+    "validateCoupon": _a(STAFF, Scope.STORE),
+    "feed": _a(MEMBER_OR_STAFF, Scope.PUBLIC),
+    "groups": _a(ANYONE_HUMAN, Scope.PUBLIC),
+    "upcomingEvents": _a(MEMBER_OR_STAFF, Scope.PUBLIC),
+    "partnerMember": _a(PARTNER, Scope.LINKED_MEMBER),
+    "partnerStatement": _a(frozenset({Caller.PARTNER, Caller.STAFF}), Scope.SELF),
+    "webhookDeliveries": _a(STAFF, Scope.STORE),
+    "earningRules": _a(STAFF, Scope.STORE),
+    "programSettings": _a(ANYONE_HUMAN, Scope.PUBLIC),
+    "openSurveys": _a(MEMBER, Scope.SELF),
+    "surveys": _a(STAFF, Scope.STORE),
+    "survey": _a(STAFF, Scope.STORE),
+    "surveyResults": _a(STAFF, Scope.STORE),
+    "exportMyData": _a(MEMBER, Scope.SELF),
+    "exportMemberData": _a(STAFF, Scope.STORE),
+    "memberAuditLog": _a(STAFF, Scope.STORE),
+    "memberInsights": _a(STAFF, Scope.STORE),
+    "memberSegment": _a(STAFF, Scope.STORE),
+    "programKpis": _a(STAFF, Scope.STORE),
+}
+
+MUTATION: dict[str, Access] = {
+    # Signing in works with an old (or another role's) token still in the header.
+    "requestLoginCode": _a(ANYONE_HUMAN, Scope.PUBLIC),
+    "signIn": _a(ANYONE_HUMAN, Scope.PUBLIC),
+    "refreshSession": _a(ANYONE_HUMAN, Scope.PUBLIC),
+    "signOut": _a(ANYONE_HUMAN, Scope.PUBLIC),
+    "signInStaff": _a(ANYONE_HUMAN, Scope.PUBLIC),
+    "updateProfile": _a(MEMBER, Scope.SELF),
+    "linkIdentity": _a(MEMBER_OR_STAFF, Scope.SELF),
+    "unlinkIdentity": _a(MEMBER_OR_STAFF, Scope.SELF),
+    "correctBirthday": _a(STAFF, Scope.STORE),
+    # Partners earn through partnerEarn (linked members, caps), never through the POS path.
+    "recordPurchase": _a(STAFF, Scope.STORE),
+    "recordRefund": _a(STAFF, Scope.STORE),
+    "giftPoints": _a(MEMBER, Scope.SELF),
+    "adjustPoints": _a(STAFF, Scope.STORE),
+    "saveReward": _a(STAFF, Scope.STORE),
+    "redeemReward": _a(MEMBER, Scope.SELF),
+    "useVoucher": _a(STAFF, Scope.STORE),
+    "cancelRedemption": _a(MEMBER_OR_STAFF, Scope.SELF),
+    "saveCouponTemplate": _a(STAFF, Scope.STORE),
+    "issueCoupons": _a(STAFF, Scope.STORE),
+    "claimOffer": _a(MEMBER, Scope.SELF),
+    "redeemCoupon": _a(STAFF, Scope.STORE),
+    "checkIn": _a(MEMBER, Scope.SELF),
+    "makeUpCheckIn": _a(MEMBER, Scope.SELF),
+    "createPost": _a(MEMBER, Scope.SELF),
+    "commentOnPost": _a(MEMBER, Scope.SELF),
+    "likePost": _a(MEMBER, Scope.SELF),
+    "unlikePost": _a(MEMBER, Scope.SELF),
+    "deletePost": _a(MEMBER, Scope.SELF),
+    "reportContent": _a(MEMBER, Scope.SELF),
+    "moderatePost": _a(STAFF, Scope.STORE),
+    "setBannedWords": _a(STAFF, Scope.STORE),
+    "saveGroup": _a(STAFF, Scope.STORE),
+    "joinGroup": _a(MEMBER, Scope.SELF),
+    "leaveGroup": _a(MEMBER, Scope.SELF),
+    "saveEvent": _a(STAFF, Scope.STORE),
+    "signUpForEvent": _a(MEMBER, Scope.SELF),
+    "cancelEventSignup": _a(MEMBER, Scope.SELF),
+    "checkInAttendee": _a(STAFF, Scope.STORE),
+    "createPartner": _a(STAFF, Scope.STORE),
+    "rotatePartnerSecret": _a(STAFF, Scope.STORE),
+    # A partner system may still send its expiring token while fetching the next one.
+    "partnerToken": _a(frozenset({Caller.ANONYMOUS, Caller.PARTNER}), Scope.PUBLIC),
+    "linkPartner": _a(MEMBER, Scope.SELF),
+    "unlinkPartner": _a(MEMBER, Scope.SELF),
+    "authorizePartnerBurn": _a(MEMBER, Scope.SELF),
+    "partnerEarn": _a(PARTNER, Scope.LINKED_MEMBER),
+    "partnerBurn": _a(PARTNER, Scope.LINKED_MEMBER),
+    "partnerReverse": _a(PARTNER, Scope.LINKED_MEMBER),
+    "addWebhook": _a(STAFF, Scope.STORE),
+    "redeliverWebhook": _a(STAFF, Scope.STORE),
+    "saveTier": _a(STAFF, Scope.STORE),
+    "saveEarningRule": _a(STAFF, Scope.STORE),
+    "updateProgramSettings": _a(STAFF, Scope.STORE),
+    "saveSurvey": _a(STAFF, Scope.STORE),
+    "publishSurvey": _a(STAFF, Scope.STORE),
+    "closeSurvey": _a(STAFF, Scope.STORE),
+    "answerSurvey": _a(MEMBER, Scope.SELF),
+    "setConsent": _a(MEMBER, Scope.SELF),
+    "requestErasure": _a(MEMBER, Scope.SELF),
+    "eraseMember": _a(STAFF, Scope.STORE),
+}
+
+SUBSCRIPTION: dict[str, Access] = {
+    "profileChanged": _a(MEMBER, Scope.SELF),
+    "pointsChanged": _a(MEMBER, Scope.SELF),
+    "tierChanged": _a(MEMBER, Scope.SELF),
+    "offerIssued": _a(MEMBER, Scope.SELF),
+    "redemptionUpdated": _a(MEMBER, Scope.SELF),
+    "contentReported": _a(STAFF, Scope.STORE),
+}
+
+ROOT_FIELDS: dict[str, dict[str, Access]] = {"Query": QUERY, "Mutation": MUTATION, "Subscription": SUBSCRIPTION}
+
+_CALLER_OF_ROLE = {Role.MEMBER: Caller.MEMBER, Role.PARTNER: Caller.PARTNER, Role.STAFF: Caller.STAFF}
+
+
+_WHO = {Caller.MEMBER: "a signed-in member", Caller.PARTNER: "a partner credential", Caller.STAFF: "program staff"}
+
+
+def caller_of(viewer: Viewer) -> Caller:
+    if not viewer.is_authenticated or viewer.role is None:
+        return Caller.ANONYMOUS
+    return _CALLER_OF_ROLE[viewer.role]
+
+
+def authorize(access: Access, viewer: Viewer) -> None:
+    """Refuse a caller the table does not list: UNAUTHENTICATED without a valid token (with the
+    reason a presented token was refused), FORBIDDEN for a signed-in caller of another role."""
+    caller = caller_of(viewer)
+    if access.admits(caller):
+        return
+    if caller is Caller.ANONYMOUS:
+        viewer.require_authenticated()
+    who = " or ".join(_WHO[c] for c in Caller if c in access.callers and c is not Caller.ANONYMOUS)
+    raise Forbidden(f"Only {who} can do this.")
+
+
+def missing_declarations(root_fields: dict[str, list[str]]) -> list[str]:
+    """Root fields of the schema with no line in the table, and lines with no field ("Type.field")."""
+    problems = [f"{t}.{name} has no access declaration" for t, names in root_fields.items()
+                for name in names if name not in ROOT_FIELDS.get(t, {})]
+    problems += [f"{t}.{name} is declared but not in the schema" for t, table in ROOT_FIELDS.items()
+                 for name in table if name not in root_fields.get(t, [])]
+    return problems
