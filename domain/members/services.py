@@ -29,6 +29,18 @@ def profile_cache_key(member_id: int) -> str:
     return f"member:{member_id}:profile"
 
 
+async def profile_entries(uow: UnitOfWork, member_ids: set[int]) -> list[tuple[str, int, dict[str, object], int]]:
+    """Inside a transaction that moved these profiles, just before its commit: the cache entries the
+    unit of work writes through after the commit (an erased member's is the tombstone, whose newer
+    version replaces any cached copy, so no stale reader can write the old one back)."""
+    entries = []
+    for member_id in sorted(member_ids):
+        member = await uow.members.get(member_id)
+        if member is not None:
+            entries.append((profile_cache_key(member_id), member.version, member.to_cache(), PROFILE_CACHE_TTL))
+    return entries
+
+
 async def load_member(uow: UnitOfWork, cache: Cache, member_id: int, min_version: int = 0) -> Member:
     """The member's profile, from the cache when it holds a copy at least `min_version` new,
     else from the database. Event handlers pass the version the event announced, because
@@ -78,7 +90,6 @@ async def update_profile(
         saved = await uow.members.save_profile(updated)
         uow.publish_after_commit(MemberProfileChanged(saved.id, saved.version))
         await uow.commit()
-    await cache.write_through([(profile_cache_key(saved.id), saved.version, saved.to_cache(), PROFILE_CACHE_TTL)])
     return saved
 
 
@@ -105,7 +116,6 @@ async def correct_birthday(
         )
         uow.publish_after_commit(MemberProfileChanged(saved.id, saved.version))
         await uow.commit()
-    await cache.write_through([(profile_cache_key(saved.id), saved.version, saved.to_cache(), PROFILE_CACHE_TTL)])
     return saved
 
 

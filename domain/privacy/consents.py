@@ -9,7 +9,6 @@ from datetime import datetime
 from domain.auth.viewer import Viewer
 from domain.errors import BadUserInput, NotFound
 from domain.events import MemberProfileChanged
-from domain.members.services import PROFILE_CACHE_TTL, profile_cache_key
 from domain.ports import Cache, UnitOfWork
 from domain.privacy.model import ConsentKind, ConsentRecord, parse_consent_kind, parse_source
 
@@ -40,8 +39,6 @@ async def set_consent(uow: UnitOfWork, cache: Cache, viewer: Viewer, kind: str, 
             # Withdrawn: no partner sees the phone any more, whatever each link said.
             await uow.partners.stop_sharing_phone(member_id)
         await uow.commit()
-    if saved is not None:
-        await cache.write_through([(profile_cache_key(saved.id), saved.version, saved.to_cache(), PROFILE_CACHE_TTL)])
     return record
 
 
