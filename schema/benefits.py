@@ -202,8 +202,7 @@ class BenefitMutations:
     @strawberry.mutation(description="Cancel an unused voucher: points and stock come back.")
     async def cancel_redemption(self, info: Info, id: strawberry.ID) -> RedemptionPayload:
         ctx = info.context
-        redemption = await services.cancel_redemption(ctx.uow(), ctx.container.cache, ctx.viewer, parse_id(id),
-                                                      ctx.container.now())
+        redemption = await services.cancel_redemption(parse_id(id), ctx.deps())
         return RedemptionPayload(redemption=Redemption.from_domain(redemption, ctx.container.now()))
 
 

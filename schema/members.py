@@ -204,10 +204,7 @@ class MemberMutations:
     @strawberry.mutation(description="Change your profile. Invalid fields come back in extensions.fieldErrors.")
     async def update_profile(self, info: Info, input: UpdateProfileInput) -> MemberPayload:
         ctx = info.context
-        member = await services.update_profile(
-            ctx.uow(), ctx.container.cache, ctx.viewer, input.to_domain(), ctx.container.now(),
-            ctx.container.today(),
-        )
+        member = await services.update_profile(input.to_domain(), ctx.deps())
         return MemberPayload(member=MemberType.from_domain(member))
 
     @strawberry.mutation(description="Link an app device, mini-program openid or POS card to a member.")
@@ -232,8 +229,6 @@ class MemberMutations:
     @strawberry.mutation(description="Staff: correct a member's birthday (audited).")
     async def correct_birthday(self, info: Info, input: CorrectBirthdayInput) -> MemberPayload:
         ctx = info.context
-        member = await services.correct_birthday(
-            ctx.uow(), ctx.container.cache, ctx.viewer, parse_id(input.member_id), input.birthday,
-            input.reason, ctx.container.now(), ctx.container.today(),
-        )
+        member = await services.correct_birthday(services.CorrectBirthday(
+            parse_id(input.member_id), input.birthday, input.reason), ctx.deps())
         return MemberPayload(member=MemberType.from_domain(member))

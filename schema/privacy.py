@@ -146,8 +146,7 @@ class PrivacyMutations:
     @strawberry.mutation(description="Give or withdraw a consent; every answer is kept with its time.")
     async def set_consent(self, info: Info, input: SetConsentInput) -> SetConsentPayload:
         ctx = info.context
-        record = await consents.set_consent(ctx.uow(), ctx.container.cache, ctx.viewer, input.kind, input.granted,
-                                            input.source, ctx.container.now())
+        record = await consents.set_consent(consents.SetConsent(input.kind, input.granted, input.source), ctx.deps())
         return SetConsentPayload(consent=ConsentRecord.from_domain(record))
 
     @strawberry.mutation(description=(

@@ -16,7 +16,7 @@ from domain.idempotency import idempotent
 from domain.points.ledger import debit, restore
 from domain.points.model import EntryKind
 from domain.points.ports import NewEntry
-from domain.ports import Cache, UnitOfWork
+from domain.ports import UnitOfWork
 from domain.tiers.rules import ladder
 
 MAX_QUANTITY = 20
@@ -156,9 +156,9 @@ async def use_voucher(uow: UnitOfWork, viewer: Viewer, code: str, now: datetime)
     return used
 
 
-async def cancel_redemption(uow: UnitOfWork, cache: Cache, viewer: Viewer, redemption_id: int,
-                            now: datetime) -> Redemption:
+async def cancel_redemption(redemption_id: int, deps: Deps) -> Redemption:
     """An unused voucher can be cancelled (by its member or staff): points and stock come back."""
+    uow, viewer, now = deps.uow, deps.viewer, deps.clock.now()
     async with uow:
         redemption = await uow.rewards.redemption(redemption_id, for_update=True)
         if redemption is None or (viewer.role is not Role.STAFF and viewer.require_member() != redemption.member_id):

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import logging
 import re
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from domain.auth.viewer import Role, Viewer
+from domain.deps import Deps
 from domain.errors import BadUserInput, Conflict, Forbidden, NotFound, Unauthenticated
 from domain.events import MemberProfileChanged
 from domain.members.model import Channel, ChannelIdentity, Member
@@ -27,6 +29,18 @@ class IdentityTaken(Conflict):
 
 def profile_cache_key(member_id: int) -> str:
     return f"member:{member_id}:profile"
+
+
+async def profile_entries(uow: UnitOfWork, member_ids: set[int]) -> list[tuple[str, int, dict[str, object], int]]:
+    """Inside a transaction that moved these profiles, just before its commit: the cache entries the
+    unit of work writes through after the commit (an erased member's is the tombstone, whose newer
+    version replaces any cached copy, so no stale reader can write the old one back)."""
+    entries = []
+    for member_id in sorted(member_ids):
+        member = await uow.members.get(member_id)
+        if member is not None:
+            entries.append((profile_cache_key(member_id), member.version, member.to_cache(), PROFILE_CACHE_TTL))
+    return entries
 
 
 async def load_member(uow: UnitOfWork, cache: Cache, member_id: int, min_version: int = 0) -> Member:
@@ -61,10 +75,9 @@ async def get_me(uow: UnitOfWork, cache: Cache, viewer: Viewer, known: Member | 
     return member
 
 
-async def update_profile(
-    uow: UnitOfWork, cache: Cache, viewer: Viewer, changes: ProfileChanges, now: datetime, today: date
-) -> Member:
-    member_id = viewer.require_member()
+async def update_profile(changes: ProfileChanges, deps: Deps) -> Member:
+    uow, now, today = deps.uow, deps.clock.now(), deps.clock.today()
+    member_id = deps.viewer.require_member()
     async with uow:
         # Locked: concurrent edits apply one after the other, and "set birthday once" holds.
         member = await uow.members.get(member_id, for_update=True)
@@ -78,16 +91,21 @@ async def update_profile(
         saved = await uow.members.save_profile(updated)
         uow.publish_after_commit(MemberProfileChanged(saved.id, saved.version))
         await uow.commit()
-    await cache.write_through([(profile_cache_key(saved.id), saved.version, saved.to_cache(), PROFILE_CACHE_TTL)])
     return saved
 
 
-async def correct_birthday(
-    uow: UnitOfWork, cache: Cache, viewer: Viewer, member_id: int, birthday: date, reason: str,
-    now: datetime, today: date,
-) -> Member:
+@dataclass(frozen=True)
+class CorrectBirthday:
+    member_id: int
+    birthday: date
+    reason: str
+
+
+async def correct_birthday(cmd: CorrectBirthday, deps: Deps) -> Member:
     """Staff fix a wrong birthday; always audited, because birthday rewards depend on it."""
-    staff_id = viewer.require_staff()
+    uow, now, today = deps.uow, deps.clock.now(), deps.clock.today()
+    member_id, birthday, reason = cmd.member_id, cmd.birthday, cmd.reason
+    staff_id = deps.viewer.require_staff()
     if not reason.strip():
         raise BadUserInput.for_field("reason", "Say why the birthday is being corrected.")
     if birthday > today or birthday < date(1900, 1, 1):
@@ -105,7 +123,6 @@ async def correct_birthday(
         )
         uow.publish_after_commit(MemberProfileChanged(saved.id, saved.version))
         await uow.commit()
-    await cache.write_through([(profile_cache_key(saved.id), saved.version, saved.to_cache(), PROFILE_CACHE_TTL)])
     return saved
 
 

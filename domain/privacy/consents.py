@@ -7,10 +7,10 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from domain.auth.viewer import Viewer
+from domain.deps import Deps
 from domain.errors import BadUserInput, NotFound
 from domain.events import MemberProfileChanged
-from domain.members.services import PROFILE_CACHE_TTL, profile_cache_key
-from domain.ports import Cache, UnitOfWork
+from domain.ports import UnitOfWork
 from domain.privacy.model import ConsentKind, ConsentRecord, parse_consent_kind, parse_source
 
 
@@ -22,9 +22,17 @@ class ConsentState:
     source: str | None
 
 
-async def set_consent(uow: UnitOfWork, cache: Cache, viewer: Viewer, kind: str, granted: bool,
-                      source: str | None, now: datetime) -> ConsentRecord:
-    member_id = viewer.require_member()
+@dataclass(frozen=True)
+class SetConsent:
+    kind: str
+    granted: bool
+    source: str | None = None
+
+
+async def set_consent(cmd: SetConsent, deps: Deps) -> ConsentRecord:
+    uow, now = deps.uow, deps.clock.now()
+    kind, granted, source = cmd.kind, cmd.granted, cmd.source
+    member_id = deps.viewer.require_member()
     consent_kind = parse_consent_kind(kind)
     channel = parse_source(source, "APP")
     saved = None
@@ -40,8 +48,6 @@ async def set_consent(uow: UnitOfWork, cache: Cache, viewer: Viewer, kind: str, 
             # Withdrawn: no partner sees the phone any more, whatever each link said.
             await uow.partners.stop_sharing_phone(member_id)
         await uow.commit()
-    if saved is not None:
-        await cache.write_through([(profile_cache_key(saved.id), saved.version, saved.to_cache(), PROFILE_CACHE_TTL)])
     return record
 
 

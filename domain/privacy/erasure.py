@@ -15,7 +15,7 @@ from domain.auth.viewer import Role, Viewer
 from domain.errors import BadUserInput, NotFound
 from domain.events import MemberProfileChanged
 from domain.members.model import Member
-from domain.members.services import PROFILE_CACHE_TTL, load_member, profile_cache_key
+from domain.members.services import load_member
 from domain.ports import Cache, UnitOfWork
 from domain.privacy.model import (
     ERASURE_CONFIRMATION,
@@ -93,10 +93,8 @@ async def _erase(uow: UnitOfWork, cache: Cache, member_id: int, actor: Role, act
         if not already:
             uow.publish_after_commit(MemberProfileChanged(tombstone.id, tombstone.version))
         await uow.commit()
-    # After the commit, and also on a repeat: a repeat finishes what a Redis outage left undone.
-    # The tombstone (newer version) replaces any cached profile, so no stale reader can write it back.
-    await cache.write_through([(profile_cache_key(member_id), tombstone.version, tombstone.to_cache(),
-                                PROFILE_CACHE_TTL)])
+    # The unit of work writes the tombstone through after the commit (a write-through lost to a
+    # Redis outage is repaired from the shared repair list, see domain/store/cache.py).
     return ErasureResult(member_id, now, already)
 
 

@@ -37,6 +37,9 @@ def _member(row: Row) -> Member:
 class SqlMemberRepository:
     def __init__(self, conn: AsyncConnection) -> None:
         self._conn = conn
+        # Members whose profile version this transaction moved: the unit of work writes their cached
+        # profiles through after the commit.
+        self.moved: set[int] = set()
 
     async def get(self, member_id: int, for_update: bool = False) -> Member | None:
         query = select(members).where(members.c.id == member_id)
@@ -98,6 +101,7 @@ class SqlMemberRepository:
         return member, created
 
     async def save_profile(self, member: Member) -> Member:
+        self.moved.add(member.id)
         result = await self._conn.execute(
             update(members)
             .where(members.c.id == member.id)
@@ -118,6 +122,7 @@ class SqlMemberRepository:
         return _member(result.one())
 
     async def set_birthday(self, member_id: int, birthday: date) -> Member:
+        self.moved.add(member_id)
         result = await self._conn.execute(
             update(members)
             .where(members.c.id == member_id)
@@ -188,6 +193,7 @@ class SqlMemberRepository:
 
     async def erase_member(self, erasure: Erasure) -> None:
         """The row stays (the ledger and purchases point at it) with every personal field emptied."""
+        self.moved.add(erasure.member_id)
         await self._conn.execute(delete(member_identities).where(member_identities.c.member_id == erasure.member_id))
         await self._conn.execute(
             update(members).where(members.c.id == erasure.member_id).values(

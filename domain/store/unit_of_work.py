@@ -12,6 +12,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from domain.events import Event
+from domain.members.services import profile_entries
 from domain.points.balance import balance_entries
 from domain.ports import Broker, Cache
 from domain.store.auth_repo import (
@@ -219,7 +220,8 @@ class SqlUnitOfWork:
             raise RuntimeError("commit in a read-only unit of work")
         await self.idempotency.flush()
         if self._cache is not None:
-            self._write_through = await balance_entries(self, self.points.moved, self._clock())
+            self._write_through = (await balance_entries(self, self.points.moved, self._clock())
+                                   + await profile_entries(self, self.members.moved))
         await self._conn.commit()
         self._committed = True
         if self._program_saved and self._program is not None:
