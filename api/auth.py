@@ -58,6 +58,9 @@ class JwtTokens:
             )
             role = Role(claims["role"])
             subject = int(claims["sub"])
+            if not 0 < subject < 2**63:
+                # Ids are 64-bit in the database: a bigger subject was never issued by us.
+                raise ValueError("subject out of range")
         except jwt.ExpiredSignatureError as exc:
             raise Unauthenticated("The access token has expired; refresh the session.", reason="TOKEN_EXPIRED") from exc
         except (jwt.PyJWTError, KeyError, ValueError) as exc:

@@ -16,6 +16,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
 from api.errors import DomainErrorCodes
+from api.input_guard import InputGuard
 from api.settings import Settings
 from schema.scalars import SCALARS
 from schema.schema import Mutation, Query, Subscription
@@ -41,6 +42,7 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
         # Factories, not instances: each operation needs its own extension state.
         extensions=[
             DomainErrorCodes,
+            InputGuard,
             lambda: MaxTokensLimiter(max_token_count=s.max_query_tokens),
             lambda: AddValidationRules(limit_rules),
             lambda: ParserCache(maxsize=512),

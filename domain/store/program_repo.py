@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from datetime import datetime
 
@@ -16,11 +17,24 @@ from domain.store.tables import earning_rules, idempotency_records, program_sett
 _SETTINGS = select(program_settings.c.key, program_settings.c.value)  # read on every home screen
 
 
+_SCOPE_MAX = idempotency_records.c.scope.type.length
+
+
+def fit_scope(scope: str) -> str:
+    """Scopes are built from caller-supplied ids (`refund:store:<storeId>/<orderId>`), which may add up to
+    more than the column holds: a long scope keeps a readable head and ends in a digest of the whole."""
+    if len(scope) <= _SCOPE_MAX:
+        return scope
+    digest = hashlib.sha256(scope.encode()).hexdigest()
+    return scope[: _SCOPE_MAX - len(digest) - 1] + "#" + digest
+
+
 class SqlIdempotencyRepository:
     def __init__(self, conn: AsyncConnection) -> None:
         self._conn = conn
 
     async def claim(self, scope: str, key: str, request_hash: str, now: datetime) -> tuple[bool, str, dict | None]:
+        scope = fit_scope(scope)
         inserted = await self._conn.execute(
             insert_ignoring_conflict(self._conn, idempotency_records, ["scope", "key"])
             .values(scope=scope, key=key, request_hash=request_hash, created_at=now)
@@ -34,6 +48,7 @@ class SqlIdempotencyRepository:
         return False, row.request_hash, row.result
 
     async def store_result(self, scope: str, key: str, result: dict[str, object]) -> None:
+        scope = fit_scope(scope)
         await self._conn.execute(
             update(idempotency_records)
             .where(idempotency_records.c.scope == scope, idempotency_records.c.key == key)
