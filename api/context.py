@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from api.container import Container
-from domain.auth.viewer import Viewer
+from domain.auth.viewer import Role, Viewer
 from domain.store.unit_of_work import SharedReads, SqlUnitOfWork
 
 if TYPE_CHECKING:
@@ -25,4 +25,9 @@ class Context:
     query_reads: QueryReads | None = field(default=None)  # HTTP requests only: see QueryReads
 
     def uow(self) -> SqlUnitOfWork:
-        return self.container.uow(self.shared_reads)
+        uow = self.container.uow(self.shared_reads)
+        if self.viewer.role is Role.MEMBER:
+            # The token check at the door may have read a stale cached profile: writes re-check erasure
+            # in the database inside their own transaction.
+            uow.guard_member(self.viewer.subject_id)
+        return uow

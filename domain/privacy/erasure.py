@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from domain.auth.viewer import Role, Viewer
-from domain.errors import BadUserInput, NotFound
+from domain.errors import BadUserInput, NotFound, ServiceUnavailable
 from domain.events import MemberProfileChanged
 from domain.members.model import Member
 from domain.members.services import PROFILE_CACHE_TTL, load_member, profile_cache_key
@@ -27,6 +27,9 @@ from domain.privacy.model import (
     scrub,
     tombstone_for,
 )
+
+# How long an erasure waits for a stalled cache to take the tombstone before it answers "retry".
+TOMBSTONE_WAIT_SECONDS = 10.0
 
 
 def erasers(uow: UnitOfWork) -> list[PersonalDataEraser]:
@@ -68,6 +71,9 @@ async def erase_member(uow: UnitOfWork, cache: Cache, viewer: Viewer, member_id:
 async def _erase(uow: UnitOfWork, cache: Cache, member_id: int, actor: Role, actor_id: int,
                  detail: dict[str, object], now: datetime) -> ErasureResult:
     async with uow:
+        # This transaction makes the member erased; the API's "acting member must not be erased" check
+        # on commit would refuse the member's own request.
+        uow.guard_member(None)
         # A segments batch that read this member before the erasure must not write profiling rows after it.
         await uow.lock("compute-segments")
         member = await uow.members.get(member_id, for_update=True)
@@ -95,8 +101,14 @@ async def _erase(uow: UnitOfWork, cache: Cache, member_id: int, actor: Role, act
         await uow.commit()
     # After the commit, and also on a repeat: a repeat finishes what a Redis outage left undone.
     # The tombstone (newer version) replaces any cached profile, so no stale reader can write it back.
-    await cache.put_if_newer(profile_cache_key(member_id), tombstone.version, tombstone.to_cache(),
-                             PROFILE_CACHE_TTL)
+    # Fail closed: every worker reads profiles from the cache, so the erasure is not done until the
+    # tombstone is there. A stalled Redis is waited for; one that stays away makes this a retryable
+    # error (the database part stands, a repeat finishes the rest).
+    landed = await cache.put_confirmed(profile_cache_key(member_id), tombstone.version, tombstone.to_cache(),
+                                       PROFILE_CACHE_TTL, TOMBSTONE_WAIT_SECONDS)
+    if not landed:
+        raise ServiceUnavailable("The erasure is recorded but not yet in force everywhere; repeat it to finish.",
+                                 retry_after_seconds=5)
     return ErasureResult(member_id, now, already)
 
 

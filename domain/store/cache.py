@@ -7,6 +7,7 @@ call degrades to a miss (reads go to the database) and the outage is logged, not
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import time
@@ -45,6 +46,11 @@ class InProcessCache:
         if current is not None and current[0] >= version and current[1] >= time.monotonic():
             return
         self._entries[key] = (version, time.monotonic() + ttl_seconds, value)
+
+    async def put_confirmed(self, key: str, version: int, value: dict[str, object], ttl_seconds: int,
+                            wait_seconds: float) -> bool:
+        await self.put_if_newer(key, version, value, ttl_seconds)
+        return True
 
     async def get_many(self, keys: list[str]) -> list[dict[str, object] | None]:
         return [await self.get(key) for key in keys]
@@ -132,6 +138,24 @@ class RedisCache:
             self._mark_dirty(self._prefix + key)
             self._failed("put", exc)
 
+    async def put_confirmed(self, key: str, version: int, value: dict[str, object], ttl_seconds: int,
+                            wait_seconds: float) -> bool:
+        deadline = time.monotonic() + wait_seconds
+        while True:
+            try:
+                await self._forget_dirty()
+                await self._put(keys=[self._prefix + key], args=[version, json.dumps(value), ttl_seconds])
+            except (RedisError, OSError) as exc:
+                self._mark_dirty(self._prefix + key)
+                self._failed("put", exc)
+                if time.monotonic() >= deadline:
+                    return False
+                await asyncio.sleep(0.2)
+            else:
+                self._dirty.discard(self._prefix + key)
+                self._skip_until = 0.0  # it answered: stop skipping it
+                return True
+
     async def delete(self, key: str) -> None:
         try:
             await self._client.delete(self._prefix + key)
@@ -164,6 +188,11 @@ class PrefetchedCache:
     async def put_if_newer(self, key: str, version: int, value: dict[str, object], ttl_seconds: int) -> None:
         self._fetched.pop(key, None)
         await self._cache.put_if_newer(key, version, value, ttl_seconds)
+
+    async def put_confirmed(self, key: str, version: int, value: dict[str, object], ttl_seconds: int,
+                            wait_seconds: float) -> bool:
+        self._fetched.pop(key, None)
+        return await self._cache.put_confirmed(key, version, value, ttl_seconds, wait_seconds)
 
     async def delete(self, key: str) -> None:
         self._fetched.pop(key, None)
