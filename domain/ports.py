@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from enum import StrEnum
 from typing import Protocol
 
 from domain.auth.viewer import Role
@@ -195,8 +196,16 @@ class Broker(Protocol):
         ...
 
 
+class WhenShared(StrEnum):
+    """What a shared limit does while its shared counter (Redis) is unreachable. Never: no limit."""
+
+    DOWN_REFUSES = "refuse"  # answer "retry later" (for rare, costly calls: data exports)
+    DOWN_COUNTS_LOCALLY = "count locally"  # per-process bucket, continuing from the last shared count
+
+
 class RateLimiter(Protocol):
-    async def hit(self, key: str, limit: int, window_seconds: int) -> int:
+    async def hit(self, key: str, limit: int, window_seconds: int,
+                  when_down: WhenShared = WhenShared.DOWN_COUNTS_LOCALLY) -> int:
         """Count one request; 0 when allowed, else seconds until it may be retried."""
         ...
 

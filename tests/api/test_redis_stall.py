@@ -104,3 +104,40 @@ async def test_export_limit_holds_while_redis_is_stalled(make_client) -> None:
         refused = [c for a in answers for c in error_codes(a)]
         assert served <= 5, f"{served} of 8 exports served with a limit of 5/hour"
         assert set(refused) <= {"RATE_LIMITED", "SERVICE_UNAVAILABLE"}, refused
+
+
+PARTNER_EARN = """mutation($m: String!, $t: String!) { partnerEarn(memberRef: $m, transactionId: $t,
+  partnerAmount: 1) { points } }"""
+
+
+async def test_an_over_limit_partner_stays_limited_while_redis_is_stalled(make_client) -> None:
+    with redis_server() as (url, proc):
+        prefix = f"stall:{time.monotonic_ns()}:"
+        first, second = (make_client(redis_url=url, redis_prefix=prefix, partner_requests_per_minute=5)
+                         for _ in range(2))
+        await configure_program(first.container)
+        staff = await staff_token(first)
+        terms = {"name": "Busy Co", "partnerUnits": 1, "programPoints": 1, "dailyEarnCap": 100000,
+                 "dailyBurnCap": 1000}
+        made = (await first.data("""mutation($i: CreatePartnerInput!) { createPartner(input: $i) { clientSecret
+            partner { id clientId } } }""", {"i": terms}, staff))["createPartner"]
+        token = (await first.data("""mutation($c: String!, $s: String!) { partnerToken(clientId: $c, clientSecret: $s)
+            { accessToken } }""", {"c": made["partner"]["clientId"], "s": made["clientSecret"]}))["partnerToken"][
+            "accessToken"]
+        member = await first.sign_in("13800138000")
+        ref = (await first.data("""mutation($p: ID!) { linkPartner(partnerId: $p, sharePhone: true) { memberRef } }""",
+                                {"p": made["partner"]["id"]}, member.access_token))["linkPartner"]["memberRef"]
+        if time.time() % 60 > 45:  # keep the whole test inside one fixed one-minute window
+            await asyncio.sleep(61 - time.time() % 60)
+        before = [await (first if i % 2 else second).gql(PARTNER_EARN, {"m": ref, "t": f"B{i}"}, token)
+                  for i in range(6)]
+        assert error_codes(before[-1]) == ["RATE_LIMITED"]
+        proc.send_signal(signal.SIGSTOP)
+        try:
+            during = [await (first if i % 2 else second).gql(PARTNER_EARN, {"m": ref, "t": f"D{i}"}, token)
+                      for i in range(50)]
+        finally:
+            proc.send_signal(signal.SIGCONT)
+        served = sum(1 for a in during if "errors" not in a)
+        assert served == 0, f"an over-limit partner got {served} of 50 calls through"
+        assert {c for a in during for c in error_codes(a)} == {"RATE_LIMITED"}
