@@ -44,6 +44,11 @@ class Settings:
     max_query_tokens: int = 2_000
     max_aliases: int = 20
     db_pool_size: int = 10
+    # Websockets: open sockets per signed-in subject (per worker) and subscriptions per socket; how
+    # often an open socket re-checks its member's erasure in case a pub/sub message was lost.
+    ws_max_sockets_per_subject: int = 3
+    ws_max_subscriptions_per_socket: int = 10
+    ws_recheck_seconds: int = 60
     count_sql: bool = False  # bench mode: x-sql-statements header per request (LOYALTY_COUNT_SQL=1)
     generated_dev_key: bool = False
 
@@ -78,6 +83,10 @@ class Settings:
             db_pool_size=_int("DB_POOL_SIZE", cls.db_pool_size),
             partner_requests_per_minute=_int("PARTNER_REQUESTS_PER_MINUTE", cls.partner_requests_per_minute),
             count_sql=os.environ.get("LOYALTY_COUNT_SQL", "") == "1",
+            ws_max_sockets_per_subject=_int("WS_MAX_SOCKETS_PER_SUBJECT", cls.ws_max_sockets_per_subject),
+            ws_max_subscriptions_per_socket=_int("WS_MAX_SUBSCRIPTIONS_PER_SOCKET",
+                                                 cls.ws_max_subscriptions_per_socket),
+            ws_recheck_seconds=_int("WS_RECHECK_SECONDS", cls.ws_recheck_seconds),
         )
         values.update(overrides)
         return cls(**values).validated()  # type: ignore[arg-type]

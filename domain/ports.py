@@ -221,4 +221,6 @@ class IssuedToken:
 
 
 class TokenIssuer(Protocol):
-    def issue_access(self, role: Role, subject_id: int, now: datetime) -> IssuedToken: ...
+    def issue_access(self, role: Role, subject_id: int, now: datetime, session_id: str | None = None) -> IssuedToken:
+        """`session_id`: the refresh-token family the access token belongs to (so sign-out can end it)."""
+        ...

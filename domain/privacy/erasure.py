@@ -13,7 +13,7 @@ from datetime import datetime
 
 from domain.auth.viewer import Role, Viewer
 from domain.errors import BadUserInput, NotFound, ServiceUnavailable
-from domain.events import MemberProfileChanged
+from domain.events import AccessEnded, MemberProfileChanged
 from domain.members.model import Member
 from domain.members.services import PROFILE_CACHE_TTL, load_member, profile_cache_key
 from domain.ports import Cache, UnitOfWork
@@ -98,6 +98,7 @@ async def _erase(uow: UnitOfWork, cache: Cache, member_id: int, actor: Role, act
         assert tombstone is not None
         if not already:
             uow.publish_after_commit(MemberProfileChanged(tombstone.id, tombstone.version))
+            uow.publish_after_commit(AccessEnded(Role.MEMBER.value, member_id, None, "ACCOUNT_ERASED"))
         await uow.commit()
     # After the commit, and also on a repeat: a repeat finishes what a Redis outage left undone.
     # The tombstone (newer version) replaces any cached profile, so no stale reader can write it back.
