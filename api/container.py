@@ -18,6 +18,7 @@ from api.settings import Settings
 from api.sms import DevCodeSink
 from domain.auth.codes import LoginCodePolicy
 from domain.auth.sessions import SessionPolicy
+from domain.auth.staff import PasswordHasher, StaffSignInGuard
 from domain.ports import Broker, Cache, CodeSender, RateLimiter
 from domain.store.broker import InProcessBroker, RedisBroker
 from domain.store.cache import InProcessCache, RedisCache
@@ -46,6 +47,11 @@ class Container:
         self.redis: Redis | None = None
         self.timezone = ZoneInfo(self.settings.program_timezone)
         self.program = ProgramSnapshot()
+        self.staff_guard = StaffSignInGuard(
+            max_failures_per_user=self.settings.staff_max_failures_per_user,
+            max_failures_per_address=self.settings.staff_max_failures_per_address,
+            lock_seconds=self.settings.staff_lock_seconds)
+        self.password_hasher = PasswordHasher(self.staff_guard)
 
     def uow(self, shared_reads: SharedReads | None = None) -> SqlUnitOfWork:
         return SqlUnitOfWork(self.engine, self.broker, shared_reads, self.read_engine, self.program)

@@ -23,6 +23,7 @@ class Context:
     connection_params: dict[str, object] | None = field(default=None)
     shared_reads: SharedReads | None = field(default=None)  # HTTP requests only: see SharedReads
     query_reads: QueryReads | None = field(default=None)  # HTTP requests only: see QueryReads
+    client_address: str | None = field(default=None)  # the peer's IP, for per-address abuse limits
     socket_slot: tuple[Role, int] | None = field(default=None)  # websockets: the subject's open-socket count
 
     def uow(self) -> SqlUnitOfWork:

@@ -206,6 +206,7 @@ class GraphQLHttpEndpoint:
             viewer=viewer,
             loaders=Loaders.for_request(lambda: self._container.uow(shared_reads)),
             request_id=request.scope.get("state", {}).get("request_id", ""),
+            client_address=request.client.host if request.client else None,
             shared_reads=shared_reads,
             query_reads=QueryReads(profile, cache),
         )

@@ -49,6 +49,9 @@ class Settings:
     ws_max_sockets_per_subject: int = 3
     ws_max_subscriptions_per_socket: int = 10
     ws_recheck_seconds: int = 60
+    staff_max_failures_per_user: int = 5
+    staff_max_failures_per_address: int = 20
+    staff_lock_seconds: int = 60
     count_sql: bool = False  # bench mode: x-sql-statements header per request (LOYALTY_COUNT_SQL=1)
     generated_dev_key: bool = False
 
@@ -87,6 +90,9 @@ class Settings:
             ws_max_subscriptions_per_socket=_int("WS_MAX_SUBSCRIPTIONS_PER_SOCKET",
                                                  cls.ws_max_subscriptions_per_socket),
             ws_recheck_seconds=_int("WS_RECHECK_SECONDS", cls.ws_recheck_seconds),
+            staff_max_failures_per_user=_int("STAFF_MAX_FAILURES_PER_USER", cls.staff_max_failures_per_user),
+            staff_max_failures_per_address=_int("STAFF_MAX_FAILURES_PER_ADDRESS", cls.staff_max_failures_per_address),
+            staff_lock_seconds=_int("STAFF_LOCK_SECONDS", cls.staff_lock_seconds),
         )
         values.update(overrides)
         return cls(**values).validated()  # type: ignore[arg-type]

@@ -117,6 +117,21 @@ class AuditLog(Protocol):
     async def erase_member(self, erasure: Erasure) -> None: ...
 
 
+@dataclass(frozen=True)
+class ThrottleState:
+    count: int  # in the current window
+    locked_until: datetime | None
+
+
+class ThrottleRepository(Protocol):
+    """Abuse counters shared by all workers (the database), keyed like `staff-user:anna`."""
+
+    async def peek(self, key: str, now: datetime, window_seconds: int) -> ThrottleState: ...
+    async def bump(self, key: str, now: datetime, window_seconds: int, by: int = 1) -> ThrottleState: ...
+    async def lock(self, key: str, until: datetime) -> None: ...
+    async def clear(self, key: str) -> bool: ...
+
+
 class UnitOfWork(Protocol):
     """One transaction. Leaving the block without commit() rolls everything back."""
 
@@ -141,6 +156,7 @@ class UnitOfWork(Protocol):
     privacy: PrivacyRepository
     segments: SegmentRepository
     kpis: KpiRepository
+    throttles: ThrottleRepository
 
     async def __aenter__(self) -> UnitOfWork: ...
     async def __aexit__(self, *exc: object) -> None: ...

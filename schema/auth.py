@@ -48,6 +48,11 @@ class SignOutPayload:
     signed_out: bool
 
 
+@strawberry.type(description="The result of unlockStaffAccount.")
+class UnlockPayload:
+    unlocked: bool = strawberry.field(description="True when a lock (or failure count) was lifted.")
+
+
 @strawberry.type
 class AuthMutations:
     @strawberry.mutation(description="Text a one-time sign-in code to this phone.")
@@ -86,5 +91,14 @@ class AuthMutations:
     @strawberry.mutation(description="Operators sign in with username and password.")
     async def sign_in_staff(self, info: Info, username: str, password: str) -> SessionPayload:
         c = info.context.container
-        session = await staff.sign_in_staff(c.uow(), c.tokens, username, password, c.now(), c.session_policy)
+        session = await staff.sign_in_staff(c.uow(), c.tokens, username, password, c.now(), c.session_policy,
+                                            c.staff_guard, c.password_hasher, info.context.client_address)
         return SessionPayload.from_domain(session)
+
+    @strawberry.mutation(description=(
+        "Staff: lift the lock that wrong passwords put on an operator account (audited as staff.unlocked). "
+        "`unlocked` is false when the account was not locked."))
+    async def unlock_staff_account(self, info: Info, username: str) -> UnlockPayload:
+        ctx = info.context
+        done = await staff.unlock_staff_account(ctx.uow(), ctx.viewer, username, ctx.container.now())
+        return UnlockPayload(unlocked=done)

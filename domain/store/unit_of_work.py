@@ -35,6 +35,7 @@ from domain.store.rewards_repo import SqlRewardRepository
 from domain.store.segments_repo import SqlSegmentRepository
 from domain.store.surveys_repo import SqlSurveyRepository
 from domain.store.tables import members
+from domain.store.throttle_repo import SqlThrottleRepository
 from domain.store.tiers_repo import SqlTierRepository
 from domain.store.webhooks_repo import SqlWebhookRepository
 
@@ -168,6 +169,7 @@ class SqlUnitOfWork:
         self.privacy = SqlPrivacyRepository(conn)
         self.segments = SqlSegmentRepository(conn)
         self.kpis = SqlKpiRepository(conn)
+        self.throttles = SqlThrottleRepository(conn)
         return self
 
     async def __aexit__(self, *exc: object) -> None:
