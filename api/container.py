@@ -16,10 +16,11 @@ from sqlalchemy import text
 from api.auth import JwtTokens
 from api.settings import Settings
 from api.sms import DevCodeSink
+from api.sms_proof import SignedDeviceNonce
 from domain.auth.codes import LoginCodePolicy
 from domain.auth.sessions import SessionPolicy
 from domain.auth.staff import PasswordHasher, StaffSignInGuard
-from domain.ports import Broker, Cache, CodeSender, RateLimiter
+from domain.ports import Broker, Cache, CodeSender, ProofVerifier, RateLimiter
 from domain.store.broker import InProcessBroker, RedisBroker
 from domain.store.cache import InProcessCache, RedisCache
 from domain.store.database import create_engine, create_read_engine
@@ -52,6 +53,8 @@ class Container:
             max_failures_per_address=self.settings.staff_max_failures_per_address,
             lock_seconds=self.settings.staff_lock_seconds)
         self.password_hasher = PasswordHasher(self.staff_guard)
+        self.proof_verifier: ProofVerifier | None = (
+            SignedDeviceNonce(self.settings.sms_proof_secret, self.uow) if self.settings.sms_proof_secret else None)
 
     def uow(self, shared_reads: SharedReads | None = None) -> SqlUnitOfWork:
         return SqlUnitOfWork(self.engine, self.broker, shared_reads, self.read_engine, self.program)
@@ -139,6 +142,10 @@ def build_container(settings: Settings, code_sender: CodeSender | None = None) -
             resend_interval_seconds=settings.login_code_resend_seconds,
             max_per_hour=settings.login_codes_per_hour,
             country_codes=settings.sms_country_codes,
+            per_address_per_hour=settings.sms_per_address_per_hour,
+            global_per_hour=settings.sms_global_per_hour,
+            proof_after_per_address=settings.sms_proof_after_per_address,
+            proof_above_global_percent=settings.sms_proof_above_global_percent,
         ),
         session_policy=SessionPolicy(refresh_ttl_seconds=settings.refresh_ttl_seconds),
         limiter=limiter,

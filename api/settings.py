@@ -49,6 +49,11 @@ class Settings:
     ws_max_sockets_per_subject: int = 3
     ws_max_subscriptions_per_socket: int = 10
     ws_recheck_seconds: int = 60
+    sms_per_address_per_hour: int = 10
+    sms_global_per_hour: int = 1000
+    sms_proof_after_per_address: int = 3
+    sms_proof_above_global_percent: int = 50
+    sms_proof_secret: str | None = None
     staff_max_failures_per_user: int = 5
     staff_max_failures_per_address: int = 20
     staff_lock_seconds: int = 60
@@ -93,6 +98,11 @@ class Settings:
             staff_max_failures_per_user=_int("STAFF_MAX_FAILURES_PER_USER", cls.staff_max_failures_per_user),
             staff_max_failures_per_address=_int("STAFF_MAX_FAILURES_PER_ADDRESS", cls.staff_max_failures_per_address),
             staff_lock_seconds=_int("STAFF_LOCK_SECONDS", cls.staff_lock_seconds),
+            sms_per_address_per_hour=_int("SMS_PER_ADDRESS_PER_HOUR", cls.sms_per_address_per_hour),
+            sms_global_per_hour=_int("SMS_GLOBAL_PER_HOUR", cls.sms_global_per_hour),
+            sms_proof_after_per_address=_int("SMS_PROOF_AFTER_PER_ADDRESS", cls.sms_proof_after_per_address),
+            sms_proof_above_global_percent=_int("SMS_PROOF_ABOVE_GLOBAL_PERCENT", cls.sms_proof_above_global_percent),
+            sms_proof_secret=os.environ.get("SMS_PROOF_SECRET") or None,
         )
         values.update(overrides)
         return cls(**values).validated()  # type: ignore[arg-type]

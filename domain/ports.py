@@ -132,6 +132,13 @@ class ThrottleRepository(Protocol):
     async def clear(self, key: str) -> bool: ...
 
 
+class ProofVerifier(Protocol):
+    """A cheap proof a real app can give before a code is texted while budgets are tight: a signed device
+    nonce, or a captcha provider's token checked with the provider."""
+
+    async def verify(self, proof: str, phone: str, address: str | None, now: datetime) -> bool: ...
+
+
 class UnitOfWork(Protocol):
     """One transaction. Leaving the block without commit() rolls everything back."""
 

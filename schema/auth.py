@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 import strawberry
 
@@ -56,9 +57,15 @@ class UnlockPayload:
 @strawberry.type
 class AuthMutations:
     @strawberry.mutation(description="Text a one-time sign-in code to this phone.")
-    async def request_login_code(self, info: Info, phone: str) -> RequestLoginCodePayload:
+    async def request_login_code(
+        self, info: Info, phone: str,
+        proof: Annotated[str | None, strawberry.argument(description=(
+            "Needed only when an earlier call answered BAD_USER_INPUT on `proof` (SMS budget tight): a signed "
+            "device nonce or captcha token, see README."))] = None,
+    ) -> RequestLoginCodePayload:
         c = info.context.container
-        sent = await login.request_login_code(c.uow(), c.code_sender, phone, c.now(), c.login_policy)
+        sent = await login.request_login_code(c.uow(), c.code_sender, phone, c.now(), c.login_policy,
+                                              info.context.client_address, proof, c.proof_verifier)
         return RequestLoginCodePayload(
             masked_phone=mask_phone(sent.phone), expires_at=sent.expires_at, resend_after=sent.resend_after
         )
