@@ -105,6 +105,7 @@ class Container:
 
 
 def build_container(settings: Settings, code_sender: CodeSender | None = None) -> Container:
+    settings = settings.validated()  # also for settings built by hand, not only from the environment
     if not settings.jwt_keys:
         settings = settings.with_dev_key()
         log.warning(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import strawberry
-from graphql import GraphQLError
+from graphql import GraphQLError, NoSchemaIntrospectionCustomRule
 from strawberry.extensions import (
     AddValidationRules,
     MaxAliasesLimiter,
@@ -34,11 +34,13 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     # keys on the rule classes: build them once so repeated documents skip validation.
     limit_rules = [*QueryDepthLimiter(max_depth=s.max_query_depth).validation_rules,
                    *MaxAliasesLimiter(max_alias_count=s.max_aliases).validation_rules]
+    if not s.introspection:
+        limit_rules.append(NoSchemaIntrospectionCustomRule)
     return LoyaltySchema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
-        config=StrawberryConfig(scalar_map=SCALARS),
+        config=StrawberryConfig(scalar_map=SCALARS, disable_field_suggestions=not s.field_suggestions),
         # Factories, not instances: each operation needs its own extension state.
         extensions=[
             DomainErrorCodes,

@@ -35,6 +35,10 @@ class Settings:
     login_codes_per_hour: int = 5
     sms_country_codes: tuple[str, ...] = ("86", "852", "853", "886")
     graphiql: bool = True
+    # Schema discovery for clients without the SDL: on in development, off by default in production
+    # (INTROSPECTION=1 / FIELD_SUGGESTIONS=1 turn them back on).
+    introspection: bool = True
+    field_suggestions: bool = True
     partner_requests_per_minute: int = 600
     dev_login_code: str | None = None
     sms_sink_path: str | None = None
@@ -86,6 +90,8 @@ class Settings:
             sms_country_codes=tuple(c.strip().lstrip("+") for c in os.environ.get(
                 "SMS_COUNTRY_CODES", ",".join(cls.sms_country_codes)).split(",") if c.strip()),
             graphiql=os.environ.get("GRAPHIQL", "" if env == "production" else "1") == "1",
+            introspection=os.environ.get("INTROSPECTION", "" if env == "production" else "1") == "1",
+            field_suggestions=os.environ.get("FIELD_SUGGESTIONS", "" if env == "production" else "1") == "1",
             sms_sink_path=os.environ.get("SMS_SINK_PATH") or None,
             program_timezone=os.environ.get("PROGRAM_TIMEZONE", cls.program_timezone),
             db_pool_size=_int("DB_POOL_SIZE", cls.db_pool_size),
@@ -113,6 +119,10 @@ class Settings:
                 raise ValueError("JWT_KEYS (or JWT_SECRET) must be set in production")
             if self.dev_login_code:
                 raise ValueError("DEV_LOGIN_CODE is refused in production")
+            if self.generated_dev_key or "dev" in self.jwt_keys or _is_dev_key_file(self.jwt_keys.values()):
+                raise ValueError("the generated development signing key is refused in production")
+            if self.sms_sink_path:
+                raise ValueError("SMS_SINK_PATH (login codes written to a file) is refused in production")
         if self.jwt_keys and self.jwt_active_kid not in self.jwt_keys:
             raise ValueError(f"JWT_ACTIVE_KID {self.jwt_active_kid!r} is not among JWT_KEYS")
         if any(len(secret) < 32 for secret in self.jwt_keys.values()):
@@ -140,6 +150,15 @@ class Settings:
             time.sleep(0.01)
         return replace(self, jwt_keys={"dev": key_file.read_text().strip()}, jwt_active_kid="dev",
                         generated_dev_key=True)
+
+
+def _is_dev_key_file(secrets_: object, key_file: Path = Path("var/dev-jwt.key")) -> bool:
+    """A secret copied from the development key file (it sits unprotected in the working tree)."""
+    try:
+        dev = key_file.read_text().strip()
+    except OSError:
+        return False
+    return bool(dev) and dev in secrets_  # type: ignore[operator]
 
 
 def _parse_keys(raw: str) -> dict[str, str]:
