@@ -20,10 +20,11 @@ from api.sms_proof import SignedDeviceNonce
 from domain.auth.codes import LoginCodePolicy
 from domain.auth.sessions import SessionPolicy
 from domain.auth.staff import PasswordHasher, StaffSignInGuard
-from domain.ports import Broker, Cache, CodeSender, ProofVerifier, RateLimiter
+from domain.ports import Broker, Cache, CodeSender, Presence, ProofVerifier, RateLimiter
 from domain.store.broker import InProcessBroker, RedisBroker
 from domain.store.cache import InProcessCache, RedisCache
 from domain.store.database import create_engine, create_read_engine
+from domain.store.presence import InProcessPresence, RedisPresence
 from domain.store.program_snapshot import ProgramSnapshot
 from domain.store.rate_limit import InProcessRateLimiter, RedisRateLimiter
 from domain.store.unit_of_work import SharedReads, SqlUnitOfWork
@@ -48,6 +49,7 @@ class Container:
         self.redis: Redis | None = None
         self.timezone = ZoneInfo(self.settings.program_timezone)
         self.program = ProgramSnapshot()
+        self.presence: Presence = InProcessPresence()
         self.staff_guard = StaffSignInGuard(
             max_failures_per_user=self.settings.staff_max_failures_per_user,
             max_failures_per_address=self.settings.staff_max_failures_per_address,
@@ -127,10 +129,12 @@ def build_container(settings: Settings, code_sender: CodeSender | None = None) -
         cache = RedisCache(redis, settings.redis_prefix)
         broker = RedisBroker(redis, listener, settings.redis_prefix)
         limiter: RateLimiter = RedisRateLimiter(redis, settings.redis_prefix)
+        presence: Presence = RedisPresence(redis, settings.redis_prefix)
     else:
         cache = InProcessCache()
         broker = InProcessBroker()
         limiter = InProcessRateLimiter()
+        presence = InProcessPresence()
     container = Container(
         settings=settings,
         tokens=JwtTokens(settings),
@@ -152,4 +156,5 @@ def build_container(settings: Settings, code_sender: CodeSender | None = None) -
         limiter=limiter,
     )
     container.redis = redis
+    container.presence = presence
     return container

@@ -24,7 +24,7 @@ class Context:
     shared_reads: SharedReads | None = field(default=None)  # HTTP requests only: see SharedReads
     query_reads: QueryReads | None = field(default=None)  # HTTP requests only: see QueryReads
     client_address: str | None = field(default=None)  # the peer's IP, for per-address abuse limits
-    socket_slot: tuple[Role, int] | None = field(default=None)  # websockets: the subject's open-socket count
+    socket_slot: tuple[str, str] | None = field(default=None)  # websockets: (subject key, socket id) in Presence
 
     def uow(self) -> SqlUnitOfWork:
         uow = self.container.uow(self.shared_reads)

@@ -15,8 +15,8 @@ import asyncio
 import contextlib
 import json
 import logging
+import secrets
 import time
-from collections import Counter
 from datetime import timedelta
 from typing import Any
 
@@ -30,7 +30,7 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import Bas
 
 from api.container import Container
 from api.context import Context
-from domain.auth.viewer import Role, Viewer
+from domain.auth.viewer import Viewer
 from domain.errors import Unauthenticated
 from domain.events import AccessEnded
 from domain.privacy.erasure import refuse_erased
@@ -41,6 +41,8 @@ log = logging.getLogger(__name__)
 UNAUTHENTICATED_CLOSE = 4401
 FORBIDDEN_CLOSE = 4403
 TOO_MANY_CLOSE = 4429
+# A socket's entry in the shared count lives this long unless its connection refreshes it (every third).
+PRESENCE_TTL_SECONDS = 90
 
 
 def close_reason(code: str, reason: str) -> str:
@@ -97,8 +99,12 @@ class LiveSocket(BaseGraphQLTransportWSHandler[Context, None]):
         stream = await self.view.container.broker.subscribe(
             AccessEnded(viewer.role.value, viewer.subject_id, None, "").channel)
         next_recheck = time.monotonic() + settings.ws_recheck_seconds
+        next_presence = time.monotonic() + PRESENCE_TTL_SECONDS / 3
         try:
             while True:
+                if time.monotonic() >= next_presence and self.context.socket_slot is not None:
+                    next_presence = time.monotonic() + PRESENCE_TTL_SECONDS / 3
+                    await self.view.container.presence.refresh(*self.context.socket_slot, PRESENCE_TTL_SECONDS)
                 viewer = self.context.viewer  # renewal replaces it
                 left = (viewer.expires_at or 0) - time.time()
                 if left <= 0:
@@ -110,7 +116,7 @@ class LiveSocket(BaseGraphQLTransportWSHandler[Context, None]):
                     if (await refuse_erased(self.view.container.uow(), self.view.container.cache, viewer)).rejection:
                         await self._close(FORBIDDEN_CLOSE, "FORBIDDEN", "ACCOUNT_ERASED")
                         return
-                wait = min(left, max(0.0, next_recheck - time.monotonic()))
+                wait = min(left, max(0.0, min(next_recheck, next_presence) - time.monotonic()))
                 try:
                     event = await asyncio.wait_for(anext(stream), wait)
                 except TimeoutError:
@@ -141,7 +147,7 @@ class LiveSocket(BaseGraphQLTransportWSHandler[Context, None]):
             watcher.cancel()
             with contextlib.suppress(BaseException):
                 await watcher
-        self.view.release(self.context)
+        await self.view.release(self.context)
         await super().shutdown()
 
 
@@ -159,7 +165,6 @@ class LiveUpdates(GraphQL[Context, None]):
             connection_init_wait_timeout=timedelta(seconds=10),
         )
         self.container = container
-        self._open: Counter[tuple[Role, int]] = Counter()
 
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
         return Context(
@@ -188,18 +193,15 @@ class LiveUpdates(GraphQL[Context, None]):
             raise SocketRefused(UNAUTHENTICATED_CLOSE, "UNAUTHENTICATED", "NO_TOKEN")
         viewer = await self.admit_token(raw)
         assert viewer.role is not None and viewer.subject_id is not None
-        key = (viewer.role, viewer.subject_id)
-        if self._open[key] >= self.container.settings.ws_max_sockets_per_subject:
+        key, socket_id = f"{viewer.role.value}:{viewer.subject_id}", secrets.token_hex(8)
+        if not await self.container.presence.claim(key, socket_id, self.container.settings.ws_max_sockets_per_subject,
+                                                   PRESENCE_TTL_SECONDS):
             raise SocketRefused(TOO_MANY_CLOSE, "RATE_LIMITED", "TOO_MANY_SOCKETS")
-        self._open[key] += 1
         context.viewer = viewer
-        context.socket_slot = key
+        context.socket_slot = (key, socket_id)
         return None
 
-    def release(self, context: Context) -> None:
-        key = context.socket_slot
-        if key is not None:
-            context.socket_slot = None
-            self._open[key] -= 1
-            if self._open[key] <= 0:
-                del self._open[key]
+    async def release(self, context: Context) -> None:
+        slot, context.socket_slot = context.socket_slot, None
+        if slot is not None:
+            await self.container.presence.release(*slot)

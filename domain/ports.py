@@ -132,6 +132,14 @@ class ThrottleRepository(Protocol):
     async def clear(self, key: str) -> bool: ...
 
 
+class Presence(Protocol):
+    """Open connections per subject, counted for the whole deployment; entries expire unless refreshed."""
+
+    async def claim(self, key: str, socket_id: str, limit: int, ttl_seconds: int) -> bool: ...
+    async def refresh(self, key: str, socket_id: str, ttl_seconds: int) -> None: ...
+    async def release(self, key: str, socket_id: str) -> None: ...
+
+
 class ProofVerifier(Protocol):
     """A cheap proof a real app can give before a code is texted while budgets are tight: a signed device
     nonce, or a captcha provider's token checked with the provider."""

@@ -123,3 +123,20 @@ async def test_sockets_per_member_and_subscriptions_per_socket_are_capped(make_c
         again = await open_socket(host, member.access_token)  # a closed socket frees its slot
         await again.close()
         await first.close()
+
+
+@pytest.mark.redis
+async def test_the_socket_cap_holds_across_workers(make_client, redis_url: str) -> None:
+    here, there = two_workers(make_client, redis_url, ws_max_sockets_per_subject=2)
+    member = await here.sign_in("13800138000")
+    async with served(here.app) as host_here, served(there.app) as host_there:
+        one = await open_socket(host_here, member.access_token)
+        two = await open_socket(host_there, member.access_token)
+        third = await websockets.connect(f"ws://{host_there}/graphql", subprotocols=[PROTOCOL])
+        await third.send(json.dumps({"type": "connection_init", "payload": {"accessToken": member.access_token}}))
+        assert await closed_with(third, 5) == (4429, {"code": "RATE_LIMITED", "reason": "TOO_MANY_SOCKETS"})
+        await one.close()
+        await asyncio.sleep(0.2)
+        again = await open_socket(host_there, member.access_token)
+        await again.close()
+        await two.close()
