@@ -20,15 +20,18 @@ from api.live import LiveUpdates
 from api.logs import RequestIdMiddleware
 from api.settings import Settings
 from api.sql_count import SqlCountMiddleware
-from domain.ports import CodeSender
+from domain.ports import CodeSender, ProofVerifier
 from domain.store.statement_count import count_statements
 
 log = logging.getLogger(__name__)
 
 
-def create_app(settings: Settings | None = None, code_sender: CodeSender | None = None) -> Starlette:
+def create_app(settings: Settings | None = None, code_sender: CodeSender | None = None,
+               proof_verifier: ProofVerifier | None = None) -> Starlette:
     settings = settings or Settings.from_env()
     container = build_container(settings, code_sender)
+    if proof_verifier is not None:
+        container.proof_verifier = proof_verifier  # e.g. a captcha provider's check
     schema = build_schema(settings)
 
     async def healthz(_request: Request) -> JSONResponse:

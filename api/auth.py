@@ -29,9 +29,9 @@ class JwtTokens:
         self._audience = settings.jwt_audience
         self._ttl = timedelta(seconds=settings.access_ttl_seconds)
 
-    def issue_access(self, role: Role, subject_id: int, now: datetime) -> IssuedToken:
+    def issue_access(self, role: Role, subject_id: int, now: datetime, session_id: str | None = None) -> IssuedToken:
         expires = now + self._ttl
-        claims = {
+        claims: dict[str, object] = {
             "sub": str(subject_id),
             "role": role.value,
             "iss": self._issuer,
@@ -39,6 +39,8 @@ class JwtTokens:
             "iat": int(now.timestamp()),
             "exp": int(expires.timestamp()),
         }
+        if session_id is not None:
+            claims["sid"] = session_id
         token = jwt.encode(claims, self._keys[self._kid], algorithm=ALGORITHM, headers={"kid": self._kid})
         return IssuedToken(token, expires.replace(microsecond=0))
 
@@ -58,12 +60,16 @@ class JwtTokens:
             )
             role = Role(claims["role"])
             subject = int(claims["sub"])
+            if not 0 < subject < 2**63:
+                # Ids are 64-bit in the database: a bigger subject was never issued by us.
+                raise ValueError("subject out of range")
         except jwt.ExpiredSignatureError as exc:
             raise Unauthenticated("The access token has expired; refresh the session.", reason="TOKEN_EXPIRED") from exc
         except (jwt.PyJWTError, KeyError, ValueError) as exc:
             log.info("rejected access token: %s", exc)
             raise Unauthenticated("The access token is not valid.", reason="INVALID_TOKEN") from exc
-        return Viewer(role, subject)
+        sid = claims.get("sid")
+        return Viewer(role, subject, session_id=sid if isinstance(sid, str) else None, expires_at=int(claims["exp"]))
 
     def viewer_from_header(self, authorization: str | None) -> Viewer:
         """The caller behind an Authorization header; a bad token yields a viewer that explains why."""

@@ -16,17 +16,20 @@ from sqlalchemy import text
 from api.auth import JwtTokens
 from api.settings import Settings
 from api.sms import DevCodeSink
+from api.sms_proof import SignedDeviceNonce
 from domain.auth.codes import LoginCodePolicy
 from domain.auth.sessions import SessionPolicy
+from domain.auth.staff import PasswordHasher, StaffSignInGuard
 from domain.auth.viewer import Viewer
 from domain.clock import Clock
 from domain.deps import Deps
-from domain.ports import Broker, Cache, CodeSender, RateLimiter
+from domain.ports import Broker, Cache, CodeSender, Presence, ProofVerifier, RateLimiter
 from domain.store.breaker import CircuitBreaker
 from domain.store.broker import InProcessBroker, RedisBroker
 from domain.store.cache import InProcessCache, RedisCache
 from domain.store.cache_repairs import SqlCacheRepairs
 from domain.store.database import create_engine, create_read_engine
+from domain.store.presence import InProcessPresence, RedisPresence
 from domain.store.program_snapshot import ProgramSnapshot
 from domain.store.rate_limit import InProcessRateLimiter, RedisRateLimiter
 from domain.store.unit_of_work import SharedReads, SqlUnitOfWork
@@ -55,6 +58,14 @@ class Container:
         self.program = ProgramSnapshot()
         # `now` is looked up per call, so a test that moves the container's clock moves this one too.
         self.clock = Clock(self.timezone, lambda: self.now())
+        self.presence: Presence = InProcessPresence()
+        self.staff_guard = StaffSignInGuard(
+            max_failures_per_user=self.settings.staff_max_failures_per_user,
+            max_failures_per_address=self.settings.staff_max_failures_per_address,
+            lock_seconds=self.settings.staff_lock_seconds)
+        self.password_hasher = PasswordHasher(self.staff_guard)
+        self.proof_verifier: ProofVerifier | None = (
+            SignedDeviceNonce(self.settings.sms_proof_secret, self.uow) if self.settings.sms_proof_secret else None)
 
     def uow(self, shared_reads: SharedReads | None = None) -> SqlUnitOfWork:
         return SqlUnitOfWork(self.engine, self.broker, shared_reads, self.read_engine, self.program,
@@ -105,6 +116,7 @@ class Container:
 
 
 def build_container(settings: Settings, code_sender: CodeSender | None = None) -> Container:
+    settings = settings.validated()  # also for settings built by hand, not only from the environment
     if not settings.jwt_keys:
         settings = settings.with_dev_key()
         log.warning(
@@ -130,10 +142,12 @@ def build_container(settings: Settings, code_sender: CodeSender | None = None) -
         cache = RedisCache(redis, settings.redis_prefix, breaker)
         broker = RedisBroker(redis, listener, settings.redis_prefix, breaker=breaker)
         limiter: RateLimiter = RedisRateLimiter(redis, settings.redis_prefix)
+        presence: Presence = RedisPresence(redis, settings.redis_prefix)
     else:
         cache = InProcessCache()
         broker = InProcessBroker()
         limiter = InProcessRateLimiter()
+        presence = InProcessPresence()
     container = Container(
         settings=settings,
         tokens=JwtTokens(settings),
@@ -146,6 +160,10 @@ def build_container(settings: Settings, code_sender: CodeSender | None = None) -
             resend_interval_seconds=settings.login_code_resend_seconds,
             max_per_hour=settings.login_codes_per_hour,
             country_codes=settings.sms_country_codes,
+            per_address_per_hour=settings.sms_per_address_per_hour,
+            global_per_hour=settings.sms_global_per_hour,
+            proof_after_per_address=settings.sms_proof_after_per_address,
+            proof_above_global_percent=settings.sms_proof_above_global_percent,
         ),
         session_policy=SessionPolicy(refresh_ttl_seconds=settings.refresh_ttl_seconds),
         limiter=limiter,
@@ -154,4 +172,5 @@ def build_container(settings: Settings, code_sender: CodeSender | None = None) -
     if isinstance(cache, RedisCache):
         # In the database, shared by every worker: see RedisCache.
         cache.use_repairs(SqlCacheRepairs(container.engine))
+    container.presence = presence
     return container

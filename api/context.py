@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from api.container import Container
-from domain.auth.viewer import Viewer
+from domain.auth.viewer import Role, Viewer
 from domain.deps import Deps
 from domain.store.unit_of_work import SharedReads, SqlUnitOfWork
 
@@ -24,10 +24,17 @@ class Context:
     connection_params: dict[str, object] | None = field(default=None)
     shared_reads: SharedReads | None = field(default=None)  # HTTP requests only: see SharedReads
     query_reads: QueryReads | None = field(default=None)  # HTTP requests only: see QueryReads
+    client_address: str | None = field(default=None)  # the peer's IP, for per-address abuse limits
+    socket_slot: tuple[str, str] | None = field(default=None)  # websockets: (subject key, socket id) in Presence
 
     def uow(self) -> SqlUnitOfWork:
-        return self.container.uow(self.shared_reads)
+        uow = self.container.uow(self.shared_reads)
+        if self.viewer.role is Role.MEMBER:
+            # The token check at the door may have read a stale cached profile: writes re-check erasure
+            # in the database inside their own transaction.
+            uow.guard_member(self.viewer.subject_id)
+        return uow
 
     def deps(self) -> Deps:
-        """A use case's dependencies: a fresh unit of work, the cache, the clock and this caller."""
-        return self.container.deps(self.viewer, self.shared_reads)
+        """A use case's dependencies: a fresh (guarded) unit of work, the cache, the clock and this caller."""
+        return Deps(self.uow(), self.container.cache, self.container.clock, self.viewer)

@@ -12,7 +12,8 @@ import logging
 from graphql import GraphQLError, GraphQLSyntaxError
 from strawberry.extensions import MaskErrors
 
-from domain.errors import DomainError
+from domain.errors import BadUserInput, Conflict, DomainError, FieldError, ServiceUnavailable
+from domain.store.failures import Failure, classify
 
 log = logging.getLogger("api.errors")
 
@@ -43,8 +44,26 @@ def translate_error(error: GraphQLError, request_id: str | None) -> GraphQLError
         return _with(error, error.message, {**(error.extensions or {}), "code": code})
     if isinstance(original, GraphQLError):
         return _with(error, error.message, {"code": "BAD_USER_INPUT"})
+    known = domain_error_for(original)
+    if known is not None:
+        log.warning("request %s: %s (%s)", request_id, known.code, type(original).__name__)
+        return _with(error, known.message, {"code": known.code, **known.details})
     log.error("unhandled error in request %s", request_id, exc_info=original)
     return _with(error, INTERNAL_MESSAGE, {"code": "INTERNAL_SERVER_ERROR", "requestId": request_id})
+
+
+def domain_error_for(exc: BaseException) -> DomainError | None:
+    """Storage failures that are not bugs: a value the database cannot hold and a taken unique key
+    are the caller's input; an unreachable database is an outage the caller may retry."""
+    failure = classify(exc)
+    if failure is Failure.BAD_INPUT:
+        return BadUserInput("A value is too long or not allowed here.",
+                            [FieldError("input", "A value is too long or contains characters that are not allowed.")])
+    if failure is Failure.DUPLICATE:
+        return Conflict("That already exists (a name or key must be unique).")
+    if failure is Failure.OUTAGE:
+        return ServiceUnavailable()
+    return None
 
 
 class DomainErrorCodes(MaskErrors):

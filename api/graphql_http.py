@@ -23,8 +23,9 @@ from strawberry.types.graphql import OperationType
 
 from api.container import Container
 from api.context import Context
-from api.errors import INTERNAL_MESSAGE, translate_error
+from api.errors import INTERNAL_MESSAGE, domain_error_for, translate_error
 from domain.auth.viewer import Role
+from domain.errors import ServiceUnavailable
 from domain.members.services import profile_cache_key
 from domain.points.balance import balance_cache_key
 from domain.ports import Cache
@@ -131,8 +132,16 @@ class GraphQLHttpEndpoint:
             return await self._handle(request)
         except HttpProblem as problem:
             return _problem_response(problem)
-        except Exception:
+        except Exception as exc:
             request_id = request.scope.get("state", {}).get("request_id")
+            known = domain_error_for(exc)
+            if isinstance(known, ServiceUnavailable):
+                # The token check reads the profile before any field runs: an outage there is still an outage.
+                log.warning("request %s: database unavailable: %s", request_id, exc)
+                body = {"errors": [{"message": known.message, "extensions": {
+                    "code": known.code, **known.details, "requestId": request_id}}]}
+                return Response(orjson.dumps(body), 503, media_type=JSON,
+                                headers={"Retry-After": str(known.retry_after_seconds)})
             log.exception("request %s failed outside GraphQL execution", request_id)
             body = {"errors": [{"message": INTERNAL_MESSAGE,
                                 "extensions": {"code": "INTERNAL_SERVER_ERROR", "requestId": request_id}}]}
@@ -197,6 +206,7 @@ class GraphQLHttpEndpoint:
             viewer=viewer,
             loaders=Loaders.for_request(lambda: self._container.uow(shared_reads)),
             request_id=request.scope.get("state", {}).get("request_id", ""),
+            client_address=request.client.host if request.client else None,
             shared_reads=shared_reads,
             query_reads=QueryReads(profile, cache),
         )

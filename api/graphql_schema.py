@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import strawberry
-from graphql import GraphQLError
+from graphql import GraphQLError, NoSchemaIntrospectionCustomRule
 from strawberry.extensions import (
     AddValidationRules,
     MaxAliasesLimiter,
@@ -17,6 +17,7 @@ from strawberry.types import ExecutionContext
 
 from api.errors import DomainErrorCodes
 from api.field_access import guard_root_fields
+from api.input_guard import InputGuard
 from api.settings import Settings
 from schema.scalars import SCALARS
 from schema.schema import Mutation, Query, Subscription
@@ -34,14 +35,17 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     # keys on the rule classes: build them once so repeated documents skip validation.
     limit_rules = [*QueryDepthLimiter(max_depth=s.max_query_depth).validation_rules,
                    *MaxAliasesLimiter(max_alias_count=s.max_aliases).validation_rules]
+    if not s.introspection:
+        limit_rules.append(NoSchemaIntrospectionCustomRule)
     schema = LoyaltySchema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
-        config=StrawberryConfig(scalar_map=SCALARS),
+        config=StrawberryConfig(scalar_map=SCALARS, disable_field_suggestions=not s.field_suggestions),
         # Factories, not instances: each operation needs its own extension state.
         extensions=[
             DomainErrorCodes,
+            InputGuard,
             lambda: MaxTokensLimiter(max_token_count=s.max_query_tokens),
             lambda: AddValidationRules(limit_rules),
             lambda: ParserCache(maxsize=512),

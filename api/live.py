@@ -1,26 +1,159 @@
-"""The websocket side of /graphql: graphql-transport-ws subscriptions, authenticated at connection_init."""
+"""The websocket side of /graphql: graphql-transport-ws subscriptions, authenticated at connection_init.
+
+A socket holds its authority only as long as the access token it was opened with: it closes
+- at the token's `exp` (4401, reason TOKEN_EXPIRED), unless the client renews in-band by sending
+  `{"type": "ping", "payload": {"accessToken": "<fresh token of the same subject>"}}`;
+- when that session family signs out or is revoked (4401, SESSION_ENDED), on any worker (pub/sub);
+- when the member is erased (4403, ACCOUNT_ERASED), by pub/sub and by a periodic re-check.
+Refusals at connection_init close 4401 (UNAUTHENTICATED) / 4403 (erased) / 4429 (too many sockets).
+Every close reason is a small JSON object `{"code": ..., "reason": ...}` the client can read.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import json
+import logging
+import secrets
+import time
 from datetime import timedelta
+from typing import Any
 
 import strawberry
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
-from strawberry.exceptions import ConnectionRejectionError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import BaseGraphQLTransportWSHandler
 
 from api.container import Container
 from api.context import Context
 from domain.auth.viewer import Viewer
 from domain.errors import Unauthenticated
+from domain.events import AccessEnded
 from domain.privacy.erasure import refuse_erased
 from schema.loaders import Loaders
 
+log = logging.getLogger(__name__)
+
+UNAUTHENTICATED_CLOSE = 4401
+FORBIDDEN_CLOSE = 4403
+TOO_MANY_CLOSE = 4429
+# A socket's entry in the shared count lives this long unless its connection refreshes it (every third).
+PRESENCE_TTL_SECONDS = 90
+
+
+def close_reason(code: str, reason: str) -> str:
+    return json.dumps({"code": code, "reason": reason}, separators=(",", ":"))  # < 123 bytes, as close frames need
+
+
+class SocketRefused(Exception):
+    def __init__(self, close_code: int, code: str, reason: str) -> None:
+        super().__init__(reason)
+        self.close_code = close_code
+        self.text = close_reason(code, reason)
+
+
+def _refusal(exc: Unauthenticated) -> SocketRefused:
+    reason = str(exc.details.get("reason", "INVALID_TOKEN"))
+    if reason == "ACCOUNT_ERASED":
+        return SocketRefused(FORBIDDEN_CLOSE, "FORBIDDEN", reason)
+    return SocketRefused(UNAUTHENTICATED_CLOSE, "UNAUTHENTICATED", reason)
+
+
+class LiveSocket(BaseGraphQLTransportWSHandler[Context, None]):
+    view: LiveUpdates
+
+    async def handle_connection_init(self, message: Any) -> None:
+        try:
+            await super().handle_connection_init(message)
+        except SocketRefused as refused:
+            await self.websocket.close(code=refused.close_code, reason=refused.text)
+            return
+        if self.connection_acknowledged:
+            self._watcher = asyncio.create_task(self._watch(), name="socket-authority")
+
+    async def handle_ping(self, message: Any) -> None:
+        payload = message.get("payload")
+        if isinstance(payload, dict) and isinstance(payload.get("accessToken"), str) and self.connection_acknowledged:
+            try:
+                renewed = await self.view.admit_token(payload["accessToken"])
+            except SocketRefused as refused:
+                await self.websocket.close(code=refused.close_code, reason=refused.text)
+                return
+            current = self.context.viewer
+            if (renewed.role, renewed.subject_id) != (current.role, current.subject_id):
+                await self.websocket.close(code=FORBIDDEN_CLOSE, reason=close_reason("FORBIDDEN", "OTHER_SUBJECT"))
+                return
+            self.context.viewer = renewed
+            await self.send_message({"type": "pong", "payload": {"renewed": True, "expiresAt": renewed.expires_at}})
+            return
+        await super().handle_ping(message)
+
+    async def _watch(self) -> None:
+        viewer = self.context.viewer
+        assert viewer.role is not None and viewer.subject_id is not None
+        settings = self.view.container.settings
+        stream = await self.view.container.broker.subscribe(
+            AccessEnded(viewer.role.value, viewer.subject_id, None, "").channel)
+        next_recheck = time.monotonic() + settings.ws_recheck_seconds
+        next_presence = time.monotonic() + PRESENCE_TTL_SECONDS / 3
+        try:
+            while True:
+                if time.monotonic() >= next_presence and self.context.socket_slot is not None:
+                    next_presence = time.monotonic() + PRESENCE_TTL_SECONDS / 3
+                    await self.view.container.presence.refresh(*self.context.socket_slot, PRESENCE_TTL_SECONDS)
+                viewer = self.context.viewer  # renewal replaces it
+                left = (viewer.expires_at or 0) - time.time()
+                if left <= 0:
+                    await self._close(UNAUTHENTICATED_CLOSE, "UNAUTHENTICATED", "TOKEN_EXPIRED")
+                    return
+                if time.monotonic() >= next_recheck:
+                    next_recheck = time.monotonic() + settings.ws_recheck_seconds
+                    # Pub/sub is fire-and-forget: a lost "erased" message must not keep the socket open.
+                    if (await refuse_erased(self.view.container.uow(), self.view.container.cache, viewer)).rejection:
+                        await self._close(FORBIDDEN_CLOSE, "FORBIDDEN", "ACCOUNT_ERASED")
+                        return
+                wait = min(left, max(0.0, min(next_recheck, next_presence) - time.monotonic()))
+                try:
+                    event = await asyncio.wait_for(anext(stream), wait)
+                except TimeoutError:
+                    continue
+                except StopAsyncIteration:
+                    return
+                if event.get("family_id") not in (None, viewer.session_id):
+                    continue  # another session of the same subject
+                if event.get("reason") == "ACCOUNT_ERASED":
+                    await self._close(FORBIDDEN_CLOSE, "FORBIDDEN", "ACCOUNT_ERASED")
+                else:
+                    reason = str(event.get("reason") or "SESSION_ENDED")
+                    await self._close(UNAUTHENTICATED_CLOSE, "UNAUTHENTICATED", reason)
+                return
+        except Exception:
+            log.exception("socket authority watcher failed; closing the socket")
+            await self._close(UNAUTHENTICATED_CLOSE, "UNAUTHENTICATED", "RECHECK_FAILED")
+        finally:
+            await stream.aclose()
+
+    async def _close(self, close_code: int, code: str, reason: str) -> None:
+        with contextlib.suppress(Exception):
+            await self.websocket.close(code=close_code, reason=close_reason(code, reason))
+
+    async def shutdown(self) -> None:
+        watcher: asyncio.Task[None] | None = getattr(self, "_watcher", None)
+        if watcher is not None and watcher is not asyncio.current_task():
+            watcher.cancel()
+            with contextlib.suppress(BaseException):
+                await watcher
+        await self.view.release(self.context)
+        await super().shutdown()
+
 
 class LiveUpdates(GraphQL[Context, None]):
+    graphql_transport_ws_handler_class = LiveSocket
+
     def __init__(self, schema: strawberry.Schema, container: Container) -> None:
         super().__init__(
             schema,
@@ -28,32 +161,47 @@ class LiveUpdates(GraphQL[Context, None]):
             subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
             keep_alive=True,
             keep_alive_interval=15,
-            max_subscriptions_per_connection=20,
+            max_subscriptions_per_connection=container.settings.ws_max_subscriptions_per_socket,
             connection_init_wait_timeout=timedelta(seconds=10),
         )
-        self._container = container
+        self.container = container
 
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
         return Context(
-            container=self._container,
+            container=self.container,
             viewer=Viewer.anonymous(),
             # Per connection: the loaders batch but never cache, or a long-lived socket would see old data.
-            loaders=Loaders.for_request(self._container.uow, cache=False),
+            loaders=Loaders.for_request(self.container.uow, cache=False),
             request_id=request.scope.get("state", {}).get("request_id", ""),
         )
+
+    async def admit_token(self, raw: str) -> Viewer:
+        token = raw.split(" ", 1)[1] if raw.lower().startswith("bearer ") else raw
+        try:
+            viewer = self.container.tokens.verify(token.strip())
+            rejected = await refuse_erased(self.container.uow(), self.container.cache, viewer)
+            if rejected.rejection:
+                raise Unauthenticated(rejected.rejection, reason=rejected.rejection_reason)
+        except Unauthenticated as exc:
+            raise _refusal(exc) from exc
+        return viewer
 
     async def on_ws_connect(self, context: Context) -> dict[str, object] | None:
         params = context.connection_params or {}
         raw = params.get("authorization") or params.get("Authorization") or params.get("accessToken")
         if not isinstance(raw, str) or not raw.strip():
-            raise ConnectionRejectionError(
-                {"code": "UNAUTHENTICATED", "message": "Send accessToken in connection_init."}
-            )
-        token = raw.split(" ", 1)[1] if raw.lower().startswith("bearer ") else raw
-        try:
-            context.viewer = self._container.tokens.verify(token.strip())
-            if (await refuse_erased(self._container.uow(), self._container.cache, context.viewer)).rejection:
-                raise Unauthenticated("This account was erased.")
-        except Unauthenticated as exc:
-            raise ConnectionRejectionError({"code": "UNAUTHENTICATED", "message": exc.message}) from exc
+            raise SocketRefused(UNAUTHENTICATED_CLOSE, "UNAUTHENTICATED", "NO_TOKEN")
+        viewer = await self.admit_token(raw)
+        assert viewer.role is not None and viewer.subject_id is not None
+        key, socket_id = f"{viewer.role.value}:{viewer.subject_id}", secrets.token_hex(8)
+        if not await self.container.presence.claim(key, socket_id, self.container.settings.ws_max_sockets_per_subject,
+                                                   PRESENCE_TTL_SECONDS):
+            raise SocketRefused(TOO_MANY_CLOSE, "RATE_LIMITED", "TOO_MANY_SOCKETS")
+        context.viewer = viewer
+        context.socket_slot = (key, socket_id)
         return None
+
+    async def release(self, context: Context) -> None:
+        slot, context.socket_slot = context.socket_slot, None
+        if slot is not None:
+            await self.container.presence.release(*slot)

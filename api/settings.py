@@ -35,6 +35,10 @@ class Settings:
     login_codes_per_hour: int = 5
     sms_country_codes: tuple[str, ...] = ("86", "852", "853", "886")
     graphiql: bool = True
+    # Schema discovery for clients without the SDL: on in development, off by default in production
+    # (INTROSPECTION=1 / FIELD_SUGGESTIONS=1 turn them back on).
+    introspection: bool = True
+    field_suggestions: bool = True
     partner_requests_per_minute: int = 600
     # Each giftPoints names a recipient by phone or code; a budget per sender keeps it from
     # being a way to test which phones are members.
@@ -47,6 +51,19 @@ class Settings:
     max_query_tokens: int = 2_000
     max_aliases: int = 20
     db_pool_size: int = 10
+    # Websockets: open sockets per signed-in subject (per worker) and subscriptions per socket; how
+    # often an open socket re-checks its member's erasure in case a pub/sub message was lost.
+    ws_max_sockets_per_subject: int = 3
+    ws_max_subscriptions_per_socket: int = 10
+    ws_recheck_seconds: int = 60
+    sms_per_address_per_hour: int = 10
+    sms_global_per_hour: int = 1000
+    sms_proof_after_per_address: int = 3
+    sms_proof_above_global_percent: int = 50
+    sms_proof_secret: str | None = None
+    staff_max_failures_per_user: int = 5
+    staff_max_failures_per_address: int = 20
+    staff_lock_seconds: int = 60
     count_sql: bool = False  # bench mode: x-sql-statements header per request (LOYALTY_COUNT_SQL=1)
     generated_dev_key: bool = False
 
@@ -76,6 +93,8 @@ class Settings:
             sms_country_codes=tuple(c.strip().lstrip("+") for c in os.environ.get(
                 "SMS_COUNTRY_CODES", ",".join(cls.sms_country_codes)).split(",") if c.strip()),
             graphiql=os.environ.get("GRAPHIQL", "" if env == "production" else "1") == "1",
+            introspection=os.environ.get("INTROSPECTION", "" if env == "production" else "1") == "1",
+            field_suggestions=os.environ.get("FIELD_SUGGESTIONS", "" if env == "production" else "1") == "1",
             sms_sink_path=os.environ.get("SMS_SINK_PATH") or None,
             program_timezone=os.environ.get("PROGRAM_TIMEZONE", cls.program_timezone),
             db_pool_size=_int("DB_POOL_SIZE", cls.db_pool_size),
@@ -83,6 +102,18 @@ class Settings:
             gift_recipient_lookups_per_hour=_int("GIFT_RECIPIENT_LOOKUPS_PER_HOUR",
                                                  cls.gift_recipient_lookups_per_hour),
             count_sql=os.environ.get("LOYALTY_COUNT_SQL", "") == "1",
+            ws_max_sockets_per_subject=_int("WS_MAX_SOCKETS_PER_SUBJECT", cls.ws_max_sockets_per_subject),
+            ws_max_subscriptions_per_socket=_int("WS_MAX_SUBSCRIPTIONS_PER_SOCKET",
+                                                 cls.ws_max_subscriptions_per_socket),
+            ws_recheck_seconds=_int("WS_RECHECK_SECONDS", cls.ws_recheck_seconds),
+            staff_max_failures_per_user=_int("STAFF_MAX_FAILURES_PER_USER", cls.staff_max_failures_per_user),
+            staff_max_failures_per_address=_int("STAFF_MAX_FAILURES_PER_ADDRESS", cls.staff_max_failures_per_address),
+            staff_lock_seconds=_int("STAFF_LOCK_SECONDS", cls.staff_lock_seconds),
+            sms_per_address_per_hour=_int("SMS_PER_ADDRESS_PER_HOUR", cls.sms_per_address_per_hour),
+            sms_global_per_hour=_int("SMS_GLOBAL_PER_HOUR", cls.sms_global_per_hour),
+            sms_proof_after_per_address=_int("SMS_PROOF_AFTER_PER_ADDRESS", cls.sms_proof_after_per_address),
+            sms_proof_above_global_percent=_int("SMS_PROOF_ABOVE_GLOBAL_PERCENT", cls.sms_proof_above_global_percent),
+            sms_proof_secret=os.environ.get("SMS_PROOF_SECRET") or None,
         )
         values.update(overrides)
         return cls(**values).validated()  # type: ignore[arg-type]
@@ -93,6 +124,10 @@ class Settings:
                 raise ValueError("JWT_KEYS (or JWT_SECRET) must be set in production")
             if self.dev_login_code:
                 raise ValueError("DEV_LOGIN_CODE is refused in production")
+            if self.generated_dev_key or "dev" in self.jwt_keys or _is_dev_key_file(self.jwt_keys.values()):
+                raise ValueError("the generated development signing key is refused in production")
+            if self.sms_sink_path:
+                raise ValueError("SMS_SINK_PATH (login codes written to a file) is refused in production")
         if self.jwt_keys and self.jwt_active_kid not in self.jwt_keys:
             raise ValueError(f"JWT_ACTIVE_KID {self.jwt_active_kid!r} is not among JWT_KEYS")
         if any(len(secret) < 32 for secret in self.jwt_keys.values()):
@@ -120,6 +155,15 @@ class Settings:
             time.sleep(0.01)
         return replace(self, jwt_keys={"dev": key_file.read_text().strip()}, jwt_active_kid="dev",
                         generated_dev_key=True)
+
+
+def _is_dev_key_file(secrets_: object, key_file: Path = Path("var/dev-jwt.key")) -> bool:
+    """A secret copied from the development key file (it sits unprotected in the working tree)."""
+    try:
+        dev = key_file.read_text().strip()
+    except OSError:
+        return False
+    return bool(dev) and dev in secrets_  # type: ignore[operator]
 
 
 def _parse_keys(raw: str) -> dict[str, str]:

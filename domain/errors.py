@@ -44,6 +44,18 @@ class RateLimited(DomainError):
         self.retry_after_seconds = retry_after_seconds
 
 
+class ServiceUnavailable(DomainError):
+    """A dependency (the database) is down or overloaded: nothing was done; retry the same request
+    (with the same idempotency key) after `retryAfterSeconds`."""
+
+    code = "SERVICE_UNAVAILABLE"
+
+    def __init__(self, message: str = "The service is briefly unavailable; retry shortly.",
+                 retry_after_seconds: int = 5) -> None:
+        super().__init__(message, retryAfterSeconds=retry_after_seconds)
+        self.retry_after_seconds = retry_after_seconds
+
+
 class BadUserInput(DomainError):
     code = "BAD_USER_INPUT"
 

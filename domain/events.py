@@ -71,4 +71,20 @@ class ContentReported:
         return "staff:reports"
 
 
-Event = MemberProfileChanged | PointsChanged | TierChanged | RedemptionUpdated | OfferIssued | ContentReported
+@dataclass(frozen=True)
+class AccessEnded:
+    """A subject's sessions ended: one family (sign-out, a replayed refresh token) or, with
+    `family_id` None, all of them (erasure). Open websockets of those sessions close on it."""
+
+    role: str
+    subject_id: int
+    family_id: str | None
+    reason: str  # SESSION_ENDED or ACCOUNT_ERASED
+
+    @property
+    def channel(self) -> str:
+        return f"access:{self.role}:{self.subject_id}"
+
+
+Event = (MemberProfileChanged | PointsChanged | TierChanged | RedemptionUpdated | OfferIssued | ContentReported
+         | AccessEnded)

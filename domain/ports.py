@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from enum import StrEnum
 from typing import Protocol
 
 from domain.auth.viewer import Role
@@ -116,6 +117,36 @@ class AuditLog(Protocol):
     async def erase_member(self, erasure: Erasure) -> None: ...
 
 
+@dataclass(frozen=True)
+class ThrottleState:
+    count: int  # in the current window
+    locked_until: datetime | None
+
+
+class ThrottleRepository(Protocol):
+    """Abuse counters shared by all workers (the database), keyed like `staff-user:anna`."""
+
+    async def peek(self, key: str, now: datetime, window_seconds: int) -> ThrottleState: ...
+    async def bump(self, key: str, now: datetime, window_seconds: int, by: int = 1) -> ThrottleState: ...
+    async def lock(self, key: str, until: datetime) -> None: ...
+    async def clear(self, key: str) -> bool: ...
+
+
+class Presence(Protocol):
+    """Open connections per subject, counted for the whole deployment; entries expire unless refreshed."""
+
+    async def claim(self, key: str, socket_id: str, limit: int, ttl_seconds: int) -> bool: ...
+    async def refresh(self, key: str, socket_id: str, ttl_seconds: int) -> None: ...
+    async def release(self, key: str, socket_id: str) -> None: ...
+
+
+class ProofVerifier(Protocol):
+    """A cheap proof a real app can give before a code is texted while budgets are tight: a signed device
+    nonce, or a captcha provider's token checked with the provider."""
+
+    async def verify(self, proof: str, phone: str, address: str | None, now: datetime) -> bool: ...
+
+
 class UnitOfWork(Protocol):
     """One transaction. Leaving the block without commit() rolls everything back. The repositories
     are read-only members, so an implementation may hold its own (narrower) repository types."""
@@ -162,6 +193,8 @@ class UnitOfWork(Protocol):
     def segments(self) -> SegmentRepository: ...
     @property
     def kpis(self) -> KpiRepository: ...
+    @property
+    def throttles(self) -> ThrottleRepository: ...
 
     async def __aenter__(self) -> UnitOfWork: ...
     async def __aexit__(self, *exc: object) -> None: ...
@@ -173,6 +206,11 @@ class UnitOfWork(Protocol):
         ...
 
     def publish_after_commit(self, event: Event) -> None: ...
+    def guard_member(self, member_id: int | None) -> None:
+        """Refuse to commit unless this member still exists un-erased, checked in the database inside
+        the transaction (the API sets it for every member request; erasure itself lifts it)."""
+        ...
+
     async def lock(self, name: str) -> None:
         """Serialise transactions that work on the same name (e.g. one phone) until commit."""
         ...
@@ -211,8 +249,16 @@ class Broker(Protocol):
         ...
 
 
+class WhenShared(StrEnum):
+    """What a shared limit does while its shared counter (Redis) is unreachable. Never: no limit."""
+
+    DOWN_REFUSES = "refuse"  # answer "retry later" (for rare, costly calls: data exports)
+    DOWN_COUNTS_LOCALLY = "count locally"  # per-process bucket, continuing from the last shared count
+
+
 class RateLimiter(Protocol):
-    async def hit(self, key: str, limit: int, window_seconds: int) -> int:
+    async def hit(self, key: str, limit: int, window_seconds: int,
+                  when_down: WhenShared = WhenShared.DOWN_COUNTS_LOCALLY) -> int:
         """Count one request; 0 when allowed, else seconds until it may be retried."""
         ...
 
@@ -228,4 +274,6 @@ class IssuedToken:
 
 
 class TokenIssuer(Protocol):
-    def issue_access(self, role: Role, subject_id: int, now: datetime) -> IssuedToken: ...
+    def issue_access(self, role: Role, subject_id: int, now: datetime, session_id: str | None = None) -> IssuedToken:
+        """`session_id`: the refresh-token family the access token belongs to (so sign-out can end it)."""
+        ...

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 import strawberry
 
@@ -48,12 +49,23 @@ class SignOutPayload:
     signed_out: bool
 
 
+@strawberry.type(description="The result of unlockStaffAccount.")
+class UnlockPayload:
+    unlocked: bool = strawberry.field(description="True when a lock (or failure count) was lifted.")
+
+
 @strawberry.type
 class AuthMutations:
     @strawberry.mutation(description="Text a one-time sign-in code to this phone.")
-    async def request_login_code(self, info: Info, phone: str) -> RequestLoginCodePayload:
+    async def request_login_code(
+        self, info: Info, phone: str,
+        proof: Annotated[str | None, strawberry.argument(description=(
+            "Needed only when an earlier call answered BAD_USER_INPUT on `proof` (SMS budget tight): a signed "
+            "device nonce or captcha token, see README."))] = None,
+    ) -> RequestLoginCodePayload:
         c = info.context.container
-        sent = await login.request_login_code(c.uow(), c.code_sender, phone, c.now(), c.login_policy)
+        sent = await login.request_login_code(c.uow(), c.code_sender, phone, c.now(), c.login_policy,
+                                              info.context.client_address, proof, c.proof_verifier)
         return RequestLoginCodePayload(
             masked_phone=mask_phone(sent.phone), expires_at=sent.expires_at, resend_after=sent.resend_after
         )
@@ -86,5 +98,14 @@ class AuthMutations:
     @strawberry.mutation(description="Operators sign in with username and password.")
     async def sign_in_staff(self, info: Info, username: str, password: str) -> SessionPayload:
         c = info.context.container
-        session = await staff.sign_in_staff(c.uow(), c.tokens, username, password, c.now(), c.session_policy)
+        session = await staff.sign_in_staff(c.uow(), c.tokens, username, password, c.now(), c.session_policy,
+                                            c.staff_guard, c.password_hasher, info.context.client_address)
         return SessionPayload.from_domain(session)
+
+    @strawberry.mutation(description=(
+        "Staff: lift the lock that wrong passwords put on an operator account (audited as staff.unlocked). "
+        "`unlocked` is false when the account was not locked."))
+    async def unlock_staff_account(self, info: Info, username: str) -> UnlockPayload:
+        ctx = info.context
+        done = await staff.unlock_staff_account(ctx.uow(), ctx.viewer, username, ctx.container.now())
+        return UnlockPayload(unlocked=done)

@@ -23,6 +23,12 @@ def _aware_datetime(value: str) -> dt.datetime:
         # Ambiguous (UTC? the program's zone?) and refused by the UTC columns further down: say so here.
         raise StrawberryInputCoercionError(
             f'Value cannot represent a DateTime: "{value}". Add a time zone offset, e.g. +08:00 or Z.')
+    try:
+        # Storage is UTC: a value at the edge of the calendar (0001-01-01T00:00+14:00) has no UTC instant.
+        parsed.astimezone(dt.UTC)
+    except OverflowError as exc:
+        raise StrawberryInputCoercionError(
+            f'Value cannot represent a DateTime: "{value}" is outside the supported range in UTC.') from exc
     return parsed
 
 

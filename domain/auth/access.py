@@ -88,6 +88,7 @@ MUTATION: dict[str, Access] = {
     "linkIdentity": _a(MEMBER_OR_STAFF, Scope.SELF),
     "unlinkIdentity": _a(MEMBER_OR_STAFF, Scope.SELF),
     "correctBirthday": _a(STAFF, Scope.STORE),
+    "unlockStaffAccount": _a(STAFF, Scope.STORE),
     # Partners earn through partnerEarn (linked members, caps), never through the POS path.
     "recordPurchase": _a(STAFF, Scope.STORE),
     "recordRefund": _a(STAFF, Scope.STORE),

@@ -19,6 +19,14 @@ class LoginCodePolicy:
     max_per_hour: int = 5
     # Where texts may be sent: an open list is an invitation to SMS toll fraud.
     country_codes: tuple[str, ...] = ("86", "852", "853", "886")
+    # SMS pumping: budgets per client address and for the whole program, per hour (shared by all workers
+    # through the database), and when the budget is tight a proof (signed device nonce, captcha token)
+    # is required: after `proof_after_per_address` codes from one address, or once the program has used
+    # `proof_above_global_percent` of its hourly budget.
+    per_address_per_hour: int = 10
+    global_per_hour: int = 1000
+    proof_after_per_address: int = 3
+    proof_above_global_percent: int = 50
 
 
 def new_code() -> str:

@@ -9,13 +9,13 @@ from datetime import date, datetime, timedelta
 from domain.auth.codes import LoginCodePolicy, check_send_rate, code_matches, hash_code, new_code
 from domain.auth.sessions import AuthSession, SessionPolicy, open_session
 from domain.auth.viewer import Role
-from domain.errors import BadUserInput
+from domain.errors import BadUserInput, FieldError, RateLimited
 from domain.members.model import Member
-from domain.members.phone import normalize_phone
+from domain.members.phone import check_textable, normalize_phone
 from domain.offers.birthday import grant_birthday
 from domain.offers.model import IssueSource
 from domain.offers.services import issue_by_setting
-from domain.ports import CodeSender, TokenIssuer, UnitOfWork
+from domain.ports import CodeSender, ProofVerifier, TokenIssuer, UnitOfWork
 from domain.program.services import load_settings
 from domain.referrals.services import link_referrer
 
@@ -40,18 +40,48 @@ def new_member_code() -> str:
     return "".join(secrets.choice(_MEMBER_CODE_ALPHABET) for _ in range(8))
 
 
+_HOUR = 3600
+GLOBAL_SMS_KEY = "sms-global"
+
+
+def _address_key(address: str | None) -> str:
+    return f"sms-ip:{address or 'unknown'}"
+
+
+async def _check_budgets(uow: UnitOfWork, policy: LoginCodePolicy, phone: str, address: str | None,
+                         proof: str | None, verifier: ProofVerifier | None, now: datetime) -> None:
+    async with uow.read_only():
+        mine = await uow.throttles.peek(_address_key(address), now, _HOUR)
+        everyone = await uow.throttles.peek(GLOBAL_SMS_KEY, now, _HOUR)
+    if mine.count >= policy.per_address_per_hour:
+        raise RateLimited("Too many codes requested from this network; try again later.", _HOUR)
+    if everyone.count >= policy.global_per_hour:
+        raise RateLimited("Sign-in codes are paused for a moment; try again shortly.", 60)
+    tight = (mine.count >= policy.proof_after_per_address
+             or everyone.count * 100 >= policy.global_per_hour * policy.proof_above_global_percent)
+    if tight and not (proof and verifier is not None and await verifier.verify(proof, phone, address, now)):
+        raise BadUserInput("Complete the verification step, then ask for the code again.",
+                           [FieldError("proof", "A verification proof is required (device nonce or captcha).")])
+
+
 async def request_login_code(
-    uow: UnitOfWork, sender: CodeSender, raw_phone: str, now: datetime, policy: LoginCodePolicy
+    uow: UnitOfWork, sender: CodeSender, raw_phone: str, now: datetime, policy: LoginCodePolicy,
+    address: str | None = None, proof: str | None = None, verifier: ProofVerifier | None = None,
 ) -> LoginCodeSent:
     phone = normalize_phone(raw_phone)
     code = new_code()
     expires_at = now + timedelta(seconds=policy.ttl_seconds)
-    if not any(phone.startswith("+" + cc) for cc in policy.country_codes):
-        raise BadUserInput.for_field("phone", "Sign-in codes are not sent to numbers in that country.")
+    check_textable(phone, policy.country_codes)
+    await _check_budgets(uow, policy, phone, address, proof, verifier, now)
     async with uow:
         await uow.lock(f"login-code:{phone}")
         recent = await uow.login_codes.created_since(phone, now - timedelta(hours=1))
         check_send_rate(recent, now, policy)
+        # Counted in the sending transaction (row-locked), so concurrent workers cannot overshoot.
+        if (await uow.throttles.bump(_address_key(address), now, _HOUR)).count > policy.per_address_per_hour:
+            raise RateLimited("Too many codes requested from this network; try again later.", _HOUR)
+        if (await uow.throttles.bump(GLOBAL_SMS_KEY, now, _HOUR)).count > policy.global_per_hour:
+            raise RateLimited("Sign-in codes are paused for a moment; try again shortly.", 60)
         await uow.login_codes.add(phone, hash_code(phone, code), now, expires_at)
         await uow.commit()
     # Sent only once the code is stored, so a code that reaches the phone always works.

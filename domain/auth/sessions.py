@@ -14,7 +14,8 @@ from datetime import datetime, timedelta
 
 from domain.auth.viewer import Role
 from domain.errors import Unauthenticated
-from domain.ports import TokenIssuer, UnitOfWork
+from domain.events import AccessEnded
+from domain.ports import RefreshTokenRecord, TokenIssuer, UnitOfWork
 
 
 @dataclass(frozen=True)
@@ -48,10 +49,9 @@ async def open_session(
     """Issue an access token and a refresh token (inside the caller's transaction)."""
     refresh = secrets.token_urlsafe(32)
     refresh_expires = now + timedelta(seconds=policy.refresh_ttl_seconds)
-    await uow.refresh_tokens.add(
-        hash_refresh_token(refresh), family_id or secrets.token_hex(16), role, subject_id, now, refresh_expires
-    )
-    access = tokens.issue_access(role, subject_id, now)
+    family = family_id or secrets.token_hex(16)
+    await uow.refresh_tokens.add(hash_refresh_token(refresh), family, role, subject_id, now, refresh_expires)
+    access = tokens.issue_access(role, subject_id, now, session_id=family)
     return AuthSession(role, subject_id, access.token, access.expires_at, refresh, refresh_expires)
 
 
@@ -63,12 +63,12 @@ async def refresh_session(
         if record is None or record.revoked_at is not None or record.expires_at <= now:
             raise Unauthenticated("This session has ended; sign in again.")
         if not await _subject_still_allowed(uow, record.role, record.subject_id):
-            await uow.refresh_tokens.revoke_family(record.family_id, now)
+            await _end_family(uow, record, now)
             await uow.commit()
             raise Unauthenticated("This account can no longer sign in.")
         if record.used_at is not None or not await uow.refresh_tokens.mark_used(record.id, now):
             # Reuse of a rotated token: whoever holds the family is not to be trusted.
-            await uow.refresh_tokens.revoke_family(record.family_id, now)
+            await _end_family(uow, record, now)
             await uow.commit()
             raise Unauthenticated("This refresh token was already used; sign in again.")
         session = await open_session(
@@ -93,5 +93,11 @@ async def sign_out(uow: UnitOfWork, refresh_token: str, now: datetime) -> None:
     async with uow:
         record = await uow.refresh_tokens.find(hash_refresh_token(refresh_token))
         if record is not None:
-            await uow.refresh_tokens.revoke_family(record.family_id, now)
+            await _end_family(uow, record, now)
             await uow.commit()
+
+
+async def _end_family(uow: UnitOfWork, record: RefreshTokenRecord, now: datetime) -> None:
+    """Revoke the family's refresh tokens; its open websockets (on any worker) close after commit."""
+    await uow.refresh_tokens.revoke_family(record.family_id, now)
+    uow.publish_after_commit(AccessEnded(record.role.value, record.subject_id, record.family_id, "SESSION_ENDED"))

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import math
 import re
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from domain.auth.passwords import hash_password, verify_password
 from domain.auth.sessions import AuthSession, SessionPolicy, open_session
-from domain.auth.viewer import Role
-from domain.errors import BadUserInput, Conflict, Unauthenticated
+from domain.auth.viewer import Role, Viewer
+from domain.errors import BadUserInput, Conflict, RateLimited, Unauthenticated
 from domain.ports import StaffAccount, TokenIssuer, UnitOfWork
 
 _USERNAME = re.compile(r"[a-z0-9][a-z0-9._-]{2,39}")
@@ -36,16 +38,100 @@ async def create_staff(
     return account
 
 
+@dataclass(frozen=True)
+class StaffSignInGuard:
+    """Password guessing: after `max_failures_per_user` wrong passwords an account locks for
+    `lock_seconds`, doubling with each further failure up to `max_lock_seconds`, until the lock runs
+    out or staff unlock it (audited). One address gets `max_failures_per_address` failures per window
+    over all usernames. Counters live in the database (shared by workers, untouched by Redis outages).
+    At most `hash_slots` password hashes run at once, `hash_queue` more may wait; beyond that a guess
+    is turned away at once, so a flood queues neither threads nor the event loop."""
+
+    max_failures_per_user: int = 5
+    max_failures_per_address: int = 20
+    window_seconds: int = 900
+    lock_seconds: int = 60
+    max_lock_seconds: int = 3600
+    hash_slots: int = 2
+    hash_queue: int = 8
+
+
+class PasswordHasher:
+    """Bounded concurrency for the slow hash, per process."""
+
+    def __init__(self, guard: StaffSignInGuard) -> None:
+        self._slots = asyncio.Semaphore(guard.hash_slots)
+        self._room = guard.hash_slots + guard.hash_queue
+        self._inside = 0
+
+    async def verify(self, password: str, stored: str) -> bool:
+        if self._inside >= self._room:
+            raise RateLimited("Too many sign-in attempts right now; retry in a moment.", 1)
+        self._inside += 1
+        try:
+            async with self._slots:
+                # scrypt is deliberately slow: keep it off the event loop and outside any transaction.
+                return await asyncio.to_thread(verify_password, password, stored)
+        finally:
+            self._inside -= 1
+
+
+def _user_key(username: str) -> str:
+    return f"staff-user:{username}"
+
+
+def _address_key(address: str | None) -> str:
+    return f"staff-ip:{address or 'unknown'}"
+
+
+def _wait(until: datetime, now: datetime) -> int:
+    return max(1, math.ceil((until - now).total_seconds()))
+
+
 async def sign_in_staff(
-    uow: UnitOfWork, tokens: TokenIssuer, username: str, password: str, now: datetime, policy: SessionPolicy
+    uow: UnitOfWork, tokens: TokenIssuer, username: str, password: str, now: datetime, policy: SessionPolicy,
+    guard: StaffSignInGuard | None = None, hasher: PasswordHasher | None = None, address: str | None = None,
 ) -> AuthSession:
+    guard = guard or StaffSignInGuard()
+    hasher = hasher or PasswordHasher(guard)
+    name = username.strip().lower()[:80]
     async with uow:
-        account = await uow.staff.get_by_username(username.strip().lower())
-    # scrypt is deliberately slow: keep it off the event loop and outside any transaction.
-    valid = await asyncio.to_thread(verify_password, password, account.password_hash if account else _DUMMY_HASH)
+        user = await uow.throttles.peek(_user_key(name), now, guard.window_seconds)
+        origin = await uow.throttles.peek(_address_key(address), now, guard.window_seconds)
+        account = await uow.staff.get_by_username(name)
+    # Refused before the hash: a locked account costs nothing to ask about, and the right password
+    # does not get through a lock either.
+    if user.locked_until is not None and user.locked_until > now:
+        raise RateLimited("Too many wrong passwords; this account is locked for a while.",
+                          _wait(user.locked_until, now))
+    if origin.count >= guard.max_failures_per_address:
+        raise RateLimited("Too many wrong passwords from this address; try again later.", guard.window_seconds)
+    valid = await hasher.verify(password, account.password_hash if account else _DUMMY_HASH)
     if account is None or not valid or not account.active:
+        async with uow:
+            failures = (await uow.throttles.bump(_user_key(name), now, guard.window_seconds)).count
+            await uow.throttles.bump(_address_key(address), now, guard.window_seconds)
+            if failures >= guard.max_failures_per_user:
+                doubling = min(failures - guard.max_failures_per_user, 16)
+                seconds = min(guard.lock_seconds * 2**doubling, guard.max_lock_seconds)
+                await uow.throttles.lock(_user_key(name), now + timedelta(seconds=seconds))
+            await uow.commit()
         raise Unauthenticated("Wrong username or password.")
     async with uow:
+        await uow.throttles.clear(_user_key(name))
         session = await open_session(uow, tokens, Role.STAFF, account.id, now, policy)
         await uow.commit()
     return session
+
+
+async def unlock_staff_account(uow: UnitOfWork, viewer: Viewer, username: str, now: datetime) -> bool:
+    """Lift a password lock early (after checking with the colleague); audited. False when none was set."""
+    staff_id = viewer.require_staff()
+    name = username.strip().lower()
+    if not name:
+        raise BadUserInput.for_field("username", "Name the account to unlock.")
+    async with uow:
+        cleared = await uow.throttles.clear(_user_key(name))
+        await uow.audit.record(Role.STAFF, staff_id, "staff.unlocked", f"staff:{name}", {"hadLock": cleared}, now)
+        await uow.commit()
+    return cleared

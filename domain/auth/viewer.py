@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 from domain.errors import Forbidden, NotFound, Unauthenticated
@@ -22,6 +22,10 @@ class Viewer:
     # so that signIn/refreshSession still work while an expired token is in the header.
     rejection: str | None = None
     rejection_reason: str | None = None
+    # From the access token: its session (refresh-token family) and expiry (epoch seconds), which
+    # long-lived connections (websockets) enforce after the handshake.
+    session_id: str | None = field(default=None, compare=False)
+    expires_at: int | None = field(default=None, compare=False)
 
     @classmethod
     def anonymous(cls) -> Viewer:

@@ -40,10 +40,16 @@ class Period:
             errors.append(FieldError("to", "to must be on or after from."))
         elif (to_day - from_day).days + 1 > MAX_DAYS:
             errors.append(FieldError("to", f"A period covers at most {MAX_DAYS} days."))
+        if not errors:
+            try:
+                end = local_midnight(to_day + timedelta(days=1), zone)
+                start = local_midnight(from_day, zone)
+            except OverflowError:
+                # The first and last days of the calendar have no local midnight in UTC.
+                errors.append(FieldError("from", "from is outside the supported range of dates."))
         if errors:
             raise BadUserInput("The reporting period is invalid.", errors)
-        end = local_midnight(to_day + timedelta(days=1), zone)
-        return cls(from_day, to_day, zone, local_midnight(from_day, zone), end)
+        return cls(from_day, to_day, zone, start, end)
 
     def days(self) -> list[date]:
         return [self.from_day + timedelta(days=i) for i in range((self.to_day - self.from_day).days + 1)]

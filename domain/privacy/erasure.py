@@ -13,7 +13,7 @@ from datetime import datetime
 
 from domain.auth.viewer import Role, Viewer
 from domain.errors import BadUserInput, NotFound
-from domain.events import MemberProfileChanged
+from domain.events import AccessEnded, MemberProfileChanged
 from domain.members.model import Member
 from domain.members.services import load_member
 from domain.ports import Cache, UnitOfWork
@@ -68,6 +68,9 @@ async def erase_member(uow: UnitOfWork, cache: Cache, viewer: Viewer, member_id:
 async def _erase(uow: UnitOfWork, cache: Cache, member_id: int, actor: Role, actor_id: int,
                  detail: dict[str, object], now: datetime) -> ErasureResult:
     async with uow:
+        # This transaction makes the member erased; the API's "acting member must not be erased" check
+        # on commit would refuse the member's own request.
+        uow.guard_member(None)
         # A segments batch that read this member before the erasure must not write profiling rows after it.
         await uow.lock("compute-segments")
         member = await uow.members.get(member_id, for_update=True)
@@ -92,6 +95,7 @@ async def _erase(uow: UnitOfWork, cache: Cache, member_id: int, actor: Role, act
         assert tombstone is not None
         if not already:
             uow.publish_after_commit(MemberProfileChanged(tombstone.id, tombstone.version))
+            uow.publish_after_commit(AccessEnded(Role.MEMBER.value, member_id, None, "ACCOUNT_ERASED"))
         await uow.commit()
     # The unit of work writes the tombstone through after the commit (a write-through lost to a
     # Redis outage is repaired from the shared repair list, see domain/store/cache.py).

@@ -10,7 +10,7 @@ from datetime import datetime
 
 from domain.auth.viewer import Role, Viewer
 from domain.errors import NotFound, RateLimited
-from domain.ports import RateLimiter, UnitOfWork
+from domain.ports import RateLimiter, UnitOfWork, WhenShared
 from domain.privacy.model import EXPORT_MAX_ROWS, EXPORT_PAGE, EXPORT_SECTIONS, DataExport
 
 # An export reads up to every section's cap; a member needs one now and then, not a loop of them.
@@ -19,7 +19,9 @@ EXPORTS_PER_HOUR = 5
 
 async def export_my_data(uow: UnitOfWork, limiter: RateLimiter, viewer: Viewer, now: datetime) -> DataExport:
     member_id = viewer.require_member()
-    if wait := await limiter.hit(f"export:{member_id}", EXPORTS_PER_HOUR, 3600):
+    if wait := await limiter.hit(f"export:{member_id}", EXPORTS_PER_HOUR, 3600,
+                                  WhenShared.DOWN_REFUSES):
+        # An export is costly and rare: while the shared count is unknown, ask the member to retry.
         raise RateLimited(f"At most {EXPORTS_PER_HOUR} exports an hour; try again later.", wait)
     async with uow:
         return await _build(uow, member_id, now)

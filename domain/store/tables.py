@@ -100,6 +100,17 @@ staff_accounts = Table(
     Column("created_at", UtcDateTime, nullable=False),
 )
 
+# Shared counters for sign-in abuse (staff password guesses, SMS budgets): in the database, not Redis,
+# so every worker sees them and a Redis outage cannot lift them.
+throttle_counters = Table(
+    "throttle_counters",
+    metadata,
+    Column("key", String(160), primary_key=True),
+    Column("window_start", UtcDateTime, nullable=False),
+    Column("count", Integer, nullable=False),
+    Column("locked_until", UtcDateTime, nullable=True),
+)
+
 audit_log = Table(
     "audit_log",
     metadata,

@@ -8,10 +8,12 @@ import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from domain.errors import Unauthenticated
 from domain.events import Event
+from domain.members.model import ERASED_PHONE_PREFIX
 from domain.members.services import profile_entries
 from domain.points.balance import balance_entries
 from domain.ports import Broker, Cache
@@ -37,6 +39,8 @@ from domain.store.purchases_repo import SqlPurchaseRepository
 from domain.store.rewards_repo import SqlRewardRepository
 from domain.store.segments_repo import SqlSegmentRepository
 from domain.store.surveys_repo import SqlSurveyRepository
+from domain.store.tables import members
+from domain.store.throttle_repo import SqlThrottleRepository
 from domain.store.tiers_repo import SqlTierRepository
 from domain.store.webhooks_repo import SqlWebhookRepository
 
@@ -120,6 +124,7 @@ class SqlUnitOfWork:
         self._events: list[Event] = []
         self._committed = False
         self._read_only = False
+        self._guarded_member: int | None = None
 
     def read_only(self) -> SqlUnitOfWork:
         """For the next `async with` block only."""
@@ -182,6 +187,7 @@ class SqlUnitOfWork:
         self.privacy = SqlPrivacyRepository(conn)
         self.segments = SqlSegmentRepository(conn)
         self.kpis = SqlKpiRepository(conn)
+        self.throttles = SqlThrottleRepository(conn)
         return self
 
     async def __aexit__(self, *exc: object) -> None:
@@ -218,6 +224,8 @@ class SqlUnitOfWork:
             raise RuntimeError("commit outside a unit of work")
         if self._read_only:
             raise RuntimeError("commit in a read-only unit of work")
+        if self._guarded_member is not None:
+            await self._check_member_not_erased(self._guarded_member)
         await self.idempotency.flush()
         if self._cache is not None:
             self._write_through = (await balance_entries(self, self.points.moved, self._clock())
@@ -226,6 +234,22 @@ class SqlUnitOfWork:
         self._committed = True
         if self._program_saved and self._program is not None:
             self._program.invalidate()
+
+    def guard_member(self, member_id: int | None) -> None:
+        self._guarded_member = member_id
+
+    async def _check_member_not_erased(self, member_id: int) -> None:
+        """Inside the transaction, just before commit: an erasure that committed meanwhile (whatever the
+        cache said when the request was let in) refuses the write. FOR KEY SHARE waits for an erasure in
+        progress (it holds the row FOR UPDATE) and makes one that starts now wait for this commit, so the
+        erasure also scrubs what this transaction wrote; it does not block ordinary row updates."""
+        assert self._conn is not None
+        query = select(members.c.phone).where(members.c.id == member_id)
+        if self._conn.dialect.name == "postgresql":
+            query = query.with_for_update(key_share=True)
+        phone = await self._conn.scalar(query)
+        if phone is None or phone.startswith(ERASED_PHONE_PREFIX):
+            raise Unauthenticated("This account was erased.", reason="ACCOUNT_ERASED")
 
     def _note_program_saved(self) -> None:
         self._program_saved = True

@@ -38,13 +38,14 @@ async def test_member_sees_own_profile_then_each_change(api: ApiClient) -> None:
         assert update["payload"]["data"]["profileChanged"] == {"id": me.member_id, "displayName": "Live"}
 
 
-@pytest.mark.parametrize("payload", [{}, {"accessToken": "not-a-token"}])
-async def test_connection_without_a_valid_token_is_refused(api: ApiClient, payload: dict) -> None:
+@pytest.mark.parametrize(("payload", "reason"), [({}, "NO_TOKEN"), ({"accessToken": "not-a-token"}, "INVALID_TOKEN")])
+async def test_connection_without_a_valid_token_is_refused(api: ApiClient, payload: dict, reason: str) -> None:
     async with served(api.app) as host, websockets.connect(f"ws://{host}/graphql", subprotocols=[PROTOCOL]) as ws:
         await ws.send(json.dumps({"type": "connection_init", "payload": payload}))
         with pytest.raises(websockets.ConnectionClosed) as exc:
             await receive(ws)
-        assert exc.value.rcvd.code == 4403
+        assert exc.value.rcvd.code == 4401
+        assert json.loads(exc.value.rcvd.reason) == {"code": "UNAUTHENTICATED", "reason": reason}
 
 
 async def test_legacy_protocol_is_not_served(api: ApiClient) -> None:
