@@ -178,8 +178,8 @@ class OfferQueries:
     async def validate_coupon(self, info: Info, input: CouponOrderInput) -> CouponCheck:
         ctx = info.context
         now = ctx.container.now()
-        coupon, result = await services.check_coupon(ctx.uow(), ctx.viewer, input.code, input.store_id,
-                                                     _items(input.items), now)
+        coupon, result = await services.check_coupon(services.CouponOrder(
+            input.code, input.store_id, _items(input.items)), ctx.deps())
         return CouponCheck(applies=result.applies, discount_cents=result.discount_cents, reason=result.reason,
                            coupon=Coupon.from_domain(coupon, now))
 
@@ -223,6 +223,6 @@ class OfferMutations:
         ctx = info.context
         if not input.order_id:
             raise BadUserInput.for_field("orderId", "Redeeming needs the order id.")
-        coupon, discount = await services.redeem_coupon(ctx.uow(), ctx.viewer, input.code, input.order_id,
-                                                        input.store_id, _items(input.items), ctx.container.now())
+        coupon, discount = await services.redeem_coupon(services.CouponOrder(
+            input.code, input.store_id, _items(input.items), input.order_id), ctx.deps())
         return RedeemCouponPayload(coupon=Coupon.from_domain(coupon, ctx.container.now()), discount_cents=discount)

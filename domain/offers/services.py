@@ -9,6 +9,7 @@ from datetime import datetime
 from domain.auth.sources import purchase_source
 from domain.auth.viewer import Role, Viewer
 from domain.benefits.rules import new_voucher_code
+from domain.deps import Deps
 from domain.errors import BadUserInput, Conflict, LimitExceeded, NotFound
 from domain.events import OfferIssued
 from domain.idempotency import idempotent
@@ -154,8 +155,19 @@ async def issue_to_segment(uow_factory, viewer: Viewer, template_id: int, segmen
         after = batch[-1]
 
 
-async def check_coupon(uow: UnitOfWork, viewer: Viewer, code: str, store_id: str, items: list[LineItem],
-                       now: datetime) -> tuple[Coupon, Discount]:
+@dataclass(frozen=True)
+class CouponOrder:
+    """A coupon presented at a till: `order_id` only when it is used (redeem), not when checked."""
+
+    code: str
+    store_id: str
+    items: list[LineItem]
+    order_id: str = ""
+
+
+async def check_coupon(cmd: CouponOrder, deps: Deps) -> tuple[Coupon, Discount]:
+    uow, viewer, now = deps.uow, deps.viewer, deps.clock.now()
+    code, store_id, items = cmd.code, cmd.store_id, cmd.items
     # Staff at the till only: a partner checking codes would learn which coupons exist.
     viewer.require_staff()
     async with uow:
@@ -177,9 +189,10 @@ def _evaluate(coupon: Coupon, template: CouponTemplate, store_id: str, items: li
     return discount_for(template, store_id, items)
 
 
-async def redeem_coupon(uow: UnitOfWork, viewer: Viewer, code: str, order_id: str, store_id: str,
-                        items: list[LineItem], now: datetime) -> tuple[Coupon, int]:
+async def redeem_coupon(cmd: CouponOrder, deps: Deps) -> tuple[Coupon, int]:
     """Use a coupon on an order: computes the discount; idempotent on (source, order)."""
+    uow, viewer, now = deps.uow, deps.viewer, deps.clock.now()
+    code, order_id, store_id, items = cmd.code, cmd.order_id, cmd.store_id, cmd.items
     source = purchase_source(viewer, store_id)
     if not items or any(i.amount_cents < 0 for i in items):
         raise BadUserInput.for_field("items", "Send the order's line items.")

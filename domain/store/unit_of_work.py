@@ -103,9 +103,11 @@ def _utc_now() -> datetime:
 class SqlUnitOfWork:
     """Re-enterable: each `async with` is a fresh transaction, rolled back unless committed.
 
-    It owns the duties after a commit, so a use case cannot forget one: the cached balance of
-    every account whose version the transaction moved is written through (computed inside the
-    transaction, so it is exactly what committed), then the collected events are published."""
+    It owns the duties around a commit, so a use case cannot forget one: the results owed to
+    claimed idempotency keys are stored (a commit without one is refused); the cached balance of
+    every account, and the cached profile of every member, whose version the transaction moved
+    is written through (computed inside the transaction, so it is exactly what committed); then
+    the collected events are published."""
 
     def __init__(self, engine: AsyncEngine, broker: Broker, shared_reads: SharedReads | None = None,
                  read_engine: AsyncEngine | None = None, program: ProgramSnapshot | None = None,

@@ -144,7 +144,8 @@ async def test_writes_during_a_redis_stall_cost_milliseconds(make_client) -> Non
                 took.append(time.perf_counter() - began)
         finally:
             proc.send_signal(18)
-        assert took[0] < 0.6, took
-        assert max(took[1:]) < 0.3, took
+        # Before the breaker covered publishing: ~2 s for the first write and ~1 s for each one after.
+        assert took[0] < 0.8, took
+        assert max(took[1:]) < 0.45, took
         assert (await api.data(POINTS, token=member.access_token))["me"]["points"]["total"] == 14
         await api.container.close()
