@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from api.container import Container
 from domain.auth.viewer import Viewer
+from domain.messages import DEFAULT_LANGUAGE
 from domain.store.unit_of_work import SharedReads, SqlUnitOfWork
 
 if TYPE_CHECKING:
@@ -23,6 +24,7 @@ class Context:
     connection_params: dict[str, object] | None = field(default=None)
     shared_reads: SharedReads | None = field(default=None)  # HTTP requests only: see SharedReads
     query_reads: QueryReads | None = field(default=None)  # HTTP requests only: see QueryReads
+    language: str = DEFAULT_LANGUAGE  # of member-facing messages: see api/languages.py
 
     def uow(self) -> SqlUnitOfWork:
         return self.container.uow(self.shared_reads)

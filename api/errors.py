@@ -12,7 +12,9 @@ import logging
 from graphql import GraphQLError, GraphQLSyntaxError
 from strawberry.extensions import MaskErrors
 
+from domain.error_codes import ErrorCode
 from domain.errors import DomainError
+from domain.messages import DEFAULT_LANGUAGE, EN, has_entry, message
 
 log = logging.getLogger("api.errors")
 
@@ -26,25 +28,42 @@ def _with(error: GraphQLError, message: str, extensions: dict[str, object]) -> G
     )
 
 
-def translate_error(error: GraphQLError, request_id: str | None) -> GraphQLError:
-    """Idempotent: an error that already carries a code passes through unchanged."""
+def member_message(error: DomainError, language: str) -> str:
+    """The catalogue text in the caller's language. English callers keep the domain's own
+    message where the catalogue has nothing more specific: it is English already and often
+    more precise (amounts, limits)."""
+    key = error.key or error.details.get("reason")
+    key = key if isinstance(key, str) else None
+    if language == EN and not has_entry(error.code, key):
+        return error.message
+    return message(error.code, language, key, error.details)
+
+
+def translate_error(error: GraphQLError, request_id: str | None, language: str = DEFAULT_LANGUAGE) -> GraphQLError:
+    """Idempotent: an error that already carries a code passes through unchanged.
+
+    Member-facing messages (domain errors, internal errors) come from the catalogue in the
+    caller's language; parse and validation messages stay as GraphQL wrote them (English):
+    they speak to the app's developer, not to the member. The code never changes."""
     original = error.original_error
     if isinstance(original, DomainError):
-        return _with(error, original.message, {"code": original.code, **original.details})
+        return _with(error, member_message(original, language),
+                     {"code": ErrorCode(original.code), **original.details})
     if original is None:
         if error.extensions and "code" in error.extensions:
             return error
         if isinstance(error, GraphQLSyntaxError):
-            code = "GRAPHQL_PARSE_FAILED"
+            code = ErrorCode.GRAPHQL_PARSE_FAILED
         elif error.path is None:
-            code = "GRAPHQL_VALIDATION_FAILED"
+            code = ErrorCode.GRAPHQL_VALIDATION_FAILED
         else:
-            code = "BAD_USER_INPUT"
+            code = ErrorCode.BAD_USER_INPUT
         return _with(error, error.message, {**(error.extensions or {}), "code": code})
     if isinstance(original, GraphQLError):
-        return _with(error, error.message, {"code": "BAD_USER_INPUT"})
+        return _with(error, error.message, {"code": ErrorCode.BAD_USER_INPUT})
     log.error("unhandled error in request %s", request_id, exc_info=original)
-    return _with(error, INTERNAL_MESSAGE, {"code": "INTERNAL_SERVER_ERROR", "requestId": request_id})
+    return _with(error, message(ErrorCode.INTERNAL_SERVER_ERROR, language),
+                 {"code": ErrorCode.INTERNAL_SERVER_ERROR, "requestId": request_id})
 
 
 class DomainErrorCodes(MaskErrors):
@@ -54,5 +73,7 @@ class DomainErrorCodes(MaskErrors):
         super().__init__(should_mask_error=lambda _e: True, error_message=INTERNAL_MESSAGE)
 
     def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
-        request_id = getattr(self.execution_context.context, "request_id", None)
-        return [translate_error(error, request_id) for error in errors]
+        context = self.execution_context.context
+        request_id = getattr(context, "request_id", None)
+        language = getattr(context, "language", DEFAULT_LANGUAGE)
+        return [translate_error(error, request_id, language) for error in errors]

@@ -24,6 +24,7 @@ from strawberry.types.graphql import OperationType
 from api.container import Container
 from api.context import Context
 from api.errors import INTERNAL_MESSAGE, translate_error
+from api.languages import pick_language
 from domain.auth.viewer import Role
 from domain.members.services import profile_cache_key
 from domain.points.balance import balance_cache_key
@@ -170,7 +171,7 @@ class GraphQLHttpEndpoint:
                 await context.shared_reads.close()
         body: dict[str, Any] = {}
         if result.errors:
-            body["errors"] = [translate_error(e, context.request_id).formatted for e in result.errors]
+            body["errors"] = [translate_error(e, context.request_id, context.language).formatted for e in result.errors]
         if not _is_request_error(result):
             body["data"] = result.data
         status = 400 if media_type == GRAPHQL_RESPONSE and _is_request_error(result) else 200
@@ -199,4 +200,6 @@ class GraphQLHttpEndpoint:
             request_id=request.scope.get("state", {}).get("request_id", ""),
             shared_reads=shared_reads,
             query_reads=QueryReads(profile, cache),
+            language=pick_language(request.headers.get("accept-language"),
+                                   self._container.settings.default_language),
         )

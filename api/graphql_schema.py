@@ -17,6 +17,7 @@ from strawberry.types import ExecutionContext
 
 from api.errors import DomainErrorCodes
 from api.settings import Settings
+from schema.error_codes import ErrorCode
 from schema.scalars import SCALARS
 from schema.schema import Mutation, Query, Subscription
 
@@ -37,6 +38,7 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
+        types=[ErrorCode],
         config=StrawberryConfig(scalar_map=SCALARS),
         # Factories, not instances: each operation needs its own extension state.
         extensions=[

@@ -8,6 +8,8 @@ import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from domain.messages import LANGUAGES
+
 DEFAULT_DB_PATH = Path("var/loyalty.db")
 
 
@@ -46,6 +48,8 @@ class Settings:
     db_pool_size: int = 10
     count_sql: bool = False  # bench mode: x-sql-statements header per request (LOYALTY_COUNT_SQL=1)
     generated_dev_key: bool = False
+    # Language of member-facing messages when the caller sends no usable Accept-Language.
+    default_language: str = "zh-CN"
 
     @property
     def is_production(self) -> bool:
@@ -78,6 +82,7 @@ class Settings:
             db_pool_size=_int("DB_POOL_SIZE", cls.db_pool_size),
             partner_requests_per_minute=_int("PARTNER_REQUESTS_PER_MINUTE", cls.partner_requests_per_minute),
             count_sql=os.environ.get("LOYALTY_COUNT_SQL", "") == "1",
+            default_language=os.environ.get("DEFAULT_LANGUAGE", cls.default_language),
         )
         values.update(overrides)
         return cls(**values).validated()  # type: ignore[arg-type]
@@ -88,6 +93,8 @@ class Settings:
                 raise ValueError("JWT_KEYS (or JWT_SECRET) must be set in production")
             if self.dev_login_code:
                 raise ValueError("DEV_LOGIN_CODE is refused in production")
+        if self.default_language not in LANGUAGES:
+            raise ValueError(f"DEFAULT_LANGUAGE must be one of {', '.join(LANGUAGES)}")
         if self.jwt_keys and self.jwt_active_kid not in self.jwt_keys:
             raise ValueError(f"JWT_ACTIVE_KID {self.jwt_active_kid!r} is not among JWT_KEYS")
         if any(len(secret) < 32 for secret in self.jwt_keys.values()):

@@ -48,8 +48,9 @@ class ApiClient:
         return await self.http.post("/graphql", json={"query": query, "variables": variables or {}},
                                     headers=all_headers)
 
-    async def gql(self, query: str, variables: dict[str, Any] | None = None, token: str | None = None) -> dict:
-        response = await self.post(query, variables, token)
+    async def gql(self, query: str, variables: dict[str, Any] | None = None, token: str | None = None,
+                  headers: dict[str, str] | None = None) -> dict:
+        response = await self.post(query, variables, token, headers)
         assert response.status_code == 200, response.text
         return response.json()
 
@@ -70,6 +71,9 @@ class ApiClient:
 
     async def close(self) -> None:
         await self.http.aclose()
+
+
+ENGLISH = {"accept-language": "en"}
 
 
 def error_codes(body: dict) -> list[str]:
