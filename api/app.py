@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route, WebSocketRoute
@@ -48,6 +49,14 @@ def create_app(settings: Settings | None = None, code_sender: CodeSender | None 
 
     http = GraphQLHttpEndpoint(schema, container, settings.graphiql)
     middleware = [Middleware(RequestIdMiddleware)]
+    if settings.cors_origins:
+        # Outermost, so preflights are answered before anything else looks at them. Tokens travel
+        # in the Authorization header, not cookies: no credentials mode.
+        middleware.insert(0, Middleware(
+            CORSMiddleware, allow_origins=list(settings.cors_origins), allow_methods=["GET", "POST"],
+            allow_headers=["authorization", "content-type", "accept", "accept-language", "x-request-id"],
+            expose_headers=["x-request-id"], max_age=600,
+        ))
     if settings.count_sql:
         count_statements(container.engine)
         count_statements(container.read_engine)

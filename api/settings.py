@@ -50,6 +50,8 @@ class Settings:
     generated_dev_key: bool = False
     # Language of member-facing messages when the caller sends no usable Accept-Language.
     default_language: str = "zh-CN"
+    # Browser origins (H5 pages, web consoles) allowed to call /graphql cross-origin; empty: none.
+    cors_origins: tuple[str, ...] = ()
 
     @property
     def is_production(self) -> bool:
@@ -83,6 +85,8 @@ class Settings:
             partner_requests_per_minute=_int("PARTNER_REQUESTS_PER_MINUTE", cls.partner_requests_per_minute),
             count_sql=os.environ.get("LOYALTY_COUNT_SQL", "") == "1",
             default_language=os.environ.get("DEFAULT_LANGUAGE", cls.default_language),
+            cors_origins=tuple(o.strip().rstrip("/") for o in os.environ.get("CORS_ORIGINS", "").split(",")
+                               if o.strip()),
         )
         values.update(overrides)
         return cls(**values).validated()  # type: ignore[arg-type]
@@ -93,6 +97,8 @@ class Settings:
                 raise ValueError("JWT_KEYS (or JWT_SECRET) must be set in production")
             if self.dev_login_code:
                 raise ValueError("DEV_LOGIN_CODE is refused in production")
+        if self.is_production and "*" in self.cors_origins:
+            raise ValueError("CORS_ORIGINS=* is refused in production; list the front ends' origins")
         if self.default_language not in LANGUAGES:
             raise ValueError(f"DEFAULT_LANGUAGE must be one of {', '.join(LANGUAGES)}")
         if self.jwt_keys and self.jwt_active_kid not in self.jwt_keys:
