@@ -8,6 +8,7 @@ id and shown as INTERNAL_SERVER_ERROR with no details.
 from __future__ import annotations
 
 import logging
+import re
 
 from graphql import GraphQLError, GraphQLSyntaxError
 from strawberry.extensions import MaskErrors
@@ -26,6 +27,22 @@ def _with(error: GraphQLError, message: str, extensions: dict[str, object]) -> G
         message, nodes=error.nodes, source=error.source, positions=error.positions, path=error.path,
         extensions=extensions,
     )
+
+
+# "Variable '$f' has invalid value at .stages[1]: ..." (graphql-core, as Strawberry words it).
+_VARIABLE_ERROR = re.compile(r"Variable '\$(?P<var>\w+)' (?:has|got) invalid value(?: at '?\.?(?P<path>[\w.\[\]]+)'?)?")
+
+
+def _with_variable_field(error: GraphQLError) -> GraphQLError:
+    """A variable that failed coercion is bad input like any other: name the field in
+    `fieldErrors` (the path inside the variable without list indexes, else the variable)."""
+    extensions = error.extensions or {}
+    match = _VARIABLE_ERROR.match(error.message)
+    if extensions.get("code") != ErrorCode.BAD_USER_INPUT or "fieldErrors" in extensions or not match:
+        return error
+    field = re.sub(r"\[\d+\]", "", match.group("path") or "") or match.group("var")
+    detail = error.message[match.end():].lstrip(": ").strip() or error.message
+    return _with(error, error.message, {**extensions, "fieldErrors": [{"field": field, "message": detail}]})
 
 
 def member_message(error: DomainError, language: str) -> str:
@@ -51,7 +68,7 @@ def translate_error(error: GraphQLError, request_id: str | None, language: str =
                      {"code": ErrorCode(original.code), **original.details})
     if original is None:
         if error.extensions and "code" in error.extensions:
-            return error
+            return _with_variable_field(error)
         if isinstance(error, GraphQLSyntaxError):
             code = ErrorCode.GRAPHQL_PARSE_FAILED
         elif error.path is None:

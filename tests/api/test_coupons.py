@@ -161,7 +161,7 @@ async def test_upgrade_coupon_and_birthday_rewards_once_a_year(setup, monkeypatc
     api, staff = setup
     upgrade = await template(api, staff, name="Welcome to Gold")
     bday = await template(api, staff, name="Birthday treat")
-    await api.data("""mutation($u: Int!, $b: Int!) { updateProgramSettings(input: {upgradeCouponTemplateId: $u,
+    await api.data("""mutation($u: ID!, $b: ID!) { updateProgramSettings(input: {upgradeCouponTemplateId: $u,
       birthdayCouponTemplateId: $b}) { settings { upgradeCouponTemplateId } } }""",
                    {"u": int(upgrade), "b": int(bday)}, staff)
     rule = """mutation { saveEarningRule(input: {kind: ACTIVITY, name: "Birthday", activity: BIRTHDAY, points: 100})
