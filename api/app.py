@@ -11,10 +11,12 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse
-from starlette.routing import Route, WebSocketRoute
+from starlette.responses import JSONResponse, RedirectResponse
+from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
+from starlette.staticfiles import StaticFiles
 
 from api.container import Container, build_container
+from api.graphiql import ASSET_DIR, ASSET_PATH
 from api.graphql_http import GraphQLHttpEndpoint
 from api.graphql_schema import build_schema
 from api.live import LiveUpdates
@@ -67,6 +69,7 @@ def create_app(settings: Settings | None = None, code_sender: CodeSender | None 
             Route("/readyz", readyz, methods=["GET"]),
             Route("/graphql", http.handle, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", LiveUpdates(schema, container)),
+            *ide_routes(settings.graphiql),
         ],
         middleware=middleware,
         lifespan=lifespan,
@@ -74,6 +77,17 @@ def create_app(settings: Settings | None = None, code_sender: CodeSender | None 
     app.state.container = container
     app.state.schema = schema
     return app
+
+
+def ide_routes(enabled: bool) -> list[BaseRoute]:
+    if not enabled:
+        return []
+
+    async def home(_request: Request) -> RedirectResponse:
+        return RedirectResponse("/graphql", 307)
+
+    return [Route("/", home, methods=["GET"]),
+            Mount(ASSET_PATH, StaticFiles(directory=ASSET_DIR, check_dir=False), name="graphiql-assets")]
 
 
 def container_of(app: Starlette) -> Container:

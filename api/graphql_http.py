@@ -16,7 +16,6 @@ import orjson
 import strawberry
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
-from strawberry.http.ides import get_graphql_ide_html
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.types.execution import PreExecutionError
 from strawberry.types.graphql import OperationType
@@ -24,6 +23,7 @@ from strawberry.types.graphql import OperationType
 from api.container import Container
 from api.context import Context
 from api.errors import INTERNAL_MESSAGE, translate_error
+from api.graphiql import page_html
 from api.languages import pick_language
 from domain.auth.viewer import Role
 from domain.members.services import profile_cache_key
@@ -125,7 +125,7 @@ class GraphQLHttpEndpoint:
     def __init__(self, schema: strawberry.Schema, container: Container, graphiql: bool = True) -> None:
         self._schema = schema
         self._container = container
-        self._ide = get_graphql_ide_html("graphiql") if graphiql else None
+        self._ide = page_html() if graphiql else None
 
     async def handle(self, request: Request) -> Response:
         try:
