@@ -25,7 +25,9 @@ from api.context import Context
 from api.errors import INTERNAL_MESSAGE, translate_error
 from api.graphiql import page_html
 from api.languages import pick_language
+from api.persisted_queries import PersistedQueries, PersistedQueryProblem, load_trusted_documents
 from domain.auth.viewer import Role
+from domain.error_codes import ErrorCode
 from domain.members.services import profile_cache_key
 from domain.points.balance import balance_cache_key
 from domain.ports import Cache
@@ -126,6 +128,9 @@ class GraphQLHttpEndpoint:
         self._schema = schema
         self._container = container
         self._ide = page_html() if graphiql else None
+        settings = container.settings
+        trusted = load_trusted_documents(settings.trusted_documents_path) if settings.trusted_documents_path else None
+        self._persisted = PersistedQueries(container.cache, settings.apq_ttl_seconds, trusted)
 
     async def handle(self, request: Request) -> Response:
         try:
@@ -155,6 +160,13 @@ class GraphQLHttpEndpoint:
         else:
             raise HttpProblem(405, "Use GET or POST.", {"Allow": "GET, POST"})
 
+        try:
+            params["query"] = await self._persisted.document(params)
+        except PersistedQueryProblem as problem:
+            status = 400 if problem.status == 400 and (
+                media_type == GRAPHQL_RESPONSE or problem.code is ErrorCode.BAD_REQUEST) else 200
+            body = {"errors": [{"message": problem.message, "extensions": {"code": problem.code}}]}
+            return Response(orjson.dumps(body), status, media_type=media_type)
         query, variables, operation = _checked(params)
         context = await self.make_context(request)
         try:

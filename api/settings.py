@@ -52,6 +52,10 @@ class Settings:
     default_language: str = "zh-CN"
     # Browser origins (H5 pages, web consoles) allowed to call /graphql cross-origin; empty: none.
     cors_origins: tuple[str, ...] = ()
+    # Automatic persisted queries: how long a registered document stays in the (shared) cache.
+    apq_ttl_seconds: int = 7 * 24 * 3600
+    # A persisted-query manifest; when set, only its documents run (production for fixed app bundles).
+    trusted_documents_path: str | None = None
 
     @property
     def is_production(self) -> bool:
@@ -85,6 +89,8 @@ class Settings:
             partner_requests_per_minute=_int("PARTNER_REQUESTS_PER_MINUTE", cls.partner_requests_per_minute),
             count_sql=os.environ.get("LOYALTY_COUNT_SQL", "") == "1",
             default_language=os.environ.get("DEFAULT_LANGUAGE", cls.default_language),
+            apq_ttl_seconds=_int("APQ_TTL_SECONDS", cls.apq_ttl_seconds),
+            trusted_documents_path=os.environ.get("TRUSTED_DOCUMENTS") or None,
             cors_origins=tuple(o.strip().rstrip("/") for o in os.environ.get("CORS_ORIGINS", "").split(",")
                                if o.strip()),
         )
