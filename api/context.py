@@ -25,6 +25,7 @@ class Context:
     shared_reads: SharedReads | None = field(default=None)  # HTTP requests only: see SharedReads
     query_reads: QueryReads | None = field(default=None)  # HTTP requests only: see QueryReads
     language: str = DEFAULT_LANGUAGE  # of member-facing messages: see api/languages.py
+    log_fields: dict[str, object] = field(default_factory=dict)  # for the access log line
 
     def uow(self) -> SqlUnitOfWork:
         return self.container.uow(self.shared_reads)

@@ -25,6 +25,7 @@ from api.context import Context
 from api.errors import INTERNAL_MESSAGE, translate_error
 from api.graphiql import page_html
 from api.languages import pick_language
+from api.operation_log import result_code, role_name
 from api.persisted_queries import PersistedQueries, PersistedQueryProblem, load_trusted_documents
 from domain.auth.viewer import Role
 from domain.error_codes import ErrorCode
@@ -123,6 +124,12 @@ def _is_request_error(result: Any) -> bool:
     )
 
 
+def log_fields(request: Request) -> dict[str, object]:
+    """The GraphQL facts for this request's access log line (api/logs.py writes it)."""
+    state = request.scope.setdefault("state", {})
+    return state.setdefault("log_fields", {"operation": None, "operationType": None})
+
+
 class GraphQLHttpEndpoint:
     def __init__(self, schema: strawberry.Schema, container: Container, graphiql: bool = True) -> None:
         self._schema = schema
@@ -136,8 +143,10 @@ class GraphQLHttpEndpoint:
         try:
             return await self._handle(request)
         except HttpProblem as problem:
+            log_fields(request)["result"] = "BAD_REQUEST"
             return _problem_response(problem)
         except Exception:
+            log_fields(request)["result"] = "INTERNAL_SERVER_ERROR"
             request_id = request.scope.get("state", {}).get("request_id")
             log.exception("request %s failed outside GraphQL execution", request_id)
             body = {"errors": [{"message": INTERNAL_MESSAGE,
@@ -166,6 +175,7 @@ class GraphQLHttpEndpoint:
             status = 400 if problem.status == 400 and (
                 media_type == GRAPHQL_RESPONSE or problem.code is ErrorCode.BAD_REQUEST) else 200
             body = {"errors": [{"message": problem.message, "extensions": {"code": problem.code}}]}
+            log_fields(request)["result"] = str(problem.code)
             return Response(orjson.dumps(body), status, media_type=media_type)
         query, variables, operation = _checked(params)
         context = await self.make_context(request)
@@ -182,8 +192,10 @@ class GraphQLHttpEndpoint:
             if context.shared_reads is not None:
                 await context.shared_reads.close()
         body: dict[str, Any] = {}
-        if result.errors:
-            body["errors"] = [translate_error(e, context.request_id, context.language).formatted for e in result.errors]
+        errors = [translate_error(e, context.request_id, context.language) for e in result.errors or []]
+        log_fields(request).update(context.log_fields, role=role_name(context.viewer.role), result=result_code(errors))
+        if errors:
+            body["errors"] = [e.formatted for e in errors]
         if not _is_request_error(result):
             body["data"] = result.data
         status = 400 if media_type == GRAPHQL_RESPONSE and _is_request_error(result) else 200

@@ -16,6 +16,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
 from api.errors import DomainErrorCodes
+from api.operation_log import OperationFacts
 from api.settings import Settings
 from schema.error_codes import ErrorCode
 from schema.scalars import SCALARS
@@ -43,6 +44,7 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
         # Factories, not instances: each operation needs its own extension state.
         extensions=[
             DomainErrorCodes,
+            OperationFacts,
             lambda: MaxTokensLimiter(max_token_count=s.max_query_tokens),
             lambda: AddValidationRules(limit_rules),
             lambda: ParserCache(maxsize=512),
