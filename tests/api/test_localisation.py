@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
+
 import pytest
+import websockets
 
 from api.languages import pick_language
 from tests.support.client import ApiClient, error_codes
+from tests.support.live_server import served
 
 ME = "{ me { id } }"
 SIGN_IN = 'mutation { signIn(phone: "13800138000", code: "999999") { isNewMember } }'
@@ -44,3 +49,24 @@ def test_pick_language_by_quality() -> None:
     assert pick_language("de, en;q=0.1") == "en"
     assert pick_language("zh;q=0, en;q=0.1") == "en"
     assert pick_language("", "en") == "en"
+
+
+async def _forbidden_over_socket(api: ApiClient, token: str, init_extra: dict, headers: dict | None = None) -> dict:
+    async with served(api.app) as host, websockets.connect(
+            f"ws://{host}/graphql", subprotocols=["graphql-transport-ws"], additional_headers=headers) as ws:
+        await ws.send(json.dumps({"type": "connection_init", "payload": {"accessToken": token, **init_extra}}))
+        assert json.loads(await asyncio.wait_for(ws.recv(), 5))["type"] == "connection_ack"
+        await ws.send(json.dumps({"id": "1", "type": "subscribe",
+                                  "payload": {"query": "subscription { contentReported { reason } }"}}))
+        return json.loads(await asyncio.wait_for(ws.recv(), 5))
+
+
+async def test_socket_messages_follow_connection_params_then_the_upgrade_header(api: ApiClient) -> None:
+    member = await api.sign_in("13800138000")
+    zh = await _forbidden_over_socket(api, member.access_token, {})
+    en = await _forbidden_over_socket(api, member.access_token, {"language": "en"})
+    by_header = await _forbidden_over_socket(api, member.access_token, {}, {"Accept-Language": "en-US"})
+    zh_error, en_error, header_error = (m["payload"]["errors"][0] for m in (zh, en, by_header))
+    assert {e["extensions"]["code"] for e in (zh_error, en_error, header_error)} == {"FORBIDDEN"}
+    assert zh_error["message"] == "您没有权限进行此操作。"
+    assert en_error["message"] == header_error["message"] == "Only program staff can do this."
