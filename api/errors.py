@@ -65,7 +65,7 @@ def translate_error(error: GraphQLError, request_id: str | None, language: str =
     original = error.original_error
     if isinstance(original, DomainError):
         return _with(error, member_message(original, language),
-                     {"code": ErrorCode(original.code), **original.details})
+                     {"code": str(original.code), **original.details})
     if original is None:
         if error.extensions and "code" in error.extensions:
             return _with_variable_field(error)

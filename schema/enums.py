@@ -13,15 +13,20 @@ from domain.privacy.model import ConsentKind as DomainConsentKind
 from domain.segments.model import Stage
 from domain.webhooks.model import DeliveryStatus
 
-LifecycleStage = strawberry.enum(Stage, name="LifecycleStage")
-ConsentKind = strawberry.enum(DomainConsentKind, name="ConsentKind")
+LifecycleStage = strawberry.enum(Stage, name="LifecycleStage",
+                                 description="Where a member is in their life with the program (compute-segments).")
+ConsentKind = strawberry.enum(DomainConsentKind, name="ConsentKind", description="What a member consents to.")
 Role = strawberry.enum(DomainRole, name="Role", description="Who a session or token acts as.")
-SignupStatus = strawberry.enum(DomainSignupStatus, name="SignupStatus")
-PartnerTransactionKind = strawberry.enum(DomainPartnerKind, name="PartnerTransactionKind")
-WebhookDeliveryStatus = strawberry.enum(DeliveryStatus, name="WebhookDeliveryStatus")
+SignupStatus = strawberry.enum(DomainSignupStatus, name="SignupStatus",
+                             description="A member's place at an event.")
+PartnerTransactionKind = strawberry.enum(DomainPartnerKind, name="PartnerTransactionKind",
+                                         description="Points earned at a partner, spent there, or a reversal.")
+WebhookDeliveryStatus = strawberry.enum(DeliveryStatus, name="WebhookDeliveryStatus",
+                                        description="Where a webhook delivery stands.")
 PointsEntrySource = strawberry.enum(EntrySource, name="PointsEntrySource",
                                     description="What a points entry came from.")
-ReportTarget = strawberry.enum(DomainReportTarget, name="ReportTarget")
+ReportTarget = strawberry.enum(DomainReportTarget, name="ReportTarget",
+                              description="What a member may report to the moderators.")
 
 
 def stage_values(stages: list[Stage] | None) -> list[str] | None:
