@@ -136,7 +136,10 @@ class GraphQLHttpEndpoint:
         self._container = container
         self._ide = page_html() if graphiql else None
         settings = container.settings
-        trusted = load_trusted_documents(settings.trusted_documents_path) if settings.trusted_documents_path else None
+        # Loaded once, by build_schema, which also holds websocket operations to the same list.
+        trusted = getattr(schema, "trusted_documents", None)
+        if settings.trusted_documents_path and trusted is None:
+            trusted = load_trusted_documents(settings.trusted_documents_path)
         self._persisted = PersistedQueries(container.cache, settings.apq_ttl_seconds, trusted)
 
     async def handle(self, request: Request) -> Response:

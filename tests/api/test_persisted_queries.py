@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import uuid
 from pathlib import Path
 
 import pytest
+import websockets
 
-from tests.support.client import ApiClient, error_codes
+from tests.support.client import REQUEST_CODE, SIGN_IN, ApiClient, error_codes
+from tests.support.live_server import served
 
 QUERY = "query Tiers { tiers { code name } }"
 HASH = hashlib.sha256(QUERY.encode()).hexdigest()
@@ -72,3 +75,26 @@ async def test_a_manifest_with_a_wrong_hash_stops_the_start(make_client, tmp_pat
     manifest.write_text(json.dumps({"0" * 64: QUERY}))
     with pytest.raises(ValueError, match="hash"):
         make_client(trusted_documents_path=str(manifest))
+
+
+
+async def test_trusted_documents_hold_for_websocket_subscriptions(make_client, tmp_path: Path) -> None:
+    listed = "subscription Profile { profileChanged { id } }"
+    # The test client's own sign-in documents are trusted too, as an app's bundle would list them.
+    documents = [listed, SIGN_IN, REQUEST_CODE]
+    manifest = tmp_path / "trusted.json"
+    manifest.write_text(json.dumps({hashlib.sha256(d.encode()).hexdigest(): d for d in documents}))
+    api = make_client(trusted_documents_path=str(manifest))
+    member = await api.sign_in("13800138000")
+    async with served(api.app) as host, websockets.connect(f"ws://{host}/graphql",
+                                                           subprotocols=["graphql-transport-ws"]) as ws:
+        await ws.send(json.dumps({"type": "connection_init", "payload": {"accessToken": member.access_token}}))
+        assert json.loads(await asyncio.wait_for(ws.recv(), 5))["type"] == "connection_ack"
+        await ws.send(json.dumps({"id": "1", "type": "subscribe",
+                                  "payload": {"query": "subscription { profileChanged { id displayName } }"}}))
+        refused = json.loads(await asyncio.wait_for(ws.recv(), 5))
+        assert refused["type"] == "error"
+        assert refused["payload"][0]["extensions"]["code"] == "PERSISTED_QUERY_NOT_ALLOWED"
+        await ws.send(json.dumps({"id": "2", "type": "subscribe", "payload": {"query": listed}}))
+        first = json.loads(await asyncio.wait_for(ws.recv(), 5))
+        assert first["type"] == "next" and first["payload"]["data"]["profileChanged"]["id"] == member.member_id

@@ -22,6 +22,8 @@ mutation SignIn($phone: String!, $code: String!) {
 }
 """
 
+REQUEST_CODE = "mutation($p: String!) { requestLoginCode(phone: $p) { maskedPhone } }"
+
 
 @dataclass
 class Session:
@@ -60,7 +62,7 @@ class ApiClient:
         return body["data"]
 
     async def request_code(self, phone: str) -> str:
-        await self.data("mutation($p: String!) { requestLoginCode(phone: $p) { maskedPhone } }", {"p": phone})
+        await self.data(REQUEST_CODE, {"p": phone})
         return self.sink.latest[normalize_phone(phone)]
 
     async def sign_in(self, phone: str) -> Session:
