@@ -64,8 +64,16 @@ def translate_error(error: GraphQLError, request_id: str | None, language: str =
     they speak to the app's developer, not to the member. The code never changes."""
     original = error.original_error
     if isinstance(original, DomainError):
-        return _with(error, member_message(original, language),
-                     {"code": str(original.code), **original.details})
+        text = member_message(original, language)
+        extensions: dict[str, object] = {"code": str(original.code), **original.details}
+        field_errors = extensions.get("fieldErrors")
+        if isinstance(field_errors, list) and original.key and has_entry(original.code, original.key):
+            # A field error that repeats a keyed message reads the same translation; unkeyed field
+            # messages stay as written (specific English beats a generic sentence next to a field).
+            extensions["fieldErrors"] = [
+                {**fe, "message": text} if isinstance(fe, dict) and fe.get("message") == original.message else fe
+                for fe in field_errors]
+        return _with(error, text, extensions)
     if original is None:
         if error.extensions and "code" in error.extensions:
             return _with_variable_field(error)

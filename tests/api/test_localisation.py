@@ -36,6 +36,9 @@ async def test_keyed_message_in_both_languages(api: ApiClient) -> None:
     assert error_codes(en) == error_codes(zh) == ["BAD_USER_INPUT"]
     assert en["errors"][0]["message"] == "The code is wrong or has expired; request a new one."
     assert zh["errors"][0]["message"] == "验证码错误或已过期，请重新获取。"
+    assert zh["errors"][0]["extensions"]["fieldErrors"] == [
+        {"field": "code", "message": "验证码错误或已过期，请重新获取。"}]
+    assert en["errors"][0]["extensions"]["fieldErrors"][0]["message"] == en["errors"][0]["message"]
 
 
 async def test_program_default_language_is_a_setting(make_client) -> None:
