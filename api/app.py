@@ -9,11 +9,14 @@ from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse
-from starlette.routing import Route, WebSocketRoute
+from starlette.responses import JSONResponse, RedirectResponse
+from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
+from starlette.staticfiles import StaticFiles
 
 from api.container import Container, build_container
+from api.graphiql import ASSET_DIR, ASSET_PATH
 from api.graphql_http import GraphQLHttpEndpoint
 from api.graphql_schema import build_schema
 from api.live import LiveUpdates
@@ -51,6 +54,14 @@ def create_app(settings: Settings | None = None, code_sender: CodeSender | None 
 
     http = GraphQLHttpEndpoint(schema, container, settings.graphiql)
     middleware = [Middleware(RequestIdMiddleware)]
+    if settings.cors_origins:
+        # Outermost, so preflights are answered before anything else looks at them. Tokens travel
+        # in the Authorization header, not cookies: no credentials mode.
+        middleware.insert(0, Middleware(
+            CORSMiddleware, allow_origins=list(settings.cors_origins), allow_methods=["GET", "POST"],
+            allow_headers=["authorization", "content-type", "accept", "accept-language", "x-request-id"],
+            expose_headers=["x-request-id"], max_age=600,
+        ))
     if settings.count_sql:
         count_statements(container.engine)
         count_statements(container.read_engine)
@@ -61,6 +72,7 @@ def create_app(settings: Settings | None = None, code_sender: CodeSender | None 
             Route("/readyz", readyz, methods=["GET"]),
             Route("/graphql", http.handle, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", LiveUpdates(schema, container)),
+            *ide_routes(settings.graphiql),
         ],
         middleware=middleware,
         lifespan=lifespan,
@@ -68,6 +80,17 @@ def create_app(settings: Settings | None = None, code_sender: CodeSender | None 
     app.state.container = container
     app.state.schema = schema
     return app
+
+
+def ide_routes(enabled: bool) -> list[BaseRoute]:
+    if not enabled:
+        return []
+
+    async def home(_request: Request) -> RedirectResponse:
+        return RedirectResponse("/graphql", 307)
+
+    return [Route("/", home, methods=["GET"]),
+            Mount(ASSET_PATH, StaticFiles(directory=ASSET_DIR, check_dir=False), name="graphiql-assets")]
 
 
 def container_of(app: Starlette) -> Container:

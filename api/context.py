@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from api.container import Container
 from domain.auth.viewer import Role, Viewer
 from domain.deps import Deps
+from domain.messages import DEFAULT_LANGUAGE
 from domain.store.unit_of_work import SharedReads, SqlUnitOfWork
 
 if TYPE_CHECKING:
@@ -26,6 +27,8 @@ class Context:
     query_reads: QueryReads | None = field(default=None)  # HTTP requests only: see QueryReads
     client_address: str | None = field(default=None)  # the peer's IP, for per-address abuse limits
     socket_slot: tuple[str, str] | None = field(default=None)  # websockets: (subject key, socket id) in Presence
+    language: str = DEFAULT_LANGUAGE  # of member-facing messages: see api/languages.py
+    log_fields: dict[str, object] = field(default_factory=dict)  # for the access log line
 
     def uow(self) -> SqlUnitOfWork:
         uow = self.container.uow(self.shared_reads)

@@ -16,7 +16,6 @@ import orjson
 import strawberry
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
-from strawberry.http.ides import get_graphql_ide_html
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.types.execution import PreExecutionError
 from strawberry.types.graphql import OperationType
@@ -24,7 +23,12 @@ from strawberry.types.graphql import OperationType
 from api.container import Container
 from api.context import Context
 from api.errors import INTERNAL_MESSAGE, domain_error_for, translate_error
+from api.graphiql import page_html
+from api.languages import pick_language
+from api.operation_log import result_code, role_name
+from api.persisted_queries import PersistedQueries, PersistedQueryProblem, load_trusted_documents
 from domain.auth.viewer import Role
+from domain.error_codes import ErrorCode
 from domain.errors import ServiceUnavailable
 from domain.members.services import profile_cache_key
 from domain.points.balance import balance_cache_key
@@ -121,20 +125,35 @@ def _is_request_error(result: Any) -> bool:
     )
 
 
+def log_fields(request: Request) -> dict[str, object]:
+    """The GraphQL facts for this request's access log line (api/logs.py writes it)."""
+    state = request.scope.setdefault("state", {})
+    return state.setdefault("log_fields", {"operation": None, "operationType": None})
+
+
 class GraphQLHttpEndpoint:
     def __init__(self, schema: strawberry.Schema, container: Container, graphiql: bool = True) -> None:
         self._schema = schema
         self._container = container
-        self._ide = get_graphql_ide_html("graphiql") if graphiql else None
+        self._ide = page_html() if graphiql else None
+        settings = container.settings
+        # Loaded once, by build_schema, which also holds websocket operations to the same list.
+        trusted = getattr(schema, "trusted_documents", None)
+        if settings.trusted_documents_path and trusted is None:
+            trusted = load_trusted_documents(settings.trusted_documents_path)
+        self._persisted = PersistedQueries(container.cache, settings.apq_ttl_seconds, trusted)
 
     async def handle(self, request: Request) -> Response:
         try:
             return await self._handle(request)
         except HttpProblem as problem:
+            log_fields(request)["result"] = "BAD_REQUEST"
             return _problem_response(problem)
         except Exception as exc:
             request_id = request.scope.get("state", {}).get("request_id")
             known = domain_error_for(exc)
+            log_fields(request)["result"] = str(known.code) if isinstance(known, ServiceUnavailable) \
+                else "INTERNAL_SERVER_ERROR"
             if isinstance(known, ServiceUnavailable):
                 # The token check reads the profile before any field runs: an outage there is still an outage.
                 log.warning("request %s: database unavailable: %s", request_id, exc)
@@ -163,6 +182,14 @@ class GraphQLHttpEndpoint:
         else:
             raise HttpProblem(405, "Use GET or POST.", {"Allow": "GET, POST"})
 
+        try:
+            params["query"] = await self._persisted.document(params)
+        except PersistedQueryProblem as problem:
+            status = 400 if problem.status == 400 and (
+                media_type == GRAPHQL_RESPONSE or problem.code is ErrorCode.BAD_REQUEST) else 200
+            body = {"errors": [{"message": problem.message, "extensions": {"code": problem.code}}]}
+            log_fields(request)["result"] = str(problem.code)
+            return Response(orjson.dumps(body), status, media_type=media_type)
         query, variables, operation = _checked(params)
         context = await self.make_context(request)
         try:
@@ -178,8 +205,10 @@ class GraphQLHttpEndpoint:
             if context.shared_reads is not None:
                 await context.shared_reads.close()
         body: dict[str, Any] = {}
-        if result.errors:
-            body["errors"] = [translate_error(e, context.request_id).formatted for e in result.errors]
+        errors = [translate_error(e, context.request_id, context.language) for e in result.errors or []]
+        log_fields(request).update(context.log_fields, role=role_name(context.viewer.role), result=result_code(errors))
+        if errors:
+            body["errors"] = [e.formatted for e in errors]
         if not _is_request_error(result):
             body["data"] = result.data
         status = 400 if media_type == GRAPHQL_RESPONSE and _is_request_error(result) else 200
@@ -209,4 +238,6 @@ class GraphQLHttpEndpoint:
             client_address=request.client.host if request.client else None,
             shared_reads=shared_reads,
             query_reads=QueryReads(profile, cache),
+            language=pick_language(request.headers.get("accept-language"),
+                                   self._container.settings.default_language),
         )

@@ -30,6 +30,7 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import Bas
 
 from api.container import Container
 from api.context import Context
+from api.languages import pick_language
 from domain.auth.viewer import Viewer
 from domain.errors import Unauthenticated
 from domain.events import AccessEnded
@@ -173,6 +174,9 @@ class LiveUpdates(GraphQL[Context, None]):
             # Per connection: the loaders batch but never cache, or a long-lived socket would see old data.
             loaders=Loaders.for_request(self.container.uow, cache=False),
             request_id=request.scope.get("state", {}).get("request_id", ""),
+            # Browsers send Accept-Language on the upgrade; apps may set it in connection_params.
+            language=pick_language(request.headers.get("accept-language"),
+                                   self._container.settings.default_language),
         )
 
     async def admit_token(self, raw: str) -> Viewer:
@@ -188,6 +192,9 @@ class LiveUpdates(GraphQL[Context, None]):
 
     async def on_ws_connect(self, context: Context) -> dict[str, object] | None:
         params = context.connection_params or {}
+        wanted = params.get("language") or params.get("acceptLanguage") or params.get("Accept-Language")
+        if isinstance(wanted, str):
+            context.language = pick_language(wanted, context.language)
         raw = params.get("authorization") or params.get("Authorization") or params.get("accessToken")
         if not isinstance(raw, str) or not raw.strip():
             raise SocketRefused(UNAUTHENTICATED_CLOSE, "UNAUTHENTICATED", "NO_TOKEN")

@@ -72,6 +72,7 @@ class RequestIdMiddleware:
             if scope["type"] == "http":
                 _access.info(
                     "%s %s %s", scope.get("method"), scope.get("path"), status,
-                    extra={"fields": {"status": status, "ms": round((time.perf_counter() - started) * 1000, 1)}},
+                    extra={"fields": {"status": status, "ms": round((time.perf_counter() - started) * 1000, 1),
+                                      **scope["state"].get("log_fields", {})}},
                 )
             request_id_var.reset(token)

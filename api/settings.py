@@ -8,6 +8,8 @@ import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from domain.messages import LANGUAGES
+
 DEFAULT_DB_PATH = Path("var/loyalty.db")
 
 
@@ -66,6 +68,14 @@ class Settings:
     staff_lock_seconds: int = 60
     count_sql: bool = False  # bench mode: x-sql-statements header per request (LOYALTY_COUNT_SQL=1)
     generated_dev_key: bool = False
+    # Language of member-facing messages when the caller sends no usable Accept-Language.
+    default_language: str = "zh-CN"
+    # Browser origins (H5 pages, web consoles) allowed to call /graphql cross-origin; empty: none.
+    cors_origins: tuple[str, ...] = ()
+    # Automatic persisted queries: how long a registered document stays in the (shared) cache.
+    apq_ttl_seconds: int = 7 * 24 * 3600
+    # A persisted-query manifest; when set, only its documents run (production for fixed app bundles).
+    trusted_documents_path: str | None = None
 
     @property
     def is_production(self) -> bool:
@@ -114,6 +124,11 @@ class Settings:
             sms_proof_after_per_address=_int("SMS_PROOF_AFTER_PER_ADDRESS", cls.sms_proof_after_per_address),
             sms_proof_above_global_percent=_int("SMS_PROOF_ABOVE_GLOBAL_PERCENT", cls.sms_proof_above_global_percent),
             sms_proof_secret=os.environ.get("SMS_PROOF_SECRET") or None,
+            default_language=os.environ.get("DEFAULT_LANGUAGE", cls.default_language),
+            apq_ttl_seconds=_int("APQ_TTL_SECONDS", cls.apq_ttl_seconds),
+            trusted_documents_path=os.environ.get("TRUSTED_DOCUMENTS") or None,
+            cors_origins=tuple(o.strip().rstrip("/") for o in os.environ.get("CORS_ORIGINS", "").split(",")
+                               if o.strip()),
         )
         values.update(overrides)
         return cls(**values).validated()  # type: ignore[arg-type]
@@ -128,6 +143,10 @@ class Settings:
                 raise ValueError("the generated development signing key is refused in production")
             if self.sms_sink_path:
                 raise ValueError("SMS_SINK_PATH (login codes written to a file) is refused in production")
+        if self.is_production and "*" in self.cors_origins:
+            raise ValueError("CORS_ORIGINS=* is refused in production; list the front ends' origins")
+        if self.default_language not in LANGUAGES:
+            raise ValueError(f"DEFAULT_LANGUAGE must be one of {', '.join(LANGUAGES)}")
         if self.jwt_keys and self.jwt_active_kid not in self.jwt_keys:
             raise ValueError(f"JWT_ACTIVE_KID {self.jwt_active_kid!r} is not among JWT_KEYS")
         if any(len(secret) < 32 for secret in self.jwt_keys.values()):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from domain.error_codes import ErrorCode
+
 
 @dataclass(frozen=True)
 class FieldError:
@@ -12,32 +14,38 @@ class FieldError:
 
 
 class DomainError(Exception):
-    code = "BAD_REQUEST"
+    """`message` is English, short and stable; `key` picks a more specific entry of the message
+    catalogue (domain/messages.py) than the code's own, where one code has several messages."""
 
-    def __init__(self, message: str, **details: object) -> None:
+    code: str = ErrorCode.BAD_REQUEST
+    key: str | None = None
+
+    def __init__(self, message: str, *, key: str | None = None, **details: object) -> None:
         super().__init__(message)
         self.message = message
         self.details = details
+        if key is not None:
+            self.key = key
 
 
 class Unauthenticated(DomainError):
-    code = "UNAUTHENTICATED"
+    code = ErrorCode.UNAUTHENTICATED
 
 
 class Forbidden(DomainError):
-    code = "FORBIDDEN"
+    code = ErrorCode.FORBIDDEN
 
 
 class NotFound(DomainError):
-    code = "NOT_FOUND"
+    code = ErrorCode.NOT_FOUND
 
 
 class Conflict(DomainError):
-    code = "CONFLICT"
+    code = ErrorCode.CONFLICT
 
 
 class RateLimited(DomainError):
-    code = "RATE_LIMITED"
+    code = ErrorCode.RATE_LIMITED
 
     def __init__(self, message: str, retry_after_seconds: int) -> None:
         super().__init__(message, retryAfterSeconds=retry_after_seconds)
@@ -57,7 +65,7 @@ class ServiceUnavailable(DomainError):
 
 
 class BadUserInput(DomainError):
-    code = "BAD_USER_INPUT"
+    code = ErrorCode.BAD_USER_INPUT
 
     def __init__(self, message: str, field_errors: list[FieldError] | None = None) -> None:
         errors = field_errors or []
@@ -67,19 +75,28 @@ class BadUserInput(DomainError):
         self.field_errors = errors
 
     @classmethod
-    def for_field(cls, field: str, message: str) -> BadUserInput:
-        return cls(message, [FieldError(field, message)])
+    def for_field(cls, field: str, message: str, key: str | None = None) -> BadUserInput:
+        error = cls(message, [FieldError(field, message)])
+        if key is not None:
+            error.key = key
+        return error
 
 
 class InsufficientPoints(DomainError):
-    code = "INSUFFICIENT_POINTS"
+    code = ErrorCode.INSUFFICIENT_POINTS
 
 
 class LimitExceeded(DomainError):
-    code = "LIMIT_EXCEEDED"
+    code = ErrorCode.LIMIT_EXCEEDED
 
 
 class IdempotencyConflict(Conflict):
     """The same idempotency key arrived again with a different request."""
 
-    code = "IDEMPOTENCY_CONFLICT"
+    code = ErrorCode.IDEMPOTENCY_CONFLICT
+
+
+class OutOfStock(DomainError):
+    """The one OUT_OF_STOCK: reward stock and coupon quantities alike."""
+
+    code = ErrorCode.OUT_OF_STOCK

@@ -10,6 +10,7 @@ import strawberry
 from domain.auth import login, sessions, staff
 from domain.auth.sessions import AuthSession
 from domain.members.phone import mask_phone
+from schema.enums import Role
 from schema.info import Info
 from schema.members import MemberType
 
@@ -27,13 +28,13 @@ class SessionPayload:
     access_token_expires_at: datetime
     refresh_token: str
     refresh_token_expires_at: datetime
-    role: str
+    role: Role
 
     @classmethod
     def from_domain(cls, s: AuthSession) -> SessionPayload:
         return cls(
             access_token=s.access_token, access_token_expires_at=s.access_expires_at,
-            refresh_token=s.refresh_token, refresh_token_expires_at=s.refresh_expires_at, role=s.role.value,
+            refresh_token=s.refresh_token, refresh_token_expires_at=s.refresh_expires_at, role=s.role,
         )
 
 

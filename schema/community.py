@@ -14,6 +14,7 @@ from domain.community.model import FeedFilter
 from domain.community.model import Group as DomainGroup
 from domain.community.model import Post as DomainPost
 from schema.connections import PageInfo
+from schema.enums import ReportTarget
 from schema.info import Info
 from schema.refs import parse_id
 
@@ -215,10 +216,10 @@ class CommunityMutations:
         await services.delete_post(info.context.uow(), info.context.viewer, parse_id(post_id, "postId"))
         return DonePayload(ok=True)
 
-    @strawberry.mutation(description="Report a post or comment to the moderators (target: post or comment).")
-    async def report_content(self, info: Info, target: str, id: strawberry.ID, reason: str) -> DonePayload:
+    @strawberry.mutation(description="Report a post or comment to the moderators.")
+    async def report_content(self, info: Info, target: ReportTarget, id: strawberry.ID, reason: str) -> DonePayload:
         ctx = info.context
-        await services.report(ctx.uow(), ctx.viewer, target, parse_id(id), reason, ctx.container.now())
+        await services.report(ctx.uow(), ctx.viewer, target.value, parse_id(id), reason, ctx.container.now())
         return DonePayload(ok=True)
 
     @strawberry.mutation(description="Staff: hide (hidden=true) or restore a post, with a reason.")

@@ -10,6 +10,7 @@ from domain.meetups import services
 from domain.meetups.model import Event as Ev
 from domain.meetups.model import Signup as Su
 from domain.referrals import services as referrals
+from schema.enums import SignupStatus
 from schema.info import Info
 from schema.refs import parse_id
 
@@ -38,12 +39,12 @@ class Event:
 @strawberry.type
 class EventSignup:
     event_id: strawberry.ID
-    status: str
+    status: SignupStatus
     checkin_code: str = strawberry.field(description="Shown as a QR code at the door.")
 
     @classmethod
     def from_domain(cls, s: Su) -> EventSignup:
-        return cls(event_id=strawberry.ID(str(s.event_id)), status=s.status, checkin_code=s.checkin_code)
+        return cls(event_id=strawberry.ID(str(s.event_id)), status=SignupStatus(s.status), checkin_code=s.checkin_code)
 
 
 @strawberry.type

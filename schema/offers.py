@@ -14,6 +14,7 @@ from domain.offers.model import CouponStatus as DomainStatus
 from domain.offers.model import CouponTemplate as DomainTemplate
 from domain.offers.model import IssueSource as DomainSource
 from domain.points.rules import LineItem
+from schema.enums import LifecycleStage, stage_values
 from schema.info import Info
 from schema.points import LineItemInput
 from schema.refs import parse_id
@@ -120,8 +121,7 @@ class IssueCouponsInput:
     member_ids: list[strawberry.ID] | None = None
     tier_codes: list[str] | None = None
     tags: list[str] | None = None
-    stages: list[str] | None = strawberry.field(default=None,
-                                                description="NEW, ACTIVE, DORMANT, CHURNED or WON_BACK.")
+    stages: list[LifecycleStage] | None = None
     rfm: RfmFilterInput | None = None
 
 
@@ -204,7 +204,7 @@ class OfferMutations:
     async def issue_coupons(self, info: Info, input: IssueCouponsInput) -> IssueCouponsPayload:
         ctx = info.context
         segment = services.Segment(
-            tier_codes=input.tier_codes, tags=input.tags, stages=input.stages,
+            tier_codes=input.tier_codes, tags=input.tags, stages=stage_values(input.stages),
             rfm=input.rfm.to_domain() if input.rfm else None,
             member_ids=[parse_id(m, "memberIds") for m in input.member_ids] if input.member_ids is not None else None,
         )

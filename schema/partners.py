@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated
 
 import strawberry
@@ -11,6 +11,7 @@ from domain.partners import services
 from domain.partners.model import OPERATIONS
 from domain.partners.model import Partner as DomainPartner
 from domain.partners.model import PartnerTransaction as DomainTxn
+from schema.enums import PartnerTransactionKind
 from schema.info import Info
 from schema.refs import parse_id
 
@@ -43,7 +44,7 @@ class PartnerCredentials:
 @strawberry.type
 class PartnerTransaction:
     transaction_id: str
-    kind: str
+    kind: PartnerTransactionKind
     points: int
     partner_amount: int
     reversed: bool
@@ -51,7 +52,8 @@ class PartnerTransaction:
 
     @classmethod
     def from_domain(cls, t: DomainTxn) -> PartnerTransaction:
-        return cls(transaction_id=t.txn_id, kind=t.kind, points=t.points, partner_amount=t.partner_amount,
+        return cls(transaction_id=t.txn_id, kind=PartnerTransactionKind(t.kind), points=t.points,
+                   partner_amount=t.partner_amount,
                    reversed=t.reversed, created_at=t.created_at)
 
 
@@ -70,10 +72,15 @@ class LinkedMember:
     phone: str | None = strawberry.field(description="Only when the member agreed to share it.")
 
 
+def as_date(day: object) -> date:
+    """Statement rows carry the day as a date (PostgreSQL) or as ISO text (SQLite)."""
+    return day if isinstance(day, date) else date.fromisoformat(str(day)[:10])
+
+
 @strawberry.type
 class StatementLine:
-    day: str
-    kind: str
+    day: date
+    kind: PartnerTransactionKind
     partner_amount: int
     points: int
 
@@ -103,12 +110,13 @@ class PartnerQueries:
 
     @strawberry.field(description="Staff or that partner: per-day sums for settlement, from the ledger.")
     async def partner_statement(
-        self, info: Info, partner_id: strawberry.ID, to: datetime,
-        from_: Annotated[datetime, strawberry.argument(name="from")],
+        self, info: Info, partner_id: strawberry.ID,
+        from_: Annotated[datetime, strawberry.argument(name="from")], to: datetime,
     ) -> list[StatementLine]:
         rows = await services.statement(info.context.uow(), info.context.viewer, parse_id(partner_id, "partnerId"),
                                         from_, to)
-        return [StatementLine(day=d, kind=k, partner_amount=a, points=p) for d, k, a, p in rows]
+        return [StatementLine(day=as_date(d), kind=PartnerTransactionKind(k), partner_amount=a, points=p)
+                for d, k, a, p in rows]
 
 
 @strawberry.type

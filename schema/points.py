@@ -10,13 +10,14 @@ import strawberry
 
 from domain.auth.viewer import Role
 from domain.points import purchases, queries, transfers
-from domain.points.model import Balance
+from domain.points.model import Balance, entry_source
 from domain.points.model import Entry as DomainEntry
 from domain.points.model import EntryKind as DomainEntryKind
 from domain.points.ports import Purchase as DomainPurchase
 from domain.points.ports import Refund as DomainRefund
 from domain.points.rules import LineItem
 from schema.connections import PageInfo
+from schema.enums import PointsEntrySource
 from schema.info import Info
 from schema.query_reads import query_reads
 from schema.refs import MemberRefInput, parse_id
@@ -32,14 +33,17 @@ class PointsEntry:
     kind: PointsEntryKind
     amount: int = strawberry.field(description="Signed whole points: positive credits, negative debits.")
     reason: str
-    source_type: str
+    source_type: PointsEntrySource
+    source_detail: str | None = strawberry.field(
+        description="The partner id for PARTNER, the activity for ACTIVITY; else null.")
     source_ref: str
     created_at: datetime
 
     @classmethod
     def from_domain(cls, e: DomainEntry) -> PointsEntry:
+        source, detail = entry_source(e.source_type)
         return cls(id=strawberry.ID(str(e.id)), kind=e.kind, amount=e.amount, reason=e.reason,
-                   source_type=e.source_type, source_ref=e.source_ref, created_at=e.created_at)
+                   source_type=source, source_detail=detail, source_ref=e.source_ref, created_at=e.created_at)
 
 
 @strawberry.type
@@ -114,7 +118,7 @@ class RecordPurchaseInput:
     purchased_at: datetime | None = None
 
 
-@strawberry.type
+@strawberry.type(name="Purchase")
 class PurchaseType:
     id: strawberry.ID
     order_id: str
@@ -149,7 +153,7 @@ class RecordRefundInput:
     amount_cents: int
 
 
-@strawberry.type
+@strawberry.type(name="Refund")
 class RefundType:
     refund_id: str
     amount_cents: int

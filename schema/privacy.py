@@ -13,33 +13,34 @@ from domain.privacy.consents import ConsentState as DomainState
 from domain.privacy.model import AuditEntry as DomainAuditEntry
 from domain.privacy.model import ConsentRecord as DomainRecord
 from domain.privacy.model import DataExport as DomainExport
+from schema.enums import ConsentKind
 from schema.info import Info
 from schema.refs import parse_id
 
 
 @strawberry.type
 class Consent:
-    kind: str = strawberry.field(description="MARKETING or PARTNER_SHARING.")
+    kind: ConsentKind
     granted: bool
     at: datetime | None
     source: str | None = strawberry.field(description="Where the answer was given (APP, profile, partner:<id>...).")
 
     @classmethod
     def from_domain(cls, s: DomainState) -> Consent:
-        return cls(kind=s.kind.value, granted=s.granted, at=s.at, source=s.source)
+        return cls(kind=s.kind, granted=s.granted, at=s.at, source=s.source)
 
 
 @strawberry.type
 class ConsentRecord:
     id: strawberry.ID
-    kind: str
+    kind: ConsentKind
     granted: bool
     at: datetime
     source: str
 
     @classmethod
     def from_domain(cls, r: DomainRecord) -> ConsentRecord:
-        return cls(id=strawberry.ID(str(r.id)), kind=r.kind.value, granted=r.granted, at=r.at, source=r.source)
+        return cls(id=strawberry.ID(str(r.id)), kind=r.kind, granted=r.granted, at=r.at, source=r.source)
 
 
 async def load_consents(info: Info, member_id: int) -> list[Consent]:
@@ -112,7 +113,7 @@ class PrivacyQueries:
 
 @strawberry.input
 class SetConsentInput:
-    kind: str = strawberry.field(description="MARKETING or PARTNER_SHARING.")
+    kind: ConsentKind
     granted: bool
     source: str | None = strawberry.field(default=None, description="Channel the answer came from; APP if omitted.")
 
@@ -146,7 +147,8 @@ class PrivacyMutations:
     @strawberry.mutation(description="Give or withdraw a consent; every answer is kept with its time.")
     async def set_consent(self, info: Info, input: SetConsentInput) -> SetConsentPayload:
         ctx = info.context
-        record = await consents.set_consent(consents.SetConsent(input.kind, input.granted, input.source), ctx.deps())
+        record = await consents.set_consent(consents.SetConsent(input.kind.value, input.granted, input.source),
+                                            ctx.deps())
         return SetConsentPayload(consent=ConsentRecord.from_domain(record))
 
     @strawberry.mutation(description=(

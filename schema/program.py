@@ -6,6 +6,7 @@ from datetime import date
 
 import strawberry
 
+from domain.naming import camel_case
 from domain.points.rules import Activity as DomainActivity
 from domain.points.rules import EarningRule as DomainRule
 from domain.points.rules import RuleKind as DomainRuleKind
@@ -20,6 +21,8 @@ RuleKind = DomainRuleKind
 # Registered in place (strawberry.enum returns the class itself), so type checkers see a plain enum.
 strawberry.enum(DomainActivity, name="Activity")
 Activity = DomainActivity
+
+COUPON_TEMPLATE_SETTINGS = ("welcome_coupon_template_id", "birthday_coupon_template_id", "upgrade_coupon_template_id")
 
 
 @strawberry.type
@@ -79,9 +82,9 @@ class ProgramSettings:
     gift_min_tier_rank: int
     tier_window_months: int
     tier_grace_months: int
-    welcome_coupon_template_id: int
-    birthday_coupon_template_id: int
-    upgrade_coupon_template_id: int
+    welcome_coupon_template_id: strawberry.ID | None
+    birthday_coupon_template_id: strawberry.ID | None
+    upgrade_coupon_template_id: strawberry.ID | None
     birthday_whole_month: int
     checkin_cycle_days: int
     checkin_bonus_points: int
@@ -97,7 +100,11 @@ class ProgramSettings:
 
     @classmethod
     def from_domain(cls, s: DomainSettings) -> ProgramSettings:
-        return cls(**s.to_dict())  # type: ignore[arg-type]  # the same fields, checked by the domain
+        values = s.to_dict()
+        for name in COUPON_TEMPLATE_SETTINGS:
+            # The domain keeps 0 for "none"; clients see null, and an ID when one is set.
+            values[name] = strawberry.ID(str(values[name])) if values[name] else None
+        return cls(**values)  # type: ignore[arg-type]  # the same fields, checked by the domain
 
 
 @strawberry.input
@@ -109,9 +116,12 @@ class UpdateProgramSettingsInput:
     gift_min_tier_rank: int | None = None
     tier_window_months: int | None = None
     tier_grace_months: int | None = None
-    welcome_coupon_template_id: int | None = None
-    birthday_coupon_template_id: int | None = None
-    upgrade_coupon_template_id: int | None = None
+    welcome_coupon_template_id: strawberry.ID | None = strawberry.field(
+        default=None, description='A coupon template id; "0" removes the setting.')
+    birthday_coupon_template_id: strawberry.ID | None = strawberry.field(
+        default=None, description='A coupon template id; "0" removes the setting.')
+    upgrade_coupon_template_id: strawberry.ID | None = strawberry.field(
+        default=None, description='A coupon template id; "0" removes the setting.')
     birthday_whole_month: int | None = None
     checkin_cycle_days: int | None = None
     checkin_bonus_points: int | None = None
@@ -159,6 +169,10 @@ class ProgramMutations:
     @strawberry.mutation(description="Staff: change program settings (only the fields given).")
     async def update_program_settings(self, info: Info, input: UpdateProgramSettingsInput) -> ProgramSettingsPayload:
         changes = {k: v for k, v in vars(input).items() if v is not None}
+        for name in COUPON_TEMPLATE_SETTINGS:
+            if name in changes:
+                raw = str(changes[name]).strip()
+                changes[name] = 0 if raw == "0" else parse_id(strawberry.ID(raw), camel_case(name))
         updated = await services.update_settings(info.context.uow(), info.context.viewer, changes,
                                                  info.context.container.now())
         return ProgramSettingsPayload(settings=ProgramSettings.from_domain(updated))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import strawberry
 
 from domain.segments.model import RfmFilter, ScoreRange, SegmentFilter
+from schema.enums import LifecycleStage, stage_values
 
 
 @strawberry.input(description="Quintile scores from min to max, both included (1-5).")
@@ -33,11 +34,11 @@ class RfmFilterInput:
 
 @strawberry.input(description="Every criterion given must hold; within one, any of its values.")
 class SegmentFilterInput:
-    stages: list[str] | None = strawberry.field(default=None,
-                                                description="NEW, ACTIVE, DORMANT, CHURNED or WON_BACK.")
+    stages: list[LifecycleStage] | None = None
     tier_codes: list[str] | None = None
     tags: list[str] | None = None
     rfm: RfmFilterInput | None = None
 
     def to_domain(self) -> SegmentFilter:
-        return SegmentFilter(self.stages, self.tier_codes, self.tags, self.rfm.to_domain() if self.rfm else None)
+        return SegmentFilter(stage_values(self.stages), self.tier_codes, self.tags,
+                             self.rfm.to_domain() if self.rfm else None)

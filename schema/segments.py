@@ -10,17 +10,13 @@ from domain.members.model import Member as DomainMember
 from domain.segments import services
 from domain.segments.model import MemberInsights as DomainInsights
 from domain.segments.model import RfmScore as DomainScore
-from domain.segments.model import Stage
 from domain.segments.model import StageChange as DomainChange
 from schema.connections import PageInfo
+from schema.enums import LifecycleStage
 from schema.info import Info
 from schema.members import MemberType
 from schema.refs import parse_id
 from schema.segment_filters import SegmentFilterInput
-
-# Registered in place (strawberry.enum returns the class itself), so type checkers see a plain enum.
-strawberry.enum(Stage, name="LifecycleStage")
-LifecycleStage = Stage
 
 
 @strawberry.type

@@ -12,6 +12,7 @@ from collections.abc import AsyncGenerator
 import strawberry
 
 from domain import live
+from domain.community.model import ReportTarget as DomainReportTarget
 from domain.events import (
     ContentReported,
     MemberProfileChanged,
@@ -23,6 +24,7 @@ from domain.events import (
 from domain.members import services
 from domain.points.balance import get_balance
 from schema.benefits import Redemption
+from schema.enums import ReportTarget
 from schema.info import Info
 from schema.members import MemberType
 from schema.offers import Coupon
@@ -39,7 +41,7 @@ class PointsUpdate:
 
 @strawberry.type
 class ContentReport:
-    target: str
+    target: ReportTarget
     target_id: strawberry.ID
     reason: str
 
@@ -136,8 +138,8 @@ class Subscription:
         try:
             async for event in stream:
                 if event.get("type") == "ContentReported":
-                    yield ContentReport(target=str(event["target"]), target_id=strawberry.ID(str(event["target_id"])),
-                                        reason=str(event["reason"]))
+                    yield ContentReport(target=DomainReportTarget(str(event["target"])),
+                                        target_id=strawberry.ID(str(event["target_id"])), reason=str(event["reason"]))
         finally:
             await stream.aclose()
 

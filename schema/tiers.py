@@ -38,7 +38,7 @@ class Tier:
                    upgrade_reward_points=t.upgrade_reward_points, benefits=list(t.benefits), active=t.active)
 
 
-@strawberry.type
+@strawberry.type(name="TierProgress")
 class TierProgressType:
     amount_in_window_cents: int
     spend_to_next_cents: int

@@ -8,6 +8,7 @@ import strawberry
 
 from domain.webhooks import services
 from domain.webhooks.model import Delivery as DomainDelivery
+from schema.enums import WebhookDeliveryStatus
 from schema.info import Info
 from schema.refs import parse_id
 
@@ -24,7 +25,7 @@ class WebhookEndpoint:
 class WebhookDelivery:
     id: strawberry.ID
     event_id: strawberry.ID
-    status: str
+    status: WebhookDeliveryStatus
     attempts: int
     next_attempt_at: datetime
     last_status: int | None
@@ -32,7 +33,8 @@ class WebhookDelivery:
 
     @classmethod
     def from_domain(cls, d: DomainDelivery) -> WebhookDelivery:
-        return cls(id=strawberry.ID(str(d.id)), event_id=strawberry.ID(str(d.event_id)), status=d.status,
+        return cls(id=strawberry.ID(str(d.id)), event_id=strawberry.ID(str(d.event_id)),
+                   status=WebhookDeliveryStatus(d.status),
                    attempts=d.attempts, next_attempt_at=d.next_attempt_at, last_status=d.last_status,
                    last_error=d.last_error)
 
@@ -40,8 +42,10 @@ class WebhookDelivery:
 @strawberry.type
 class WebhookQueries:
     @strawberry.field(description="Staff: the delivery log, newest first.")
-    async def webhook_deliveries(self, info: Info, status: str | None = None, first: int = 50) -> list[WebhookDelivery]:
-        rows = await services.deliveries(info.context.uow(), info.context.viewer, status, first)
+    async def webhook_deliveries(self, info: Info, status: WebhookDeliveryStatus | None = None,
+                                 first: int = 50) -> list[WebhookDelivery]:
+        wanted = status.value if status else None
+        rows = await services.deliveries(info.context.uow(), info.context.viewer, wanted, first)
         return [WebhookDelivery.from_domain(d) for d in rows]
 
 

@@ -13,3 +13,4 @@ if [ ! -f "$stamp" ]; then
   rm -f .venv/.installed-*
   touch "$stamp"
 fi
+bash scripts/graphiql_assets.sh

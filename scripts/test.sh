@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Install everything the suite needs (Python deps, redis-server, PostgreSQL) and run it.
+# Install everything the suite needs (Python deps, GraphiQL's assets, redis-server, PostgreSQL,
+# chromium) and run it.
 # The suite itself starts PostgreSQL and redis-server on throwaway loopback ports and data
 # directories, and stops them afterwards. Extra arguments go to pytest.
 set -euo pipefail
@@ -8,6 +9,8 @@ bash scripts/bootstrap.sh
 
 missing=()
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+# Headless Chromium proves GraphiQL renders with no network beyond the app (tests/api/test_graphiql_browser.py).
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 if ! command -v initdb >/dev/null 2>&1 && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
   missing+=(postgresql)
 fi

@@ -102,7 +102,8 @@ async def sign_in(
     invite_code: str | None = None,
 ) -> MemberSignIn:
     phone = normalize_phone(raw_phone)
-    wrong = BadUserInput.for_field("code", "The code is wrong or has expired; request a new one.")
+    wrong = BadUserInput.for_field("code", "The code is wrong or has expired; request a new one.",
+                                   key="wrong_login_code")
     async with uow:
         record = await uow.login_codes.latest_live(phone, now)
         accepted_dev_code = dev_code is not None and secrets.compare_digest(code.strip().encode(), dev_code.encode())

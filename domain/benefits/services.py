@@ -6,11 +6,12 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from domain.auth.viewer import Role, Viewer
+from domain.benefits.errors import NotEligible, OutOfStock, VoucherNotUsable
 from domain.benefits.model import Redemption, RedemptionStatus, Reward
 from domain.benefits.ports import RewardFilter, RewardSort
 from domain.benefits.rules import new_voucher_code, period_start, validate_reward, voucher_expiry
 from domain.deps import Deps
-from domain.errors import BadUserInput, Conflict, DomainError, Forbidden, LimitExceeded, NotFound
+from domain.errors import BadUserInput, LimitExceeded, NotFound
 from domain.events import RedemptionUpdated
 from domain.idempotency import idempotent
 from domain.points.ledger import debit, restore
@@ -20,18 +21,6 @@ from domain.ports import UnitOfWork
 from domain.tiers.rules import ladder
 
 MAX_QUANTITY = 20
-
-
-class OutOfStock(DomainError):
-    code = "OUT_OF_STOCK"
-
-
-class NotEligible(Forbidden):
-    code = "NOT_ELIGIBLE"
-
-
-class VoucherNotUsable(Conflict):
-    code = "VOUCHER_NOT_USABLE"
 
 
 async def save_reward(uow: UnitOfWork, viewer: Viewer, reward: Reward, now: datetime) -> Reward:

@@ -7,6 +7,13 @@ from datetime import datetime
 from enum import StrEnum
 
 
+class ReportTarget(StrEnum):
+    """What a member may report to the moderators."""
+
+    POST = "post"
+    COMMENT = "comment"
+
+
 class ContentStatus(StrEnum):
     VISIBLE = "VISIBLE"
     HIDDEN = "HIDDEN"  # by staff; kept for the audit trail

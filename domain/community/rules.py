@@ -5,15 +5,12 @@ from __future__ import annotations
 import unicodedata
 from urllib.parse import urlparse
 
-from domain.errors import BadUserInput, DomainError, FieldError
+from domain.community.errors import BannedContent
+from domain.errors import BadUserInput, FieldError
 
 POST_MAX = 2000
 COMMENT_MAX = 500
 IMAGES_MAX = 9
-
-
-class BannedContent(DomainError):
-    code = "CONTENT_REJECTED"
 
 
 def clean_text(text: str, field: str, limit: int) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from typing import Protocol
 
 
@@ -41,3 +42,11 @@ class EventRepository(Protocol):
     async def signup_by_code(self, code: str, for_update: bool = False) -> Signup | None: ...
     async def put_signup(self, event_id: int, member_id: int, status: str, code: str, now: datetime) -> Signup: ...
     async def set_status(self, event_id: int, member_id: int, expected: str, status: str, now: datetime) -> bool: ...
+
+
+class SignupStatus(StrEnum):
+    """A member's place at an event (Signup.status)."""
+
+    SIGNED_UP = "SIGNED_UP"
+    CANCELLED = "CANCELLED"
+    ATTENDED = "ATTENDED"

@@ -8,9 +8,11 @@ from dataclasses import replace
 from datetime import datetime
 
 from domain.auth.viewer import Role, Viewer
+from domain.benefits.errors import NotEligible
 from domain.benefits.rules import new_voucher_code
-from domain.benefits.services import NotEligible, OutOfStock, member_tier_rank
+from domain.benefits.services import member_tier_rank
 from domain.errors import BadUserInput, Conflict, FieldError, NotFound
+from domain.meetups.errors import EventFull
 from domain.meetups.model import Event, Signup
 from domain.points.ledger import credit
 from domain.points.lots import add_months
@@ -18,10 +20,6 @@ from domain.points.model import EntryKind
 from domain.points.ports import NewEntry
 from domain.ports import UnitOfWork
 from domain.program.services import load_settings
-
-
-class EventFull(OutOfStock):
-    code = "EVENT_FULL"
 
 
 def validate_event(e: Event) -> Event:

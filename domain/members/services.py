@@ -9,8 +9,9 @@ from datetime import date, datetime
 
 from domain.auth.viewer import Role, Viewer
 from domain.deps import Deps
-from domain.errors import BadUserInput, Conflict, Forbidden, NotFound, Unauthenticated
+from domain.errors import BadUserInput, Forbidden, NotFound, Unauthenticated
 from domain.events import MemberProfileChanged
+from domain.members.errors import IdentityTaken
 from domain.members.model import Channel, ChannelIdentity, Member
 from domain.members.phone import normalize_phone
 from domain.members.profile import ProfileChanges, apply_profile_changes
@@ -22,9 +23,6 @@ log = logging.getLogger(__name__)
 PROFILE_CACHE_TTL = 600
 _EXTERNAL_ID = re.compile(r"[A-Za-z0-9_.:\-]{1,128}")
 
-
-class IdentityTaken(Conflict):
-    code = "IDENTITY_ALREADY_LINKED"
 
 
 def profile_cache_key(member_id: int) -> str:

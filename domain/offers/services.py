@@ -10,9 +10,10 @@ from domain.auth.sources import purchase_source
 from domain.auth.viewer import Role, Viewer
 from domain.benefits.rules import new_voucher_code
 from domain.deps import Deps
-from domain.errors import BadUserInput, Conflict, LimitExceeded, NotFound
+from domain.errors import BadUserInput, LimitExceeded, NotFound, OutOfStock
 from domain.events import OfferIssued
 from domain.idempotency import idempotent
+from domain.offers.errors import CouponNotUsable
 from domain.offers.model import Coupon, CouponStatus, CouponTemplate, IssueSource
 from domain.offers.rules import Discount, discount_for, validate_template, validity
 from domain.points.rules import LineItem
@@ -21,14 +22,6 @@ from domain.segments.model import RfmFilter, SegmentFilter
 from domain.segments.services import resolve_filter
 
 MAX_LISTED_MEMBERS = 1_000
-
-
-class OfferSoldOut(Conflict):
-    code = "OUT_OF_STOCK"
-
-
-class CouponNotUsable(Conflict):
-    code = "COUPON_NOT_USABLE"
 
 
 async def save_template(uow: UnitOfWork, viewer: Viewer, template: CouponTemplate, now: datetime) -> CouponTemplate:
@@ -47,7 +40,7 @@ async def save_template(uow: UnitOfWork, viewer: Viewer, template: CouponTemplat
 async def issue(uow: UnitOfWork, template: CouponTemplate, member_id: int, source: IssueSource, issue_key: str,
                 now: datetime, *, enforce_member_limit: bool = True) -> Coupon | None:
     """Inside the caller's transaction. None when the issue_key was already used or the member
-    reached the template's limit; raises OfferSoldOut when the total quantity is gone."""
+    reached the template's limit; raises OutOfStock when the total quantity is gone."""
     if not template.active:
         return None
     if enforce_member_limit and template.per_member_limit is not None:
@@ -62,7 +55,7 @@ async def issue(uow: UnitOfWork, template: CouponTemplate, member_id: int, sourc
     if coupon is None:
         return None
     if not await uow.coupons.take_quantity(template.id, 1):
-        raise OfferSoldOut("All of these coupons have been given out.")
+        raise OutOfStock("All of these coupons have been given out.")
     uow.publish_after_commit(OfferIssued(member_id, coupon.id, template.id, source.value))
     return coupon
 
@@ -77,7 +70,7 @@ async def issue_by_setting(uow: UnitOfWork, template_id: int, member_id: int, so
         return None
     try:
         return await issue(uow, template, member_id, source, issue_key, now)
-    except OfferSoldOut:
+    except OutOfStock:
         return None  # an automatic gift that ran out is skipped, not an error for the member
 
 

@@ -7,6 +7,7 @@ import hmac
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 from typing import Protocol
 
 from domain.privacy.model import Erasure
@@ -93,3 +94,11 @@ class PartnerRepository(Protocol):
     async def statement(self, partner_id: int, start: datetime, end: datetime) -> list[tuple[str, str, int, int]]:
         """(day, kind, partner amount, points) sums per UTC day."""
         ...
+
+
+class PartnerTransactionKind(StrEnum):
+    """PartnerTransaction.kind: points earned at the partner, spent there, or a reversal of either."""
+
+    EARN = "EARN"
+    BURN = "BURN"
+    REVERSE = "REVERSE"

@@ -63,3 +63,31 @@ class Balance:
     version: int
     # When the numbers change by the clock alone (a lot becomes available or expires).
     valid_until: datetime | None = None
+
+
+class EntrySource(StrEnum):
+    """What a ledger entry came from: the part of `source_type` before any ':' (e.g. `partner:3`)."""
+
+    PURCHASE = "purchase"
+    REFUND = "refund"
+    REDEMPTION = "redemption"
+    GIFT = "gift"
+    ADJUSTMENT = "staff"
+    TIER_REWARD = "tier"
+    REFERRAL = "referral"
+    EVENT = "event"
+    EXPIRY = "expiry"
+    PARTNER = "partner"
+    ACTIVITY = "activity"
+    CHECK_IN_BONUS = "checkin-bonus"
+    CHECK_IN_MAKEUP = "checkin-makeup"
+    OTHER = "other"
+
+
+def entry_source(source_type: str) -> tuple[EntrySource, str | None]:
+    """(the source, the detail after ':', such as a partner id or an activity), for clients."""
+    head, _, detail = source_type.partition(":")
+    try:
+        return EntrySource(head), detail or None
+    except ValueError:
+        return EntrySource.OTHER, source_type

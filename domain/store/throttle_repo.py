@@ -35,7 +35,7 @@ class SqlThrottleRepository:
         if row.window_start <= now - timedelta(seconds=window_seconds):
             count, start = by, now
         else:
-            count, start = row.count + by, row.window_start
+            count, start = row._mapping["count"] + by, row.window_start  # Row.count is also tuple.count
         await self._conn.execute(update(t).where(t.c.key == key).values(count=count, window_start=start))
         return ThrottleState(count, row.locked_until)
 

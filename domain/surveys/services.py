@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from domain.auth.viewer import Role, Viewer
-from domain.benefits.services import NotEligible
+from domain.benefits.errors import NotEligible
 from domain.cursors import decode_int, encode
 from domain.deps import Deps
 from domain.errors import BadUserInput, Conflict, Forbidden, IdempotencyConflict, NotFound
@@ -16,6 +16,7 @@ from domain.idempotency import check_key
 from domain.points.activities import ActivityAward, award_activity
 from domain.points.rules import Activity
 from domain.ports import UnitOfWork
+from domain.surveys.errors import AlreadyAnswered
 from domain.surveys.model import Answer, Survey, SurveyState, SurveyTrigger
 from domain.surveys.rules import Tally, clean_answer, qualifying_purchase, tally, validate_survey
 from domain.tiers.model import Tier
@@ -24,9 +25,6 @@ from domain.tiers.rules import ladder
 MAX_PAGE = 100
 MAX_OPEN = 100
 
-
-class AlreadyAnswered(Conflict):
-    code = "ALREADY_ANSWERED"
 
 
 # --- staff ---------------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ import hashlib
 import hmac
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import StrEnum
 from typing import Protocol
 
 from domain.privacy.model import Erasure
@@ -79,3 +80,9 @@ class WebhookRepository(Protocol):
     async def deliveries(self, status: str | None, limit: int) -> list[Delivery]: ...
     async def redeliver(self, delivery_id: int, now: datetime) -> bool: ...
     async def erase_member(self, erasure: Erasure) -> None: ...
+
+
+class DeliveryStatus(StrEnum):
+    PENDING = "PENDING"
+    DELIVERED = "DELIVERED"
+    FAILED = "FAILED"

@@ -149,7 +149,7 @@ async def test_a_feed_page_runs_a_bounded_number_of_queries(setup) -> None:
 async def test_moderation_hides_and_restores_and_authors_delete(setup) -> None:
     api, staff, alice, bob = setup
     pid = (await api.data(POST, {"i": {"body": "Buy cheap watches"}}, alice.access_token))["createPost"]["post"]["id"]
-    await api.data('mutation($p: ID!) { reportContent(target: "post", id: $p, reason: "spam") { ok } }',
+    await api.data('mutation($p: ID!) { reportContent(target: POST, id: $p, reason: "spam") { ok } }',
                    {"p": pid}, bob.access_token)
     hide = "mutation($p: ID!, $h: Boolean!) { moderatePost(postId: $p, hidden: $h, reason: \"spam\") { post { id } } }"
     assert error_codes(await api.gql(hide, {"p": pid, "h": True}, bob.access_token)) == ["FORBIDDEN"]

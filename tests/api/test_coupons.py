@@ -9,7 +9,7 @@ from datetime import date, timedelta
 import pytest
 
 from domain.offers.birthday import birthday_rewards
-from tests.support.client import ApiClient, error_codes
+from tests.support.client import ENGLISH, ApiClient, error_codes
 from tests.support.program import configure_program
 from tests.support.roles import staff_token
 
@@ -110,7 +110,7 @@ async def test_expired_coupons_are_refused(setup, monkeypatch) -> None:
     code = (await api.data(COUPONS, token=member.access_token))["me"]["coupons"][0]["code"]
     later = api.container.now() + timedelta(days=4)
     monkeypatch.setattr(api.container, "now", lambda: later)
-    body = await api.gql(REDEEM, basket(code, ("x", 40_000), order="late"), staff)
+    body = await api.gql(REDEEM, basket(code, ("x", 40_000), order="late"), staff, ENGLISH)
     assert error_codes(body) == ["COUPON_NOT_USABLE"] and "expired" in body["errors"][0]["message"]
     expired = await api.data(COUPONS, {"s": "EXPIRED"}, member.access_token)
     assert [c["status"] for c in expired["me"]["coupons"]] == ["EXPIRED"]
@@ -161,7 +161,7 @@ async def test_upgrade_coupon_and_birthday_rewards_once_a_year(setup, monkeypatc
     api, staff = setup
     upgrade = await template(api, staff, name="Welcome to Gold")
     bday = await template(api, staff, name="Birthday treat")
-    await api.data("""mutation($u: Int!, $b: Int!) { updateProgramSettings(input: {upgradeCouponTemplateId: $u,
+    await api.data("""mutation($u: ID!, $b: ID!) { updateProgramSettings(input: {upgradeCouponTemplateId: $u,
       birthdayCouponTemplateId: $b}) { settings { upgradeCouponTemplateId } } }""",
                    {"u": int(upgrade), "b": int(bday)}, staff)
     rule = """mutation { saveEarningRule(input: {kind: ACTIVITY, name: "Birthday", activity: BIRTHDAY, points: 100})

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from domain.store.tables import audit_log
-from tests.support.client import ApiClient, error_codes
+from tests.support.client import ENGLISH, ApiClient, error_codes
 from tests.support.program import configure_program
 from tests.support.roles import staff_token
 
@@ -76,7 +76,8 @@ async def test_gift_refusals_change_nothing(setup) -> None:
                          alice.access_token)
     assert error_codes(over) == ["LIMIT_EXCEEDED"]
     await api.data(SETTINGS, {"i": {"giftMinTierRank": 1}}, staff)
-    low = await api.gql(GIFT, {"i": {"recipient": to_bob, "amount": 1, "idempotencyKey": "tier"}}, alice.access_token)
+    low = await api.gql(GIFT, {"i": {"recipient": to_bob, "amount": 1, "idempotencyKey": "tier"}}, alice.access_token,
+                        ENGLISH)
     assert error_codes(low) == ["FORBIDDEN"] and "Gold" in low["errors"][0]["message"]
     assert (await api.data(POINTS, token=alice.access_token))["me"]["points"]["total"] == 600
     assert (await api.data(POINTS, token=bob.access_token))["me"]["points"]["total"] == 400

@@ -184,7 +184,7 @@ async def test_consents_are_kept_as_a_history_and_drive_the_marketing_flag(setup
     api, staff = setup
     member = await api.sign_in(PHONE)
     token = member.access_token
-    given = (await api.data(SET_CONSENT, {"i": {"kind": "marketing", "granted": True, "source": "MINI_PROGRAM"}},
+    given = (await api.data(SET_CONSENT, {"i": {"kind": "MARKETING", "granted": True, "source": "MINI_PROGRAM"}},
                             token))["setConsent"]["consent"]
     assert (given["kind"], given["granted"], given["source"]) == ("MARKETING", True, "MINI_PROGRAM")
     await api.data('mutation { updateProfile(input: {marketingConsent: false}) { member { id } } }', token=token)

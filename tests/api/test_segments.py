@@ -304,7 +304,7 @@ async def test_segments_filter_and_page_through_graphql(program) -> None:
             after = page["pageInfo"]["endCursor"]
 
     cases = [
-        ({"stages": ["ACTIVE", "dormant"]}, lambda m: stage[m] in ("ACTIVE", "DORMANT")),
+        ({"stages": ["ACTIVE", "DORMANT"]}, lambda m: stage[m] in ("ACTIVE", "DORMANT")),
         ({"tags": ["vip"], "rfm": {"windowDays": 365, "monetary": {"min": 4}}},
          lambda m: "vip" in tags[m] and (m, 365) in rfm and rfm[(m, 365)]["mScore"] >= 4),
         ({"rfm": {"windowDays": 90, "recency": {"min": 2, "max": 3}, "frequency": {"max": 4}}},

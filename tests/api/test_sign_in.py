@@ -16,7 +16,7 @@ async def test_first_sign_in_creates_the_member_and_me_returns_it(api: ApiClient
     code = await api.request_code("138 0013 8000")
     data = await api.data(SIGN_IN, {"phone": "+86 138-0013-8000", "code": code})
     assert data["signIn"]["isNewMember"] is True
-    assert data["signIn"]["session"]["role"] == "member"
+    assert data["signIn"]["session"]["role"] == "MEMBER"
     token = data["signIn"]["session"]["accessToken"]
 
     me = (await api.data(ME, token=token))["me"]

@@ -152,7 +152,7 @@ async def test_staff_see_new_reports_live_and_members_cannot_listen(api: ApiClie
         async with websockets.connect(f"ws://{host}/graphql", subprotocols=[PROTOCOL]) as ws:
             await subscribe(ws, staff, query)
             await asyncio.sleep(0.2)
-            await api.data('mutation($p: ID!) { reportContent(target: "post", id: $p, reason: "spam") { ok } }',
+            await api.data('mutation($p: ID!) { reportContent(target: POST, id: $p, reason: "spam") { ok } }',
                            {"p": post}, member.access_token)
             report = (await receive(ws))["payload"]["data"]["contentReported"]
-            assert report == {"target": "post", "targetId": post, "reason": "spam"}
+            assert report == {"target": "POST", "targetId": post, "reason": "spam"}

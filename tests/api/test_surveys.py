@@ -34,7 +34,7 @@ RESULTS = f"""query($s: ID!) {{ surveyResults(surveyId: $s) {{
   byStore {{ key label results {{ {TALLY} }} }}
 }} }}"""
 POINTS = "{ me { points { total available } } }"
-HISTORY = "{ me { pointsHistory(first: 100) { edges { node { amount sourceType sourceRef } } } } }"
+HISTORY = "{ me { pointsHistory(first: 100) { edges { node { amount sourceType sourceDetail sourceRef } } } } }"
 PURCHASE = """mutation($m: String!, $o: String!, $s: String!, $c: Int!, $at: DateTime) { recordPurchase(input: {
   member: {phone: $m}, orderId: $o, storeId: $s, amountCents: $c, items: [{category: "x", amountCents: $c}],
   purchasedAt: $at }) { pointsEarned } }"""
@@ -73,7 +73,7 @@ async def answer(api: ApiClient, token: str, survey: str, score: int, key: str, 
 
 async def survey_entries(api: ApiClient, token: str) -> list[dict]:
     edges = (await api.data(HISTORY, token=token))["me"]["pointsHistory"]["edges"]
-    return [e["node"] for e in edges if e["node"]["sourceType"] == "activity:SURVEY"]
+    return [e["node"] for e in edges if (e["node"]["sourceType"], e["node"]["sourceDetail"]) == ("ACTIVITY", "SURVEY")]
 
 
 async def test_member_answers_once_after_a_purchase_and_is_paid_once(setup) -> None:
@@ -105,7 +105,7 @@ async def test_member_answers_once_after_a_purchase_and_is_paid_once(setup) -> N
     after = (await api.data(POINTS, token=alice.access_token))["me"]["points"]
     assert after["total"] == before["total"] + 50 and after["available"] == before["available"] + 50
     assert await survey_entries(api, alice.access_token) == [
-        {"amount": 50, "sourceType": "activity:SURVEY", "sourceRef": survey["id"]}]
+        {"amount": 50, "sourceType": "ACTIVITY", "sourceDetail": "SURVEY", "sourceRef": survey["id"]}]
     assert (await api.data(OPEN, token=alice.access_token))["openSurveys"] == [], "answered surveys leave the list"
     await api.data(CLOSE, {"id": survey["id"]}, staff)
     late_retry = await api.data(ANSWER, {"s": survey["id"], "score": 9, "c": " Friendly staff ", "k": "a-1"},

@@ -22,6 +22,8 @@ mutation SignIn($phone: String!, $code: String!) {
 }
 """
 
+REQUEST_CODE = "mutation($p: String!) { requestLoginCode(phone: $p) { maskedPhone } }"
+
 
 @dataclass
 class Session:
@@ -48,8 +50,9 @@ class ApiClient:
         return await self.http.post("/graphql", json={"query": query, "variables": variables or {}},
                                     headers=all_headers)
 
-    async def gql(self, query: str, variables: dict[str, Any] | None = None, token: str | None = None) -> dict:
-        response = await self.post(query, variables, token)
+    async def gql(self, query: str, variables: dict[str, Any] | None = None, token: str | None = None,
+                  headers: dict[str, str] | None = None) -> dict:
+        response = await self.post(query, variables, token, headers)
         assert response.status_code == 200, response.text
         return response.json()
 
@@ -59,7 +62,7 @@ class ApiClient:
         return body["data"]
 
     async def request_code(self, phone: str) -> str:
-        await self.data("mutation($p: String!) { requestLoginCode(phone: $p) { maskedPhone } }", {"p": phone})
+        await self.data(REQUEST_CODE, {"p": phone})
         return self.sink.latest[normalize_phone(phone)]
 
     async def sign_in(self, phone: str) -> Session:
@@ -70,6 +73,9 @@ class ApiClient:
 
     async def close(self) -> None:
         await self.http.aclose()
+
+
+ENGLISH = {"accept-language": "en"}
 
 
 def error_codes(body: dict) -> list[str]:

@@ -12,7 +12,7 @@ STAFF_SIGN_IN = "mutation($u: String!, $p: String!) { signInStaff(username: $u, 
 async def staff_token(api: ApiClient, username: str = "ops-anna", password: str = "correct horse battery") -> str:
     await create_staff(api.container.uow(), username, password, "Anna (ops)", api.container.now())
     data = await api.data(STAFF_SIGN_IN, {"u": username, "p": password})
-    assert data["signInStaff"]["role"] == "staff"
+    assert data["signInStaff"]["role"] == "STAFF"
     return data["signInStaff"]["accessToken"]
 
 
