@@ -176,7 +176,7 @@ class LiveUpdates(GraphQL[Context, None]):
             request_id=request.scope.get("state", {}).get("request_id", ""),
             # Browsers send Accept-Language on the upgrade; apps may set it in connection_params.
             language=pick_language(request.headers.get("accept-language"),
-                                   self._container.settings.default_language),
+                                   self.container.settings.default_language),
         )
 
     async def admit_token(self, raw: str) -> Viewer:

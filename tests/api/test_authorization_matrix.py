@@ -164,7 +164,7 @@ OVERRIDES: dict[str, Override] = {
     "commentOnPost": fixed(postId=_id("post")),
     "likePost": fixed(postId=_id("post")),
     "unlikePost": fixed(postId=_id("post")),
-    "reportContent": fixed(target=lambda w: "post", id=_id("post")),
+    "reportContent": fixed(target=lambda w: "POST", id=_id("post")),
     "moderatePost": fixed(postId=_id("post")),
     "joinGroup": fixed(groupId=_id("group")),
     "leaveGroup": fixed(groupId=_id("group")),

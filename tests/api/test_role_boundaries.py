@@ -139,7 +139,7 @@ async def test_tier_restricted_group_posts_stay_inside_the_tier(setup) -> None:
         ('mutation($p: ID!) { commentOnPost(postId: $p, body: "me too") { comment { id } } }', {"p": post}),
         ("mutation($p: ID!) { likePost(postId: $p) { post { likeCount } } }", {"p": post}),
         ("mutation($p: ID!) { unlikePost(postId: $p) { post { likeCount } } }", {"p": post}),
-        ('mutation($p: ID!) { reportContent(target: "post", id: $p, reason: "x") { ok } }', {"p": post}),
+        ('mutation($p: ID!) { reportContent(target: POST, id: $p, reason: "x") { ok } }', {"p": post}),
     ]:
         body = await api.gql(*attempt, token=alice.access_token)
         assert error_codes(body) == ["NOT_FOUND"], attempt[0]
