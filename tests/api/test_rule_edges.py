@@ -1,0 +1,325 @@
+"""Rules tested at their edges, through the API a member app or till uses: each test fails when its
+rule is off by one (a second, a day, one item, one row) in either direction."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from domain.auth.viewer import Role, Viewer
+from domain.checkins.services import summary as checkin_summary
+from domain.errors import Forbidden, NotFound
+from domain.points.expiry import expire_points
+from domain.points.lots import add_months
+from domain.points.queries import balance_for, history
+from domain.store.tables import members
+from domain.tiers.services import tier_history, tier_progress
+from tests.support.catalog import add_reward
+from tests.support.client import ApiClient, error_codes
+from tests.support.program import configure_program
+from tests.support.roles import staff_token
+
+ADJUST = """mutation($m: ID!, $a: Int!, $k: String!) { adjustPoints(input: {memberId: $m, amount: $a,
+  reason: "edge", idempotencyKey: $k}) { balance { total } } }"""
+GIFT = """mutation($p: String!, $a: Int!, $k: String!) { giftPoints(input: {recipient: {phone: $p}, amount: $a,
+  idempotencyKey: $k}) { balance { available } } }"""
+POINTS = "{ me { points { available pending total expiringSoon(days: 30) } } }"
+HISTORY = """query($first: Int!, $after: String, $kinds: [PointsEntryKind!]) {
+  me { pointsHistory(first: $first, after: $after, kinds: $kinds) {
+    edges { node { kind amount } } pageInfo { hasNextPage endCursor } } } }"""
+PURCHASE = """mutation($o: String!, $c: Int!, $at: DateTime) { recordPurchase(input: {
+  member: {phone: "13800138000"}, orderId: $o, storeId: "S1", amountCents: $c, purchasedAt: $at,
+  items: [{category: "x", amountCents: $c}] }) { pointsEarned tierChanged } }"""
+REFUND = """mutation($o: String!, $r: String!, $c: Int!) { recordRefund(input: {
+  orderId: $o, storeId: "S1", refundId: $r, amountCents: $c }) { refund { pointsReversed } } }"""
+TIER = """{ me { tier { current { code } progress { amountInWindowCents spendToNextCents } }
+  tierHistory { reason spendCents } } }"""
+ALICE, BOB = "13800138000", "13900139000"
+
+
+class Clock:
+    """The app's clock, held still and moved by the test to exact moments. It starts at the real
+    time, because access tokens are checked against the real clock."""
+
+    def __init__(self, api: ApiClient, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.start = self.moment = api.container.now().replace(microsecond=0)
+        monkeypatch.setattr(api.container, "now", lambda: self.moment)
+
+    def set(self, moment: datetime) -> datetime:
+        self.moment = moment
+        return moment
+
+
+@pytest.fixture
+async def setup(api: ApiClient, monkeypatch: pytest.MonkeyPatch):
+    clock = Clock(api, monkeypatch)
+    await configure_program(api.container)
+    staff = await staff_token(api)
+    alice = await api.sign_in(ALICE)
+    bob = await api.sign_in(BOB)
+    return api, clock, staff, alice, bob
+
+
+async def points(api: ApiClient, token: str) -> dict:
+    return (await api.data(POINTS, token=token))["me"]["points"]
+
+
+async def kinds_in_history(api: ApiClient, token: str, first: int = 50, kinds: list[str] | None = None) -> list:
+    page = (await api.data(HISTORY, {"first": first, "kinds": kinds}, token))["me"]["pointsHistory"]
+    return [(e["node"]["kind"], e["node"]["amount"]) for e in page["edges"]]
+
+
+# -- points: expiry, pending, oldest first ------------------------------------------------------
+
+
+async def test_points_expire_at_their_expiry_moment_not_a_moment_later(setup) -> None:
+    api, clock, staff, alice, _bob = setup
+    await api.data(ADJUST, {"m": alice.member_id, "a": 100, "k": "lot"}, staff)
+    expiry = add_months(clock.start, 12)  # the program's default points_expiry_months
+
+    clock.set(expiry - timedelta(seconds=1))
+    assert (await points(api, alice.access_token))["available"] == 100, "still spendable a second before"
+    assert (await expire_points(api.container.uow, clock.moment))["lots"] == 0
+
+    clock.set(expiry)
+    assert (await points(api, alice.access_token))["available"] == 0, "not spendable at the expiry moment"
+    assert await expire_points(api.container.uow, clock.moment) == {"members": 1, "lots": 1, "points": 100}
+    assert (await points(api, alice.access_token))["total"] == 0
+    assert (await kinds_in_history(api, alice.access_token))[0] == ("EXPIRE", -100)
+
+
+async def test_purchase_points_are_pending_until_the_return_window_ends_to_the_second(setup) -> None:
+    api, clock, staff, alice, _bob = setup
+    await api.data(PURCHASE, {"o": "P-1", "c": 38_800}, staff)
+    window_end = clock.start + timedelta(days=7)  # the program's default return_window_days
+
+    clock.set(window_end - timedelta(seconds=1))
+    assert await points(api, alice.access_token) == {"available": 0, "pending": 388, "total": 388,
+                                                     "expiringSoon": 0}
+    early = await api.gql(GIFT, {"p": BOB, "a": 1, "k": "early"}, alice.access_token)
+    assert error_codes(early) == ["INSUFFICIENT_POINTS"], "pending points cannot be spent"
+
+    clock.set(window_end)
+    assert await points(api, alice.access_token) == {"available": 388, "pending": 0, "total": 388,
+                                                     "expiringSoon": 0}
+    await api.data(GIFT, {"p": BOB, "a": 388, "k": "on-time"}, alice.access_token)
+    assert (await points(api, alice.access_token))["total"] == 0
+
+
+async def test_the_oldest_points_are_spent_first(setup) -> None:
+    api, clock, staff, alice, _bob = setup
+    await api.data(ADJUST, {"m": alice.member_id, "a": 100, "k": "old"}, staff)  # expires clock.start + 12 months
+    clock.set(add_months(clock.start, 1))
+    await api.data(ADJUST, {"m": alice.member_id, "a": 100, "k": "new"}, staff)  # expires clock.start + 13 months
+    clock.set(add_months(clock.start, 2))
+    await api.data(GIFT, {"p": BOB, "a": 150, "k": "spend"}, alice.access_token)
+
+    # The old lot was used up, so nothing expires with it; the newer lot keeps its last 50.
+    clock.set(add_months(clock.start, 12))
+    await expire_points(api.container.uow, clock.moment)
+    assert (await points(api, alice.access_token))["total"] == 50
+    assert "EXPIRE" not in [k for k, _ in await kinds_in_history(api, alice.access_token)]
+    clock.set(add_months(clock.start, 13))
+    await expire_points(api.container.uow, clock.moment)
+    assert (await kinds_in_history(api, alice.access_token))[0] == ("EXPIRE", -50)
+
+
+# -- history pages ------------------------------------------------------------------------------
+
+
+async def test_has_next_page_is_false_exactly_at_the_last_page_boundary(setup) -> None:
+    api, _clock, staff, alice, _bob = setup
+    for i in range(20):
+        await api.data(ADJUST, {"m": alice.member_id, "a": i + 1, "k": f"h{i}"}, staff)
+
+    async def page(first: int, after: str | None = None) -> dict:
+        return (await api.data(HISTORY, {"first": first, "after": after}, alice.access_token))["me"]["pointsHistory"]
+
+    first = await page(10)
+    assert first["pageInfo"]["hasNextPage"] is True
+    second = await page(10, first["pageInfo"]["endCursor"])
+    assert [e["node"]["amount"] for e in second["edges"]] == list(range(10, 0, -1))
+    assert second["pageInfo"]["hasNextPage"] is False, "20 entries in pages of 10: no third page"
+    assert (await page(20))["pageInfo"]["hasNextPage"] is False
+    assert (await page(19))["pageInfo"]["hasNextPage"] is True
+
+
+async def test_the_kinds_filter_keeps_only_the_asked_kinds_across_pages(setup) -> None:
+    api, _clock, staff, alice, _bob = setup
+    for i in range(3):
+        await api.data(ADJUST, {"m": alice.member_id, "a": 100, "k": f"a{i}"}, staff)
+        await api.data(GIFT, {"p": BOB, "a": i + 1, "k": f"g{i}"}, alice.access_token)
+    assert await kinds_in_history(api, alice.access_token, kinds=["GIFT_OUT"]) == [
+        ("GIFT_OUT", -3), ("GIFT_OUT", -2), ("GIFT_OUT", -1)]
+    both = await kinds_in_history(api, alice.access_token, kinds=["GIFT_OUT", "ADJUST"])
+    assert len(both) == 6
+    pages, after = [], None
+    while True:
+        page = (await api.data(HISTORY, {"first": 2, "after": after, "kinds": ["ADJUST"]},
+                               alice.access_token))["me"]["pointsHistory"]
+        pages.append([e["node"]["kind"] for e in page["edges"]])
+        if not page["pageInfo"]["hasNextPage"]:
+            break
+        after = page["pageInfo"]["endCursor"]
+    assert pages == [["ADJUST", "ADJUST"], ["ADJUST"]]
+    assert await kinds_in_history(api, alice.access_token, kinds=["EXPIRE"]) == []
+
+
+# -- rewards: sorting with ties ------------------------------------------------------------------
+
+
+async def test_reward_sorting_with_equal_prices_pages_without_gaps_or_repeats(setup) -> None:
+    api, _clock, _staff, alice, _bob = setup
+    for i, price in enumerate([300, 500, 500, 100, 500, 500]):
+        await add_reward(api.container, f"R{i}", price=price)
+    query = """query($after: String, $sort: RewardSort!) { rewards(first: 2, after: $after, sort: $sort) {
+      edges { node { name } } pageInfo { hasNextPage endCursor } } }"""
+
+    async def all_pages(sort: str) -> list[str]:
+        names, after = [], None
+        while True:
+            page = (await api.data(query, {"after": after, "sort": sort}, alice.access_token))["rewards"]
+            names += [e["node"]["name"] for e in page["edges"]]
+            if not page["pageInfo"]["hasNextPage"]:
+                return names
+            after = page["pageInfo"]["endCursor"]
+
+    # Equal prices: newest first when descending, oldest first when ascending; page cuts inside ties.
+    assert await all_pages("PRICE_DESC") == ["R5", "R4", "R2", "R1", "R0", "R3"]
+    assert await all_pages("PRICE_ASC") == ["R3", "R0", "R1", "R2", "R4", "R5"]
+    assert await all_pages("NEWEST") == ["R5", "R4", "R3", "R2", "R1", "R0"]
+
+
+# -- tiers: refunds and the rolling window ------------------------------------------------------
+
+
+async def test_refunded_spend_does_not_count_towards_a_tier(setup) -> None:
+    api, _clock, staff, alice, _bob = setup
+    await api.data(PURCHASE, {"o": "A", "c": 4_000_000}, staff)
+    await api.data(REFUND, {"o": "A", "r": "RF", "c": 1_000_000}, staff)
+    # 5,500,000 bought, 1,000,000 of it refunded: 4,500,000 counts, short of Gold (5,000,000).
+    second = (await api.data(PURCHASE, {"o": "B", "c": 1_500_000}, staff))["recordPurchase"]
+    assert second["tierChanged"] is False
+    me = (await api.data(TIER, token=alice.access_token))["me"]
+    assert me["tier"] == {"current": {"code": "BASE"},
+                          "progress": {"amountInWindowCents": 4_500_000, "spendToNextCents": 500_000}}
+    # Exactly the threshold after refunds qualifies.
+    third = (await api.data(PURCHASE, {"o": "C", "c": 500_000}, staff))["recordPurchase"]
+    assert third["tierChanged"] is True
+    me = (await api.data(TIER, token=alice.access_token))["me"]
+    assert me["tier"]["current"]["code"] == "GOLD"
+    assert me["tierHistory"] == [{"reason": "UPGRADE", "spendCents": 5_000_000}]
+
+
+async def test_the_tier_window_counts_a_purchase_by_when_it_was_made(setup) -> None:
+    api, clock, staff, alice, _bob = setup
+    # Recorded today, bought 13 months ago: outside the 12-month window, for the decision and the display.
+    old = add_months(clock.start, -13).isoformat()
+    late = (await api.data(PURCHASE, {"o": "OLD", "c": 6_000_000, "at": old}, staff))["recordPurchase"]
+    assert late["tierChanged"] is False
+    me = (await api.data(TIER, token=alice.access_token))["me"]
+    assert me["tier"]["progress"]["amountInWindowCents"] == 0 and me["tier"]["current"]["code"] == "BASE"
+    # Bought a second inside the window: it counts.
+    recent = (add_months(clock.start, -12) + timedelta(seconds=1)).isoformat()
+    inside = (await api.data(PURCHASE, {"o": "IN", "c": 5_000_000, "at": recent}, staff))["recordPurchase"]
+    assert inside["tierChanged"] is True
+    me = (await api.data(TIER, token=alice.access_token))["me"]
+    assert me["tier"]["progress"]["amountInWindowCents"] == 5_000_000
+
+
+# -- check-ins ----------------------------------------------------------------------------------
+
+CHECK_IN = "mutation { checkIn { points streak } }"
+STREAK = "{ me { checkIns { streak today } } }"
+
+
+async def test_one_missed_day_resets_the_streak(setup) -> None:
+    api, clock, staff, alice, _bob = setup
+    await api.data("""mutation { saveEarningRule(input: {kind: ACTIVITY, name: "Check-in", activity: CHECK_IN,
+      points: 10, cap: 10}) { rule { id } } }""", token=staff)
+    day = clock.start
+    for expected in (1, 2):
+        assert (await api.data(CHECK_IN, token=alice.access_token))["checkIn"]["streak"] == expected
+        day = clock.set(day + timedelta(days=1))
+    # The next day, not yet checked in: the streak is still alive.
+    assert (await api.data(STREAK, token=alice.access_token))["me"]["checkIns"] == {"streak": 2, "today": False}
+    day = clock.set(day + timedelta(days=1))  # one day missed
+    assert (await api.data(STREAK, token=alice.access_token))["me"]["checkIns"] == {"streak": 0, "today": False}
+    assert (await api.data(CHECK_IN, token=alice.access_token))["checkIn"]["streak"] == 1
+
+
+# -- coupons limited to categories ----------------------------------------------------------------
+
+
+async def test_spend_and_save_limited_to_categories_counts_only_eligible_items(setup) -> None:
+    api, _clock, staff, alice, _bob = setup
+    save = """mutation($i: SaveCouponTemplateInput!) { saveCouponTemplate(input: $i) { template { id } } }"""
+    template = (await api.data(save, {"i": {"name": "满300减50 beauty", "kind": "SPEND_AND_SAVE",
+                                            "valueCents": 5_000, "minSpendCents": 30_000, "validDays": 30,
+                                            "categories": ["beauty"]}}, staff))["saveCouponTemplate"]["template"]
+    await api.data("""mutation($i: IssueCouponsInput!) { issueCoupons(input: $i) { issued } }""",
+                   {"i": {"templateId": template["id"], "idempotencyKey": "k", "memberIds": [alice.member_id]}},
+                   staff)
+    code = (await api.data("{ me { coupons { code } } }", token=alice.access_token))["me"]["coupons"][0]["code"]
+    validate = """query($i: CouponOrderInput!) { validateCoupon(input: $i) { applies discountCents } }"""
+
+    async def check(*items: tuple[str, int]) -> dict:
+        basket = {"code": code, "storeId": "S1", "items": [{"category": c, "amountCents": a} for c, a in items]}
+        return (await api.data(validate, {"i": basket}, staff))["validateCoupon"]
+
+    assert await check(("beauty", 29_999), ("apparel", 50_000)) == {"applies": False, "discountCents": 0}
+    assert await check(("beauty", 30_000), ("apparel", 1)) == {"applies": True, "discountCents": 5_000}
+    assert await check(("beauty", 10_000), ("beauty", 20_000)) == {"applies": True, "discountCents": 5_000}
+
+
+# -- privacy: erasure resets every personal field, not only text ----------------------------------
+
+# Columns of `members` that erasure keeps or sets on purpose; every other column must look like a
+# new member's after erasure, whatever its type (a column added later is checked without a change here).
+KEPT_ON_ERASURE = {"id", "phone", "member_code", "joined_at", "version", "referrer_id", "marketing_consent_at",
+                   "leaderboard_opt_out"}
+
+
+async def test_erasure_resets_non_text_personal_data_too(setup) -> None:
+    api, _clock, staff, alice, bob = setup
+    await api.data("""mutation { updateProfile(input: {displayName: "Qiao", birthday: "1990-01-01",
+      gender: FEMALE, tags: ["vip"], marketingConsent: true}) { member { id } } }""", token=alice.access_token)
+    await api.data("""mutation($m: ID!) { correctBirthday(input: {memberId: $m, birthday: "1991-07-13",
+      reason: "typo"}) { member { id } } }""", {"m": alice.member_id}, staff)
+    await api.data("""mutation { requestErasure(input: {confirmation: "ERASE MY DATA"}) { memberId } }""",
+                   token=alice.access_token)
+    async with api.container.engine.connect() as conn:
+        rows = {r.id: r._mapping for r in await conn.execute(select(members))}
+    erased, fresh = rows[int(alice.member_id)], rows[int(bob.member_id)]
+    personal = [c.name for c in members.columns if c.name not in KEPT_ON_ERASURE]
+    assert {c: erased[c] for c in personal} == {c: fresh[c] for c in personal}
+    assert {"gender", "birthday", "birthday_locked", "marketing_consent"} <= set(personal)
+
+
+# -- use cases refuse callers even where no GraphQL field lets them ask ---------------------------
+
+
+# Forbidden, or NotFound where the rule is that another member learns nothing, not even existence.
+REFUSED = (Forbidden, NotFound)
+
+
+async def test_use_cases_refuse_another_members_data_when_called_directly(setup) -> None:
+    api, clock, _staff, alice, bob = setup
+    container = api.container
+    intruder = Viewer(Role.MEMBER, int(bob.member_id))
+    victim = int(alice.member_id)
+    with pytest.raises(REFUSED):
+        await history(container.uow(), intruder, victim, 10, None, None)
+    with pytest.raises(REFUSED):
+        await balance_for(container.uow(), container.cache, intruder, victim, container.now(), 30)
+    with pytest.raises(REFUSED):
+        await tier_progress(container.uow(), intruder, victim, container.now())
+    with pytest.raises(REFUSED):
+        await tier_history(container.uow(), intruder, victim)
+    with pytest.raises(REFUSED):
+        await checkin_summary(container.uow(), intruder, victim, clock.start.date())
+    # The same calls for oneself are answered: the refusal is about the caller, not the call.
+    own = Viewer(Role.MEMBER, victim)
+    assert (await history(container.uow(), own, victim, 10, None, None)).entries == []
