@@ -1,7 +1,8 @@
 """Kill rate per area from mutmut's results under var/mutation/<area>/mutants (see mutation.sh).
 
-Exit codes mutmut records per mutant: 1 = a test failed (killed), 0 = all passed (survived),
-others: timeouts and crashes, which count as killed (the mutant was noticed), or not run yet."""
+Uses mutmut's own reading of each mutant's exit code: killed (a test failed, or timed out) versus
+survived (every covering test passed) and "no tests" (no selected test reaches the code: a survivor
+too). Mutants not run yet (an interrupted run) are counted apart, not as survivors."""
 
 from __future__ import annotations
 
@@ -9,35 +10,38 @@ import json
 import sys
 from pathlib import Path
 
+from mutmut.stats import status_by_exit_code
+
 ROOT = Path(__file__).resolve().parent.parent / "var" / "mutation"
+KILLED = {"killed", "timeout", "caught by type check", "segfault"}
+SURVIVED = {"survived", "no tests", "suspicious"}
 
 
-def tally(area: str) -> tuple[int, int, list[str]]:
-    killed = total = 0
+def tally(area: str) -> tuple[int, int, int, list[str]]:
+    killed = decided = pending = 0
     survivors: list[str] = []
     for meta in sorted((ROOT / area / "mutants").rglob("*.meta")):
         for name, code in json.loads(meta.read_text()).get("exit_code_by_key", {}).items():
-            if code is None:  # not run (no test covers it, or the run stopped early)
-                survivors.append(f"{name} (not covered)")
-                total += 1
-                continue
-            total += 1
-            if code == 0 or code == 5:
-                survivors.append(name)
-            else:
+            status = status_by_exit_code[code]
+            if status in KILLED:
                 killed += 1
-    return killed, total, survivors
+                decided += 1
+            elif status in SURVIVED:
+                survivors.append(f"{name}  [{status}]")
+                decided += 1
+            else:
+                pending += 1
+    return killed, decided, pending, survivors
 
 
 def main(areas: list[str]) -> None:
-    print(f"{'area':<10} {'killed':>7} {'total':>6} {'rate':>7}")
+    print(f"{'area':<10} {'killed':>7} {'tested':>7} {'rate':>7} {'not run':>8}")
     for area in areas:
-        killed, total, survivors = tally(area)
-        rate = f"{100 * killed / total:.1f}%" if total else "-"
-        print(f"{area:<10} {killed:>7} {total:>6} {rate:>7}")
+        killed, decided, pending, survivors = tally(area)
+        rate = f"{100 * killed / decided:.1f}%" if decided else "-"
+        print(f"{area:<10} {killed:>7} {decided:>7} {rate:>7} {pending:>8}")
         (ROOT / area / "survivors.txt").write_text("\n".join(survivors) + "\n")
-    print(f"survivors listed in {ROOT}/<area>/survivors.txt; `cd var/mutation/<area> && "
-          "../../../.venv/bin/mutmut show <name>` prints a diff")
+    print(f"survivors: {ROOT}/<area>/survivors.txt; `cd var/mutation/<area> && ../../../.venv/bin/mutmut show NAME`")
 
 
 if __name__ == "__main__":
