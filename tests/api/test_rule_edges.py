@@ -3,7 +3,7 @@ rule is off by one (a second, a day, one item, one row) in either direction."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -323,3 +323,39 @@ async def test_use_cases_refuse_another_members_data_when_called_directly(setup)
     # The same calls for oneself are answered: the refusal is about the caller, not the call.
     own = Viewer(Role.MEMBER, victim)
     assert (await history(container.uow(), own, victim, 10, None, None)).entries == []
+
+
+async def test_a_repeat_tap_returns_the_days_check_in_and_make_ups_keep_to_their_edges(setup) -> None:
+    api, clock, staff, alice, bob = setup
+    await api.data("""mutation { saveEarningRule(input: {kind: ACTIVITY, name: "Check-in", activity: CHECK_IN,
+      points: 10, cap: 10}) { rule { id } } }""", token=staff)
+    await api.data("""mutation { updateProgramSettings(input: {makeupCheckinsPerMonth: 1, makeupCostPoints: 20}) {
+      settings { makeupCheckinsPerMonth } } }""", token=staff)
+    tap = "mutation { checkIn { day points streak alreadyCheckedIn } }"
+    clock.set(datetime(2026, 11, 5, 4, 0, tzinfo=UTC))
+    await api.data(ADJUST, {"m": alice.member_id, "a": 100, "k": "seed"}, staff)
+    first = (await api.data(tap, token=alice.access_token))["checkIn"]
+    again = (await api.data(tap, token=alice.access_token))["checkIn"]
+    assert again == {**first, "alreadyCheckedIn": True} and first["points"] == 10
+    assert (await api.data(tap, token=bob.access_token))["checkIn"]["alreadyCheckedIn"] is False
+
+    makeup = "mutation($d: Date!) { makeUpCheckIn(day: $d) { day points streak } }"
+    clock.set(datetime(2026, 11, 10, 4, 0, tzinfo=UTC))
+
+    async def refused(day: str) -> tuple[list, list]:
+        body = await api.gql(makeup, {"d": day}, alice.access_token)
+        fields = [f["field"] for e in body["errors"] for f in e["extensions"].get("fieldErrors", [])]
+        return error_codes(body), fields
+
+    assert await refused("2026-11-10") == (["BAD_USER_INPUT"], ["day"]), "today is a check-in, not a make-up"
+    assert await refused("2026-11-05") == (["BAD_USER_INPUT"], ["day"]), "already checked in that day"
+    made = (await api.data(makeup, {"d": "2026-11-01"}, alice.access_token))["makeUpCheckIn"]
+    assert made == {"day": "2026-11-01", "points": 0, "streak": 1}
+    assert (await refused("2026-11-02"))[0] == ["LIMIT_EXCEEDED"], "the 1st of the month counts towards the limit"
+    history = await kinds_in_history(api, alice.access_token)
+    assert history[0] == ("REDEEM", -20) and (await points(api, alice.access_token))["total"] == 100 + 10 - 20
+    month = "{ me { checkIns { month { day makeup } } } }"
+    assert (await api.data(month, token=alice.access_token))["me"]["checkIns"]["month"] == [
+        {"day": "2026-11-01", "makeup": True}, {"day": "2026-11-05", "makeup": False}]
+    assert (await api.data(month, token=bob.access_token))["me"]["checkIns"]["month"] == [
+        {"day": "2026-11-05", "makeup": False}]
