@@ -173,5 +173,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if _postgres_skipped:
         problems.append(f"{len(_postgres_skipped)} PostgreSQL tests skipped, e.g. {_postgres_skipped[0]}")
     if problems:
-        session.config.get_terminal_writer().line("CI: " + "; ".join(problems), red=True)
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            reporter.write_line("CI: " + "; ".join(problems), red=True)
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
