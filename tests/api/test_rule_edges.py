@@ -327,20 +327,23 @@ async def test_use_cases_refuse_another_members_data_when_called_directly(setup)
 
 async def test_a_repeat_tap_returns_the_days_check_in_and_make_ups_keep_to_their_edges(setup) -> None:
     api, clock, staff, alice, bob = setup
-    await api.data("""mutation { saveEarningRule(input: {kind: ACTIVITY, name: "Check-in", activity: CHECK_IN,
-      points: 10, cap: 10}) { rule { id } } }""", token=staff)
     await api.data("""mutation { updateProgramSettings(input: {makeupCheckinsPerMonth: 1, makeupCostPoints: 20}) {
       settings { makeupCheckinsPerMonth } } }""", token=staff)
     tap = "mutation { checkIn { day points streak alreadyCheckedIn } }"
     clock.set(datetime(2026, 11, 5, 4, 0, tzinfo=UTC))
-    await api.data(ADJUST, {"m": alice.member_id, "a": 100, "k": "seed"}, staff)
+    for member in (alice, bob):
+        await api.data(ADJUST, {"m": member.member_id, "a": 100, "k": f"seed-{member.member_id}"}, staff)
+    # Bob checks in before there is a check-in rule (0 points), Alice after (10 points).
+    assert (await api.data(tap, token=bob.access_token))["checkIn"]["points"] == 0
+    await api.data("""mutation { saveEarningRule(input: {kind: ACTIVITY, name: "Check-in", activity: CHECK_IN,
+      points: 10, cap: 10}) { rule { id } } }""", token=staff)
     first = (await api.data(tap, token=alice.access_token))["checkIn"]
     again = (await api.data(tap, token=alice.access_token))["checkIn"]
-    assert again == {**first, "alreadyCheckedIn": True} and first["points"] == 10
-    assert (await api.data(tap, token=bob.access_token))["checkIn"]["alreadyCheckedIn"] is False
+    assert again == {**first, "alreadyCheckedIn": True} and first["points"] == 10, "her own day's points"
 
     makeup = "mutation($d: Date!) { makeUpCheckIn(day: $d) { day points streak } }"
     clock.set(datetime(2026, 11, 10, 4, 0, tzinfo=UTC))
+    await api.data(makeup, {"d": "2026-11-01"}, bob.access_token)  # Bob's make-up is not Alice's
 
     async def refused(day: str) -> tuple[list, list]:
         body = await api.gql(makeup, {"d": day}, alice.access_token)
@@ -357,5 +360,27 @@ async def test_a_repeat_tap_returns_the_days_check_in_and_make_ups_keep_to_their
     month = "{ me { checkIns { month { day makeup } } } }"
     assert (await api.data(month, token=alice.access_token))["me"]["checkIns"]["month"] == [
         {"day": "2026-11-01", "makeup": True}, {"day": "2026-11-05", "makeup": False}]
-    assert (await api.data(month, token=bob.access_token))["me"]["checkIns"]["month"] == [
-        {"day": "2026-11-05", "makeup": False}]
+
+
+async def test_the_month_view_holds_exactly_that_months_days_and_refuses_unreal_months(setup) -> None:
+    api, clock, _staff, alice, bob = setup
+    for moment in (datetime(2026, 11, 30, 4, 0, tzinfo=UTC), datetime(2026, 12, 1, 4, 0, tzinfo=UTC)):
+        clock.set(moment)
+        await api.data(CHECK_IN, token=alice.access_token)
+    await api.data(CHECK_IN, token=bob.access_token)  # Dec 1, Bob's own
+    view = "query($y: Int, $m: Int) { me { checkIns { month(year: $y, month: $m) { day } } } }"
+
+    async def days(year: int, month: int, token: str = alice.access_token) -> list[str]:
+        found = (await api.data(view, {"y": year, "m": month}, token))["me"]["checkIns"]["month"]
+        return [d["day"] for d in found]
+
+    assert await days(2026, 11) == ["2026-11-30"]
+    assert await days(2026, 12) == ["2026-12-01"]
+    assert await days(2026, 10) == []
+    assert await days(2026, 11, bob.access_token) == []
+    for year, month in ((2000, 1), (2100, 12)):
+        assert await days(year, month) == [], "the first and last allowed months"
+    for year, month in ((2026, 0), (2026, 13), (1999, 6), (2101, 6)):
+        body = await api.gql(view, {"y": year, "m": month}, alice.access_token)
+        assert error_codes(body) == ["BAD_USER_INPUT"], (year, month)
+        assert body["errors"][0]["extensions"]["fieldErrors"][0]["field"] == "month"
