@@ -384,3 +384,57 @@ async def test_the_month_view_holds_exactly_that_months_days_and_refuses_unreal_
         body = await api.gql(view, {"y": year, "m": month}, alice.access_token)
         assert error_codes(body) == ["BAD_USER_INPUT"], (year, month)
         assert body["errors"][0]["extensions"]["fieldErrors"][0]["field"] == "month"
+
+
+# -- claimable offers and the coupon badge ----------------------------------------------------------
+
+SAVE_TEMPLATE = """mutation($i: SaveCouponTemplateInput!) { saveCouponTemplate(input: $i) { template { id } } }"""
+OFFERS = "{ offers { name } }"
+CLAIM = "mutation($t: ID!) { claimOffer(templateId: $t) { coupon { code } } }"
+BADGE = "{ me { availableCouponsCount } }"
+
+
+async def test_claimable_offers_open_and_close_at_their_moments_and_run_out(setup) -> None:
+    api, clock, staff, alice, bob = setup
+    opens, closes = clock.start + timedelta(hours=1), clock.start + timedelta(hours=2)
+
+    async def save(name: str, **fields: object) -> str:
+        values = {"name": name, "kind": "CASH_OFF", "valueCents": 1_000, "claimable": True, **fields}
+        return (await api.data(SAVE_TEMPLATE, {"i": values}, staff))["saveCouponTemplate"]["template"]["id"]
+
+    timed = await save("Timed", validFrom=opens.isoformat(), validUntil=closes.isoformat())
+    await save("Not claimable", claimable=False, validDays=30)
+    await save("Switched off", active=False, validDays=30)
+    scarce = await save("Only one", totalQuantity=1, validDays=1)
+
+    async def listed(token: str = alice.access_token) -> list[str]:
+        return sorted(o["name"] for o in (await api.data(OFFERS, token=token))["offers"])
+
+    clock.set(opens - timedelta(seconds=1))
+    assert await listed() == ["Only one"]
+    not_yet = await api.gql(CLAIM, {"t": timed}, alice.access_token)
+    assert error_codes(not_yet) == ["NOT_FOUND"] and "not started" in not_yet["errors"][0]["message"]
+    clock.set(opens)
+    assert await listed() == ["Only one", "Timed"]
+    await api.data(CLAIM, {"t": timed}, alice.access_token)
+    assert error_codes(await api.gql(CLAIM, {"t": timed}, alice.access_token)) == ["LIMIT_EXCEEDED"]
+    clock.set(closes - timedelta(seconds=1))
+    await api.data(CLAIM, {"t": timed}, bob.access_token)
+    clock.set(closes)
+    assert await listed() == ["Only one"]
+    ended = await api.gql(CLAIM, {"t": timed}, alice.access_token)
+    assert error_codes(ended) == ["NOT_FOUND"] and "ended" in ended["errors"][0]["message"]
+
+    await api.data(CLAIM, {"t": scarce}, bob.access_token)
+    assert await listed() == [], "the last one was claimed"
+    assert error_codes(await api.gql(CLAIM, {"t": scarce}, alice.access_token)) == ["OUT_OF_STOCK"]
+
+    # The badge counts the coupons a member holds and can still use, up to their last moment.
+    badge = {}
+    for who in (alice, bob):
+        badge[who.member_id] = (await api.data(BADGE, token=who.access_token))["me"]["availableCouponsCount"]
+    assert badge == {alice.member_id: 0, bob.member_id: 1}, "Timed ran out at its close; Bob holds Only one"
+    clock.set(closes + timedelta(days=1) - timedelta(seconds=1))
+    assert (await api.data(BADGE, token=bob.access_token))["me"]["availableCouponsCount"] == 1
+    clock.set(closes + timedelta(days=1))
+    assert (await api.data(BADGE, token=bob.access_token))["me"]["availableCouponsCount"] == 0
