@@ -15,8 +15,12 @@ bash scripts/bootstrap.sh
 .venv/bin/python -c "import mutmut" 2>/dev/null || .venv/bin/python -m pip install -q "mutmut>=3.3,<4"
 
 declare -A FILES TESTS
-FILES[points]="domain/points/*.py domain/store/points_repo.py domain/store/purchases_repo.py domain/store/spend_query.py"
-TESTS[points]="tests/unit/test_points_lots.py tests/unit/test_points_rules.py tests/api/test_points_purchases.py tests/api/test_points_moves.py tests/api/test_rule_edges.py"
+# points: the ledger, lots, balances, expiry, history and transfers; purchases: earning rules,
+# purchases and refunds, activities, and the qualifying spend tiers read.
+FILES[points]="domain/points/ledger.py domain/points/lots.py domain/points/model.py domain/points/balance.py domain/points/expiry.py domain/points/queries.py domain/points/transfers.py domain/store/points_repo.py"
+TESTS[points]="tests/unit/test_points_lots.py tests/api/test_points_purchases.py tests/api/test_points_moves.py tests/api/test_rule_edges.py"
+FILES[purchases]="domain/points/purchases.py domain/points/rules.py domain/points/activities.py domain/store/purchases_repo.py domain/store/spend_query.py"
+TESTS[purchases]="tests/unit/test_points_rules.py tests/api/test_points_purchases.py tests/api/test_rule_edges.py"
 FILES[tiers]="domain/tiers/*.py domain/store/tiers_repo.py domain/store/spend_query.py"
 TESTS[tiers]="tests/unit/test_tier_rules.py tests/api/test_tiers.py tests/api/test_rule_edges.py"
 FILES[offers]="domain/offers/*.py domain/store/coupons_repo.py"
@@ -29,7 +33,7 @@ FILES[partners]="domain/partners/*.py domain/store/partners_repo.py"
 TESTS[partners]="tests/api/test_partners.py"
 FILES[privacy]="domain/privacy/*.py domain/store/privacy_repo.py"
 TESTS[privacy]="tests/api/test_privacy.py tests/api/test_rule_edges.py"
-ALL=(points tiers offers benefits checkins partners privacy)
+ALL=(points purchases tiers offers benefits checkins partners privacy)
 
 areas=("$@")
 [ ${#areas[@]} -eq 0 ] && areas=("${ALL[@]}")

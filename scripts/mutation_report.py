@@ -8,7 +8,13 @@ Survivors that only change the English wording of a message (a string literal wi
 changed, emptied to None or re-cased: error messages, ledger reasons) are listed apart as "wording"
 and left out of the rate: clients branch on `extensions.code` and `fieldErrors[].field`, which stay
 pinned (a field name has no space, so its mutants still count); the wording belongs to the message
-catalogue and no test pins English sentences on purpose."""
+catalogue and no test pins English sentences on purpose.
+
+Survivors in a function the module calls at import (a statement built once, `_X = build()`) or
+memoises (`@functools.cache`) are listed apart as "import-time": mutmut switches mutants on per
+call after import, and such a function ran (or filled its cache) before any mutant was active, so
+no test can see the mutant. Those statements are covered by the tests as written; mutmut cannot
+measure them."""
 
 from __future__ import annotations
 
@@ -76,16 +82,47 @@ def is_wording_only(area: str, name: str) -> bool:
     return True
 
 
-def tally(area: str) -> tuple[int, int, int, list[str], list[str]]:
+@cache
+def _built_at_import(module: str) -> frozenset[str]:
+    """Functions the original module calls at module level or decorates with a cache."""
+    path = ROOT.parent.parent / (module.replace(".", "/") + ".py")
+    if not path.exists():
+        return frozenset()
+    tree = ast.parse(path.read_text())
+    names = set()
+    for node in tree.body:
+        value = getattr(node, "value", None)
+        if isinstance(node, ast.Assign | ast.AnnAssign) and isinstance(value, ast.Call) \
+                and isinstance(value.func, ast.Name):
+            names.add(value.func.id)
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            for decorator in node.decorator_list:
+                if "cache" in ast.unparse(decorator):
+                    names.add(node.name)
+    return frozenset(names)
+
+
+def is_import_time(name: str) -> bool:
+    module, _, function = name.rpartition(".")
+    base = function.rsplit("__mutmut_", 1)[0]
+    if "ǁ" in base:  # methods: never called at import
+        return False
+    return base.removeprefix("x_") in _built_at_import(module)
+
+
+def tally(area: str) -> tuple[int, int, int, list[str], list[str], list[str]]:
     killed = decided = pending = 0
     survivors: list[str] = []
     wording: list[str] = []
+    import_time: list[str] = []
     for meta in sorted((ROOT / area / "mutants").rglob("*.meta")):
         for name, code in json.loads(meta.read_text()).get("exit_code_by_key", {}).items():
             status = status_by_exit_code[code]
             if status in KILLED:
                 killed += 1
                 decided += 1
+            elif status in SURVIVED and is_import_time(name):
+                import_time.append(name)
             elif status in SURVIVED and is_wording_only(area, name):
                 wording.append(name)
             elif status in SURVIVED:
@@ -93,15 +130,16 @@ def tally(area: str) -> tuple[int, int, int, list[str], list[str]]:
                 decided += 1
             else:
                 pending += 1
-    return killed, decided, pending, survivors, wording
+    return killed, decided, pending, survivors, wording, import_time
 
 
 def main(areas: list[str]) -> None:
-    print(f"{'area':<10} {'killed':>7} {'tested':>7} {'rate':>7} {'wording':>8} {'not run':>8}")
+    print(f"{'area':<10} {'killed':>7} {'tested':>7} {'rate':>7} {'wording':>8} {'import':>7} {'not run':>8}")
     for area in areas:
-        killed, decided, pending, survivors, wording = tally(area)
+        killed, decided, pending, survivors, wording, import_time = tally(area)
         rate = f"{100 * killed / decided:.1f}%" if decided else "-"
-        print(f"{area:<10} {killed:>7} {decided:>7} {rate:>7} {len(wording):>8} {pending:>8}")
+        print(f"{area:<10} {killed:>7} {decided:>7} {rate:>7} {len(wording):>8} {len(import_time):>7} {pending:>8}")
+        (ROOT / area / "import_time.txt").write_text("\n".join(import_time) + "\n")
         (ROOT / area / "survivors.txt").write_text("\n".join(survivors) + "\n")
         (ROOT / area / "wording.txt").write_text("\n".join(wording) + "\n")
     print(f"survivors: {ROOT}/<area>/survivors.txt; `cd var/mutation/<area> && ../../../.venv/bin/mutmut show NAME`")
