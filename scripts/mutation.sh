@@ -6,6 +6,7 @@
 #   bash scripts/mutation.sh                 # every area
 #   bash scripts/mutation.sh points tiers    # some areas
 #   MUTATION_JOBS=2 bash scripts/mutation.sh offers   # parallel mutants (default 1)
+#   MUTATION_SAMPLE=60 bash scripts/mutation.sh       # a seeded random sample of 60 mutants per area
 #
 # Each area runs in its own scratch copy under var/mutation/<area>/ (git-ignored), so mutmut's
 # mutants/ directory never lands in the work tree and areas can run side by side.
@@ -72,7 +73,20 @@ pytest_add_cli_args = ["-m", "not postgres", "-q", "-p", "no:cacheprovider"]
 Path(target).write_text(text)
 PY
   echo "== $area: mutating ${FILES[$area]}"
-  (cd "$work" && "$root/.venv/bin/mutmut" run --max-children "$jobs" > run.log 2>&1) || echo "mutmut exited $? for $area (see $work/run.log)"
+  names=()
+  if [ -n "${MUTATION_SAMPLE:-}" ]; then
+    # Generate the mutants and the per-test stats only (no name matches), then run a seeded sample.
+    (cd "$work" && "$root/.venv/bin/mutmut" run --max-children "$jobs" "none-such-mutant" > generate.log 2>&1) || true
+    mapfile -t names < <(.venv/bin/python - "$work/mutants" "$MUTATION_SAMPLE" <<'PY'
+import json, random, sys
+from pathlib import Path
+keys = sorted(k for meta in Path(sys.argv[1]).rglob("*.meta") for k in json.loads(meta.read_text())["exit_code_by_key"])
+print("\n".join(random.Random(21).sample(keys, min(int(sys.argv[2]), len(keys)))))
+PY
+)
+    echo "   sample of ${#names[@]} mutants"
+  fi
+  (cd "$work" && "$root/.venv/bin/mutmut" run --max-children "$jobs" "${names[@]}" > run.log 2>&1) || echo "mutmut exited $? for $area (see $work/run.log)"
 done
 
 .venv/bin/python scripts/mutation_report.py "${areas[@]}"
