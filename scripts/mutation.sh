@@ -19,7 +19,7 @@ declare -A FILES TESTS
 # points: the ledger, lots, balances, expiry, history and transfers; purchases: earning rules,
 # purchases and refunds, activities, and the qualifying spend tiers read.
 FILES[points]="domain/points/ledger.py domain/points/lots.py domain/points/model.py domain/points/balance.py domain/points/expiry.py domain/points/queries.py domain/points/transfers.py domain/store/points_repo.py"
-TESTS[points]="tests/unit/test_points_lots.py tests/api/test_points_purchases.py tests/api/test_points_moves.py tests/api/test_rule_edges.py"
+TESTS[points]="tests/unit/test_points_lots.py tests/api/test_points_purchases.py tests/api/test_points_moves.py tests/api/test_rule_edges.py tests/api/test_redemptions.py tests/api/test_events_referrals.py tests/api/test_subscriptions.py"
 FILES[purchases]="domain/points/purchases.py domain/points/rules.py domain/points/activities.py domain/store/purchases_repo.py domain/store/spend_query.py"
 TESTS[purchases]="tests/unit/test_points_rules.py tests/api/test_points_purchases.py tests/api/test_rule_edges.py"
 FILES[tiers]="domain/tiers/*.py domain/store/tiers_repo.py domain/store/spend_query.py"

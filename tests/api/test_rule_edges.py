@@ -438,3 +438,25 @@ async def test_claimable_offers_open_and_close_at_their_moments_and_run_out(setu
     assert (await api.data(BADGE, token=bob.access_token))["me"]["availableCouponsCount"] == 1
     clock.set(closes + timedelta(days=1))
     assert (await api.data(BADGE, token=bob.access_token))["me"]["availableCouponsCount"] == 0
+
+
+async def test_leaderboard_masks_every_name_longer_than_one_character(setup) -> None:
+    api, _clock, staff, alice, bob = setup
+    for who, name in ((alice, "Al"), (bob, "B")):
+        await api.data("mutation($n: String!) { updateProfile(input: {displayName: $n}) { member { id } } }",
+                       {"n": name}, who.access_token)
+    await api.data(PURCHASE, {"o": "L-1", "c": 20_000}, staff)
+    await api.data("""mutation { recordPurchase(input: {member: {phone: "13900139000"}, orderId: "L-2",
+      storeId: "S1", amountCents: 10000, items: [{category: "x", amountCents: 10000}]}) { pointsEarned } }""",
+                   token=staff)
+    rows = (await api.data("{ pointsLeaderboard(period: MONTH) { displayName points } }",
+                           token=alice.access_token))["pointsLeaderboard"]
+    assert rows == [{"displayName": "A*", "points": 200}, {"displayName": "B", "points": 100}]
+
+
+async def test_an_adjustment_without_a_reason_names_the_reason_field(setup) -> None:
+    api, _clock, staff, alice, _bob = setup
+    body = await api.gql("""mutation($m: ID!) { adjustPoints(input: {memberId: $m, amount: 5, reason: " ",
+      idempotencyKey: "no-reason"}) { balance { total } } }""", {"m": alice.member_id}, staff)
+    assert error_codes(body) == ["BAD_USER_INPUT"]
+    assert [f["field"] for f in body["errors"][0]["extensions"]["fieldErrors"]] == ["reason"]
