@@ -460,3 +460,24 @@ async def test_an_adjustment_without_a_reason_names_the_reason_field(setup) -> N
       idempotencyKey: "no-reason"}) { balance { total } } }""", {"m": alice.member_id}, staff)
     assert error_codes(body) == ["BAD_USER_INPUT"]
     assert [f["field"] for f in body["errors"][0]["extensions"]["fieldErrors"]] == ["reason"]
+
+
+async def test_purchase_and_refund_refusals_name_their_field(setup) -> None:
+    api, _clock, staff, _alice, _bob = setup
+    record = """mutation($i: RecordPurchaseInput!) { recordPurchase(input: $i) { pointsEarned } }"""
+
+    async def fields(query: str, values: dict) -> list[str]:
+        body = await api.gql(query, {"i": values}, staff)
+        assert error_codes(body) == ["BAD_USER_INPUT"], body
+        return sorted({f["field"] for f in body["errors"][0]["extensions"]["fieldErrors"]})
+
+    base = {"member": {"phone": ALICE}, "orderId": "V-1", "storeId": "S1"}
+    assert await fields(record, {**base, "amountCents": 0, "items": [{"category": "x", "amountCents": 0}]}) == [
+        "amountCents"], "a purchase of nothing"
+    assert await fields(record, {**base, "amountCents": 100, "items": [
+        {"category": "x", "amountCents": 150}, {"category": "y", "amountCents": -50}]}) == ["items"]
+    await api.data(record, {"i": {**base, "amountCents": 100, "items": [{"category": "x", "amountCents": 100}]}},
+                   staff)
+    refund = """mutation($i: RecordRefundInput!) { recordRefund(input: $i) { refund { refundId } } }"""
+    assert await fields(refund, {"orderId": "V-1", "storeId": "S1", "refundId": "R", "amountCents": 101}) == [
+        "amountCents"], "more than was paid"
