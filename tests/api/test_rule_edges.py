@@ -15,7 +15,7 @@ from domain.points.expiry import expire_points
 from domain.points.lots import add_months
 from domain.points.queries import balance_for, history
 from domain.store.tables import members
-from domain.tiers.services import tier_history, tier_progress
+from domain.tiers.services import evaluate_tiers, tier_history, tier_progress
 from tests.support.catalog import add_reward
 from tests.support.client import ApiClient, error_codes
 from tests.support.program import configure_program
@@ -481,3 +481,47 @@ async def test_purchase_and_refund_refusals_name_their_field(setup) -> None:
     refund = """mutation($i: RecordRefundInput!) { recordRefund(input: $i) { refund { refundId } } }"""
     assert await fields(refund, {"orderId": "V-1", "storeId": "S1", "refundId": "R", "amountCents": 101}) == [
         "amountCents"], "more than was paid"
+
+
+# -- tiers: the ladder as saved, reviews that renew or move down ------------------------------------
+
+
+async def test_the_ladder_reads_back_as_saved_and_an_unknown_tier_id_is_not_found(setup) -> None:
+    api, _clock, staff, alice, _bob = setup
+    ladder = (await api.data("""{ tiers { code name rank thresholdCents multiplierPct upgradeRewardPoints
+      benefits active } }""", token=alice.access_token))["tiers"]
+    assert ladder[1] == {"code": "GOLD", "name": "Gold", "rank": 1, "thresholdCents": 5_000_000,
+                         "multiplierPct": 125, "upgradeRewardPoints": 500, "benefits": ["Free parking 2h"],
+                         "active": True}
+    save = """mutation($i: SaveTierInput!) { saveTier(input: $i) { tier { code } } }"""
+    unknown = {"id": "999999", "code": "GHOST", "name": "Ghost", "rank": 9, "thresholdCents": 90_000_000}
+    assert error_codes(await api.gql(save, {"i": unknown}, staff)) == ["NOT_FOUND"]
+
+
+async def test_a_review_renews_a_requalified_tier_and_a_downgrade_pays_no_reward(setup) -> None:
+    api, clock, staff, alice, bob = setup
+    # Purchases stay in the window at the review: only refunds can lower the spend.
+    window = "mutation { updateProgramSettings(input: {tierWindowMonths: 24}) { settings { tierWindowMonths } } }"
+    await api.data(window, token=staff)
+    status = "{ me { tier { current { code } expiresAt } tierHistory { reason fromTierId } points { total } } }"
+    # Alice: Gold and still qualifying at the review. Bob: straight to Platinum, then a refund.
+    await api.data(PURCHASE, {"o": "A-1", "c": 6_000_000}, staff)
+    bob_order = """mutation($c: Int!) { recordPurchase(input: {member: {phone: "13900139000"}, orderId: "B-1",
+      storeId: "S1", amountCents: $c, items: [{category: "x", amountCents: $c}]}) { tierChanged } }"""
+    await api.data(bob_order, {"c": 11_000_000}, staff)
+    await api.data("""mutation { recordRefund(input: {orderId: "B-1", storeId: "S1", refundId: "R",
+      amountCents: 5000000}) { refund { pointsReversed } } }""", token=staff)
+    bob_before = (await api.data(status, token=bob.access_token))["me"]
+    assert bob_before["tierHistory"] == [{"reason": "UPGRADE", "fromTierId": None}], "no tier row before"
+
+    review = clock.set(add_months(clock.start, 12))
+    counts = await evaluate_tiers(api.container.uow, review)
+    assert counts == {"reviewed": 2, "downgraded": 1, "upgraded": 0}
+    alice_now = (await api.data(status, token=alice.access_token))["me"]
+    assert alice_now["tier"]["current"]["code"] == "GOLD"
+    renewed = datetime.fromisoformat(alice_now["tier"]["expiresAt"])
+    assert renewed == add_months(review, 12), "another full hold from the review"
+    bob_now = (await api.data(status, token=bob.access_token))["me"]
+    assert bob_now["tier"]["current"]["code"] == "GOLD"
+    assert bob_now["points"]["total"] == bob_before["points"]["total"], "moving down to Gold pays no Gold reward"
+    assert await evaluate_tiers(api.container.uow, review) == {"reviewed": 0, "downgraded": 0, "upgraded": 0}
