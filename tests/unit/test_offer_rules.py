@@ -6,14 +6,15 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
+from domain.errors import BadUserInput
 from domain.offers.birthday import in_birthday_window
 from domain.offers.model import CouponKind, CouponTemplate
-from domain.offers.rules import discount_for, validity
+from domain.offers.rules import discount_for, validate_template, validity
 from domain.points.rules import LineItem
 
 
 def template(kind: CouponKind, **fields: object) -> CouponTemplate:
-    return CouponTemplate(1, "t", kind, **fields)  # type: ignore[arg-type]
+    return CouponTemplate(**{"id": 1, "name": "t", "kind": kind, **fields})  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize(("birthday", "today", "whole_month", "expected"), [
@@ -85,3 +86,52 @@ def test_validity_starts_at_issue_and_ends_at_the_earlier_of_days_and_date() -> 
     assert validity(dated, issued) == (issued, issued + timedelta(days=3))
     forever = template(CouponKind.CASH_OFF)
     assert validity(forever, issued)[1] - issued > timedelta(days=3000)
+
+
+VALID = dict(name="x" * 80, value_cents=1, valid_days=3650, per_member_limit=1, total_quantity=0,
+             categories=["c"] * 50, stores=["s"] * 500)
+
+
+@pytest.mark.parametrize(("kind", "changes", "fields"), [
+    (CouponKind.CASH_OFF, {}, []),  # every limit at its allowed edge
+    (CouponKind.CASH_OFF, {"name": " "}, ["name"]),
+    (CouponKind.CASH_OFF, {"name": "x" * 81}, ["name"]),
+    (CouponKind.CASH_OFF, {"value_cents": 0}, ["valueCents"]),
+    (CouponKind.FREE_ITEM, {"value_cents": 0}, ["valueCents"]),
+    (CouponKind.PERCENT_OFF, {"value_cents": 0, "percent": 1}, []),
+    (CouponKind.PERCENT_OFF, {"value_cents": 0, "percent": 99}, []),
+    (CouponKind.PERCENT_OFF, {"percent": 0}, ["percent"]),
+    (CouponKind.PERCENT_OFF, {"percent": 100}, ["percent"]),
+    (CouponKind.SPEND_AND_SAVE, {"value_cents": 5_000, "min_spend_cents": 5_001}, []),
+    (CouponKind.SPEND_AND_SAVE, {"value_cents": 5_000, "min_spend_cents": 5_000}, ["minSpendCents"]),
+    (CouponKind.CASH_OFF, {"min_spend_cents": -1}, ["capCents"]),
+    (CouponKind.CASH_OFF, {"cap_cents": 0}, ["capCents"]),
+    (CouponKind.CASH_OFF, {"cap_cents": 1}, []),
+    (CouponKind.CASH_OFF, {"valid_days": 0}, ["validDays"]),
+    (CouponKind.CASH_OFF, {"valid_days": 3651}, ["validDays"]),
+    (CouponKind.CASH_OFF, {"valid_days": None}, ["validUntil"]),
+    (CouponKind.CASH_OFF, {"per_member_limit": 0}, ["perMemberLimit"]),
+    (CouponKind.CASH_OFF, {"per_member_limit": None}, []),
+    (CouponKind.CASH_OFF, {"total_quantity": -1}, ["totalQuantity"]),
+    (CouponKind.CASH_OFF, {"categories": ["c"] * 51}, ["categories"]),
+    (CouponKind.CASH_OFF, {"stores": ["s"] * 501}, ["categories"]),
+])
+def test_template_validation_names_the_field_at_each_edge(kind: CouponKind, changes: dict, fields: list[str]) -> None:
+    candidate = template(kind, **{**VALID, **changes})
+    if not fields:
+        assert validate_template(candidate) is candidate
+        return
+    with pytest.raises(BadUserInput) as refused:
+        validate_template(candidate)
+    assert [e.field for e in refused.value.field_errors] == fields
+    assert all(e.message for e in refused.value.field_errors)
+
+
+def test_a_template_that_ends_before_it_starts_is_refused_on_valid_until() -> None:
+    start = datetime(2026, 5, 1, tzinfo=UTC)
+    same = template(CouponKind.CASH_OFF, value_cents=1, valid_from=start, valid_until=start)
+    with pytest.raises(BadUserInput) as refused:
+        validate_template(same)
+    assert [e.field for e in refused.value.field_errors] == ["validUntil"]
+    assert validate_template(template(CouponKind.CASH_OFF, value_cents=1, valid_from=start,
+                                      valid_until=start + timedelta(seconds=1)))
