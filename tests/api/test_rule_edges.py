@@ -341,7 +341,7 @@ async def test_a_repeat_tap_returns_the_days_check_in_and_make_ups_keep_to_their
     again = (await api.data(tap, token=alice.access_token))["checkIn"]
     assert again == {**first, "alreadyCheckedIn": True} and first["points"] == 10, "her own day's points"
 
-    makeup = "mutation($d: Date!) { makeUpCheckIn(day: $d) { day points streak } }"
+    makeup = "mutation($d: Date!) { makeUpCheckIn(day: $d) { day points streak alreadyCheckedIn } }"
     clock.set(datetime(2026, 11, 10, 4, 0, tzinfo=UTC))
     await api.data(makeup, {"d": "2026-11-01"}, bob.access_token)  # Bob's make-up is not Alice's
 
@@ -353,7 +353,7 @@ async def test_a_repeat_tap_returns_the_days_check_in_and_make_ups_keep_to_their
     assert await refused("2026-11-10") == (["BAD_USER_INPUT"], ["day"]), "today is a check-in, not a make-up"
     assert await refused("2026-11-05") == (["BAD_USER_INPUT"], ["day"]), "already checked in that day"
     made = (await api.data(makeup, {"d": "2026-11-01"}, alice.access_token))["makeUpCheckIn"]
-    assert made == {"day": "2026-11-01", "points": 0, "streak": 1}
+    assert made == {"day": "2026-11-01", "points": 0, "streak": 1, "alreadyCheckedIn": False}
     assert (await refused("2026-11-02"))[0] == ["LIMIT_EXCEEDED"], "the 1st of the month counts towards the limit"
     history = await kinds_in_history(api, alice.access_token)
     assert history[0] == ("REDEEM", -20) and (await points(api, alice.access_token))["total"] == 100 + 10 - 20
@@ -525,3 +525,52 @@ async def test_a_review_renews_a_requalified_tier_and_a_downgrade_pays_no_reward
     assert bob_now["tier"]["current"]["code"] == "GOLD"
     assert bob_now["points"]["total"] == bob_before["points"]["total"], "moving down to Gold pays no Gold reward"
     assert await evaluate_tiers(api.container.uow, review) == {"reviewed": 0, "downgraded": 0, "upgraded": 0}
+
+
+# -- privacy: consents, audit pages, erased sessions ------------------------------------------------
+
+
+async def test_consents_show_when_and_where_and_lists_refuse_bad_sizes_on_first(setup) -> None:
+    api, clock, staff, alice, bob = setup
+    set_consent = """mutation($s: String!) { setConsent(input: {kind: "MARKETING", granted: true, source: $s}) {
+      consent { kind } } }"""
+    await api.data(set_consent, {"s": "MINI_PROGRAM"}, alice.access_token)
+    consents = "{ me { consents { kind granted at source } } }"
+    mine = {c["kind"]: c for c in (await api.data(consents, token=alice.access_token))["me"]["consents"]}
+    assert mine["MARKETING"]["granted"] is True and mine["MARKETING"]["source"] == "MINI_PROGRAM"
+    assert datetime.fromisoformat(mine["MARKETING"]["at"]) == clock.moment
+    assert mine["PARTNER_SHARING"] == {"kind": "PARTNER_SHARING", "granted": False, "at": None, "source": None}
+    others = {c["kind"]: c for c in (await api.data(consents, token=bob.access_token))["me"]["consents"]}
+    assert others["MARKETING"] == {"kind": "MARKETING", "granted": False, "at": None, "source": None}
+    profile = (await api.data("{ me { marketingConsent } }", token=alice.access_token))["me"]
+    assert profile == {"marketingConsent": True}
+
+    def fields(body: dict) -> list[str]:
+        assert error_codes(body) == ["BAD_USER_INPUT"], body
+        return [f["field"] for f in body["errors"][0]["extensions"]["fieldErrors"]]
+
+    assert fields(await api.gql(set_consent, {"s": "bad source!"}, alice.access_token)) == ["source"]
+    history = "query($n: Int!) { me { consentHistory(first: $n) { source } } }"
+    assert (await api.data(history, {"n": 1}, alice.access_token))["me"]["consentHistory"] == [
+        {"source": "MINI_PROGRAM"}]
+    assert fields(await api.gql(history, {"n": 0}, alice.access_token)) == ["first"]
+    audit = "query($m: ID!, $n: Int!, $b: ID) { memberAuditLog(memberId: $m, first: $n, before: $b) { id } }"
+    assert fields(await api.gql(audit, {"m": alice.member_id, "n": 0}, staff)) == ["first"]
+    for _ in range(2):  # each staff export is audited
+        await api.data("query($m: ID!) { exportMemberData(memberId: $m) { truncatedSections } }",
+                       {"m": alice.member_id}, staff)
+    entries = (await api.data(audit, {"m": alice.member_id, "n": 50}, staff))["memberAuditLog"]
+    assert len(entries) >= 2
+    older = (await api.data(audit, {"m": alice.member_id, "n": 50, "b": entries[0]["id"]}, staff))["memberAuditLog"]
+    assert older == entries[1:], "before: strictly older entries"
+
+
+async def test_an_erased_members_token_is_refused_with_the_reason(setup) -> None:
+    api, _clock, _staff, alice, _bob = setup
+    export = (await api.data("{ exportMyData { document } }", token=alice.access_token))["exportMyData"]
+    assert export["document"]["memberId"] in (alice.member_id, int(alice.member_id))
+    await api.data("""mutation { requestErasure(input: {confirmation: "ERASE MY DATA"}) { memberId } }""",
+                   token=alice.access_token)
+    body = await api.gql("{ me { id } }", token=alice.access_token)
+    assert error_codes(body) == ["UNAUTHENTICATED"]
+    assert body["errors"][0]["extensions"]["reason"] == "ACCOUNT_ERASED"
