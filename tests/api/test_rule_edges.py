@@ -574,3 +574,46 @@ async def test_an_erased_members_token_is_refused_with_the_reason(setup) -> None
     body = await api.gql("{ me { id } }", token=alice.access_token)
     assert error_codes(body) == ["UNAUTHENTICATED"]
     assert body["errors"][0]["extensions"]["reason"] == "ACCOUNT_ERASED"
+
+
+async def test_coupons_expire_at_their_last_moment_and_a_used_one_does_not_apply(setup) -> None:
+    api, clock, staff, alice, _bob = setup
+    template = (await api.data(SAVE_TEMPLATE, {"i": {"name": "10 off", "kind": "CASH_OFF", "valueCents": 1_000,
+                                                     "validDays": 3, "perMemberLimit": 2}}, staff)
+                )["saveCouponTemplate"]["template"]["id"]
+    for key in ("one", "two"):
+        await api.data("""mutation($i: IssueCouponsInput!) { issueCoupons(input: $i) { issued } }""",
+                       {"i": {"templateId": template, "idempotencyKey": key, "memberIds": [alice.member_id]}}, staff)
+    listing = "query($s: CouponStatus, $n: Int!) { me { coupons(status: $s, first: $n) { code redeemedAt } } }"
+    codes = [c["code"] for c in (await api.data(listing, {"n": 10}, alice.access_token))["me"]["coupons"]]
+    basket = {"storeId": "S1", "items": [{"category": "x", "amountCents": 5_000}]}
+    redeem = """mutation($i: CouponOrderInput!) { redeemCoupon(input: $i) { discountCents } }"""
+    await api.data(redeem, {"i": {**basket, "code": codes[0], "orderId": "O-1"}}, staff)
+    used = (await api.data(listing, {"s": "REDEEMED", "n": 10}, alice.access_token))["me"]["coupons"]
+    assert [(c["code"], datetime.fromisoformat(c["redeemedAt"])) for c in used] == [(codes[0], clock.moment)]
+    validate = """query($i: CouponOrderInput!) { validateCoupon(input: $i) { applies discountCents } }"""
+    again = (await api.data(validate, {"i": {**basket, "code": codes[0]}}, staff))["validateCoupon"]
+    assert again == {"applies": False, "discountCents": 0}
+
+    ends = clock.start + timedelta(days=3)
+    clock.set(ends - timedelta(seconds=1))
+    assert (await api.data(listing, {"s": "EXPIRED", "n": 10}, alice.access_token))["me"]["coupons"] == []
+    clock.set(ends)
+    expired = (await api.data(listing, {"s": "EXPIRED", "n": 10}, alice.access_token))["me"]["coupons"]
+    assert [c["code"] for c in expired] == [codes[1]]
+    body = await api.gql(listing, {"n": 0}, alice.access_token)
+    assert error_codes(body) == ["BAD_USER_INPUT"]
+    assert body["errors"][0]["extensions"]["fieldErrors"][0]["field"] == "first"
+
+
+async def test_catalog_and_redemption_lists_take_one_and_refuse_zero(setup) -> None:
+    api, _clock, _staff, alice, _bob = setup
+    for i in range(2):
+        await add_reward(api.container, f"R{i}", price=10 * (i + 1))
+    one = (await api.data("{ rewards(first: 1, sort: PRICE_ASC) { edges { node { name } } } }",
+                          token=alice.access_token))["rewards"]["edges"]
+    assert [e["node"]["name"] for e in one] == ["R0"]
+    for query in ("{ rewards(first: 0) { edges { node { name } } } }", "{ me { redemptions(first: 0) { id } } }"):
+        body = await api.gql(query, token=alice.access_token)
+        assert error_codes(body) == ["BAD_USER_INPUT"], query
+        assert body["errors"][0]["extensions"]["fieldErrors"][0]["field"] == "first", query
