@@ -154,3 +154,28 @@ async def pg_api(postgres_url: str) -> AsyncIterator[ApiClient]:
 @pytest.fixture
 async def api(make_client: Callable[..., ApiClient]) -> ApiClient:
     return make_client()
+
+
+# The row lock that stops overdraws (and the other concurrency claims) is only tested on PostgreSQL:
+# in CI those tests must run every time, so a skipped or deselected `postgres` test fails the run.
+_postgres_skipped: list[str] = []
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if report.skipped and "postgres" in report.keywords:
+        _postgres_skipped.append(report.nodeid)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if not os.environ.get("CI"):
+        return
+    problems = []
+    if "postgres" in (session.config.getoption("markexpr") or ""):
+        problems.append(f"-m {session.config.getoption('markexpr')!r} leaves PostgreSQL tests out")
+    if _postgres_skipped:
+        problems.append(f"{len(_postgres_skipped)} PostgreSQL tests skipped, e.g. {_postgres_skipped[0]}")
+    if problems:
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            reporter.write_line("CI: " + "; ".join(problems), red=True)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED

@@ -110,7 +110,9 @@ async def summary(uow: UnitOfWork, viewer: Viewer, member_id: int, today: date, 
                   month: int | None = None) -> CheckInSummary:
     if viewer.role is not Role.STAFF and viewer.require_member() != member_id:
         raise Forbidden("Only your own check-ins.")
-    year, month = year or today.year, month or today.month
+    # `is None`, not `or`: month 0 (or year 0) is a bad month, not a request for this one.
+    year = today.year if year is None else year
+    month = today.month if month is None else month
     if not 1 <= month <= 12 or not 2000 <= year <= 2100:
         raise BadUserInput.for_field("month", "Give a real month.")
     first = date(year, month, 1)

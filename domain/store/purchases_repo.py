@@ -4,18 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Row, bindparam, func, insert, select, update
+from sqlalchemy import Row, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.points.ports import Purchase, Refund
 from domain.points.rules import LineItem
+from domain.store.spend_query import QUALIFYING_SPEND
 from domain.store.tables import purchases, refunds
-
-# The tier progress on every home screen reads this: built once (see points_repo).
-_SPEND_SINCE = select(func.coalesce(func.sum(purchases.c.amount_cents - purchases.c.refunded_cents), 0)).where(
-    purchases.c.member_id == bindparam("member_id", type_=purchases.c.member_id.type),
-    purchases.c.purchased_at > bindparam("since", type_=purchases.c.purchased_at.type),
-)
 
 
 def _purchase(row: Row) -> Purchase:
@@ -81,4 +76,4 @@ class SqlPurchaseRepository:
         return _refund(row) if row else None
 
     async def spend_since(self, member_id: int, since: datetime) -> int:
-        return int(await self._conn.scalar(_SPEND_SINCE, {"member_id": member_id, "since": since}))
+        return int(await self._conn.scalar(QUALIFYING_SPEND, {"member_id": member_id, "since": since}))

@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from sqlalchemy import Row, bindparam, func, insert, select, update
+from sqlalchemy import Row, bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.store.dialect import insert_ignoring_conflict
 from domain.store.program_snapshot import ProgramSnapshot
-from domain.store.tables import member_tiers, purchases, tier_changes, tiers
+from domain.store.spend_query import MEMBER, QUALIFYING_SPEND
+from domain.store.tables import member_tiers, tier_changes, tiers
 from domain.tiers.model import MemberTier, Tier, TierChange, TierChangeReason
 
 # Read on every home screen: built once (see points_repo).
@@ -19,15 +20,10 @@ _MEMBER_TIER = select(member_tiers).where(
     member_tiers.c.member_id == bindparam("member_id", type_=member_tiers.c.member_id.type))
 # The member's tier row (if any) and their qualifying spend since a moment, in one round trip: the
 # aggregate always yields one row, and the tier row joins onto it when there is one.
-_MEMBER = bindparam("member_id", type_=member_tiers.c.member_id.type)
-_SPEND = (
-    select(func.coalesce(func.sum(purchases.c.amount_cents - purchases.c.refunded_cents), 0).label("spend"))
-    .where(purchases.c.member_id == _MEMBER,
-           purchases.c.purchased_at > bindparam("since", type_=purchases.c.purchased_at.type))
-    .subquery("spend")
-)
+# The spend is the one query the upgrade decision reads too (spend_query), never a copy.
+_SPEND = QUALIFYING_SPEND.subquery("spend")
 _MEMBER_TIER_AND_SPEND = select(_SPEND.c.spend, *member_tiers.c).select_from(
-    _SPEND.outerjoin(member_tiers, member_tiers.c.member_id == _MEMBER))
+    _SPEND.outerjoin(member_tiers, member_tiers.c.member_id == MEMBER))
 
 
 def _tier(row: Row) -> Tier:

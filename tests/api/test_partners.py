@@ -117,3 +117,15 @@ async def test_each_partner_credential_is_rate_limited(make_client) -> None:
     codes = [error_codes(await api.gql(EARN, {"m": ref, "t": f"R{i}", "a": 1}, token)) for i in range(5)]
     assert codes[:3] == [[], [], []] and codes[3:] == [["RATE_LIMITED"], ["RATE_LIMITED"]]
     assert (await api.data(POINTS, token=member.access_token))["me"]["points"]["total"] == 3
+
+
+async def test_a_burn_of_one_point_is_the_smallest_and_the_member_view_names_the_link(setup) -> None:
+    api, _staff, made, partner, member, ref = setup
+    await api.data(EARN, {"m": ref, "t": "T1", "a": 1000}, partner)  # 400 points
+    code = (await api.data(AUTH, {"p": made["partner"]["id"], "n": 100}, member.access_token))["authorizePartnerBurn"]
+    zero = await api.gql(BURN, {"m": ref, "t": "Z0", "p": 0, "c": code}, partner)
+    assert error_codes(zero) == ["BAD_USER_INPUT"]
+    assert (await api.data(BURN, {"m": ref, "t": "Z1", "p": 1, "c": code}, partner))["partnerBurn"]["points"] == 1
+    assert (await api.data(POINTS, token=member.access_token))["me"]["points"]["total"] == 399
+    view = await api.data('query($m: String!) { partnerMember(memberRef: $m) { memberRef } }', {"m": ref}, partner)
+    assert view["partnerMember"]["memberRef"] == ref

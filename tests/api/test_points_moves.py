@@ -117,8 +117,14 @@ async def test_history_pages_with_cursors_and_filters(setup) -> None:
         after = page["pageInfo"]["endCursor"]
     assert pages == 3
     assert seen == [-3, *range(25, 0, -1)], "newest first, nothing skipped or repeated"
-    debits = (await api.data(HISTORY, {"first": 10, "kinds": ["ADJUST"]}, alice.access_token))
-    assert len(debits["me"]["pointsHistory"]["edges"]) == 10
+    # Mixed kinds, so the filter has something to leave out.
+    await api.data(GIFT, {"i": {"recipient": {"phone": "13900139000"}, "amount": 7, "idempotencyKey": "mix"}},
+                   alice.access_token)
+    adjusts = (await api.data(HISTORY, {"first": 10, "kinds": ["ADJUST"]}, alice.access_token))
+    assert [e["node"]["amount"] for e in adjusts["me"]["pointsHistory"]["edges"]] == [-3, *range(25, 16, -1)]
+    gifts = (await api.data(HISTORY, {"first": 10, "kinds": ["GIFT_OUT"]}, alice.access_token))
+    assert [(e["node"]["kind"], e["node"]["amount"]) for e in gifts["me"]["pointsHistory"]["edges"]] == [
+        ("GIFT_OUT", -7)]
     bad = await api.gql(HISTORY, {"first": 10, "after": "garbage"}, alice.access_token)
     assert error_codes(bad) == ["BAD_USER_INPUT"]
     assert error_codes(await api.gql(HISTORY, {"first": 500}, alice.access_token)) == ["BAD_USER_INPUT"]

@@ -57,6 +57,14 @@ async def test_purchase_points_are_pending_then_available(setup, monkeypatch) ->
     later(api, monkeypatch, 7.01)
     points = (await api.data(POINTS, token=member.access_token))["me"]["points"]
     assert points == {"available": 388, "pending": 0, "total": 388, "expiringSoon": 388}
+    # expiringSoon is its own figure, not a copy of available: 30 days ahead nothing expires yet
+    # (the points last 12 months), and the same points are counted once they are inside the window.
+    soon = "{ me { points { available expiringSoon(days: 30) } } }"
+    assert (await api.data(soon, token=member.access_token))["me"]["points"] == {
+        "available": 388, "expiringSoon": 0}
+    later(api, monkeypatch, 340)
+    assert (await api.data(soon, token=member.access_token))["me"]["points"] == {
+        "available": 388, "expiringSoon": 388}
 
 
 async def test_a_retried_purchase_earns_once_and_a_changed_one_is_refused(setup) -> None:

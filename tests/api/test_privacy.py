@@ -7,7 +7,7 @@ from datetime import date, timedelta
 
 import pytest
 from redis.asyncio import Redis
-from sqlalchemy import JSON, Date, String, select
+from sqlalchemy import JSON, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 import domain.privacy.export as export_module
@@ -121,14 +121,13 @@ async def _seed_member(api: ApiClient, staff: str):
 
 
 async def _database_hits(engine: AsyncEngine, needles: tuple[str, ...]) -> set[tuple[str, str, str]]:
-    """Every (table, column, needle) where a text, JSON or date column of any table holds a needle.
-    Generic over the metadata, so tables added later are searched too."""
+    """Every (table, column, needle) where any column of any table holds a needle: text, JSON, dates
+    and the rest (enums stored as codes, numbers, flags), so personal data that is not free text is
+    searched too. Generic over the metadata, so tables added later are searched too."""
     hits = set()
     async with engine.connect() as conn:
         for table in metadata.sorted_tables:
-            columns = [c for c in table.columns if isinstance(c.type, String | JSON | Date)]
-            if not columns:
-                continue
+            columns = list(table.columns)
             for row in await conn.execute(select(*columns)):
                 for column, value in zip(columns, row, strict=True):
                     if value is None:
@@ -317,7 +316,8 @@ async def test_erasure_leaves_no_personal_data_anywhere_and_keeps_the_books(setu
     code = (await api.data("{ me { memberCode } }", token=token))["me"]["memberCode"]  # and cached in Redis
     engine = api.container.engine
     prefix = api.container.settings.redis_prefix
-    needles = (*SECRETS, ref, code)
+    # The gender is personal data too: stored as an enum code, searched like the text.
+    needles = (*SECRETS, ref, code, "FEMALE")
     found = await _database_hits(engine, needles)
     assert {n for _t, _c, n in found} == set(needles), "the scan sees every planted value before erasure"
     assert (prefix + f"member:{member.member_id}:profile", NAME) in await _redis_hits(redis_url, prefix, needles)

@@ -72,6 +72,8 @@ async def test_a_big_purchase_can_jump_several_tiers(setup) -> None:
 
 async def test_downgrade_waits_for_the_review_after_the_hold(setup, monkeypatch) -> None:
     api, member, staff = setup
+    # A 24-month window keeps G-1 in it at the review, so only the refund can take Gold away.
+    await api.data(WINDOW, {"m": 24}, staff)
     await api.data(PURCHASE, {"o": "G-1", "c": 6_000_000}, staff)
     # A refund drops the spend below Gold, but the tier is held.
     await api.data(REFUND, {"o": "G-1", "r": "RF", "c": 2_000_000}, staff)
@@ -86,7 +88,8 @@ async def test_downgrade_waits_for_the_review_after_the_hold(setup, monkeypatch)
         "reviewed": 0, "downgraded": 0, "upgraded": 0}, "the review is idempotent"
     me = (await api.data(TIER, token=member.access_token))["me"]
     assert me["tier"]["current"]["code"] == "BASE"
-    assert [h["reason"] for h in me["tierHistory"]] == ["DOWNGRADE", "UPGRADE"]
+    assert [(h["reason"], h["spendCents"]) for h in me["tierHistory"]] == [
+        ("DOWNGRADE", 4_000_000), ("UPGRADE", 6_000_000)], "6,000,000 bought less 2,000,000 refunded"
 
 
 async def test_requalifying_members_keep_their_tier(setup, monkeypatch) -> None:

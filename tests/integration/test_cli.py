@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -29,5 +30,24 @@ def test_cli_commands_run_and_jobs_are_idempotent(tmp_path: Path, monkeypatch: p
     assert "created staff account ops-cli" in out and "client_secret=" in out
     for job in ("expire-points", "evaluate-tiers", "birthday-rewards", "deliver-webhooks", "compute-segments"):
         assert in_thread(main, [job]) == 0
+        after_first = _contents(tmp_path / "cli.db")
         assert in_thread(main, [job]) == 0
+        assert _contents(tmp_path / "cli.db") == after_first, f"a second {job} changed the database"
+    assert any(_contents(tmp_path / "cli.db")["member_rfm"]), "compute-segments did work on the first run"
     assert (tmp_path / "var" / "dev-jwt.key").exists(), "the generated dev key is kept for restarts"
+
+
+# Stamps of when a derived row was last computed: a rerun may refresh them without changing anything else.
+RECOMPUTED_AT = {"computed_at"}
+
+
+def _contents(path: Path) -> dict[str, list[tuple]]:
+    """Every row of every table, in a stable order: a rerun that did nothing leaves this unchanged."""
+    with sqlite3.connect(path) as conn:
+        tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+        found = {}
+        for table in tables:
+            columns = [r[1] for r in conn.execute(f'PRAGMA table_info("{table}")') if r[1] not in RECOMPUTED_AT]
+            listed = ", ".join(f'"{c}"' for c in columns)
+            found[table] = sorted(conn.execute(f'SELECT {listed} FROM "{table}"').fetchall(), key=repr)
+        return found
