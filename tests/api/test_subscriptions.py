@@ -55,7 +55,7 @@ async def test_legacy_protocol_is_not_served(api: ApiClient) -> None:
 
 
 POINTS_SUB = """subscription($after: String) { pointsChanged(after: $after) {
-  cursor entry { kind amount } balance { total } } }"""
+  kind cursor entry { kind amount balanceAfter } balance { total } } }"""
 ADJUST = """mutation($m: ID!, $a: Int!, $k: String!) {
   adjustPoints(input: {memberId: $m, amount: $a, reason: "live", idempotencyKey: $k}) { entry { id } } }"""
 
@@ -78,9 +78,12 @@ async def test_points_changes_arrive_live_and_a_reconnect_resumes_from_the_curso
     async with served(api.app) as host:
         async with websockets.connect(f"ws://{host}/graphql", subprotocols=[PROTOCOL]) as ws:
             await subscribe(ws, member.access_token, POINTS_SUB)
+            current = (await receive(ws))["payload"]["data"]["pointsChanged"]
+            assert current["kind"] == "CURRENT" and current["entry"] is None and current["balance"]["total"] == 0
             await api.data(ADJUST, {"m": member.member_id, "a": 100, "k": "a"}, staff)
             first = (await receive(ws))["payload"]["data"]["pointsChanged"]
-            assert first["entry"] == {"kind": "ADJUST", "amount": 100} and first["balance"]["total"] == 100
+            assert first["kind"] == "ENTRY" and first["balance"]["total"] == 100
+            assert first["entry"] == {"kind": "ADJUST", "amount": 100, "balanceAfter": 100}
         # Offline: two changes happen.
         await api.data(ADJUST, {"m": member.member_id, "a": 20, "k": "b"}, staff)
         await api.data(ADJUST, {"m": member.member_id, "a": -50, "k": "c"}, staff)
@@ -88,6 +91,7 @@ async def test_points_changes_arrive_live_and_a_reconnect_resumes_from_the_curso
             await subscribe(ws, member.access_token, POINTS_SUB, {"after": first["cursor"]})
             missed = [(await receive(ws))["payload"]["data"]["pointsChanged"] for _ in range(2)]
             assert [m["entry"]["amount"] for m in missed] == [20, -50]
+            assert [m["entry"]["balanceAfter"] for m in missed] == [120, 70], "each replayed entry: the balance after it"
             assert missed[-1]["balance"]["total"] == 70
             await api.data(ADJUST, {"m": member.member_id, "a": 5, "k": "d"}, staff)
             live_one = (await receive(ws))["payload"]["data"]["pointsChanged"]
@@ -155,3 +159,62 @@ async def test_staff_see_new_reports_live_and_members_cannot_listen(api: ApiClie
                            {"p": post}, member.access_token)
             report = (await receive(ws))["payload"]["data"]["contentReported"]
             assert report == {"target": "post", "targetId": post, "reason": "spam"}
+
+
+async def _long_history(api: ApiClient, member_id: int, count: int) -> list[int]:
+    """`count` ledger entries written straight into the table (+1, -1, ... so the books still add up)."""
+    from sqlalchemy import insert, select
+
+    from domain.store.tables import points_entries
+
+    now = api.container.now()
+    rows = [dict(member_id=member_id, kind="ADJUST", amount=1 if i % 2 == 0 else -1, reason="history",
+                 source_type="test", source_ref=str(i), idempotency_key=f"history:{i}", details={}, created_at=now)
+            for i in range(count)]
+    async with api.container.engine.begin() as conn:
+        await conn.execute(insert(points_entries), rows)
+        found = await conn.execute(select(points_entries.c.id).where(points_entries.c.member_id == member_id)
+                                   .order_by(points_entries.c.id))
+        return [r.id for r in found]
+
+
+async def test_a_member_with_a_long_history_gets_the_balance_then_live_events_promptly(api: ApiClient) -> None:
+    from tests.support.roles import staff_token
+
+    member = await api.sign_in("13800138000")
+    staff = await staff_token(api)
+    await _long_history(api, int(member.member_id), 1_104)
+    async with served(api.app) as host, websockets.connect(f"ws://{host}/graphql", subprotocols=[PROTOCOL]) as ws:
+        await subscribe(ws, member.access_token, POINTS_SUB)
+        current = (await receive(ws))["payload"]["data"]["pointsChanged"]
+        assert current["kind"] == "CURRENT" and current["balance"]["total"] == 0
+        started = asyncio.get_running_loop().time()
+        await api.data(ADJUST, {"m": member.member_id, "a": 7, "k": "live"}, staff)
+        live_one = (await receive(ws))["payload"]["data"]["pointsChanged"]
+        assert live_one["kind"] == "ENTRY" and live_one["entry"]["amount"] == 7
+        assert live_one["entry"]["balanceAfter"] == 7
+        assert asyncio.get_running_loop().time() - started < 2, "the live event must not wait behind a backlog"
+
+
+async def test_a_client_too_far_behind_gets_one_resync_and_a_near_one_the_bounded_backlog(make_client) -> None:
+    from tests.support.roles import staff_token
+
+    api = make_client(live_replay_limit=50)
+    member = await api.sign_in("13800138000")
+    staff = await staff_token(api)
+    ids = await _long_history(api, int(member.member_id), 300)
+    async with served(api.app) as host:
+        async with websockets.connect(f"ws://{host}/graphql", subprotocols=[PROTOCOL]) as ws:
+            await subscribe(ws, member.access_token, POINTS_SUB, {"after": str(ids[10])})
+            resync = (await receive(ws))["payload"]["data"]["pointsChanged"]
+            assert resync["kind"] == "RESYNC" and resync["entry"] is None
+            assert resync["cursor"] == str(ids[-1]) and resync["balance"]["total"] == 0
+            await api.data(ADJUST, {"m": member.member_id, "a": 3, "k": "after-resync"}, staff)
+            live_one = (await receive(ws))["payload"]["data"]["pointsChanged"]
+            assert live_one["kind"] == "ENTRY" and live_one["entry"]["amount"] == 3
+        async with websockets.connect(f"ws://{host}/graphql", subprotocols=[PROTOCOL]) as ws:
+            await subscribe(ws, member.access_token, POINTS_SUB, {"after": str(ids[-4])})
+            missed = [(await receive(ws))["payload"]["data"]["pointsChanged"] for _ in range(4)]
+            assert [m["kind"] for m in missed] == ["ENTRY"] * 4
+            # ids[-3], ids[-2], ids[-1] are +1/-1 history rows (300 rows: the last is -1), then the live +3.
+            assert [m["entry"]["balanceAfter"] for m in missed] == [0, 1, 0, 3]
