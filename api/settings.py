@@ -44,6 +44,8 @@ class Settings:
     max_query_tokens: int = 2_000
     max_aliases: int = 20
     db_pool_size: int = 10
+    # Subscriptions resumed with `after` replay at most this many missed items; further behind, one resync.
+    live_replay_limit: int = 100
     count_sql: bool = False  # bench mode: x-sql-statements header per request (LOYALTY_COUNT_SQL=1)
     generated_dev_key: bool = False
 
@@ -76,6 +78,7 @@ class Settings:
             sms_sink_path=os.environ.get("SMS_SINK_PATH") or None,
             program_timezone=os.environ.get("PROGRAM_TIMEZONE", cls.program_timezone),
             db_pool_size=_int("DB_POOL_SIZE", cls.db_pool_size),
+            live_replay_limit=_int("LIVE_REPLAY_LIMIT", cls.live_replay_limit),
             partner_requests_per_minute=_int("PARTNER_REQUESTS_PER_MINUTE", cls.partner_requests_per_minute),
             count_sql=os.environ.get("LOYALTY_COUNT_SQL", "") == "1",
         )
@@ -90,6 +93,8 @@ class Settings:
                 raise ValueError("DEV_LOGIN_CODE is refused in production")
         if self.jwt_keys and self.jwt_active_kid not in self.jwt_keys:
             raise ValueError(f"JWT_ACTIVE_KID {self.jwt_active_kid!r} is not among JWT_KEYS")
+        if not 1 <= self.live_replay_limit <= 1_000:
+            raise ValueError("LIVE_REPLAY_LIMIT must be between 1 and 1000")
         if any(len(secret) < 32 for secret in self.jwt_keys.values()):
             raise ValueError("every JWT key must be at least 32 characters")
         return self

@@ -13,6 +13,8 @@ from domain.community import services as community
 from domain.community.model import Comment, Group
 from domain.members.model import ChannelIdentity
 from domain.members.services import identities_of
+from domain.points import queries as points_queries
+from domain.points.model import Lot
 from domain.ports import UnitOfWork
 
 COMMENTS_PREVIEW = 3
@@ -26,6 +28,8 @@ class Loaders:
     group_by_id: DataLoader[int, Group | None]
     comments_by_post: DataLoader[int, list[Comment]]
     liked_by_viewer: DataLoader[tuple[int, int], bool]
+    running_total_by_entry: DataLoader[tuple[int, int], int | None]
+    lot_by_entry: DataLoader[int, Lot | None]
 
     @classmethod
     def for_request(cls, new_uow: Callable[[], UnitOfWork], cache: bool = True) -> Loaders:
@@ -59,7 +63,17 @@ class Loaders:
                 liked_keys |= {(member_id, p) for p in await community.liked_by(new_uow(), member_id, post_ids)}
             return [key in liked_keys for key in keys]
 
-        return cls(identities_by_member=DataLoader(load_fn=identities, cache=cache),
+        async def running_totals(keys: Sequence[tuple[int, int]]) -> list[int | None]:
+            found = await points_queries.running_totals(new_uow(), list(keys))
+            return [found.get(k) for k in keys]
+
+        async def lots(entry_ids: Sequence[int]) -> list[Lot | None]:
+            found = await points_queries.lots_of_entries(new_uow(), list(entry_ids))
+            return [found.get(e) for e in entry_ids]
+
+        return cls(running_total_by_entry=DataLoader(load_fn=running_totals, cache=cache),
+                   lot_by_entry=DataLoader(load_fn=lots, cache=cache),
+                   identities_by_member=DataLoader(load_fn=identities, cache=cache),
                    reward_by_id=DataLoader(load_fn=rewards, cache=cache),
                    author_by_id=DataLoader(load_fn=authors, cache=cache),
                    group_by_id=DataLoader(load_fn=groups, cache=cache),

@@ -33,11 +33,38 @@ class PointsEntry:
     source_type: str
     source_ref: str
     created_at: datetime
+    entry_id: strawberry.Private[int]
+    member_id: strawberry.Private[int]
+    known_balance_after: strawberry.Private[int | None]
+
+    @strawberry.field(description="The ledger total (`PointsBalance.total`) right after this entry: the running "
+                                  "balance a statement shows, not today's balance.")
+    async def balance_after(self, info: Info) -> int:
+        if self.known_balance_after is not None:
+            return self.known_balance_after
+        found = await info.context.loaders.running_total_by_entry.load((self.member_id, self.entry_id))
+        return found if found is not None else 0
+
+    @strawberry.field(description="When the points of this credit become spendable (the end of the return "
+                                  "window for purchases); null for debits and for credits spendable at once.")
+    async def available_at(self, info: Info) -> datetime | None:
+        if self.amount <= 0:
+            return None
+        lot = await info.context.loaders.lot_by_entry.load(self.entry_id)
+        return lot.available_at if lot is not None and lot.available_at > lot.earned_at else None
+
+    @strawberry.field(description="True while the points of this credit are not yet spendable (see `availableAt`).")
+    async def pending(self, info: Info) -> bool:
+        if self.amount <= 0:
+            return False
+        lot = await info.context.loaders.lot_by_entry.load(self.entry_id)
+        return lot is not None and lot.is_pending(info.context.container.now())
 
     @classmethod
     def from_domain(cls, e: DomainEntry) -> PointsEntry:
         return cls(id=strawberry.ID(str(e.id)), kind=e.kind, amount=e.amount, reason=e.reason,
-                   source_type=e.source_type, source_ref=e.source_ref, created_at=e.created_at)
+                   source_type=e.source_type, source_ref=e.source_ref, created_at=e.created_at,
+                   entry_id=e.id, member_id=e.member_id, known_balance_after=e.balance_after)
 
 
 @strawberry.type

@@ -9,7 +9,7 @@ from domain import cursors
 from domain.auth.viewer import Viewer
 from domain.errors import BadUserInput
 from domain.points.balance import get_balance
-from domain.points.model import Balance, Entry, EntryKind
+from domain.points.model import Balance, Entry, EntryKind, Lot
 from domain.ports import Cache, UnitOfWork
 
 MAX_PAGE = 100
@@ -21,6 +21,25 @@ async def balance_for(uow: UnitOfWork, cache: Cache, viewer: Viewer, member_id: 
     if not 1 <= soon_days <= 365:
         raise BadUserInput.for_field("days", "Look 1 to 365 days ahead.")
     return await get_balance(uow, cache, member_id, now, soon_days)
+
+
+async def running_totals(uow: UnitOfWork, keys: list[tuple[int, int]]) -> dict[tuple[int, int], int]:
+    """The ledger total right after each (member_id, entry_id). Callers pass entries the viewer was
+    already allowed to read (they come from a history page or a payload)."""
+    by_member: dict[int, list[int]] = {}
+    for member_id, entry_id in keys:
+        by_member.setdefault(member_id, []).append(entry_id)
+    found: dict[tuple[int, int], int] = {}
+    async with uow.read_only():
+        for member_id, entry_ids in by_member.items():
+            for entry_id, total in (await uow.points.running_totals(member_id, entry_ids)).items():
+                found[(member_id, entry_id)] = total
+    return found
+
+
+async def lots_of_entries(uow: UnitOfWork, entry_ids: list[int]) -> dict[int, Lot]:
+    async with uow.read_only():
+        return await uow.points.lots_of_entries(entry_ids)
 
 
 def encode_cursor(entry: Entry) -> str:

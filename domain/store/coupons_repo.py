@@ -112,6 +112,10 @@ class SqlCouponRepository:
         )
         return [_coupon(r) for r in rows]
 
+    async def last_coupon_id(self, member_id: int) -> int:
+        found = await self._conn.scalar(select(func.max(coupons.c.id)).where(coupons.c.member_id == member_id))
+        return int(found or 0)
+
     async def mark_redeemed(self, coupon_id: int, order_ref: str, discount_cents: int, now: datetime) -> bool:
         result = await self._conn.execute(
             update(coupons)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 
 from sqlalchemy import Row, and_, bindparam, case, func, insert, select, tuple_, update
@@ -169,12 +170,42 @@ class SqlPointsRepository:
         return int(row[0]), int(row[1])
 
     async def entries_after(self, member_id: int, after_id: int, limit: int) -> list[Entry]:
+        """Oldest first, each with its running ledger total: the sum up to the cursor plus a window sum."""
+        e = points_entries.c
+        base = (select(func.coalesce(func.sum(e.amount), 0))
+                .where(e.member_id == member_id, e.id <= after_id).scalar_subquery())
+        page = (select(points_entries)
+                .where(e.member_id == member_id, e.id > after_id).order_by(e.id).limit(limit).subquery())
         rows = await self._conn.execute(
-            select(points_entries)
-            .where(points_entries.c.member_id == member_id, points_entries.c.id > after_id)
-            .order_by(points_entries.c.id).limit(limit)
+            select(page, (base + func.sum(page.c.amount).over(order_by=page.c.id)).label("running"))
+            .order_by(page.c.id)
         )
-        return [_entry(r) for r in rows]
+        return [replace(_entry(r), balance_after=int(r.running)) for r in rows]
+
+    async def running_totals(self, member_id: int, entry_ids: Sequence[int]) -> dict[int, int]:
+        """The ledger total right after each of these entries of one member."""
+        if not entry_ids:
+            return {}
+        e = points_entries.c
+        low, high = min(entry_ids), max(entry_ids)
+        base = (select(func.coalesce(func.sum(e.amount), 0))
+                .where(e.member_id == member_id, e.id < low).scalar_subquery())
+        span = (select(e.id, (base + func.sum(e.amount).over(order_by=e.id)).label("running"))
+                .where(e.member_id == member_id, e.id >= low, e.id <= high).subquery())
+        rows = await self._conn.execute(select(span).where(span.c.id.in_(list(entry_ids))))
+        return {r.id: int(r.running) for r in rows}
+
+    async def lots_of_entries(self, entry_ids: Sequence[int]) -> dict[int, Lot]:
+        """The lot each credit entry created (debits have none)."""
+        if not entry_ids:
+            return {}
+        rows = await self._conn.execute(select(points_lots).where(points_lots.c.entry_id.in_(list(entry_ids))))
+        return {r.entry_id: _lot(r) for r in rows}
+
+    async def last_entry_id(self, member_id: int) -> int:
+        found = await self._conn.scalar(select(func.max(points_entries.c.id))
+                                        .where(points_entries.c.member_id == member_id))
+        return int(found or 0)
 
     async def account_version(self, member_id: int) -> tuple[int, int]:
         row = (await self._conn.execute(_ACCOUNT, {"member_id": member_id})).first()

@@ -82,7 +82,7 @@ async def test_points_changes_arrive_live_and_a_reconnect_resumes_from_the_curso
             assert current["kind"] == "CURRENT" and current["entry"] is None and current["balance"]["total"] == 0
             await api.data(ADJUST, {"m": member.member_id, "a": 100, "k": "a"}, staff)
             first = (await receive(ws))["payload"]["data"]["pointsChanged"]
-            assert first["kind"] == "ENTRY" and first["balance"]["total"] == 100
+            assert first["kind"] == "ITEM" and first["balance"]["total"] == 100
             assert first["entry"] == {"kind": "ADJUST", "amount": 100, "balanceAfter": 100}
         # Offline: two changes happen.
         await api.data(ADJUST, {"m": member.member_id, "a": 20, "k": "b"}, staff)
@@ -111,7 +111,10 @@ async def test_offers_and_redemptions_are_pushed(api: ApiClient) -> None:
       validDays: 5}) { template { id } } }""", token=staff))["saveCouponTemplate"]["template"]["id"]
     reward = await add_reward(api.container, price=100)
     async with served(api.app) as host, websockets.connect(f"ws://{host}/graphql", subprotocols=[PROTOCOL]) as ws:
-        await subscribe(ws, member.access_token, "subscription { offerIssued { cursor coupon { source } } }")
+        await subscribe(ws, member.access_token,
+                        "subscription { offerIssued { kind cursor coupon { source } availableCouponsCount } }")
+        current = (await receive(ws))["payload"]["data"]["offerIssued"]
+        assert current["kind"] == "CURRENT" and current["coupon"] is None
         await ws.send(json.dumps({"id": "2", "type": "subscribe", "payload": {
             "query": "subscription { redemptionUpdated { status pointsSpent } }"}}))
         await asyncio.sleep(0.2)
@@ -119,6 +122,7 @@ async def test_offers_and_redemptions_are_pushed(api: ApiClient) -> None:
               memberIds: [$m]}) { issued } }""", {"t": tid, "m": member.member_id}, staff)
         offer = await receive(ws)
         assert offer["id"] == "1" and offer["payload"]["data"]["offerIssued"]["coupon"]["source"] == "STAFF"
+        assert offer["payload"]["data"]["offerIssued"]["availableCouponsCount"] == current["availableCouponsCount"] + 1
         await api.data("""mutation($r: ID!) { redeemReward(input: {rewardId: $r, idempotencyKey: "k"}) {
               redemption { id } } }""", {"r": reward.id}, member.access_token)
         redeemed = await receive(ws)
@@ -191,7 +195,7 @@ async def test_a_member_with_a_long_history_gets_the_balance_then_live_events_pr
         started = asyncio.get_running_loop().time()
         await api.data(ADJUST, {"m": member.member_id, "a": 7, "k": "live"}, staff)
         live_one = (await receive(ws))["payload"]["data"]["pointsChanged"]
-        assert live_one["kind"] == "ENTRY" and live_one["entry"]["amount"] == 7
+        assert live_one["kind"] == "ITEM" and live_one["entry"]["amount"] == 7
         assert live_one["entry"]["balanceAfter"] == 7
         assert asyncio.get_running_loop().time() - started < 2, "the live event must not wait behind a backlog"
 
@@ -211,10 +215,10 @@ async def test_a_client_too_far_behind_gets_one_resync_and_a_near_one_the_bounde
             assert resync["cursor"] == str(ids[-1]) and resync["balance"]["total"] == 0
             await api.data(ADJUST, {"m": member.member_id, "a": 3, "k": "after-resync"}, staff)
             live_one = (await receive(ws))["payload"]["data"]["pointsChanged"]
-            assert live_one["kind"] == "ENTRY" and live_one["entry"]["amount"] == 3
+            assert live_one["kind"] == "ITEM" and live_one["entry"]["amount"] == 3
         async with websockets.connect(f"ws://{host}/graphql", subprotocols=[PROTOCOL]) as ws:
             await subscribe(ws, member.access_token, POINTS_SUB, {"after": str(ids[-4])})
             missed = [(await receive(ws))["payload"]["data"]["pointsChanged"] for _ in range(4)]
-            assert [m["kind"] for m in missed] == ["ENTRY"] * 4
+            assert [m["kind"] for m in missed] == ["ITEM"] * 4
             # ids[-3], ids[-2], ids[-1] are +1/-1 history rows (300 rows: the last is -1), then the live +3.
             assert [m["entry"]["balanceAfter"] for m in missed] == [0, 1, 0, 3]
