@@ -91,7 +91,7 @@ async def test_points_changes_arrive_live_and_a_reconnect_resumes_from_the_curso
             await subscribe(ws, member.access_token, POINTS_SUB, {"after": first["cursor"]})
             missed = [(await receive(ws))["payload"]["data"]["pointsChanged"] for _ in range(2)]
             assert [m["entry"]["amount"] for m in missed] == [20, -50]
-            assert [m["entry"]["balanceAfter"] for m in missed] == [120, 70], "each replayed entry: the balance after it"
+            assert [m["entry"]["balanceAfter"] for m in missed] == [120, 70], "the balance after each entry"
             assert missed[-1]["balance"]["total"] == 70
             await api.data(ADJUST, {"m": member.member_id, "a": 5, "k": "d"}, staff)
             live_one = (await receive(ws))["payload"]["data"]["pointsChanged"]
