@@ -13,6 +13,8 @@ from domain.community import services as community
 from domain.community.model import Comment, Group
 from domain.members.model import ChannelIdentity
 from domain.members.services import identities_of
+from domain.offers import services as offers
+from domain.offers.model import CouponTemplate
 from domain.points import queries as points_queries
 from domain.points.model import Lot
 from domain.ports import UnitOfWork
@@ -30,6 +32,7 @@ class Loaders:
     liked_by_viewer: DataLoader[tuple[int, int], bool]
     running_total_by_entry: DataLoader[tuple[int, int], int | None]
     lot_by_entry: DataLoader[int, Lot | None]
+    coupon_template_by_id: DataLoader[int, CouponTemplate | None]
 
     @classmethod
     def for_request(cls, new_uow: Callable[[], UnitOfWork], cache: bool = True) -> Loaders:
@@ -71,7 +74,12 @@ class Loaders:
             found = await points_queries.lots_of_entries(new_uow(), list(entry_ids))
             return [found.get(e) for e in entry_ids]
 
-        return cls(running_total_by_entry=DataLoader(load_fn=running_totals, cache=cache),
+        async def templates(ids: Sequence[int]) -> list[CouponTemplate | None]:
+            found = await offers.templates_by_id(new_uow(), list(ids))
+            return [found.get(i) for i in ids]
+
+        return cls(coupon_template_by_id=DataLoader(load_fn=templates, cache=cache),
+                   running_total_by_entry=DataLoader(load_fn=running_totals, cache=cache),
                    lot_by_entry=DataLoader(load_fn=lots, cache=cache),
                    identities_by_member=DataLoader(load_fn=identities, cache=cache),
                    reward_by_id=DataLoader(load_fn=rewards, cache=cache),

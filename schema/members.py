@@ -15,7 +15,7 @@ from schema.benefits import MemberBenefits, Redemption, load_benefits, load_rede
 from schema.checkins import CheckIns
 from schema.info import Info
 from schema.meetups import Referrals, load_referrals
-from schema.offers import Coupon, CouponStatus, load_available_coupons_count, load_coupons
+from schema.offers import CouponConnection, CouponStatus, load_available_coupons_count, load_coupons
 from schema.points import PointsBalance, PointsEntryConnection, PointsEntryKind, load_balance, load_history
 from schema.privacy import Consent, ConsentRecord, load_consent_history, load_consents
 from schema.query_reads import query_reads
@@ -81,9 +81,11 @@ class MemberType:
     def check_ins(self) -> CheckIns:
         return CheckIns(member_id=self.member_id)
 
-    @strawberry.field(description="Coupons, newest first; filter by status.")
-    async def coupons(self, info: Info, status: CouponStatus | None = None, first: int = 50) -> list[Coupon]:
-        return await load_coupons(info, self.member_id, status, first)
+    @strawberry.field(description="The coupon wallet, newest first; filter by status; page with `first`/`after` "
+                                  "(1 to 100).")
+    async def coupons(self, info: Info, status: CouponStatus | None = None, first: int = 20,
+                      after: str | None = None) -> CouponConnection:
+        return await load_coupons(info, self.member_id, status, first, after)
 
     @strawberry.field(description="Coupons the member holds and can still use (unused, not expired): "
                                   "the count on the app's offers badge.")

@@ -27,7 +27,7 @@ from domain.points.balance import get_balance
 from schema.benefits import Redemption
 from schema.info import Info
 from schema.members import MemberType
-from schema.offers import Coupon, load_available_coupons_count
+from schema.offers import Coupon, coupons_view, load_available_coupons_count
 from schema.points import PointsBalance, PointsEntry
 from schema.tiers import TierStatus, load_tier_status
 
@@ -165,11 +165,10 @@ class Subscription:
             while True:
                 if pending:
                     count = await load_available_coupons_count(info, member_id)
-                    now = ctx.container.now()
-                    for coupon in pending:
+                    for coupon, view in zip(pending, await coupons_view(info, pending), strict=True):
                         last = coupon.id
-                        yield OfferUpdate(kind=LiveUpdateKind.ITEM, cursor=str(coupon.id),
-                                          coupon=Coupon.from_domain(coupon, now), available_coupons_count=count)
+                        yield OfferUpdate(kind=LiveUpdateKind.ITEM, cursor=str(coupon.id), coupon=view,
+                                          available_coupons_count=count)
                 if len(pending) < limit:
                     await stream.__anext__()
                 pending = await live.coupons_since(ctx.uow(), member_id, last, limit)

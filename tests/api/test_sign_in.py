@@ -143,6 +143,9 @@ mutation($phone: String!, $code: String!) {
 
 
 async def test_the_sign_in_payload_resolves_member_fields_as_the_member_just_signed_in(api: ApiClient) -> None:
+    from tests.support.program import configure_program
+
+    await configure_program(api.container)
     code = await api.request_code("13800138000")
     body = await api.gql(HOME_FROM_SIGN_IN, {"phone": "13800138000", "code": code})
     assert "errors" not in body, body["errors"]
