@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from strawberry.dataloader import DataLoader
 
+from domain.benefits import services as benefits
 from domain.benefits.model import Reward
 from domain.benefits.services import rewards_by_id
 from domain.community import services as community
@@ -33,6 +35,8 @@ class Loaders:
     running_total_by_entry: DataLoader[tuple[int, int], int | None]
     lot_by_entry: DataLoader[int, Lot | None]
     coupon_template_by_id: DataLoader[int, CouponTemplate | None]
+    redeemed_in_period: DataLoader[tuple[int, int, datetime], int]
+    tier_rank_by_member: DataLoader[int, int]
 
     @classmethod
     def for_request(cls, new_uow: Callable[[], UnitOfWork], cache: bool = True) -> Loaders:
@@ -78,7 +82,21 @@ class Loaders:
             found = await offers.templates_by_id(new_uow(), list(ids))
             return [found.get(i) for i in ids]
 
-        return cls(coupon_template_by_id=DataLoader(load_fn=templates, cache=cache),
+        async def redeemed(keys: Sequence[tuple[int, int, datetime]]) -> list[int]:
+            by_member: dict[int, list[tuple[int, datetime]]] = {}
+            for member_id, reward_id, since in keys:
+                by_member.setdefault(member_id, []).append((reward_id, since))
+            found = {member_id: await benefits.redeemed_in_periods(new_uow(), member_id, wanted)
+                     for member_id, wanted in by_member.items()}
+            return [found[m][(r, since)] for m, r, since in keys]
+
+        async def tier_ranks(member_ids: Sequence[int]) -> list[int]:
+            found = await benefits.tier_ranks(new_uow(), list(member_ids))
+            return [found[m] for m in member_ids]
+
+        return cls(redeemed_in_period=DataLoader(load_fn=redeemed, cache=cache),
+                   tier_rank_by_member=DataLoader(load_fn=tier_ranks, cache=cache),
+                   coupon_template_by_id=DataLoader(load_fn=templates, cache=cache),
                    running_total_by_entry=DataLoader(load_fn=running_totals, cache=cache),
                    lot_by_entry=DataLoader(load_fn=lots, cache=cache),
                    identities_by_member=DataLoader(load_fn=identities, cache=cache),
