@@ -21,8 +21,6 @@ from domain.points import queries as points_queries
 from domain.points.model import Lot
 from domain.ports import UnitOfWork
 
-COMMENTS_PREVIEW = 3
-
 
 @dataclass
 class Loaders:
@@ -30,7 +28,8 @@ class Loaders:
     reward_by_id: DataLoader[int, Reward | None]
     author_by_id: DataLoader[int, tuple[str | None, str | None] | None]
     group_by_id: DataLoader[int, Group | None]
-    comments_by_post: DataLoader[int, list[Comment]]
+    comments_by_post: DataLoader[tuple[int, int], list[Comment]]
+    comment_count_by_post: DataLoader[int, int]
     liked_by_viewer: DataLoader[tuple[int, int], bool]
     running_total_by_entry: DataLoader[tuple[int, int], int | None]
     lot_by_entry: DataLoader[int, Lot | None]
@@ -57,9 +56,18 @@ class Loaders:
             found = await community.groups_by_ids(new_uow(), list(ids))
             return [found.get(i) for i in ids]
 
-        async def comments(post_ids: Sequence[int]) -> list[list[Comment]]:
-            found = await community.comments_of(new_uow(), list(post_ids), COMMENTS_PREVIEW)
-            return [found[p] for p in post_ids]
+        async def comments(keys: Sequence[tuple[int, int]]) -> list[list[Comment]]:
+            """(post id, how many): the first comments of each post, one query per distinct page size."""
+            found: dict[tuple[int, int], list[Comment]] = {}
+            for size in {n for _, n in keys}:
+                post_ids = [p for p, n in keys if n == size]
+                for post_id, rows in (await community.comments_of(new_uow(), post_ids, size)).items():
+                    found[(post_id, size)] = rows
+            return [found.get(k, []) for k in keys]
+
+        async def comment_counts(post_ids: Sequence[int]) -> list[int]:
+            found = await community.comment_counts(new_uow(), list(post_ids))
+            return [found.get(p, 0) for p in post_ids]
 
         async def liked(keys: Sequence[tuple[int, int]]) -> list[bool]:
             by_member: dict[int, list[int]] = {}
@@ -104,4 +112,5 @@ class Loaders:
                    author_by_id=DataLoader(load_fn=authors, cache=cache),
                    group_by_id=DataLoader(load_fn=groups, cache=cache),
                    comments_by_post=DataLoader(load_fn=comments, cache=cache),
+                   comment_count_by_post=DataLoader(load_fn=comment_counts, cache=cache),
                    liked_by_viewer=DataLoader(load_fn=liked, cache=cache))

@@ -26,13 +26,23 @@ class Event:
     signup_opens_at: datetime
     signup_closes_at: datetime
     starts_at: datetime
+    event_id: strawberry.Private[int]
+
+    @strawberry.field(description="Whether sign-up is open now (between `signupOpensAt` and `signupClosesAt`).")
+    def signup_open(self, info: Info) -> bool:
+        return self.signup_opens_at <= info.context.container.now() < self.signup_closes_at
+
+    @strawberry.field(description="The signed-in member's sign-up (with the door code); null if none.")
+    async def my_signup(self, info: Info) -> EventSignup | None:
+        found = await services.my_signup(info.context.uow(), info.context.viewer, self.event_id)
+        return EventSignup.from_domain(found) if found else None
 
     @classmethod
     def from_domain(cls, e: Ev) -> Event:
         return cls(id=strawberry.ID(str(e.id)), title=e.title, description=e.description, capacity=e.capacity,
                    seats_left=e.capacity - e.signed_up, min_tier_rank=e.min_tier_rank,
                    attendance_points=e.attendance_points, signup_opens_at=e.signup_opens_at,
-                   signup_closes_at=e.signup_closes_at, starts_at=e.starts_at)
+                   signup_closes_at=e.signup_closes_at, starts_at=e.starts_at, event_id=e.id)
 
 
 @strawberry.type
@@ -81,6 +91,11 @@ class EventQueries:
         if not info.context.viewer.is_authenticated:
             info.context.viewer.require_member()
         return [Event.from_domain(e) for e in await services.upcoming(info.context.uow(), info.context.container.now())]
+
+
+    @strawberry.field(description="One event (signed-in callers); unknown: NOT_FOUND.")
+    async def event(self, info: Info, id: strawberry.ID) -> Event:
+        return Event.from_domain(await services.event_for(info.context.uow(), info.context.viewer, parse_id(id)))
 
 
 @strawberry.type

@@ -119,3 +119,22 @@ async def check_in_attendee(uow: UnitOfWork, viewer: Viewer, code: str, now: dat
 async def upcoming(uow: UnitOfWork, now: datetime) -> list[Event]:
     async with uow:
         return await uow.meetups.upcoming(now, 50)
+
+
+async def event_for(uow: UnitOfWork, viewer: Viewer, event_id: int) -> Event:
+    """One event for any signed-in caller (inactive ones: staff only)."""
+    if not viewer.is_authenticated:
+        viewer.require_member()
+    async with uow.read_only():
+        event = await uow.meetups.get(event_id)
+    if event is None or (not event.active and viewer.role is not Role.STAFF):
+        raise NotFound("No such event.")
+    return event
+
+
+async def my_signup(uow: UnitOfWork, viewer: Viewer, event_id: int) -> Signup | None:
+    """The signed-in member's own sign-up (None for anyone else, or when never signed up)."""
+    if viewer.role is not Role.MEMBER or viewer.subject_id is None:
+        return None
+    async with uow.read_only():
+        return await uow.meetups.signup(event_id, viewer.subject_id)

@@ -365,10 +365,10 @@ async def test_erasure_leaves_no_personal_data_anywhere_and_keeps_the_books(setu
     assert error_codes(await api.gql(PARTNER_MEMBER, {"m": ref}, partner)) == ["NOT_FOUND"]
     assert error_codes(await api.gql(LOOKUP, {"p": PHONE}, staff)) == ["NOT_FOUND"]
     feed = """{ feed(first: 10) { edges { node { body author { displayName }
-      comments { body author { displayName } } } } } }"""
+      comments { nodes { body author { displayName } } } } } } }"""
     posts = (await api.data(feed, token=friend.access_token))["feed"]["edges"]
     assert [p["node"]["body"] for p in posts] == ["friend's post"], "the erased member's post left the feed"
-    assert posts[0]["node"]["comments"] == [{"body": "[erased]", "author": {"displayName": "Erased member"}}]
+    assert posts[0]["node"]["comments"]["nodes"] == [{"body": "[erased]", "author": {"displayName": "Erased member"}}]
 
     again = (await api.data(STAFF_ERASE, {"m": member.member_id, "c": "ERASE MY DATA"}, staff))["eraseMember"]
     assert again == {"memberId": member.member_id, "alreadyErased": True}, "erasure is idempotent"
