@@ -22,7 +22,7 @@ from domain.tiers.services import tier_progress
 from schema.connections import PageInfo
 from schema.info import Info
 from schema.points import load_balance
-from schema.refs import parse_id
+from schema.refs import Node, global_id, parse_id
 
 RewardKind = strawberry.enum(DomainKind, name="RewardKind")
 LimitPeriod = strawberry.enum(DomainLimitPeriod, name="LimitPeriod")
@@ -33,7 +33,7 @@ RewardIneligibility = strawberry.enum(DomainIneligibility, name="RewardIneligibi
 
 
 @strawberry.type
-class Reward:
+class Reward(Node):
     id: strawberry.ID
     name: str
     description: str
@@ -68,7 +68,7 @@ class Reward:
 
     @classmethod
     def from_domain(cls, r: DomainReward) -> Reward:
-        return cls(id=strawberry.ID(str(r.id)), name=r.name, description=r.description, category=r.category,
+        return cls(id=global_id("Reward", r.id), name=r.name, description=r.description, category=r.category,
                    kind=r.kind, points_price=r.points_price, stock=r.stock, per_member_limit=r.per_member_limit,
                    limit_period=r.limit_period, min_tier_rank=r.min_tier_rank, valid_from=r.valid_from,
                    valid_until=r.valid_until, image_urls=list(r.image_urls), active=r.active, reward=r)
@@ -104,7 +104,7 @@ def _cursor(reward: DomainReward, sort: DomainSort) -> str:
 
 
 @strawberry.type
-class Redemption:
+class Redemption(Node):
     id: strawberry.ID
     quantity: int
     points_spent: int
@@ -122,7 +122,7 @@ class Redemption:
 
     @classmethod
     def from_domain(cls, r: DomainRedemption, now: datetime) -> Redemption:
-        return cls(id=strawberry.ID(str(r.id)), quantity=r.quantity, points_spent=r.points_spent,
+        return cls(id=global_id("Redemption", r.id), quantity=r.quantity, points_spent=r.points_spent,
                    voucher_code=r.voucher_code, status=r.status_at(now), created_at=r.created_at,
                    expires_at=r.expires_at, used_at=r.used_at, reward_id=r.reward_id)
 
@@ -200,12 +200,13 @@ class BenefitQueries:
 
     @strawberry.field(description="One reward of the catalog (inactive ones: staff only); unknown: NOT_FOUND.")
     async def reward(self, info: Info, id: strawberry.ID) -> Reward:
-        return Reward.from_domain(await services.reward_for(info.context.uow(), info.context.viewer, parse_id(id)))
+        found = await services.reward_for(info.context.uow(), info.context.viewer, parse_id(id, type_name="Reward"))
+        return Reward.from_domain(found)
 
     @strawberry.field(description="One of the member's redemptions (voucher); staff: anyone's. Others': NOT_FOUND.")
     async def redemption(self, info: Info, id: strawberry.ID) -> Redemption:
         ctx = info.context
-        found = await services.redemption_for(ctx.uow(), ctx.viewer, parse_id(id))
+        found = await services.redemption_for(ctx.uow(), ctx.viewer, parse_id(id, type_name="Redemption"))
         return Redemption.from_domain(found, ctx.container.now())
 
 

@@ -16,7 +16,7 @@ from domain.community.model import Post as DomainPost
 from domain.errors import BadUserInput
 from schema.connections import PageInfo
 from schema.info import Info
-from schema.refs import parse_id
+from schema.refs import Node, global_id, parse_id
 
 
 def _day(info: Info) -> services.Day:
@@ -33,7 +33,7 @@ class Author:
 
 
 @strawberry.type
-class Group:
+class Group(Node):
     id: strawberry.ID
     name: str
     description: str
@@ -51,7 +51,7 @@ class Group:
 
     @classmethod
     def from_domain(cls, g: DomainGroup) -> Group:
-        return cls(id=strawberry.ID(str(g.id)), name=g.name, description=g.description, min_tier_rank=g.min_tier_rank)
+        return cls(id=global_id("Group", g.id), name=g.name, description=g.description, min_tier_rank=g.min_tier_rank)
 
 
 async def _author(info: Info, member_id: int) -> Author:
@@ -100,7 +100,7 @@ class CommentConnection:
 
 
 @strawberry.type
-class Post:
+class Post(Node):
     id: strawberry.ID
     body: str
     image_urls: list[str]
@@ -148,9 +148,9 @@ class Post:
 
     @classmethod
     def from_domain(cls, p: DomainPost) -> Post:
-        return cls(id=strawberry.ID(str(p.id)), body=p.body, image_urls=list(p.image_urls), like_count=p.like_count,
+        return cls(id=global_id("Post", p.id), body=p.body, image_urls=list(p.image_urls), like_count=p.like_count,
                    comment_count=p.comment_count, created_at=p.created_at,
-                   linked_reward_id=strawberry.ID(str(p.linked_reward_id)) if p.linked_reward_id else None,
+                   linked_reward_id=global_id("Reward", p.linked_reward_id) if p.linked_reward_id else None,
                    author_id=p.author_id, group_id=p.group_id, post_id=p.id)
 
 
@@ -225,11 +225,13 @@ class CommunityQueries:
 
     @strawberry.field(description="One visible post (signed-in callers); hidden, deleted or unknown: NOT_FOUND.")
     async def post(self, info: Info, id: strawberry.ID) -> Post:
-        return Post.from_domain(await services.post_for(info.context.uow(), info.context.viewer, parse_id(id)))
+        return Post.from_domain(await services.post_for(info.context.uow(), info.context.viewer,
+                                                          parse_id(id, type_name="Post")))
 
     @strawberry.field(description="One interest group (signed-in callers); see `openToMe` for the tier rule.")
     async def group(self, info: Info, id: strawberry.ID) -> Group:
-        return Group.from_domain(await services.group_for(info.context.uow(), info.context.viewer, parse_id(id)))
+        return Group.from_domain(await services.group_for(info.context.uow(), info.context.viewer,
+                                                             parse_id(id, type_name="Group")))
 
     @strawberry.field
     async def groups(self, info: Info) -> list[Group]:

@@ -11,11 +11,11 @@ from domain.meetups.model import Event as Ev
 from domain.meetups.model import Signup as Su
 from domain.referrals import services as referrals
 from schema.info import Info
-from schema.refs import parse_id
+from schema.refs import Node, global_id, parse_id
 
 
 @strawberry.type
-class Event:
+class Event(Node):
     id: strawberry.ID
     title: str
     description: str
@@ -39,7 +39,7 @@ class Event:
 
     @classmethod
     def from_domain(cls, e: Ev) -> Event:
-        return cls(id=strawberry.ID(str(e.id)), title=e.title, description=e.description, capacity=e.capacity,
+        return cls(id=global_id("Event", e.id), title=e.title, description=e.description, capacity=e.capacity,
                    seats_left=e.capacity - e.signed_up, min_tier_rank=e.min_tier_rank,
                    attendance_points=e.attendance_points, signup_opens_at=e.signup_opens_at,
                    signup_closes_at=e.signup_closes_at, starts_at=e.starts_at, event_id=e.id)
@@ -53,7 +53,7 @@ class EventSignup:
 
     @classmethod
     def from_domain(cls, s: Su) -> EventSignup:
-        return cls(event_id=strawberry.ID(str(s.event_id)), status=s.status, checkin_code=s.checkin_code)
+        return cls(event_id=global_id("Event", s.event_id), status=s.status, checkin_code=s.checkin_code)
 
 
 @strawberry.type
@@ -95,7 +95,8 @@ class EventQueries:
 
     @strawberry.field(description="One event (signed-in callers); unknown: NOT_FOUND.")
     async def event(self, info: Info, id: strawberry.ID) -> Event:
-        return Event.from_domain(await services.event_for(info.context.uow(), info.context.viewer, parse_id(id)))
+        return Event.from_domain(await services.event_for(info.context.uow(), info.context.viewer,
+                                                             parse_id(id, type_name="Event")))
 
 
 @strawberry.type

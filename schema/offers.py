@@ -21,7 +21,7 @@ from domain.points.rules import LineItem
 from schema.connections import PageInfo
 from schema.info import Info
 from schema.points import LineItemInput
-from schema.refs import parse_id
+from schema.refs import Node, global_id, parse_id
 from schema.segment_filters import RfmFilterInput
 
 CouponKind = strawberry.enum(DomainKind, name="CouponKind")
@@ -60,7 +60,7 @@ class CouponTemplate:
 
 
 @strawberry.type
-class Coupon:
+class Coupon(Node):
     id: strawberry.ID
     code: str = strawberry.field(description="Shown as a QR/bar code at the till.")
     status: CouponStatus
@@ -89,7 +89,7 @@ class Coupon:
     def from_domain(cls, c: DomainCoupon, now: datetime, t: DomainTemplate) -> Coupon:
         discount = c.discount_cents if c.discount_cents is not None else (
             face_value_cents(t) if c.status is DomainStatus.AVAILABLE else None)
-        return cls(id=strawberry.ID(str(c.id)), code=c.code, status=c.status_at(now), source=c.source,
+        return cls(id=global_id("Coupon", c.id), code=c.code, status=c.status_at(now), source=c.source,
                    issued_at=c.issued_at, valid_from=c.valid_from, valid_until=c.valid_until,
                    redeemed_at=c.redeemed_at, discount_cents=discount,
                    template_id=strawberry.ID(str(c.template_id)), name=t.name, kind=t.kind,
@@ -131,7 +131,7 @@ async def load_coupons(info: Info, member_id: int, status: DomainStatus | None, 
     ctx = info.context
     page = await services.member_coupons(ctx.uow(), ctx.viewer, member_id, status, ctx.container.now(), first, after)
     nodes = await coupons_view(info, page.coupons)
-    edges = [CouponEdge(cursor=cursors.encode(int(n.id), int(n.id)), node=n) for n in nodes]
+    edges = [CouponEdge(cursor=cursors.encode(c.id, c.id), node=n) for c, n in zip(page.coupons, nodes, strict=True)]
     return CouponConnection(edges=edges, total_count=page.total,
                             page_info=PageInfo(has_next_page=page.has_next,
                                                end_cursor=edges[-1].cursor if edges else None))
@@ -267,7 +267,7 @@ class OfferQueries:
 
     @strawberry.field(description="One of the member's coupons (staff: anyone's). Others' coupons: NOT_FOUND.")
     async def coupon(self, info: Info, id: strawberry.ID) -> Coupon:
-        found = await services.coupon_for(info.context.uow(), info.context.viewer, parse_id(id))
+        found = await services.coupon_for(info.context.uow(), info.context.viewer, parse_id(id, type_name="Coupon"))
         return await coupon_view(info, found)
 
     @strawberry.field(description="POS: what a coupon would take off this basket (changes nothing).")

@@ -29,6 +29,7 @@ from schema.info import Info
 from schema.members import MemberType
 from schema.offers import Coupon, coupons_view, load_available_coupons_count
 from schema.points import PointsBalance, PointsEntry
+from schema.refs import global_id
 from schema.tiers import TierStatus, load_tier_status
 
 
@@ -185,8 +186,11 @@ class Subscription:
         try:
             async for event in stream:
                 if event.get("type") == "ContentReported":
-                    yield ContentReport(target=str(event["target"]), target_id=strawberry.ID(str(event["target_id"])),
-                                        reason=str(event["reason"]))
+                    target = str(event["target"])
+                    # Posts are Nodes (global ids); comments keep their plain ids.
+                    target_id = (global_id("Post", int(event["target_id"])) if target == "post"  # type: ignore[call-overload]
+                                 else strawberry.ID(str(event["target_id"])))
+                    yield ContentReport(target=target, target_id=target_id, reason=str(event["reason"]))
         finally:
             await stream.aclose()
 

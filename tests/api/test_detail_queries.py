@@ -71,3 +71,37 @@ async def test_event_detail_shows_seats_and_my_sign_up(setup) -> None:
     after = (await api.data(EVENT, {"id": event}, alice.access_token))["event"]
     assert after["seatsLeft"] == 9 and after["mySignup"]["status"] == "SIGNED_UP" and after["mySignup"]["checkinCode"]
     assert (await api.data(EVENT, {"id": event}, bob.access_token))["event"]["mySignup"] is None
+
+
+NODE = """query($id: ID!) { node(id: $id) { __typename id
+  ... on Post { body } ... on Group { name } ... on Event { title } } }"""
+NODES = "query($ids: [ID!]!) { nodes(ids: $ids) { __typename id } }"
+
+
+async def test_entities_come_back_by_global_id_through_node_and_nodes(setup) -> None:
+    api, staff, alice, bob = setup
+    post = (await api.data(POST, {"i": {"body": "Hello"}}, alice.access_token))["createPost"]["post"]["id"]
+    group = (await api.data(SAVE_GROUP, {"i": {"name": "Runners"}}, staff))["saveGroup"]["group"]["id"]
+    assert post != group, "ids are global: a post and a group never share one"
+    assert (await api.data(NODE, {"id": post}, bob.access_token))["node"] == {"__typename": "Post", "id": post,
+                                                                             "body": "Hello"}
+    assert (await api.data(NODE, {"id": group}, bob.access_token))["node"]["name"] == "Runners"
+    listed = (await api.data(NODES, {"ids": [group, post]}, bob.access_token))["nodes"]
+    assert [(n["__typename"], n["id"]) for n in listed] == [("Group", group), ("Post", post)]
+    assert error_codes(await api.gql(NODE, {"id": "bm90LWFuLWlk"}, bob.access_token)) == ["BAD_USER_INPUT"]
+
+
+async def test_node_applies_the_same_rules_as_the_detail_queries(setup) -> None:
+    from tests.support.catalog import add_reward
+
+    api, staff, alice, bob = setup
+    await api.data("""mutation($m: ID!) { adjustPoints(input: {memberId: $m, amount: 500, reason: "seed",
+      idempotencyKey: "seed"}) { entry { id } } }""", {"m": alice.member_id}, staff)
+    reward = await add_reward(api.container, price=100)
+    made = await api.data("""mutation($r: ID!) { redeemReward(input: {rewardId: $r, idempotencyKey: "k"}) {
+      redemption { id reward { id } } } }""", {"r": str(reward.id)}, alice.access_token)
+    redemption = made["redeemReward"]["redemption"]
+    assert (await api.data(NODE, {"id": redemption["id"]}, alice.access_token))["node"]["__typename"] == "Redemption"
+    assert error_codes(await api.gql(NODE, {"id": redemption["id"]}, bob.access_token)) == ["NOT_FOUND"]
+    reward_node = (await api.data(NODE, {"id": redemption["reward"]["id"]}, bob.access_token))["node"]
+    assert reward_node == {"__typename": "Reward", "id": redemption["reward"]["id"]}
