@@ -20,6 +20,8 @@ from domain.offers.model import CouponTemplate
 from domain.points import queries as points_queries
 from domain.points.model import Lot
 from domain.ports import UnitOfWork
+from domain.tiers import services as tier_services
+from domain.tiers.model import Tier
 
 
 @dataclass
@@ -36,6 +38,7 @@ class Loaders:
     coupon_template_by_id: DataLoader[int, CouponTemplate | None]
     redeemed_in_period: DataLoader[tuple[int, int, datetime], int]
     tier_rank_by_member: DataLoader[int, int]
+    tier_by_id: DataLoader[int, Tier | None]
 
     @classmethod
     def for_request(cls, new_uow: Callable[[], UnitOfWork], cache: bool = True) -> Loaders:
@@ -102,7 +105,13 @@ class Loaders:
             found = await benefits.tier_ranks(new_uow(), list(member_ids))
             return [found[m] for m in member_ids]
 
-        return cls(redeemed_in_period=DataLoader(load_fn=redeemed, cache=cache),
+        async def tiers(ids: Sequence[int]) -> list[Tier | None]:
+            # The ladder is a handful of rows (and cached by the program snapshot): read it whole.
+            ladder = {t.id: t for t in await tier_services.list_tiers(new_uow())}
+            return [ladder.get(i) for i in ids]
+
+        return cls(tier_by_id=DataLoader(load_fn=tiers, cache=cache),
+                   redeemed_in_period=DataLoader(load_fn=redeemed, cache=cache),
                    tier_rank_by_member=DataLoader(load_fn=tier_ranks, cache=cache),
                    coupon_template_by_id=DataLoader(load_fn=templates, cache=cache),
                    running_total_by_entry=DataLoader(load_fn=running_totals, cache=cache),

@@ -20,7 +20,7 @@ from schema.points import PointsBalance, PointsEntryConnection, PointsEntryKind,
 from schema.privacy import Consent, ConsentRecord, load_consent_history, load_consents
 from schema.query_reads import query_reads
 from schema.refs import Channel, parse_id
-from schema.tiers import TierChange, TierStatus, load_tier_history, load_tier_status
+from schema.tiers import TierChangeConnection, TierStatus, load_tier_history, load_tier_status
 
 Gender = strawberry.enum(DomainGender, name="Gender")
 
@@ -69,9 +69,9 @@ class MemberType:
     async def tier(self, info: Info) -> TierStatus:
         return await load_tier_status(info, self.member_id)
 
-    @strawberry.field
-    async def tier_history(self, info: Info, first: int = 20) -> list[TierChange]:
-        return await load_tier_history(info, self.member_id, first)
+    @strawberry.field(description="Tier changes, newest first; page with `first`/`after`.")
+    async def tier_history(self, info: Info, first: int = 20, after: str | None = None) -> TierChangeConnection:
+        return await load_tier_history(info, self.member_id, first, after)
 
     @strawberry.field(description="Invite code, how many joined with it, and what it earned.")
     async def referrals(self, info: Info) -> Referrals:
