@@ -16,7 +16,15 @@ from schema.checkins import CheckIns
 from schema.info import Info
 from schema.meetups import Referrals, load_referrals
 from schema.offers import CouponConnection, CouponStatus, load_available_coupons_count, load_coupons
-from schema.points import PointsBalance, PointsEntryConnection, PointsEntryKind, load_balance, load_history
+from schema.points import (
+    PointsBalance,
+    PointsEntryConnection,
+    PointsEntryKind,
+    PurchaseConnection,
+    load_balance,
+    load_history,
+    load_purchases,
+)
 from schema.privacy import Consent, ConsentRecord, load_consent_history, load_consents
 from schema.query_reads import query_reads
 from schema.refs import Channel, parse_id
@@ -64,6 +72,10 @@ class MemberType:
         self, info: Info, first: int = 20, after: str | None = None, kinds: list[PointsEntryKind] | None = None
     ) -> PointsEntryConnection:
         return await load_history(info, self.member_id, first, after, kinds)
+
+    @strawberry.field(description="The member's purchases with their items, newest first; page with `first`/`after`.")
+    async def purchases(self, info: Info, first: int = 20, after: str | None = None) -> PurchaseConnection:
+        return await load_purchases(info, self.member_id, first, after)
 
     @strawberry.field(description="Current tier, the next one and progress towards it.")
     async def tier(self, info: Info) -> TierStatus:

@@ -8,6 +8,7 @@ from enum import Enum
 
 import strawberry
 
+from domain import cursors
 from domain.auth.viewer import Role
 from domain.points import purchases, queries, transfers
 from domain.points.model import Balance
@@ -80,6 +81,12 @@ class PointsEntryConnection:
 
 
 @strawberry.type
+class ExpiringPoints:
+    expires_at: datetime
+    points: int = strawberry.field(description="Whole points that expire at `expiresAt` unless spent first.")
+
+
+@strawberry.type
 class PointsBalance:
     available: int = strawberry.field(description="Spendable now.")
     pending: int = strawberry.field(description="Earned on purchases still inside their return window.")
@@ -95,6 +102,13 @@ class PointsBalance:
         other = await queries.balance_for(ctx.uow(), ctx.container.cache, ctx.viewer, self.member_id,
                                           ctx.container.now(), days)
         return other.expiring_soon
+
+    @strawberry.field(description="When points expire: the next `first` (1 to 50) dates, soonest first, with the "
+                                  "points expiring then (pending points included).")
+    async def expiry_schedule(self, info: Info, first: int = 5) -> list[ExpiringPoints]:
+        ctx = info.context
+        rows = await queries.expiry_schedule(ctx.uow(), ctx.viewer, self.member_id, ctx.container.now(), first)
+        return [ExpiringPoints(expires_at=at, points=points) for at, points in rows]
 
     @classmethod
     def from_domain(cls, b: Balance) -> PointsBalance:
@@ -139,11 +153,19 @@ class RecordPurchaseInput:
 
 
 @strawberry.type
+class PurchaseItem:
+    category: str
+    amount_cents: int
+    sku: str | None
+
+
+@strawberry.type
 class PurchaseType:
     id: strawberry.ID
     order_id: str
     store_id: str
     amount_cents: int
+    items: list[PurchaseItem]
     refunded_cents: int
     points_awarded: int
     points_reversed: int
@@ -153,9 +175,36 @@ class PurchaseType:
     @classmethod
     def from_domain(cls, p: DomainPurchase) -> PurchaseType:
         return cls(id=strawberry.ID(str(p.id)), order_id=p.order_id, store_id=p.store_id,
-                   amount_cents=p.amount_cents, refunded_cents=p.refunded_cents, points_awarded=p.points_awarded,
+                   amount_cents=p.amount_cents,
+                   items=[PurchaseItem(category=i.category, amount_cents=i.amount_cents, sku=i.sku) for i in p.items],
+                   refunded_cents=p.refunded_cents, points_awarded=p.points_awarded,
                    points_reversed=p.points_reversed, shortfall_points=p.shortfall_points,
                    purchased_at=p.purchased_at)
+
+
+@strawberry.type
+class PurchaseEdge:
+    cursor: str
+    node: PurchaseType
+
+
+@strawberry.type
+class PurchaseConnection:
+    edges: list[PurchaseEdge]
+    page_info: PageInfo
+    total_count: int
+
+    @strawberry.field(description="The nodes of `edges`, for clients that do not need per-item cursors.")
+    def nodes(self) -> list[PurchaseType]:
+        return [e.node for e in self.edges]
+
+
+async def load_purchases(info: Info, member_id: int, first: int, after: str | None) -> PurchaseConnection:
+    page = await queries.member_purchases(info.context.uow(), info.context.viewer, member_id, first, after)
+    edges = [PurchaseEdge(cursor=cursors.encode(p.purchased_at, p.id), node=PurchaseType.from_domain(p))
+             for p in page.purchases]
+    return PurchaseConnection(edges=edges, total_count=page.total, page_info=PageInfo(
+        has_next_page=page.has_next, end_cursor=edges[-1].cursor if edges else None))
 
 
 @strawberry.type

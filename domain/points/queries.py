@@ -10,6 +10,7 @@ from domain.auth.viewer import Viewer
 from domain.errors import BadUserInput
 from domain.points.balance import get_balance
 from domain.points.model import Balance, Entry, EntryKind, Lot
+from domain.points.ports import Purchase
 from domain.ports import Cache, UnitOfWork
 
 MAX_PAGE = 100
@@ -40,6 +41,37 @@ async def running_totals(uow: UnitOfWork, keys: list[tuple[int, int]]) -> dict[t
 async def lots_of_entries(uow: UnitOfWork, entry_ids: list[int]) -> dict[int, Lot]:
     async with uow.read_only():
         return await uow.points.lots_of_entries(entry_ids)
+
+
+async def expiry_schedule(uow: UnitOfWork, viewer: Viewer, member_id: int, now: datetime,
+                          first: int) -> list[tuple[datetime, int]]:
+    """When the member's points expire: the next `first` dates with the points expiring then
+    (pending points included: they expire on their lot's date too)."""
+    viewer.require_self_or_staff(member_id)
+    if not 1 <= first <= 50:
+        raise BadUserInput.for_field("first", "Ask for 1 to 50 expiry dates.")
+    async with uow.read_only():
+        return await uow.points.expiry_schedule(member_id, now, first)
+
+
+@dataclass(frozen=True)
+class PurchasePage:
+    purchases: list[Purchase]
+    has_next: bool
+    total: int
+
+
+async def member_purchases(uow: UnitOfWork, viewer: Viewer, member_id: int, first: int,
+                           after: str | None) -> PurchasePage:
+    """The member's own purchases (staff: anyone's), newest first, keyset-paginated."""
+    viewer.require_self_or_staff(member_id)
+    if not 1 <= first <= MAX_PAGE:
+        raise BadUserInput.for_field("first", f"Ask for 1 to {MAX_PAGE} purchases.")
+    before = cursors.decode_time(after) if after else None
+    async with uow.read_only():
+        rows = await uow.purchases.member_purchases(member_id, first + 1, before)
+        total = await uow.purchases.count_member_purchases(member_id)
+    return PurchasePage(rows[:first], len(rows) > first, total)
 
 
 def encode_cursor(entry: Entry) -> str:

@@ -202,6 +202,15 @@ class SqlPointsRepository:
         rows = await self._conn.execute(select(points_lots).where(points_lots.c.entry_id.in_(list(entry_ids))))
         return {r.entry_id: _lot(r) for r in rows}
 
+    async def expiry_schedule(self, member_id: int, now: datetime, limit: int) -> list[tuple[datetime, int]]:
+        """(expires at, points) of the member's open lots, soonest first, lots expiring together summed."""
+        lots = points_lots.c
+        rows = await self._conn.execute(
+            select(lots.expires_at, func.sum(lots.remaining)).where(
+                lots.member_id == member_id, lots.remaining > 0, lots.expires_at > now)
+            .group_by(lots.expires_at).order_by(lots.expires_at).limit(limit))
+        return [(at, int(points)) for at, points in rows]
+
     async def last_entry_id(self, member_id: int) -> int:
         found = await self._conn.scalar(select(func.max(points_entries.c.id))
                                         .where(points_entries.c.member_id == member_id))
