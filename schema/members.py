@@ -67,11 +67,14 @@ class MemberType:
     async def points(self, info: Info) -> PointsBalance:
         return await load_balance(info, self.member_id)
 
-    @strawberry.field(description="Ledger entries, newest first, keyset-paginated.")
+    @strawberry.field(description="Ledger entries, newest first, keyset-paginated: forwards (older) with "
+                                  "`first`/`after` (default 20), back (newer) with `last`/`before` using "
+                                  "`pageInfo.startCursor`; 1 to 100 per page.")
     async def points_history(
-        self, info: Info, first: int = 20, after: str | None = None, kinds: list[PointsEntryKind] | None = None
+        self, info: Info, first: int | None = None, after: str | None = None,
+        kinds: list[PointsEntryKind] | None = None, last: int | None = None, before: str | None = None,
     ) -> PointsEntryConnection:
-        return await load_history(info, self.member_id, first, after, kinds)
+        return await load_history(info, self.member_id, first, after, kinds, last, before)
 
     @strawberry.field(description="The member's purchases with their items, newest first; page with `first`/`after`.")
     async def purchases(self, info: Info, first: int = 20, after: str | None = None) -> PurchaseConnection:

@@ -126,13 +126,15 @@ async def load_balance(info: Info, member_id: int) -> PointsBalance:
     return PointsBalance.from_domain(await (reads.balance(member_id, 30, read) if reads else read()))
 
 
-async def load_history(info: Info, member_id: int, first: int, after: str | None,
-                       kinds: list[DomainEntryKind] | None) -> PointsEntryConnection:
-    page = await queries.history(info.context.uow(), info.context.viewer, member_id, first, after, kinds)
+async def load_history(info: Info, member_id: int, first: int | None, after: str | None,
+                       kinds: list[DomainEntryKind] | None, last: int | None = None,
+                       before: str | None = None) -> PointsEntryConnection:
+    page = await queries.history(info.context.uow(), info.context.viewer, member_id, first, after, kinds,
+                                 last, before)
     edges = [PointsEntryEdge(cursor=queries.encode_cursor(e), node=PointsEntry.from_domain(e)) for e in page.entries]
-    return PointsEntryConnection(
-        edges=edges, page_info=PageInfo(has_next_page=page.has_next, end_cursor=edges[-1].cursor if edges else None)
-    )
+    return PointsEntryConnection(edges=edges, page_info=PageInfo(
+        has_next_page=page.has_next, end_cursor=edges[-1].cursor if edges else None,
+        has_previous_page=page.has_previous, start_cursor=edges[0].cursor if edges else None))
 
 
 @strawberry.input

@@ -82,18 +82,35 @@ def encode_cursor(entry: Entry) -> str:
 class HistoryPage:
     entries: list[Entry]
     has_next: bool
+    has_previous: bool = False
 
 
-async def history(uow: UnitOfWork, viewer: Viewer, member_id: int, first: int, after: str | None,
-                  kinds: list[EntryKind] | None) -> HistoryPage:
-    """Newest first, keyset-paginated on (created_at, id): page 1000 costs what page 1 costs."""
+async def history(uow: UnitOfWork, viewer: Viewer, member_id: int, first: int | None, after: str | None,
+                  kinds: list[EntryKind] | None, last: int | None = None, before: str | None = None) -> HistoryPage:
+    """Newest first, keyset-paginated on (created_at, id): page 1000 costs what page 1 costs.
+    Forwards with `first`/`after` (older entries); back with `last`/`before` (the newer entries just
+    above a cursor, e.g. after a pull-to-refresh in the middle of the list)."""
     viewer.require_self_or_staff(member_id)
-    if not 1 <= first <= MAX_PAGE:
+    if last is not None or before is not None:
+        if first is not None or after is not None:
+            raise BadUserInput.for_field("last", "Page forwards (first/after) or backwards (last/before), not both.")
+        if before is None:
+            raise BadUserInput.for_field("before", "Paging back needs the cursor to page back from.")
+        size = 20 if last is None else last
+        if not 1 <= size <= MAX_PAGE:
+            raise BadUserInput.for_field("last", f"Ask for 1 to {MAX_PAGE} entries.")
+        than = cursors.decode_time(before)
+        async with uow.read_only():
+            rows = await uow.points.history_newer(member_id, kinds or None, than, size + 1)
+        # rows are newest first; the extra one (if any) is the newest, beyond this page.
+        return HistoryPage(rows[-size:] if len(rows) > size else rows, True, len(rows) > size)
+    size = 20 if first is None else first
+    if not 1 <= size <= MAX_PAGE:
         raise BadUserInput.for_field("first", f"Ask for 1 to {MAX_PAGE} entries.")
-    before = cursors.decode_time(after) if after else None
+    older_than = cursors.decode_time(after) if after else None
     async with uow.read_only():
-        rows = await uow.points.history(member_id, kinds or None, before, first + 1)
-    return HistoryPage(rows[:first], len(rows) > first)
+        rows = await uow.points.history(member_id, kinds or None, older_than, size + 1)
+    return HistoryPage(rows[:size], len(rows) > size, after is not None)
 
 
 @dataclass(frozen=True)

@@ -237,6 +237,17 @@ class SqlPointsRepository:
         rows = await self._conn.execute(query, params)
         return [_entry(r) for r in rows]
 
+    async def history_newer(self, member_id: int, kinds: Sequence[EntryKind] | None,
+                            than: tuple[datetime, int], limit: int) -> list[Entry]:
+        """The `limit` entries just newer than `than`, returned newest first (a page scrolled back)."""
+        e = points_entries.c
+        query = (select(points_entries).where(e.member_id == member_id, tuple_(e.created_at, e.id) > tuple_(*than))
+                 .order_by(e.created_at.asc(), e.id.asc()).limit(limit))
+        if kinds:
+            query = query.where(e.kind.in_([k.value for k in kinds]))
+        rows = await self._conn.execute(query)
+        return [_entry(r) for r in reversed(list(rows))]
+
     async def credited_between(self, member_id: int, source_type: str, start: datetime, end: datetime) -> int:
         return int(await self._conn.scalar(
             select(func.coalesce(func.sum(points_entries.c.amount), 0)).where(
