@@ -133,12 +133,32 @@ class MemberBenefits:
     next_tier_adds: list[str] = strawberry.field(description="What reaching the next tier would add.")
 
 
-async def load_redemptions(info: Info, member_id: int, first: int, before: strawberry.ID | None) -> list[Redemption]:
+@strawberry.type
+class RedemptionEdge:
+    cursor: str
+    node: Redemption
+
+
+@strawberry.type
+class RedemptionConnection:
+    edges: list[RedemptionEdge]
+    page_info: PageInfo
+    total_count: int
+
+    @strawberry.field(description="The nodes of `edges`, for clients that do not need per-item cursors.")
+    def nodes(self) -> list[Redemption]:
+        return [e.node for e in self.edges]
+
+
+async def load_redemptions(info: Info, member_id: int, first: int, after: str | None) -> RedemptionConnection:
     ctx = info.context
-    rows = await services.member_redemptions(ctx.uow(), ctx.viewer, member_id, first,
-                                             parse_id(before, "before") if before else None)
+    page = await services.member_redemptions(ctx.uow(), ctx.viewer, member_id, first,
+                                             cursors.decode_int(after)[1] if after else None)
     now = ctx.container.now()
-    return [Redemption.from_domain(r, now) for r in rows]
+    edges = [RedemptionEdge(cursor=cursors.encode(r.id, r.id), node=Redemption.from_domain(r, now))
+             for r in page.redemptions]
+    return RedemptionConnection(edges=edges, total_count=page.total, page_info=PageInfo(
+        has_next_page=page.has_next, end_cursor=edges[-1].cursor if edges else None))
 
 
 @strawberry.input

@@ -11,7 +11,7 @@ from domain.members.model import ChannelIdentity as DomainIdentity
 from domain.members.model import Gender as DomainGender
 from domain.members.model import Member as DomainMember
 from domain.members.profile import UNSET, ProfileChanges
-from schema.benefits import MemberBenefits, Redemption, load_benefits, load_redemptions
+from schema.benefits import MemberBenefits, RedemptionConnection, load_benefits, load_redemptions
 from schema.checkins import CheckIns
 from schema.info import Info
 from schema.meetups import Referrals, load_referrals
@@ -111,9 +111,9 @@ class MemberType:
     async def benefits(self, info: Info) -> MemberBenefits:
         return await load_benefits(info, self.member_id)
 
-    @strawberry.field(description="Redemptions (vouchers), newest first; page with `before` = last id seen.")
-    async def redemptions(self, info: Info, first: int = 20, before: strawberry.ID | None = None) -> list[Redemption]:
-        return await load_redemptions(info, self.member_id, first, before)
+    @strawberry.field(description="Redemptions (vouchers), newest first; page with `first`/`after`.")
+    async def redemptions(self, info: Info, first: int = 20, after: str | None = None) -> RedemptionConnection:
+        return await load_redemptions(info, self.member_id, first, after)
 
     @strawberry.field(description="Current answer per consent kind.")
     async def consents(self, info: Info) -> list[Consent]:

@@ -288,11 +288,28 @@ class LeaderboardEntry:
 
 
 @strawberry.type
+class LeaderboardEdge:
+    cursor: str
+    node: LeaderboardEntry
+
+
+@strawberry.type
+class LeaderboardConnection:
+    edges: list[LeaderboardEdge]
+    page_info: PageInfo
+
+    @strawberry.field(description="The nodes of `edges`, for clients that do not need per-item cursors.")
+    def nodes(self) -> list[LeaderboardEntry]:
+        return [e.node for e in self.edges]
+
+
+@strawberry.type
 class PointsQueries:
-    @strawberry.field(description="Top earners in the period (members who opted out are not listed).")
+    @strawberry.field(description="Top earners in the period (members who opted out are not listed); page with "
+                                  "`first`/`after`, ranks continue across pages.")
     async def points_leaderboard(
-        self, info: Info, period: LeaderboardPeriod, first: int = 20
-    ) -> list[LeaderboardEntry]:
+        self, info: Info, period: LeaderboardPeriod, first: int = 20, after: str | None = None
+    ) -> LeaderboardConnection:
         ctx = info.context
         me = ctx.viewer.subject_id if ctx.viewer.role is Role.MEMBER else None
         if not ctx.viewer.is_authenticated:
@@ -306,9 +323,11 @@ class PointsQueries:
             start_day = today.replace(month=1, day=1)
         start, _ = ctx.container.day_bounds(start_day)
         _, end = ctx.container.day_bounds(today)
-        rows = await queries.leaderboard(ctx.uow(), start, end, first)
-        return [LeaderboardEntry(rank=r.rank, display_name=r.display_name, points=r.points, is_me=r.member_id == me)
-                for r in rows]
+        page = await queries.leaderboard(ctx.uow(), start, end, first, after)
+        edges = [LeaderboardEdge(cursor=queries.leaderboard_cursor(r), node=LeaderboardEntry(
+            rank=r.rank, display_name=r.display_name, points=r.points, is_me=r.member_id == me)) for r in page.rows]
+        return LeaderboardConnection(edges=edges, page_info=PageInfo(
+            has_next_page=page.has_next, end_cursor=edges[-1].cursor if edges else None))
 
 
 @strawberry.type

@@ -186,13 +186,23 @@ async def _reload(uow: UnitOfWork, redemption_id: int) -> Redemption:
     return found
 
 
+@dataclass(frozen=True)
+class RedemptionPage:
+    redemptions: list[Redemption]
+    has_next: bool
+    total: int
+
+
 async def member_redemptions(uow: UnitOfWork, viewer: Viewer, member_id: int, first: int,
-                             before: int | None) -> list[Redemption]:
+                             before: int | None) -> RedemptionPage:
+    """Newest first; `before`: the last id of the previous page."""
     viewer.require_self_or_staff(member_id)
     if not 1 <= first <= 100:
         raise BadUserInput.for_field("first", "Ask for 1 to 100 redemptions.")
-    async with uow:
-        return await uow.rewards.member_redemptions(member_id, before, first)
+    async with uow.read_only():
+        rows = await uow.rewards.member_redemptions(member_id, before, first + 1)
+        total = await uow.rewards.count_member_redemptions(member_id)
+    return RedemptionPage(rows[:first], len(rows) > first, total)
 
 
 async def rewards_by_id(uow: UnitOfWork, reward_ids: list[int]) -> dict[int, Reward]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -121,18 +122,39 @@ class LeaderboardRow:
     points: int
 
 
-async def leaderboard(uow: UnitOfWork, start: datetime, end: datetime, limit: int) -> list[LeaderboardRow]:
-    """Points earned in the period; members who opted out are left out entirely."""
+@dataclass(frozen=True)
+class LeaderboardPage:
+    rows: list[LeaderboardRow]
+    has_next: bool
+
+
+def leaderboard_cursor(row: LeaderboardRow) -> str:
+    return base64.urlsafe_b64encode(f"{row.points}|{row.member_id}|{row.rank}".encode()).decode()
+
+
+def _leaderboard_after(cursor: str) -> tuple[int, int, int]:
+    try:
+        points, member_id, rank = base64.urlsafe_b64decode(cursor.encode()).decode().split("|")
+        return int(points), int(member_id), int(rank)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise BadUserInput.for_field("after", "That cursor is not one this API gave out.") from exc
+
+
+async def leaderboard(uow: UnitOfWork, start: datetime, end: datetime, limit: int,
+                      after: str | None = None) -> LeaderboardPage:
+    """Points earned in the period; members who opted out are left out entirely. Keyset on
+    (points, member id); ranks continue across pages."""
     if not 1 <= limit <= 100:
         raise BadUserInput.for_field("first", "Ask for 1 to 100 places.")
+    points_after, member_after, rank = _leaderboard_after(after) if after else (0, 0, 0)
     async with uow.read_only():
-        rows = await uow.points.leaderboard(start, end, limit)
-        names = await uow.members.names([member_id for member_id, _ in rows])
+        rows = await uow.points.leaderboard(start, end, limit + 1, (points_after, member_after) if after else None)
+        names = await uow.members.names([member_id for member_id, _ in rows[:limit]])
     board = []
-    for member_id, points in rows:
+    for member_id, points in rows[:limit]:
         name, _opted_out = names.get(member_id, (None, False))
-        board.append(LeaderboardRow(len(board) + 1, member_id, _public_name(name), points))
-    return board
+        board.append(LeaderboardRow(rank + len(board) + 1, member_id, _public_name(name), points))
+    return LeaderboardPage(board, len(rows) > limit)
 
 
 def _public_name(name: str | None) -> str:

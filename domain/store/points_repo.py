@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 
-from sqlalchemy import Row, and_, bindparam, case, func, insert, select, tuple_, update
+from sqlalchemy import Row, and_, bindparam, case, func, insert, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.points.model import Entry, EntryKind, Lot
@@ -272,17 +272,20 @@ class SqlPointsRepository:
         )
         return [int(r) for r in rows]
 
-    async def leaderboard(self, start: datetime, end: datetime, limit: int) -> list[tuple[int, int]]:
+    async def leaderboard(self, start: datetime, end: datetime, limit: int,
+                          after: tuple[int, int] | None = None) -> list[tuple[int, int]]:
+        """(member id, points earned), most first; `after` = (points, member id) of the previous page's last."""
         earned = func.sum(points_entries.c.amount).label("earned")
-        rows = await self._conn.execute(
-            select(points_entries.c.member_id, earned)
-            .join(members, members.c.id == points_entries.c.member_id)
-            .where(points_entries.c.kind == EntryKind.EARN.value, members.c.leaderboard_opt_out.is_(False),
-                   points_entries.c.created_at >= start, points_entries.c.created_at < end)
-            .group_by(points_entries.c.member_id)
-            .order_by(earned.desc(), points_entries.c.member_id)
-            .limit(limit)
-        )
+        query = (select(points_entries.c.member_id, earned)
+                 .join(members, members.c.id == points_entries.c.member_id)
+                 .where(points_entries.c.kind == EntryKind.EARN.value, members.c.leaderboard_opt_out.is_(False),
+                        points_entries.c.created_at >= start, points_entries.c.created_at < end)
+                 .group_by(points_entries.c.member_id))
+        if after is not None:
+            total = func.sum(points_entries.c.amount)
+            query = query.having(or_(total < after[0], and_(total == after[0],
+                                                            points_entries.c.member_id > after[1])))
+        rows = await self._conn.execute(query.order_by(earned.desc(), points_entries.c.member_id).limit(limit))
         return [(int(r.member_id), int(r.earned)) for r in rows]
 
     async def erase_member(self, erasure: Erasure) -> None:

@@ -163,6 +163,10 @@ class SqlRewardRepository:
         )
         return result.rowcount == 1
 
+    async def count_member_redemptions(self, member_id: int) -> int:
+        return int(await self._conn.scalar(
+            select(func.count()).select_from(redemptions).where(redemptions.c.member_id == member_id)) or 0)
+
     async def member_redemptions(self, member_id: int, before: int | None, limit: int) -> list[Redemption]:
         query = select(redemptions).where(redemptions.c.member_id == member_id)
         if before is not None:

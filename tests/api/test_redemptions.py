@@ -106,8 +106,8 @@ async def test_expired_vouchers_cannot_be_used(setup, monkeypatch) -> None:
     monkeypatch.setattr(api.container, "now", lambda: later)
     body = await api.gql(USE, {"c": code}, staff)
     assert error_codes(body) == ["VOUCHER_NOT_USABLE"] and body["errors"][0]["extensions"]["status"] == "EXPIRED"
-    mine = await api.data("{ me { redemptions { status } } }", token=member.access_token)
-    assert mine["me"]["redemptions"] == [{"status": "EXPIRED"}]
+    mine = await api.data("{ me { redemptions { nodes { status } } } }", token=member.access_token)
+    assert mine["me"]["redemptions"]["nodes"] == [{"status": "EXPIRED"}]
 
 
 async def test_catalog_browsing_filters_sorts_and_pages(setup) -> None:
@@ -209,3 +209,20 @@ async def test_a_member_sees_their_own_redemption_and_not_anothers(setup) -> Non
     assert mine["voucherCode"] == made["redemption"]["voucherCode"] and mine["reward"]["name"] == reward.name
     other = await api.sign_in("13900139000")
     assert error_codes(await api.gql(REDEMPTION, {"id": rid}, other.access_token)) == ["NOT_FOUND"]
+
+
+VOUCHERS = """query($after: String) { me { redemptions(first: 2, after: $after) {
+  totalCount pageInfo { hasNextPage endCursor } edges { node { pointsSpent } } } } }"""
+
+
+async def test_the_voucher_list_pages_by_cursor(setup) -> None:
+    api, member, _staff = setup
+    reward = await add_reward(api.container, price=10)
+    for i in range(3):
+        await api.data(REDEEM, {"r": reward.id, "q": i + 1, "k": f"v{i}"}, member.access_token)
+    first = (await api.data(VOUCHERS, token=member.access_token))["me"]["redemptions"]
+    assert first["totalCount"] == 3 and first["pageInfo"]["hasNextPage"] is True
+    assert [e["node"]["pointsSpent"] for e in first["edges"]] == [30, 20]
+    rest = (await api.data(VOUCHERS, {"after": first["pageInfo"]["endCursor"]}, member.access_token))["me"]
+    assert [e["node"]["pointsSpent"] for e in rest["redemptions"]["edges"]] == [10]
+    assert rest["redemptions"]["pageInfo"]["hasNextPage"] is False
