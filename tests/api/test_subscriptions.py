@@ -222,3 +222,39 @@ async def test_a_client_too_far_behind_gets_one_resync_and_a_near_one_the_bounde
             assert [m["kind"] for m in missed] == ["ITEM"] * 4
             # ids[-3], ids[-2], ids[-1] are +1/-1 history rows (300 rows: the last is -1), then the live +3.
             assert [m["entry"]["balanceAfter"] for m in missed] == [0, 1, 0, 3]
+
+
+async def test_offer_stream_resumes_after_its_cursor_or_resyncs_when_too_far_behind(make_client) -> None:
+    from tests.support.roles import staff_token
+
+    api = make_client(live_replay_limit=2)
+    member = await api.sign_in("13800138000")
+    staff = await staff_token(api)
+    saved = await api.data("""mutation { saveCouponTemplate(input: {name: "Gift", kind: CASH_OFF, valueCents: 100,
+      validDays: 5, perMemberLimit: null}) { template { id } } }""", token=staff)
+    tid = saved["saveCouponTemplate"]["template"]["id"]
+
+    async def issue(key: str) -> None:
+        await api.data("""mutation($t: ID!, $m: ID!, $k: String!) { issueCoupons(input: {templateId: $t,
+          idempotencyKey: $k, memberIds: [$m]}) { issued } }""", {"t": tid, "m": member.member_id, "k": key}, staff)
+
+    query = "subscription($after: String) { offerIssued(after: $after) { kind cursor coupon { name } } }"
+    async with served(api.app) as host:
+        async with websockets.connect(f"ws://{host}/graphql", subprotocols=[PROTOCOL]) as ws:
+            await subscribe(ws, member.access_token, query)
+            current = (await receive(ws))["payload"]["data"]["offerIssued"]
+            assert current["kind"] == "CURRENT" and current["coupon"] is None
+        await issue("a")
+        await issue("b")
+        async with websockets.connect(f"ws://{host}/graphql", subprotocols=[PROTOCOL]) as ws:
+            await subscribe(ws, member.access_token, query, {"after": current["cursor"]})
+            missed = [(await receive(ws))["payload"]["data"]["offerIssued"] for _ in range(2)]
+            assert [m["kind"] for m in missed] == ["ITEM", "ITEM"] and missed[0]["coupon"] == {"name": "Gift"}
+        await issue("c")
+        async with websockets.connect(f"ws://{host}/graphql", subprotocols=[PROTOCOL]) as ws:
+            await subscribe(ws, member.access_token, query, {"after": current["cursor"]})
+            resync = (await receive(ws))["payload"]["data"]["offerIssued"]
+            assert resync["kind"] == "RESYNC" and resync["coupon"] is None
+            await issue("d")
+            live_one = (await receive(ws))["payload"]["data"]["offerIssued"]
+            assert live_one["kind"] == "ITEM" and int(live_one["cursor"]) > int(resync["cursor"])
