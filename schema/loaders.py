@@ -13,6 +13,8 @@ from domain.benefits.model import Reward
 from domain.benefits.services import rewards_by_id
 from domain.community import services as community
 from domain.community.model import Comment, Group
+from domain.meetups import services as meetups
+from domain.meetups.model import Signup
 from domain.members.model import ChannelIdentity
 from domain.members.services import identities_of
 from domain.offers import services as offers
@@ -39,6 +41,7 @@ class Loaders:
     redeemed_in_period: DataLoader[tuple[int, int, datetime], int]
     tier_rank_by_member: DataLoader[int, int]
     tier_by_id: DataLoader[int, Tier | None]
+    signup_by_member_event: DataLoader[tuple[int, int], Signup | None]
 
     @classmethod
     def for_request(cls, new_uow: Callable[[], UnitOfWork], cache: bool = True) -> Loaders:
@@ -110,7 +113,15 @@ class Loaders:
             ladder = {t.id: t for t in await tier_services.list_tiers(new_uow())}
             return [ladder.get(i) for i in ids]
 
-        return cls(tier_by_id=DataLoader(load_fn=tiers, cache=cache),
+        async def signups(keys: Sequence[tuple[int, int]]) -> list[Signup | None]:
+            by_member: dict[int, list[int]] = {}
+            for member_id, event_id in keys:
+                by_member.setdefault(member_id, []).append(event_id)
+            found = {m: await meetups.signups_of(new_uow(), m, ids) for m, ids in by_member.items()}
+            return [found[m].get(e) for m, e in keys]
+
+        return cls(signup_by_member_event=DataLoader(load_fn=signups, cache=cache),
+                   tier_by_id=DataLoader(load_fn=tiers, cache=cache),
                    redeemed_in_period=DataLoader(load_fn=redeemed, cache=cache),
                    tier_rank_by_member=DataLoader(load_fn=tier_ranks, cache=cache),
                    coupon_template_by_id=DataLoader(load_fn=templates, cache=cache),

@@ -6,6 +6,7 @@ from datetime import datetime
 
 import strawberry
 
+from domain.auth.viewer import Role
 from domain.meetups import services
 from domain.meetups.model import Event as Ev
 from domain.meetups.model import Signup as Su
@@ -34,7 +35,11 @@ class Event(Node):
 
     @strawberry.field(description="The signed-in member's sign-up (with the door code); null if none.")
     async def my_signup(self, info: Info) -> EventSignup | None:
-        found = await services.my_signup(info.context.uow(), info.context.viewer, self.event_id)
+        viewer = info.context.viewer
+        if viewer.role is not Role.MEMBER or viewer.subject_id is None:
+            return None
+        # Batched over a list of events: one query, not one per event.
+        found = await info.context.loaders.signup_by_member_event.load((viewer.subject_id, self.event_id))
         return EventSignup.from_domain(found) if found else None
 
     @classmethod

@@ -132,9 +132,7 @@ async def event_for(uow: UnitOfWork, viewer: Viewer, event_id: int) -> Event:
     return event
 
 
-async def my_signup(uow: UnitOfWork, viewer: Viewer, event_id: int) -> Signup | None:
-    """The signed-in member's own sign-up (None for anyone else, or when never signed up)."""
-    if viewer.role is not Role.MEMBER or viewer.subject_id is None:
-        return None
+async def signups_of(uow: UnitOfWork, member_id: int, event_ids: list[int]) -> dict[int, Signup]:
+    """One member's sign-ups for these events (the caller passes the signed-in member's own id)."""
     async with uow.read_only():
-        return await uow.meetups.signup(event_id, viewer.subject_id)
+        return await uow.meetups.signups_of(member_id, event_ids)
