@@ -31,7 +31,8 @@ class App:
     @asynccontextmanager
     async def http(self, token: str | None = None) -> AsyncIterator[Any]:
         headers = {"authorization": f"Bearer {token}"} if token else {}
-        transport = HTTPXAsyncTransport(url=f"http://{self.host}/graphql", headers=headers)
+        # A generous timeout: the suite shares two cores with other work, and a slow answer is not a wrong one.
+        transport = HTTPXAsyncTransport(url=f"http://{self.host}/graphql", headers=headers, timeout=60)
         async with Client(transport=transport, fetch_schema_from_transport=False) as session:
             yield session
 
