@@ -54,4 +54,20 @@ class NodeQueries:
     async def nodes(self, info: Info, ids: list[strawberry.ID]) -> list[Node]:
         if len(ids) > MAX_NODES:
             raise BadUserInput.for_field("ids", f"Ask for at most {MAX_NODES} ids at once.")
-        return list(await asyncio.gather(*(_resolve(info, i, "ids") for i in ids)))
+        ctx = info.context
+        parsed = [split_global_id(str(i), "ids") for i in ids]
+        # Catalog entries and groups (what a cached list screen refetches) in one query per type.
+        reward_ids = [row for kind, row in parsed if kind == "Reward"]
+        group_ids = [row for kind, row in parsed if kind == "Group"]
+        rewards = await benefits.rewards_for(ctx.uow(), ctx.viewer, reward_ids) if reward_ids else {}
+        groups = await community.groups_for(ctx.uow(), ctx.viewer, group_ids) if group_ids else {}
+
+        async def one(raw: strawberry.ID, kind: str, row: int) -> Node:
+            if kind == "Reward":
+                return Reward.from_domain(rewards[row])
+            if kind == "Group":
+                return Group.from_domain(groups[row])
+            return await _resolve(info, raw, "ids")
+
+        return list(await asyncio.gather(*(one(raw, kind, row) for raw, (kind, row) in zip(ids, parsed,
+                                                                                         strict=True))))
