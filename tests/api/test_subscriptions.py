@@ -17,8 +17,8 @@ SUBSCRIBE = {"id": "1", "type": "subscribe",
 RENAME = 'mutation($n: String!) { updateProfile(input: {displayName: $n}) { member { id } } }'
 
 
-async def receive(ws: websockets.ClientConnection, timeout: float = 5) -> dict:
-    return json.loads(await asyncio.wait_for(ws.recv(), timeout))
+async def receive(ws: websockets.ClientConnection, within_s: float = 5) -> dict:
+    return json.loads(await asyncio.wait_for(ws.recv(), within_s))
 
 
 async def test_member_sees_own_profile_then_each_change(api: ApiClient) -> None:
