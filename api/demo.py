@@ -12,11 +12,15 @@ from domain.auth.staff import create_staff
 from domain.auth.viewer import Role, Viewer
 from domain.benefits.model import LimitPeriod, Reward, RewardKind
 from domain.benefits.services import save_reward
+from domain.community.model import Group
+from domain.community.services import Day, comment, create_post, save_group
 from domain.errors import Conflict
+from domain.meetups.model import Event
+from domain.meetups.services import save_event, sign_up
 from domain.members.lookup import MemberRef
 from domain.members.model import Channel, Gender
 from domain.offers.model import CouponKind, CouponTemplate
-from domain.offers.services import save_template
+from domain.offers.services import Segment, issue_to_segment, save_template
 from domain.points.purchases import PurchaseCommand, record_purchase
 from domain.points.rules import Activity, EarningRule, LineItem, RuleKind
 from domain.program.services import save_rule, update_settings
@@ -77,6 +81,7 @@ DEMO_PURCHASES = [  # phone, order, yuan, category
     ("+8613800138000", "DEMO-1001", 38_800, "fashion"),
     ("+8613800138000", "DEMO-1002", 16_500, "beauty"),
     ("+8613900139000", "DEMO-2001", 2_990, "dining"),
+    ("+8613700137000", "DEMO-3001", 860, "beauty"),  # every demo member has points to spend
 ]
 
 
@@ -92,6 +97,28 @@ DEMO_WELCOME = CouponTemplate(0, "Welcome: 10% off (max ¥50)", CouponKind.PERCE
                               valid_days=30)
 DEMO_CLAIMABLE = CouponTemplate(0, "Weekend 满300减50", CouponKind.SPEND_AND_SAVE, value_cents=5_000,
                                 min_spend_cents=30_000, valid_days=14, total_quantity=1_000, claimable=True)
+# Sent to every demo member, so the wallet shows each coupon kind (the welcome coupon is PERCENT_OFF).
+DEMO_WALLET = [
+    CouponTemplate(0, "¥20 off dining", CouponKind.CASH_OFF, value_cents=2_000, categories=["dining"], valid_days=30),
+    CouponTemplate(0, "满200减30", CouponKind.SPEND_AND_SAVE, value_cents=3_000, min_spend_cents=20_000,
+                   valid_days=30),
+    CouponTemplate(0, "Coffee: buy one get one", CouponKind.BUY_ONE_GET_ONE, categories=["coffee"], valid_days=14),
+    CouponTemplate(0, "Free dessert (up to ¥38)", CouponKind.FREE_ITEM, value_cents=3_800, categories=["dessert"],
+                   valid_days=14),
+    CouponTemplate(0, "15% off beauty (max ¥100)", CouponKind.PERCENT_OFF, percent=15, cap_cents=10_000,
+                   categories=["beauty"], valid_days=30),
+]
+DEMO_GROUPS = [Group(0, "Coffee lovers", "Brews, beans and the best latte art in the mall."),
+               Group(0, "Gold lounge", "For Gold members and above: previews and early access.", min_tier_rank=1)]
+DEMO_POSTS = [  # author phone, group index or None, body, comments (author phone, body)
+    ("+8613800138000", 0, "Tried the new oat flat white at level 2. Worth it!",
+     [("+8613900139000", "Agreed, and the beans are from Yunnan."), ("+8613700137000", "Going tomorrow!")]),
+    ("+8613900139000", None, "Parking tip: the B2 entrance is never full on weekends.",
+     [("+8613800138000", "Thanks, saved me 20 minutes.")]),
+    ("+8613800138000", 1, "Gold preview night next Friday: who is coming?", []),
+    ("+8613700137000", None, "My skincare haul from the member day, double points!",
+     [("+8613800138000", "Double points on beauty is the best deal.")]),
+]
 
 
 async def _seed_program(container: Container) -> None:
@@ -113,9 +140,38 @@ async def _seed_program(container: Container) -> None:
         cmd = PurchaseCommand(MemberRef(phone=phone), order_id, "DEMO-STORE", yuan * 100,
                               [LineItem(category, yuan * 100)], now - timedelta(days=10))
         await record_purchase(cmd, container.deps(operator))
+    await _seed_screens(container, operator)
     survey = await save_survey(container.uow(), operator, Survey(
         0, SurveyKind.NPS, "How likely are you to recommend us to a friend?", SurveyTrigger.AFTER_PURCHASE,
         now, now + timedelta(days=90), allow_comment=True, purchase_within_days=30, points=20), now)
     await publish_survey(container.uow(), operator, survey.id, now)
 
 
+
+
+async def _seed_screens(container: Container, operator: Viewer) -> None:
+    """Wallet coupons of each kind, groups (one tier-limited), posts with comments and an upcoming
+    event with sign-ups, so every member screen has something to show."""
+    now = container.now()
+    async with container.uow() as uow:
+        ids = {phone: await uow.members.get_by_phone(phone) for phone, *_ in DEMO_MEMBERS}
+    member_ids = {phone: m.id for phone, m in ids.items() if m is not None}
+    members = {phone: Viewer(Role.MEMBER, member_id) for phone, member_id in member_ids.items()}
+    for template in DEMO_WALLET:
+        saved = await save_template(container.uow(), operator, template, now)
+        await issue_to_segment(container.uow, operator, saved.id, Segment(member_ids=list(member_ids.values())),
+                               f"demo-wallet-{saved.id}", now)
+    groups = [await save_group(container.uow(), operator, g, now) for g in DEMO_GROUPS]
+    start, end = container.day_bounds()
+    day = Day(container.today(), start, end)
+    for author, group_index, body, comments in DEMO_POSTS:
+        group_id = groups[group_index].id if group_index is not None else None
+        post = await create_post(container.uow(), members[author], body, [], group_id, None, now, day)
+        for commenter, text in comments:
+            await comment(container.uow(), members[commenter], post.id, text, None, now)
+    event = await save_event(container.uow(), operator, Event(
+        0, "Autumn coffee tasting", 30, now + timedelta(days=10), now - timedelta(days=1), now + timedelta(days=9),
+        "Taste five single-origin coffees with our head barista. Members earn 50 points for coming.",
+        attendance_points=50), now)
+    for phone in ("+8613800138000", "+8613700137000"):
+        await sign_up(container.uow(), members[phone], event.id, now)

@@ -66,6 +66,8 @@ class Settings:
     staff_max_failures_per_user: int = 5
     staff_max_failures_per_address: int = 20
     staff_lock_seconds: int = 60
+    # Subscriptions resumed with `after` replay at most this many missed items; further behind, one resync.
+    live_replay_limit: int = 100
     count_sql: bool = False  # bench mode: x-sql-statements header per request (LOYALTY_COUNT_SQL=1)
     generated_dev_key: bool = False
     # Language of member-facing messages when the caller sends no usable Accept-Language.
@@ -108,6 +110,7 @@ class Settings:
             sms_sink_path=os.environ.get("SMS_SINK_PATH") or None,
             program_timezone=os.environ.get("PROGRAM_TIMEZONE", cls.program_timezone),
             db_pool_size=_int("DB_POOL_SIZE", cls.db_pool_size),
+            live_replay_limit=_int("LIVE_REPLAY_LIMIT", cls.live_replay_limit),
             partner_requests_per_minute=_int("PARTNER_REQUESTS_PER_MINUTE", cls.partner_requests_per_minute),
             gift_recipient_lookups_per_hour=_int("GIFT_RECIPIENT_LOOKUPS_PER_HOUR",
                                                  cls.gift_recipient_lookups_per_hour),
@@ -149,6 +152,8 @@ class Settings:
             raise ValueError(f"DEFAULT_LANGUAGE must be one of {', '.join(LANGUAGES)}")
         if self.jwt_keys and self.jwt_active_kid not in self.jwt_keys:
             raise ValueError(f"JWT_ACTIVE_KID {self.jwt_active_kid!r} is not among JWT_KEYS")
+        if not 1 <= self.live_replay_limit <= 1_000:
+            raise ValueError("LIVE_REPLAY_LIMIT must be between 1 and 1000")
         if any(len(secret) < 32 for secret in self.jwt_keys.values()):
             raise ValueError("every JWT key must be at least 32 characters")
         return self

@@ -46,7 +46,7 @@ QUERY = """
 query Feed($after: String, $group: ID) {
   feed(first: 20, after: $after, groupId: $group) {
     edges { node { id body likeCount commentCount likedByMe author { displayName }
-                   comments { body author { displayName } } } }
+                   comments { nodes { body author { displayName } } } } }
     pageInfo { endCursor }
   }
 }

@@ -9,6 +9,7 @@ import strawberry
 
 from domain.auth import login, sessions, staff
 from domain.auth.sessions import AuthSession
+from domain.auth.viewer import Viewer
 from domain.members.phone import mask_phone
 from schema.enums import Role
 from schema.info import Info
@@ -55,6 +56,16 @@ class UnlockPayload:
     unlocked: bool = strawberry.field(description="True when a lock (or failure count) was lifted.")
 
 
+def establish_viewer(info: Info, session: AuthSession) -> None:
+    """The payload of a mutation that opens a session resolves as the viewer it established.
+
+    Mutations run one after another and a payload's fields resolve after its mutation returned, so
+    replacing the request's viewer here makes `signIn { member { points coupons } }` answer for the
+    member just signed in (the code is spent: an error there would lose the tokens). The context is
+    per request, so nothing outlives this request."""
+    info.context.viewer = Viewer(role=session.role, subject_id=session.subject_id)
+
+
 @strawberry.type
 class AuthMutations:
     @strawberry.mutation(description="Text a one-time sign-in code to this phone.")
@@ -78,6 +89,7 @@ class AuthMutations:
             c.uow(), c.tokens, phone, code, c.now(), c.login_policy, c.session_policy,
             dev_code=c.settings.dev_login_code, today=c.today(), invite_code=invite_code,
         )
+        establish_viewer(info, result.session)
         return SignInPayload(
             session=SessionPayload.from_domain(result.session),
             member=MemberType.from_domain(result.member),
@@ -88,6 +100,7 @@ class AuthMutations:
     async def refresh_session(self, info: Info, refresh_token: str) -> SessionPayload:
         c = info.context.container
         session = await sessions.refresh_session(c.uow(), c.tokens, refresh_token, c.now(), c.session_policy)
+        establish_viewer(info, session)
         return SessionPayload.from_domain(session)
 
     @strawberry.mutation(description="End the session this refresh token belongs to.")
@@ -101,6 +114,7 @@ class AuthMutations:
         c = info.context.container
         session = await staff.sign_in_staff(c.uow(), c.tokens, username, password, c.now(), c.session_policy,
                                             c.staff_guard, c.password_hasher, info.context.client_address)
+        establish_viewer(info, session)
         return SessionPayload.from_domain(session)
 
     @strawberry.mutation(description=(

@@ -7,18 +7,22 @@ from datetime import datetime
 import strawberry
 
 from domain import cursors
+from domain.auth.viewer import Role
 from domain.benefits import services
+from domain.benefits.model import Eligibility
+from domain.benefits.model import Ineligibility as DomainIneligibility
 from domain.benefits.model import LimitPeriod as DomainLimitPeriod
 from domain.benefits.model import Redemption as DomainRedemption
 from domain.benefits.model import RedemptionStatus as DomainStatus
 from domain.benefits.model import Reward as DomainReward
 from domain.benefits.model import RewardKind as DomainKind
 from domain.benefits.ports import RewardSort as DomainSort
+from domain.benefits.rules import eligibility, period_start
 from domain.tiers.services import tier_progress
 from schema.connections import PageInfo
 from schema.info import Info
 from schema.points import load_balance
-from schema.refs import parse_id
+from schema.refs import Node, global_id, parse_id
 
 # Registered in place (strawberry.enum returns the class itself), so type checkers see a plain enum.
 strawberry.enum(DomainKind, name="RewardKind")
@@ -32,10 +36,13 @@ RedemptionStatus = DomainStatus
 # Registered in place (strawberry.enum returns the class itself), so type checkers see a plain enum.
 strawberry.enum(DomainSort, name="RewardSort")
 RewardSort = DomainSort
+# Registered in place (strawberry.enum returns the class itself), so type checkers see a plain enum.
+strawberry.enum(DomainIneligibility, name="RewardIneligibility", description="Why a member cannot redeem a reward now.")
+RewardIneligibility = DomainIneligibility
 
 
 @strawberry.type
-class Reward:
+class Reward(Node):
     id: strawberry.ID
     name: str
     description: str
@@ -50,13 +57,43 @@ class Reward:
     valid_until: datetime | None
     image_urls: list[str]
     active: bool
+    reward: strawberry.Private[DomainReward]
+
+    @strawberry.field(description="Whether the signed-in member can redeem one now; null for anyone but a member.")
+    async def eligible_for_me(self, info: Info) -> bool | None:
+        found = await _eligibility(info, self.reward)
+        return found.eligible if found else None
+
+    @strawberry.field(description="How many more the member may redeem in the current limit period "
+                                  "(`limitPeriod`); null when there is no per-member limit or for non-members.")
+    async def remaining_for_me(self, info: Info) -> int | None:
+        found = await _eligibility(info, self.reward)
+        return found.remaining if found else None
+
+    @strawberry.field(description="Why the member cannot redeem it now; null when they can (or for non-members).")
+    async def not_eligible_reason(self, info: Info) -> RewardIneligibility | None:
+        found = await _eligibility(info, self.reward)
+        return found.reason if found else None
 
     @classmethod
     def from_domain(cls, r: DomainReward) -> Reward:
-        return cls(id=strawberry.ID(str(r.id)), name=r.name, description=r.description, category=r.category,
+        return cls(id=global_id("Reward", r.id), name=r.name, description=r.description, category=r.category,
                    kind=r.kind, points_price=r.points_price, stock=r.stock, per_member_limit=r.per_member_limit,
                    limit_period=r.limit_period, min_tier_rank=r.min_tier_rank, valid_from=r.valid_from,
-                   valid_until=r.valid_until, image_urls=list(r.image_urls), active=r.active)
+                   valid_until=r.valid_until, image_urls=list(r.image_urls), active=r.active, reward=r)
+
+
+async def _eligibility(info: Info, reward: DomainReward) -> Eligibility | None:
+    ctx = info.context
+    if ctx.viewer.role is not Role.MEMBER or ctx.viewer.subject_id is None:
+        return None
+    member_id = ctx.viewer.subject_id
+    now = ctx.container.now()
+    since = period_start(reward.limit_period, now, ctx.container.timezone)
+    rank = await ctx.loaders.tier_rank_by_member.load(member_id)
+    used = await ctx.loaders.redeemed_in_period.load((member_id, reward.id, since))
+    available = (await load_balance(info, member_id)).available
+    return eligibility(reward, rank, used, available, now)
 
 
 @strawberry.type
@@ -76,7 +113,7 @@ def _cursor(reward: DomainReward, sort: DomainSort) -> str:
 
 
 @strawberry.type
-class Redemption:
+class Redemption(Node):
     id: strawberry.ID
     quantity: int
     points_spent: int
@@ -94,7 +131,7 @@ class Redemption:
 
     @classmethod
     def from_domain(cls, r: DomainRedemption, now: datetime) -> Redemption:
-        return cls(id=strawberry.ID(str(r.id)), quantity=r.quantity, points_spent=r.points_spent,
+        return cls(id=global_id("Redemption", r.id), quantity=r.quantity, points_spent=r.points_spent,
                    voucher_code=r.voucher_code, status=r.status_at(now), created_at=r.created_at,
                    expires_at=r.expires_at, used_at=r.used_at, reward_id=r.reward_id)
 
@@ -105,12 +142,32 @@ class MemberBenefits:
     next_tier_adds: list[str] = strawberry.field(description="What reaching the next tier would add.")
 
 
-async def load_redemptions(info: Info, member_id: int, first: int, before: strawberry.ID | None) -> list[Redemption]:
+@strawberry.type
+class RedemptionEdge:
+    cursor: str
+    node: Redemption
+
+
+@strawberry.type
+class RedemptionConnection:
+    edges: list[RedemptionEdge]
+    page_info: PageInfo
+    total_count: int
+
+    @strawberry.field(description="The nodes of `edges`, for clients that do not need per-item cursors.")
+    def nodes(self) -> list[Redemption]:
+        return [e.node for e in self.edges]
+
+
+async def load_redemptions(info: Info, member_id: int, first: int, after: str | None) -> RedemptionConnection:
     ctx = info.context
-    rows = await services.member_redemptions(ctx.uow(), ctx.viewer, member_id, first,
-                                             parse_id(before, "before") if before else None)
+    page = await services.member_redemptions(ctx.uow(), ctx.viewer, member_id, first,
+                                             cursors.decode_int(after)[1] if after else None)
     now = ctx.container.now()
-    return [Redemption.from_domain(r, now) for r in rows]
+    edges = [RedemptionEdge(cursor=cursors.encode(r.id, r.id), node=Redemption.from_domain(r, now))
+             for r in page.redemptions]
+    return RedemptionConnection(edges=edges, total_count=page.total, page_info=PageInfo(
+        has_next_page=page.has_next, end_cursor=edges[-1].cursor if edges else None))
 
 
 @strawberry.input
@@ -168,6 +225,18 @@ class BenefitQueries:
         edges = [RewardEdge(cursor=_cursor(r, sort), node=Reward.from_domain(r)) for r in page.rewards]
         return RewardConnection(edges=edges, page_info=PageInfo(has_next_page=page.has_next,
                                                                 end_cursor=edges[-1].cursor if edges else None))
+
+
+    @strawberry.field(description="One reward of the catalog (inactive ones: staff only); unknown: NOT_FOUND.")
+    async def reward(self, info: Info, id: strawberry.ID) -> Reward:
+        found = await services.reward_for(info.context.uow(), info.context.viewer, parse_id(id, type_name="Reward"))
+        return Reward.from_domain(found)
+
+    @strawberry.field(description="One of the member's redemptions (voucher); staff: anyone's. Others': NOT_FOUND.")
+    async def redemption(self, info: Info, id: strawberry.ID) -> Redemption:
+        ctx = info.context
+        found = await services.redemption_for(ctx.uow(), ctx.viewer, parse_id(id, type_name="Redemption"))
+        return Redemption.from_domain(found, ctx.container.now())
 
 
 @strawberry.type

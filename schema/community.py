@@ -13,10 +13,11 @@ from domain.community.model import Comment as DomainComment
 from domain.community.model import FeedFilter
 from domain.community.model import Group as DomainGroup
 from domain.community.model import Post as DomainPost
+from domain.errors import BadUserInput
 from schema.connections import PageInfo
 from schema.enums import ReportTarget
 from schema.info import Info
-from schema.refs import parse_id
+from schema.refs import Node, global_id, parse_id
 
 
 @strawberry.type
@@ -27,15 +28,25 @@ class Author:
 
 
 @strawberry.type
-class Group:
+class Group(Node):
     id: strawberry.ID
     name: str
     description: str
-    min_tier_rank: int
+    min_tier_rank: int = strawberry.field(description="Members below this tier rank cannot join or post here.")
+
+    @strawberry.field(description="Whether the signed-in member's tier may join and post here (staff: true; "
+                                  "anonymous: null).")
+    async def open_to_me(self, info: Info) -> bool | None:
+        viewer = info.context.viewer
+        if viewer.role is Role.STAFF and viewer.is_authenticated:
+            return True
+        if viewer.role is not Role.MEMBER or viewer.subject_id is None:
+            return None
+        return await info.context.loaders.tier_rank_by_member.load(viewer.subject_id) >= self.min_tier_rank
 
     @classmethod
     def from_domain(cls, g: DomainGroup) -> Group:
-        return cls(id=strawberry.ID(str(g.id)), name=g.name, description=g.description, min_tier_rank=g.min_tier_rank)
+        return cls(id=global_id("Group", g.id), name=g.name, description=g.description, min_tier_rank=g.min_tier_rank)
 
 
 async def _author(info: Info, member_id: int) -> Author:
@@ -63,7 +74,28 @@ class Comment:
 
 
 @strawberry.type
-class Post:
+class CommentEdge:
+    cursor: str
+    node: Comment
+
+
+@strawberry.type
+class CommentConnection:
+    edges: list[CommentEdge]
+    page_info: PageInfo
+    post_id: strawberry.Private[int]
+
+    @strawberry.field(description="Visible comments of the post in all pages.")
+    async def total_count(self, info: Info) -> int:
+        return await info.context.loaders.comment_count_by_post.load(self.post_id)
+
+    @strawberry.field(description="The nodes of `edges`, for clients that do not need per-item cursors.")
+    def nodes(self) -> list[Comment]:
+        return [e.node for e in self.edges]
+
+
+@strawberry.type
+class Post(Node):
     id: strawberry.ID
     body: str
     image_urls: list[str]
@@ -93,15 +125,27 @@ class Post:
             return False
         return await info.context.loaders.liked_by_viewer.load((viewer.subject_id, self.post_id))
 
-    @strawberry.field(description="The first few comments (open the post for all of them).")
-    async def comments(self, info: Info) -> list[Comment]:
-        return [Comment.from_domain(c) for c in await info.context.loaders.comments_by_post.load(self.post_id)]
+    @strawberry.field(description="Visible comments, oldest first: the first `first` (1 to 100; a feed card asks "
+                                  "for a few), then page with `after`.")
+    async def comments(self, info: Info, first: int = 3, after: str | None = None) -> CommentConnection:
+        if after is None:
+            if not 1 <= first <= 100:
+                raise BadUserInput.for_field("first", "Ask for 1 to 100 comments.")
+            # Batched across every post of a feed page: one query, not one per post.
+            rows = await info.context.loaders.comments_by_post.load((self.post_id, first + 1))
+            page, has_next = rows[:first], len(rows) > first
+        else:
+            page, has_next = await services.comments_page(info.context.uow(), self.post_id,
+                                                          cursors.decode_int(after)[1], first)
+        edges = [CommentEdge(cursor=cursors.encode(c.id, c.id), node=Comment.from_domain(c)) for c in page]
+        return CommentConnection(edges=edges, post_id=self.post_id, page_info=PageInfo(
+            has_next_page=has_next, end_cursor=edges[-1].cursor if edges else None))
 
     @classmethod
     def from_domain(cls, p: DomainPost) -> Post:
-        return cls(id=strawberry.ID(str(p.id)), body=p.body, image_urls=list(p.image_urls), like_count=p.like_count,
+        return cls(id=global_id("Post", p.id), body=p.body, image_urls=list(p.image_urls), like_count=p.like_count,
                    comment_count=p.comment_count, created_at=p.created_at,
-                   linked_reward_id=strawberry.ID(str(p.linked_reward_id)) if p.linked_reward_id else None,
+                   linked_reward_id=global_id("Reward", p.linked_reward_id) if p.linked_reward_id else None,
                    author_id=p.author_id, group_id=p.group_id, post_id=p.id)
 
 
@@ -173,6 +217,16 @@ class CommunityQueries:
         edges = [PostEdge(cursor=_cursor(p), node=Post.from_domain(p)) for p in page.posts]
         return PostConnection(edges=edges, page_info=PageInfo(has_next_page=page.has_next,
                                                               end_cursor=edges[-1].cursor if edges else None))
+
+    @strawberry.field(description="One visible post (signed-in callers); hidden, deleted or unknown: NOT_FOUND.")
+    async def post(self, info: Info, id: strawberry.ID) -> Post:
+        return Post.from_domain(await services.post_for(info.context.uow(), info.context.viewer,
+                                                          parse_id(id, type_name="Post")))
+
+    @strawberry.field(description="One interest group (signed-in callers); see `openToMe` for the tier rule.")
+    async def group(self, info: Info, id: strawberry.ID) -> Group:
+        return Group.from_domain(await services.group_for(info.context.uow(), info.context.viewer,
+                                                             parse_id(id, type_name="Group")))
 
     @strawberry.field
     async def groups(self, info: Info) -> list[Group]:

@@ -7,5 +7,9 @@ import strawberry
 
 @strawberry.type
 class PageInfo:
-    has_next_page: bool
+    has_next_page: bool = strawberry.field(description="More items after `endCursor` (pass it as `after`).")
     end_cursor: str | None
+    has_previous_page: bool = strawberry.field(
+        default=False, description="More items before `startCursor` (pass it as `before`, with `last`), where the "
+                                   "field pages backwards.")
+    start_cursor: str | None = None

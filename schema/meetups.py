@@ -6,17 +6,18 @@ from datetime import datetime
 
 import strawberry
 
+from domain.auth.viewer import Role
 from domain.meetups import services
 from domain.meetups.model import Event as Ev
 from domain.meetups.model import Signup as Su
 from domain.referrals import services as referrals
 from schema.enums import SignupStatus
 from schema.info import Info
-from schema.refs import parse_id
+from schema.refs import Node, global_id, parse_id
 
 
 @strawberry.type
-class Event:
+class Event(Node):
     id: strawberry.ID
     title: str
     description: str
@@ -27,13 +28,27 @@ class Event:
     signup_opens_at: datetime
     signup_closes_at: datetime
     starts_at: datetime
+    event_id: strawberry.Private[int]
+
+    @strawberry.field(description="Whether sign-up is open now (between `signupOpensAt` and `signupClosesAt`).")
+    def signup_open(self, info: Info) -> bool:
+        return self.signup_opens_at <= info.context.container.now() < self.signup_closes_at
+
+    @strawberry.field(description="The signed-in member's sign-up (with the door code); null if none.")
+    async def my_signup(self, info: Info) -> EventSignup | None:
+        viewer = info.context.viewer
+        if viewer.role is not Role.MEMBER or viewer.subject_id is None:
+            return None
+        # Batched over a list of events: one query, not one per event.
+        found = await info.context.loaders.signup_by_member_event.load((viewer.subject_id, self.event_id))
+        return EventSignup.from_domain(found) if found else None
 
     @classmethod
     def from_domain(cls, e: Ev) -> Event:
-        return cls(id=strawberry.ID(str(e.id)), title=e.title, description=e.description, capacity=e.capacity,
+        return cls(id=global_id("Event", e.id), title=e.title, description=e.description, capacity=e.capacity,
                    seats_left=e.capacity - e.signed_up, min_tier_rank=e.min_tier_rank,
                    attendance_points=e.attendance_points, signup_opens_at=e.signup_opens_at,
-                   signup_closes_at=e.signup_closes_at, starts_at=e.starts_at)
+                   signup_closes_at=e.signup_closes_at, starts_at=e.starts_at, event_id=e.id)
 
 
 @strawberry.type
@@ -44,7 +59,7 @@ class EventSignup:
 
     @classmethod
     def from_domain(cls, s: Su) -> EventSignup:
-        return cls(event_id=strawberry.ID(str(s.event_id)), status=SignupStatus(s.status), checkin_code=s.checkin_code)
+        return cls(event_id=global_id("Event", s.event_id), status=SignupStatus(s.status), checkin_code=s.checkin_code)
 
 
 @strawberry.type
@@ -82,6 +97,12 @@ class EventQueries:
         if not info.context.viewer.is_authenticated:
             info.context.viewer.require_member()
         return [Event.from_domain(e) for e in await services.upcoming(info.context.uow(), info.context.container.now())]
+
+
+    @strawberry.field(description="One event (signed-in callers); unknown: NOT_FOUND.")
+    async def event(self, info: Info, id: strawberry.ID) -> Event:
+        return Event.from_domain(await services.event_for(info.context.uow(), info.context.viewer,
+                                                             parse_id(id, type_name="Event")))
 
 
 @strawberry.type

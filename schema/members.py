@@ -11,16 +11,24 @@ from domain.members.model import ChannelIdentity as DomainIdentity
 from domain.members.model import Gender as DomainGender
 from domain.members.model import Member as DomainMember
 from domain.members.profile import UNSET, ProfileChanges
-from schema.benefits import MemberBenefits, Redemption, load_benefits, load_redemptions
+from schema.benefits import MemberBenefits, RedemptionConnection, load_benefits, load_redemptions
 from schema.checkins import CheckIns
 from schema.info import Info
 from schema.meetups import Referrals, load_referrals
-from schema.offers import Coupon, CouponStatus, load_available_coupons_count, load_coupons
-from schema.points import PointsBalance, PointsEntryConnection, PointsEntryKind, load_balance, load_history
+from schema.offers import CouponConnection, CouponStatus, load_available_coupons_count, load_coupons
+from schema.points import (
+    PointsBalance,
+    PointsEntryConnection,
+    PointsEntryKind,
+    PurchaseConnection,
+    load_balance,
+    load_history,
+    load_purchases,
+)
 from schema.privacy import Consent, ConsentRecord, load_consent_history, load_consents
 from schema.query_reads import query_reads
 from schema.refs import Channel, parse_id
-from schema.tiers import TierChange, TierStatus, load_tier_history, load_tier_status
+from schema.tiers import TierChangeConnection, TierStatus, load_tier_history, load_tier_status
 
 # Registered in place (strawberry.enum returns the class itself), so type checkers see a plain enum.
 strawberry.enum(DomainGender, name="Gender")
@@ -61,19 +69,26 @@ class MemberType:
     async def points(self, info: Info) -> PointsBalance:
         return await load_balance(info, self.member_id)
 
-    @strawberry.field(description="Ledger entries, newest first, keyset-paginated.")
+    @strawberry.field(description="Ledger entries, newest first, keyset-paginated: forwards (older) with "
+                                  "`first`/`after` (default 20), back (newer) with `last`/`before` using "
+                                  "`pageInfo.startCursor`; 1 to 100 per page.")
     async def points_history(
-        self, info: Info, first: int = 20, after: str | None = None, kinds: list[PointsEntryKind] | None = None
+        self, info: Info, first: int | None = None, after: str | None = None,
+        kinds: list[PointsEntryKind] | None = None, last: int | None = None, before: str | None = None,
     ) -> PointsEntryConnection:
-        return await load_history(info, self.member_id, first, after, kinds)
+        return await load_history(info, self.member_id, first, after, kinds, last, before)
+
+    @strawberry.field(description="The member's purchases with their items, newest first; page with `first`/`after`.")
+    async def purchases(self, info: Info, first: int = 20, after: str | None = None) -> PurchaseConnection:
+        return await load_purchases(info, self.member_id, first, after)
 
     @strawberry.field(description="Current tier, the next one and progress towards it.")
     async def tier(self, info: Info) -> TierStatus:
         return await load_tier_status(info, self.member_id)
 
-    @strawberry.field
-    async def tier_history(self, info: Info, first: int = 20) -> list[TierChange]:
-        return await load_tier_history(info, self.member_id, first)
+    @strawberry.field(description="Tier changes, newest first; page with `first`/`after`.")
+    async def tier_history(self, info: Info, first: int = 20, after: str | None = None) -> TierChangeConnection:
+        return await load_tier_history(info, self.member_id, first, after)
 
     @strawberry.field(description="Invite code, how many joined with it, and what it earned.")
     async def referrals(self, info: Info) -> Referrals:
@@ -83,9 +98,11 @@ class MemberType:
     def check_ins(self) -> CheckIns:
         return CheckIns(member_id=self.member_id)
 
-    @strawberry.field(description="Coupons, newest first; filter by status.")
-    async def coupons(self, info: Info, status: CouponStatus | None = None, first: int = 50) -> list[Coupon]:
-        return await load_coupons(info, self.member_id, status, first)
+    @strawberry.field(description="The coupon wallet, newest first; filter by status; page with `first`/`after` "
+                                  "(1 to 100).")
+    async def coupons(self, info: Info, status: CouponStatus | None = None, first: int = 20,
+                      after: str | None = None) -> CouponConnection:
+        return await load_coupons(info, self.member_id, status, first, after)
 
     @strawberry.field(description="Coupons the member holds and can still use (unused, not expired): "
                                   "the count on the app's offers badge.")
@@ -96,9 +113,9 @@ class MemberType:
     async def benefits(self, info: Info) -> MemberBenefits:
         return await load_benefits(info, self.member_id)
 
-    @strawberry.field(description="Redemptions (vouchers), newest first; page with `before` = last id seen.")
-    async def redemptions(self, info: Info, first: int = 20, before: strawberry.ID | None = None) -> list[Redemption]:
-        return await load_redemptions(info, self.member_id, first, before)
+    @strawberry.field(description="Redemptions (vouchers), newest first; page with `first`/`after`.")
+    async def redemptions(self, info: Info, first: int = 20, after: str | None = None) -> RedemptionConnection:
+        return await load_redemptions(info, self.member_id, first, after)
 
     @strawberry.field(description="Current answer per consent kind.")
     async def consents(self, info: Info) -> list[Consent]:

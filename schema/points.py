@@ -8,6 +8,7 @@ from enum import Enum
 
 import strawberry
 
+from domain import cursors
 from domain.auth.viewer import Role
 from domain.points import purchases, queries, transfers
 from domain.points.model import Balance, entry_source
@@ -38,12 +39,39 @@ class PointsEntry:
         description="The partner id for PARTNER, the activity for ACTIVITY; else null.")
     source_ref: str
     created_at: datetime
+    entry_id: strawberry.Private[int]
+    member_id: strawberry.Private[int]
+    known_balance_after: strawberry.Private[int | None]
+
+    @strawberry.field(description="The ledger total (`PointsBalance.total`) right after this entry: the running "
+                                  "balance a statement shows, not today's balance.")
+    async def balance_after(self, info: Info) -> int:
+        if self.known_balance_after is not None:
+            return self.known_balance_after
+        found = await info.context.loaders.running_total_by_entry.load((self.member_id, self.entry_id))
+        return found if found is not None else 0
+
+    @strawberry.field(description="When the points of this credit become spendable (the end of the return "
+                                  "window for purchases); null for debits and for credits spendable at once.")
+    async def available_at(self, info: Info) -> datetime | None:
+        if self.amount <= 0:
+            return None
+        lot = await info.context.loaders.lot_by_entry.load(self.entry_id)
+        return lot.available_at if lot is not None and lot.available_at > lot.earned_at else None
+
+    @strawberry.field(description="True while the points of this credit are not yet spendable (see `availableAt`).")
+    async def pending(self, info: Info) -> bool:
+        if self.amount <= 0:
+            return False
+        lot = await info.context.loaders.lot_by_entry.load(self.entry_id)
+        return lot is not None and lot.is_pending(info.context.container.now())
 
     @classmethod
     def from_domain(cls, e: DomainEntry) -> PointsEntry:
         source, detail = entry_source(e.source_type)
         return cls(id=strawberry.ID(str(e.id)), kind=e.kind, amount=e.amount, reason=e.reason,
-                   source_type=source, source_detail=detail, source_ref=e.source_ref, created_at=e.created_at)
+                   source_type=source, source_detail=detail, source_ref=e.source_ref, created_at=e.created_at,
+                   entry_id=e.id, member_id=e.member_id, known_balance_after=e.balance_after)
 
 
 @strawberry.type
@@ -56,6 +84,12 @@ class PointsEntryEdge:
 class PointsEntryConnection:
     edges: list[PointsEntryEdge]
     page_info: PageInfo
+
+
+@strawberry.type
+class ExpiringPoints:
+    expires_at: datetime
+    points: int = strawberry.field(description="Whole points that expire at `expiresAt` unless spent first.")
 
 
 @strawberry.type
@@ -76,6 +110,13 @@ class PointsBalance:
                                           ctx.container.now(), days)
         return other.expiring_soon
 
+    @strawberry.field(description="When points expire: the next `first` (1 to 50) dates, soonest first, with the "
+                                  "points expiring then (pending points included).")
+    async def expiry_schedule(self, info: Info, first: int = 5) -> list[ExpiringPoints]:
+        ctx = info.context
+        rows = await queries.expiry_schedule(ctx.uow(), ctx.viewer, self.member_id, ctx.container.now(), first)
+        return [ExpiringPoints(expires_at=at, points=points) for at, points in rows]
+
     @classmethod
     def from_domain(cls, b: Balance) -> PointsBalance:
         return cls(available=b.available, pending=b.pending, total=b.total, member_id=b.member_id, balance=b)
@@ -92,13 +133,15 @@ async def load_balance(info: Info, member_id: int) -> PointsBalance:
     return PointsBalance.from_domain(await (reads.balance(member_id, None, read) if reads else read()))
 
 
-async def load_history(info: Info, member_id: int, first: int, after: str | None,
-                       kinds: list[DomainEntryKind] | None) -> PointsEntryConnection:
-    page = await queries.history(info.context.uow(), info.context.viewer, member_id, first, after, kinds)
+async def load_history(info: Info, member_id: int, first: int | None, after: str | None,
+                       kinds: list[DomainEntryKind] | None, last: int | None = None,
+                       before: str | None = None) -> PointsEntryConnection:
+    page = await queries.history(info.context.uow(), info.context.viewer, member_id, first, after, kinds,
+                                 last, before)
     edges = [PointsEntryEdge(cursor=queries.encode_cursor(e), node=PointsEntry.from_domain(e)) for e in page.entries]
-    return PointsEntryConnection(
-        edges=edges, page_info=PageInfo(has_next_page=page.has_next, end_cursor=edges[-1].cursor if edges else None)
-    )
+    return PointsEntryConnection(edges=edges, page_info=PageInfo(
+        has_next_page=page.has_next, end_cursor=edges[-1].cursor if edges else None,
+        has_previous_page=page.has_previous, start_cursor=edges[0].cursor if edges else None))
 
 
 @strawberry.input
@@ -118,12 +161,20 @@ class RecordPurchaseInput:
     purchased_at: datetime | None = None
 
 
+@strawberry.type
+class PurchaseItem:
+    category: str
+    amount_cents: int
+    sku: str | None
+
+
 @strawberry.type(name="Purchase")
 class PurchaseType:
     id: strawberry.ID
     order_id: str
     store_id: str
     amount_cents: int
+    items: list[PurchaseItem]
     refunded_cents: int
     points_awarded: int
     points_reversed: int
@@ -133,9 +184,36 @@ class PurchaseType:
     @classmethod
     def from_domain(cls, p: DomainPurchase) -> PurchaseType:
         return cls(id=strawberry.ID(str(p.id)), order_id=p.order_id, store_id=p.store_id,
-                   amount_cents=p.amount_cents, refunded_cents=p.refunded_cents, points_awarded=p.points_awarded,
+                   amount_cents=p.amount_cents,
+                   items=[PurchaseItem(category=i.category, amount_cents=i.amount_cents, sku=i.sku) for i in p.items],
+                   refunded_cents=p.refunded_cents, points_awarded=p.points_awarded,
                    points_reversed=p.points_reversed, shortfall_points=p.shortfall_points,
                    purchased_at=p.purchased_at)
+
+
+@strawberry.type
+class PurchaseEdge:
+    cursor: str
+    node: PurchaseType
+
+
+@strawberry.type
+class PurchaseConnection:
+    edges: list[PurchaseEdge]
+    page_info: PageInfo
+    total_count: int
+
+    @strawberry.field(description="The nodes of `edges`, for clients that do not need per-item cursors.")
+    def nodes(self) -> list[PurchaseType]:
+        return [e.node for e in self.edges]
+
+
+async def load_purchases(info: Info, member_id: int, first: int, after: str | None) -> PurchaseConnection:
+    page = await queries.member_purchases(info.context.uow(), info.context.viewer, member_id, first, after)
+    edges = [PurchaseEdge(cursor=cursors.encode(p.purchased_at, p.id), node=PurchaseType.from_domain(p))
+             for p in page.purchases]
+    return PurchaseConnection(edges=edges, total_count=page.total, page_info=PageInfo(
+        has_next_page=page.has_next, end_cursor=edges[-1].cursor if edges else None))
 
 
 @strawberry.type
@@ -217,11 +295,28 @@ class LeaderboardEntry:
 
 
 @strawberry.type
+class LeaderboardEdge:
+    cursor: str
+    node: LeaderboardEntry
+
+
+@strawberry.type
+class LeaderboardConnection:
+    edges: list[LeaderboardEdge]
+    page_info: PageInfo
+
+    @strawberry.field(description="The nodes of `edges`, for clients that do not need per-item cursors.")
+    def nodes(self) -> list[LeaderboardEntry]:
+        return [e.node for e in self.edges]
+
+
+@strawberry.type
 class PointsQueries:
-    @strawberry.field(description="Top earners in the period (members who opted out are not listed).")
+    @strawberry.field(description="Top earners in the period (members who opted out are not listed); page with "
+                                  "`first`/`after`, ranks continue across pages.")
     async def points_leaderboard(
-        self, info: Info, period: LeaderboardPeriod, first: int = 20
-    ) -> list[LeaderboardEntry]:
+        self, info: Info, period: LeaderboardPeriod, first: int = 20, after: str | None = None
+    ) -> LeaderboardConnection:
         ctx = info.context
         me = ctx.viewer.subject_id if ctx.viewer.role is Role.MEMBER else None
         if not ctx.viewer.is_authenticated:
@@ -235,9 +330,11 @@ class PointsQueries:
             start_day = today.replace(month=1, day=1)
         start, _ = ctx.container.day_bounds(start_day)
         _, end = ctx.container.day_bounds(today)
-        rows = await queries.leaderboard(ctx.uow(), start, end, first)
-        return [LeaderboardEntry(rank=r.rank, display_name=r.display_name, points=r.points, is_me=r.member_id == me)
-                for r in rows]
+        page = await queries.leaderboard(ctx.uow(), start, end, first, after)
+        edges = [LeaderboardEdge(cursor=queries.leaderboard_cursor(r), node=LeaderboardEntry(
+            rank=r.rank, display_name=r.display_name, points=r.points, is_me=r.member_id == me)) for r in page.rows]
+        return LeaderboardConnection(edges=edges, page_info=PageInfo(
+            has_next_page=page.has_next, end_cursor=edges[-1].cursor if edges else None))
 
 
 @strawberry.type

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+
 import strawberry
 
 from domain.errors import BadUserInput
@@ -13,12 +15,39 @@ strawberry.enum(DomainChannel, name="Channel", description="Where an identity co
 Channel = DomainChannel
 
 
-def parse_id(raw: strawberry.ID, field: str = "id") -> int:
-    """Ids are positive 64-bit integers; anything else is bad input, never a database error."""
+@strawberry.interface(description="An object with a global id: refetch it with `node(id)`; normalised client "
+                                   "caches (Apollo, urql, Relay) key on `id`.")
+class Node:
+    id: strawberry.ID = strawberry.field(description="Global id: opaque, unique across every type.")
+
+
+def global_id(type_name: str, row_id: int) -> strawberry.ID:
+    """base64("<Type>:<row id>"), the Relay convention."""
+    return strawberry.ID(base64.urlsafe_b64encode(f"{type_name}:{row_id}".encode()).decode())
+
+
+def split_global_id(raw: str, field: str = "id") -> tuple[str, int]:
     try:
-        value = int(raw)
-    except ValueError as exc:
+        type_name, _, row = base64.urlsafe_b64decode(raw.encode()).decode().partition(":")
+        value = int(row)
+    except (ValueError, UnicodeDecodeError) as exc:
         raise BadUserInput.for_field(field, "That is not an id this API gave out.") from exc
+    if not type_name or not 0 < value < 2**63:
+        raise BadUserInput.for_field(field, "That is not an id this API gave out.")
+    return type_name, value
+
+
+def parse_id(raw: strawberry.ID, field: str = "id", type_name: str | None = None) -> int:
+    """Ids are positive 64-bit integers, or the global id of a `Node` (of `type_name` when given);
+    anything else is bad input, never a database error. Plain numbers stay accepted so clients that
+    stored ids before the Node ids keep working."""
+    text = str(raw)
+    if not text.isdigit():
+        kind, value = split_global_id(text, field)
+        if type_name is not None and kind != type_name:
+            raise BadUserInput.for_field(field, f"That is not the id of a {type_name}.")
+        return value
+    value = int(text)
     if not 0 < value < 2**63:
         raise BadUserInput.for_field(field, "That is not an id this API gave out.")
     return value

@@ -11,6 +11,7 @@ from schema.community import CommunityMutations, CommunityQueries
 from schema.kpis import KpiQueries
 from schema.meetups import EventMutations, EventQueries
 from schema.members import MemberMutations, MemberQueries
+from schema.nodes import NodeQueries
 from schema.offers import OfferMutations, OfferQueries
 from schema.partners import PartnerMutations, PartnerQueries
 from schema.points import PointsMutations, PointsQueries
@@ -26,6 +27,7 @@ from schema.webhooks import WebhookMutations, WebhookQueries
 @strawberry.type
 class Query(
     MemberQueries,
+    NodeQueries,
     PointsQueries,
     TierQueries,
     BenefitQueries,

@@ -1,13 +1,15 @@
 """Live updates over graphql-transport-ws.
 
-Each stream subscribes first, then sends what the client has not seen (from the database,
-after the cursor it passes), then live events; events already covered by the backlog are
-skipped, so nothing is lost or doubled across a reconnect or a cross-worker hop.
+Each stream subscribes first, then sends the current state (no cursor) or what the client has not
+seen (from the database, after the cursor it passes, bounded: see domain/live.py), then live
+events; events already covered are skipped, so nothing is lost or doubled across a reconnect or a
+cross-worker hop.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator
+from enum import Enum
 
 import strawberry
 
@@ -27,16 +29,29 @@ from schema.benefits import Redemption
 from schema.enums import ReportTarget
 from schema.info import Info
 from schema.members import MemberType
-from schema.offers import Coupon
+from schema.offers import Coupon, coupons_view, load_available_coupons_count
 from schema.points import PointsBalance, PointsEntry
+from schema.refs import global_id
 from schema.tiers import TierStatus, load_tier_status
+
+
+@strawberry.enum(description="What a live update carries.")
+class LiveUpdateKind(Enum):
+    CURRENT = strawberry.enum_value("CURRENT", description="The state now, sent first on a connect without "
+                                    "`after`; no item. Live items follow.")
+    ITEM = strawberry.enum_value("ITEM", description="One new (or missed, when resuming) item.")
+    RESYNC = strawberry.enum_value("RESYNC", description="The client was too far behind to replay: the state now "
+                                   "and a fresh cursor instead of the backlog; reload lists by query.")
 
 
 @strawberry.type
 class PointsUpdate:
+    kind: LiveUpdateKind
     cursor: str = strawberry.field(description="Pass as `after` when reconnecting.")
-    entry: PointsEntry
-    balance: PointsBalance
+    entry: PointsEntry | None = strawberry.field(description="The ledger entry (kind ITEM); null otherwise.")
+    balance: PointsBalance = strawberry.field(
+        description="The balance when this update was sent. A replayed entry's own running balance is "
+                    "`entry.balanceAfter`.")
 
 
 @strawberry.type
@@ -48,13 +63,16 @@ class ContentReport:
 
 @strawberry.type
 class OfferUpdate:
-    cursor: str
-    coupon: Coupon
+    kind: LiveUpdateKind
+    cursor: str = strawberry.field(description="Pass as `after` when reconnecting.")
+    coupon: Coupon | None = strawberry.field(description="The coupon issued (kind ITEM); null otherwise.")
+    available_coupons_count: int = strawberry.field(
+        description="Coupons the member can use when this update was sent (the wallet badge).")
 
 
-def _cursor_value(raw: str | None) -> int:
+def _cursor_value(raw: str | None) -> int | None:
     if raw is None:
-        return 0
+        return None
     try:
         return int(raw)
     except ValueError:
@@ -78,21 +96,42 @@ class Subscription:
         finally:
             await stream.aclose()
 
-    @strawberry.subscription(description="Each new ledger entry with the balance after it. Reconnect with `after`.")
+    @strawberry.subscription(description="Without `after`: the balance now (CURRENT), then each new ledger "
+                                         "entry (ITEM). With `after` (a cursor from an earlier update): the "
+                                         "entries missed since, or one RESYNC when too many were missed.")
     async def points_changed(self, info: Info, after: str | None = None) -> AsyncGenerator[PointsUpdate, None]:
         ctx = info.context
         member_id = live.own_member(ctx.viewer)
-        last = _cursor_value(after)
+        limit = ctx.container.settings.live_replay_limit
+        # Subscribe before reading, so nothing committed in between is missed.
         stream = await ctx.container.broker.subscribe(PointsChanged(member_id, 0, 0).channel)
         try:
-            version = 0
+            catchup = await live.points_catchup(ctx.uow(), member_id, _cursor_value(after), limit)
+            last = catchup.cursor
+            if after is None or catchup.resync:
+                kind = LiveUpdateKind.RESYNC if catchup.resync else LiveUpdateKind.CURRENT
+                yield PointsUpdate(kind=kind, cursor=str(last), entry=None,
+                                   balance=await _balance(info, member_id, 0))
+            elif catchup.items:
+                balance = await _balance(info, member_id, 0)
+                for entry in catchup.items:
+                    yield PointsUpdate(kind=LiveUpdateKind.ITEM, cursor=str(entry.id),
+                                       entry=PointsEntry.from_domain(entry), balance=balance)
             while True:
                 # Any message (an event, a resync after a Redis reconnect) means: read after the cursor.
-                for entry in await live.entries_since(ctx.uow(), member_id, last):
-                    last = entry.id
-                    yield await _points_update(info, member_id, entry, version)
                 event = await stream.__anext__()
                 version = int(event.get("version", 0))  # type: ignore[call-overload]
+                while True:
+                    batch = await live.entries_since(ctx.uow(), member_id, last, limit)
+                    if not batch:
+                        break
+                    balance = await _balance(info, member_id, version)
+                    for entry in batch:
+                        last = entry.id
+                        yield PointsUpdate(kind=LiveUpdateKind.ITEM, cursor=str(entry.id),
+                                           entry=PointsEntry.from_domain(entry), balance=balance)
+                    if len(batch) < limit:
+                        break
         except StopAsyncIteration:
             return
         finally:
@@ -110,21 +149,32 @@ class Subscription:
         finally:
             await stream.aclose()
 
-    @strawberry.subscription(description="Coupons newly issued to the member. Reconnect with `after`.")
+    @strawberry.subscription(description="Without `after`: the wallet count now (CURRENT), then each coupon "
+                                         "issued to the member (ITEM). With `after`: the coupons missed since, "
+                                         "or one RESYNC when too many were missed.")
     async def offer_issued(self, info: Info, after: str | None = None) -> AsyncGenerator[OfferUpdate, None]:
         ctx = info.context
         member_id = live.own_member(ctx.viewer)
-        last = _cursor_value(after)
+        limit = ctx.container.settings.live_replay_limit
         stream = await ctx.container.broker.subscribe(OfferIssued(member_id, 0, 0, "").channel)
         try:
-            pending = await live.coupons_since(ctx.uow(), member_id, last)
+            catchup = await live.coupons_catchup(ctx.uow(), member_id, _cursor_value(after), limit)
+            last = catchup.cursor
+            if after is None or catchup.resync:
+                kind = LiveUpdateKind.RESYNC if catchup.resync else LiveUpdateKind.CURRENT
+                yield OfferUpdate(kind=kind, cursor=str(last), coupon=None,
+                                  available_coupons_count=await load_available_coupons_count(info, member_id))
+            pending = catchup.items
             while True:
-                for coupon in pending:
-                    if coupon.id > last:
+                if pending:
+                    count = await load_available_coupons_count(info, member_id)
+                    for coupon, view in zip(pending, await coupons_view(info, pending), strict=True):
                         last = coupon.id
-                        yield OfferUpdate(cursor=str(coupon.id), coupon=Coupon.from_domain(coupon, ctx.container.now()))
-                await stream.__anext__()
-                pending = await live.coupons_since(ctx.uow(), member_id, last)
+                        yield OfferUpdate(kind=LiveUpdateKind.ITEM, cursor=str(coupon.id), coupon=view,
+                                          available_coupons_count=count)
+                if len(pending) < limit:
+                    await stream.__anext__()
+                pending = await live.coupons_since(ctx.uow(), member_id, last, limit)
         except StopAsyncIteration:
             return
         finally:
@@ -138,8 +188,11 @@ class Subscription:
         try:
             async for event in stream:
                 if event.get("type") == "ContentReported":
-                    yield ContentReport(target=DomainReportTarget(str(event["target"])),
-                                        target_id=strawberry.ID(str(event["target_id"])), reason=str(event["reason"]))
+                    target = DomainReportTarget(str(event["target"]))
+                    # Posts are Nodes (global ids); comments keep their plain ids.
+                    target_id = (global_id("Post", int(event["target_id"]))  # type: ignore[call-overload]
+                                 if target is DomainReportTarget.POST else strawberry.ID(str(event["target_id"])))
+                    yield ContentReport(target=target, target_id=target_id, reason=str(event["reason"]))
         finally:
             await stream.aclose()
 
@@ -157,8 +210,7 @@ class Subscription:
             await stream.aclose()
 
 
-async def _points_update(info: Info, member_id: int, entry, version: int) -> PointsUpdate:
+async def _balance(info: Info, member_id: int, version: int) -> PointsBalance:
     ctx = info.context
     balance = await get_balance(ctx.uow(), ctx.container.cache, member_id, ctx.container.now(), None, version)
-    return PointsUpdate(cursor=str(entry.id), entry=PointsEntry.from_domain(entry),
-                        balance=PointsBalance.from_domain(balance))
+    return PointsBalance.from_domain(balance)

@@ -6,11 +6,14 @@ from datetime import datetime
 
 import strawberry
 
+from domain import cursors
+from domain.errors import NotFound
 from domain.tiers import services
 from domain.tiers.model import Tier as DomainTier
 from domain.tiers.model import TierChange as DomainTierChange
 from domain.tiers.model import TierChangeReason as DomainReason
 from domain.tiers.model import TierProgress
+from schema.connections import PageInfo
 from schema.info import Info
 from schema.refs import parse_id
 
@@ -71,14 +74,46 @@ class TierChange:
     from_tier_id: strawberry.ID | None
     to_tier_id: strawberry.ID
     reason: TierChangeReason
-    spend_cents: int
+    spend_cents: int = strawberry.field(description="Qualifying spend in the window when the change was made.")
     created_at: datetime
+    change: strawberry.Private[DomainTierChange]
+
+    @strawberry.field(description="The tier before (null on joining).")
+    async def from_tier(self, info: Info) -> Tier | None:
+        if self.change.from_tier_id is None:
+            return None
+        found = await info.context.loaders.tier_by_id.load(self.change.from_tier_id)
+        return Tier.from_domain(found) if found else None
+
+    @strawberry.field(description="The tier after the change.")
+    async def to_tier(self, info: Info) -> Tier:
+        found = await info.context.loaders.tier_by_id.load(self.change.to_tier_id)
+        if found is None:
+            raise NotFound("That tier no longer exists.")
+        return Tier.from_domain(found)
 
     @classmethod
     def from_domain(cls, c: DomainTierChange) -> TierChange:
         return cls(from_tier_id=strawberry.ID(str(c.from_tier_id)) if c.from_tier_id else None,
                    to_tier_id=strawberry.ID(str(c.to_tier_id)), reason=c.reason, spend_cents=c.spend_cents,
-                   created_at=c.created_at)
+                   created_at=c.created_at, change=c)
+
+
+@strawberry.type
+class TierChangeEdge:
+    cursor: str
+    node: TierChange
+
+
+@strawberry.type
+class TierChangeConnection:
+    edges: list[TierChangeEdge]
+    page_info: PageInfo
+    total_count: int
+
+    @strawberry.field(description="The nodes of `edges`, for clients that do not need per-item cursors.")
+    def nodes(self) -> list[TierChange]:
+        return [e.node for e in self.edges]
 
 
 async def load_tier_status(info: Info, member_id: int) -> TierStatus:
@@ -86,9 +121,12 @@ async def load_tier_status(info: Info, member_id: int) -> TierStatus:
     return TierStatus.from_domain(await services.tier_progress(ctx.uow(), ctx.viewer, member_id, ctx.container.now()))
 
 
-async def load_tier_history(info: Info, member_id: int, first: int) -> list[TierChange]:
-    changes = await services.tier_history(info.context.uow(), info.context.viewer, member_id, first)
-    return [TierChange.from_domain(c) for c in changes]
+async def load_tier_history(info: Info, member_id: int, first: int, after: str | None) -> TierChangeConnection:
+    page = await services.tier_history(info.context.uow(), info.context.viewer, member_id, first, after)
+    edges = [TierChangeEdge(cursor=cursors.encode(c.created_at, c.id), node=TierChange.from_domain(c))
+             for c in page.changes]
+    return TierChangeConnection(edges=edges, total_count=page.total, page_info=PageInfo(
+        has_next_page=page.has_next, end_cursor=edges[-1].cursor if edges else None))
 
 
 @strawberry.input

@@ -6,8 +6,10 @@ from datetime import datetime
 
 import strawberry
 
+from domain import cursors
 from domain.webhooks import services
 from domain.webhooks.model import Delivery as DomainDelivery
+from schema.connections import PageInfo
 from schema.enums import WebhookDeliveryStatus
 from schema.info import Info
 from schema.refs import parse_id
@@ -40,13 +42,33 @@ class WebhookDelivery:
 
 
 @strawberry.type
+class WebhookDeliveryEdge:
+    cursor: str
+    node: WebhookDelivery
+
+
+@strawberry.type
+class WebhookDeliveryConnection:
+    edges: list[WebhookDeliveryEdge]
+    page_info: PageInfo
+
+    @strawberry.field(description="The nodes of `edges`, for clients that do not need per-item cursors.")
+    def nodes(self) -> list[WebhookDelivery]:
+        return [e.node for e in self.edges]
+
+
+@strawberry.type
 class WebhookQueries:
-    @strawberry.field(description="Staff: the delivery log, newest first.")
-    async def webhook_deliveries(self, info: Info, status: WebhookDeliveryStatus | None = None,
-                                 first: int = 50) -> list[WebhookDelivery]:
-        wanted = status.value if status else None
-        rows = await services.deliveries(info.context.uow(), info.context.viewer, wanted, first)
-        return [WebhookDelivery.from_domain(d) for d in rows]
+    @strawberry.field(description="Staff: the delivery log, newest first; page with `first`/`after`.")
+    async def webhook_deliveries(self, info: Info, status: WebhookDeliveryStatus | None = None, first: int = 50,
+                                 after: str | None = None) -> WebhookDeliveryConnection:
+        rows, has_next = await services.deliveries(info.context.uow(), info.context.viewer,
+                                                   status.value if status else None, first,
+                                                   cursors.decode_int(after)[1] if after else None)
+        edges = [WebhookDeliveryEdge(cursor=cursors.encode(d.id, d.id), node=WebhookDelivery.from_domain(d))
+                 for d in rows]
+        return WebhookDeliveryConnection(edges=edges, page_info=PageInfo(
+            has_next_page=has_next, end_cursor=edges[-1].cursor if edges else None))
 
 
 @strawberry.type

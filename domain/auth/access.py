@@ -75,6 +75,17 @@ QUERY: dict[str, Access] = {
     "memberInsights": _a(STAFF, Scope.STORE),
     "memberSegment": _a(STAFF, Scope.STORE),
     "programKpis": _a(STAFF, Scope.STORE),
+    # Detail pages and Relay refetching. Each resolver applies the rule of the list the entity comes
+    # from: anyone sees rewards; a member only their own coupons and redemptions and the groups and
+    # posts of their tier; an id the caller may not see answers as if it did not exist.
+    "node": _a(ANYONE_HUMAN, Scope.SELF),
+    "nodes": _a(ANYONE_HUMAN, Scope.SELF),
+    "reward": _a(ANYONE_HUMAN, Scope.PUBLIC),
+    "redemption": _a(MEMBER_OR_STAFF, Scope.SELF),
+    "coupon": _a(MEMBER_OR_STAFF, Scope.SELF),
+    "post": _a(MEMBER_OR_STAFF, Scope.PUBLIC),
+    "group": _a(ANYONE_HUMAN, Scope.PUBLIC),
+    "event": _a(MEMBER_OR_STAFF, Scope.PUBLIC),
 }
 
 MUTATION: dict[str, Access] = {

@@ -28,6 +28,26 @@ class RedemptionStatus(StrEnum):
     EXPIRED = "EXPIRED"
 
 
+class Ineligibility(StrEnum):
+    """Why a member cannot redeem a reward now (checked in this order)."""
+
+    NOT_ON_OFFER = "NOT_ON_OFFER"
+    TIER_TOO_LOW = "TIER_TOO_LOW"
+    LIMIT_REACHED = "LIMIT_REACHED"
+    OUT_OF_STOCK = "OUT_OF_STOCK"
+    NOT_ENOUGH_POINTS = "NOT_ENOUGH_POINTS"
+
+
+@dataclass(frozen=True)
+class Eligibility:
+    reason: Ineligibility | None  # None: the member can redeem one now
+    remaining: int | None  # redemptions left in the current limit period; None: no per-member limit
+
+    @property
+    def eligible(self) -> bool:
+        return self.reason is None
+
+
 @dataclass(frozen=True)
 class Reward:
     id: int

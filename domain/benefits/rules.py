@@ -6,7 +6,7 @@ import secrets
 from datetime import datetime, time, timedelta, tzinfo
 from urllib.parse import urlparse
 
-from domain.benefits.model import LimitPeriod, Reward
+from domain.benefits.model import Eligibility, Ineligibility, LimitPeriod, Reward
 from domain.errors import BadUserInput, FieldError
 
 # No 0/O, 1/I/L: codes are read aloud at tills and typed by hand.
@@ -63,3 +63,20 @@ def validate_reward(reward: Reward) -> Reward:
 
 def voucher_expiry(reward: Reward, now: datetime) -> datetime:
     return now + timedelta(days=reward.voucher_valid_days)
+
+
+def eligibility(reward: Reward, tier_rank: int, used_in_period: int, available_points: int,
+                now: datetime) -> Eligibility:
+    """What redeem_reward would say to one unit of this reward, without trying it."""
+    remaining = None if reward.per_member_limit is None else max(0, reward.per_member_limit - used_in_period)
+    if not reward.on_offer(now):
+        return Eligibility(Ineligibility.NOT_ON_OFFER, remaining)
+    if tier_rank < reward.min_tier_rank:
+        return Eligibility(Ineligibility.TIER_TOO_LOW, remaining)
+    if remaining == 0:
+        return Eligibility(Ineligibility.LIMIT_REACHED, remaining)
+    if reward.stock is not None and reward.stock <= 0:
+        return Eligibility(Ineligibility.OUT_OF_STOCK, remaining)
+    if available_points < reward.points_price:
+        return Eligibility(Ineligibility.NOT_ENOUGH_POINTS, remaining)
+    return Eligibility(None, remaining)

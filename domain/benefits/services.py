@@ -178,15 +178,71 @@ async def _reload(uow: UnitOfWork, redemption_id: int) -> Redemption:
     return found
 
 
+@dataclass(frozen=True)
+class RedemptionPage:
+    redemptions: list[Redemption]
+    has_next: bool
+    total: int
+
+
 async def member_redemptions(uow: UnitOfWork, viewer: Viewer, member_id: int, first: int,
-                             before: int | None) -> list[Redemption]:
+                             before: int | None) -> RedemptionPage:
+    """Newest first; `before`: the last id of the previous page."""
     viewer.require_self_or_staff(member_id)
     if not 1 <= first <= 100:
         raise BadUserInput.for_field("first", "Ask for 1 to 100 redemptions.")
-    async with uow:
-        return await uow.rewards.member_redemptions(member_id, before, first)
+    async with uow.read_only():
+        rows = await uow.rewards.member_redemptions(member_id, before, first + 1)
+        total = await uow.rewards.count_member_redemptions(member_id)
+    return RedemptionPage(rows[:first], len(rows) > first, total)
 
 
 async def rewards_by_id(uow: UnitOfWork, reward_ids: list[int]) -> dict[int, Reward]:
     async with uow:
         return await uow.rewards.get_many(reward_ids)
+
+
+async def reward_for(uow: UnitOfWork, viewer: Viewer, reward_id: int) -> Reward:
+    """One reward of the catalog; inactive ones only for staff."""
+    return (await rewards_for(uow, viewer, [reward_id]))[reward_id]
+
+
+async def rewards_for(uow: UnitOfWork, viewer: Viewer, reward_ids: list[int]) -> dict[int, Reward]:
+    """Rewards by id in one query; NOT_FOUND if any is unknown or (for anyone but staff) inactive."""
+    async with uow.read_only():
+        found = await uow.rewards.get_many(reward_ids)
+    for reward_id in reward_ids:
+        reward = found.get(reward_id)
+        if reward is None or (not reward.active and viewer.role is not Role.STAFF):
+            raise NotFound("No such reward.")
+    return found
+
+
+async def redemption_for(uow: UnitOfWork, viewer: Viewer, redemption_id: int) -> Redemption:
+    """One redemption (voucher): its member or staff; anyone else learns nothing (NOT_FOUND)."""
+    async with uow.read_only():
+        found = await uow.rewards.redemption(redemption_id)
+    if found is None:
+        raise NotFound("No such redemption.")
+    try:
+        viewer.require_self_or_staff(found.member_id)
+    except NotFound:
+        raise NotFound("No such redemption.") from None
+    return found
+
+
+async def redeemed_in_periods(uow: UnitOfWork, member_id: int,
+                              keys: list[tuple[int, datetime]]) -> dict[tuple[int, datetime], int]:
+    """How many of each reward the member redeemed since each (reward id, period start): one query."""
+    if not keys:
+        return {}
+    async with uow.read_only():
+        rows = await uow.rewards.redeemed_quantities(member_id, sorted({r for r, _ in keys}),
+                                                     min(since for _, since in keys))
+    return {(reward_id, since): sum(q for r, at, q in rows if r == reward_id and at >= since)
+            for reward_id, since in keys}
+
+
+async def tier_ranks(uow: UnitOfWork, member_ids: list[int]) -> dict[int, int]:
+    async with uow.read_only():
+        return {member_id: await member_tier_rank(uow, member_id) for member_id in member_ids}

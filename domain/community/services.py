@@ -263,3 +263,49 @@ async def list_groups(uow: UnitOfWork) -> list[Group]:
 async def comments_of(uow: UnitOfWork, post_ids: list[int], limit_each: int) -> dict[int, list[Comment]]:
     async with uow:
         return await uow.community.comments(post_ids, limit_each)
+
+
+async def post_for(uow: UnitOfWork, viewer: Viewer, post_id: int) -> Post:
+    """One visible post, as the feed shows it: staff see any; a member not those of a group above
+    their tier (the same NOT_FOUND as an unknown id)."""
+    if viewer.is_authenticated and viewer.role is Role.STAFF:
+        async with uow.read_only():
+            post = await uow.community.post(post_id)
+        if post is None or post.status is not ContentStatus.VISIBLE:
+            raise NotFound("No such post.")
+        return post
+    member_id = viewer.require_member()
+    async with uow.read_only():
+        return await _visible_post(uow, post_id, member_id)
+
+
+async def comments_page(uow: UnitOfWork, post_id: int, after_id: int, first: int) -> tuple[list[Comment], bool]:
+    """Comments of a post the caller already read, oldest first."""
+    if not 1 <= first <= 100:
+        raise BadUserInput.for_field("first", "Ask for 1 to 100 comments.")
+    async with uow.read_only():
+        rows = await uow.community.comments_after(post_id, after_id, first + 1)
+    return rows[:first], len(rows) > first
+
+
+async def comment_counts(uow: UnitOfWork, post_ids: list[int]) -> dict[int, int]:
+    async with uow.read_only():
+        return await uow.community.count_comments(post_ids)
+
+
+async def group_for(uow: UnitOfWork, viewer: Viewer, group_id: int) -> Group:
+    """A group, for any signed-in caller (inactive ones: staff only)."""
+    return (await groups_for(uow, viewer, [group_id]))[group_id]
+
+
+async def groups_for(uow: UnitOfWork, viewer: Viewer, group_ids: list[int]) -> dict[int, Group]:
+    """Groups by id in one query; NOT_FOUND if any is unknown or (for anyone but staff) inactive."""
+    if not viewer.is_authenticated:
+        viewer.require_member()
+    async with uow.read_only():
+        found = await uow.community.groups_by_ids(group_ids)
+    for group_id in group_ids:
+        group = found.get(group_id)
+        if group is None or (not group.active and viewer.role is not Role.STAFF):
+            raise NotFound("No such group.")
+    return found

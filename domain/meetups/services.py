@@ -117,3 +117,20 @@ async def check_in_attendee(uow: UnitOfWork, viewer: Viewer, code: str, now: dat
 async def upcoming(uow: UnitOfWork, now: datetime) -> list[Event]:
     async with uow:
         return await uow.meetups.upcoming(now, 50)
+
+
+async def event_for(uow: UnitOfWork, viewer: Viewer, event_id: int) -> Event:
+    """One event for any signed-in caller (inactive ones: staff only)."""
+    if not viewer.is_authenticated:
+        viewer.require_member()
+    async with uow.read_only():
+        event = await uow.meetups.get(event_id)
+    if event is None or (not event.active and viewer.role is not Role.STAFF):
+        raise NotFound("No such event.")
+    return event
+
+
+async def signups_of(uow: UnitOfWork, member_id: int, event_ids: list[int]) -> dict[int, Signup]:
+    """One member's sign-ups for these events (the caller passes the signed-in member's own id)."""
+    async with uow.read_only():
+        return await uow.meetups.signups_of(member_id, event_ids)

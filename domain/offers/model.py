@@ -29,6 +29,11 @@ class IssueSource(StrEnum):
     CLAIM = "CLAIM"
 
 
+class NotClaimableReason(StrEnum):
+    LIMIT_REACHED = "LIMIT_REACHED"  # the member holds as many as one member may claim
+    SOLD_OUT = "SOLD_OUT"  # every coupon of the offer has been handed out
+
+
 @dataclass(frozen=True)
 class CouponTemplate:
     id: int
@@ -69,3 +74,29 @@ class Coupon:
         if self.status is CouponStatus.AVAILABLE and now >= self.valid_until:
             return CouponStatus.EXPIRED
         return self.status
+
+
+@dataclass(frozen=True)
+class OfferForMember:
+    """A claimable offer as one member sees it."""
+
+    template: CouponTemplate
+    claimed: int
+
+    @property
+    def remaining_for_member(self) -> int | None:
+        limit = self.template.per_member_limit
+        return None if limit is None else max(0, limit - self.claimed)
+
+    @property
+    def remaining_quantity(self) -> int | None:
+        total = self.template.total_quantity
+        return None if total is None else max(0, total - self.template.issued_count)
+
+    @property
+    def not_claimable(self) -> NotClaimableReason | None:
+        if self.remaining_for_member == 0:
+            return NotClaimableReason.LIMIT_REACHED
+        if self.remaining_quantity == 0:
+            return NotClaimableReason.SOLD_OUT
+        return None

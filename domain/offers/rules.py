@@ -81,3 +81,33 @@ def validate_template(t: CouponTemplate) -> CouponTemplate:
     if errors:
         raise BadUserInput("The coupon template is invalid.", errors)
     return t
+
+
+def _yuan(cents: int) -> str:
+    return f"¥{cents // 100}" if cents % 100 == 0 else f"¥{cents / 100:.2f}"
+
+
+def describe_terms(t: CouponTemplate) -> str:
+    """One line a wallet can show under the coupon's name: what it takes off and where it applies."""
+    if t.kind is CouponKind.CASH_OFF or t.kind is CouponKind.SPEND_AND_SAVE:
+        what = f"{_yuan(t.value_cents)} off"
+    elif t.kind is CouponKind.PERCENT_OFF:
+        what = f"{t.percent}% off" + (f", at most {_yuan(t.cap_cents)}" if t.cap_cents is not None else "")
+    elif t.kind is CouponKind.BUY_ONE_GET_ONE:
+        what = "Buy two eligible items, the cheaper one is free"
+    else:
+        what = f"One eligible item free (up to {_yuan(t.value_cents)})"
+    parts = [what]
+    if t.min_spend_cents:
+        parts.append(f"on eligible items of {_yuan(t.min_spend_cents)} or more")
+    parts.append(f"for {', '.join(t.categories)} only" if t.categories else "on any category")
+    if t.stores:
+        parts.append(f"at stores {', '.join(t.stores)}")
+    return "; ".join(parts) + ". One coupon per order."
+
+
+def face_value_cents(t: CouponTemplate) -> int | None:
+    """What the coupon takes off when that does not depend on the basket; None for percentages and free items."""
+    if t.kind in (CouponKind.CASH_OFF, CouponKind.SPEND_AND_SAVE):
+        return t.value_cents
+    return None

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime
 
+from domain import cursors
 from domain.auth.sources import purchase_source
 from domain.auth.viewer import Role, Viewer
 from domain.benefits.rules import new_voucher_code
@@ -14,7 +15,7 @@ from domain.errors import BadUserInput, LimitExceeded, NotFound, OutOfStock
 from domain.events import OfferIssued
 from domain.idempotency import idempotent
 from domain.offers.errors import CouponNotUsable
-from domain.offers.model import Coupon, CouponStatus, CouponTemplate, IssueSource
+from domain.offers.model import Coupon, CouponStatus, CouponTemplate, IssueSource, OfferForMember
 from domain.offers.rules import Discount, discount_for, validate_template, validity
 from domain.points.rules import LineItem
 from domain.ports import UnitOfWork
@@ -213,13 +214,42 @@ async def redeem_coupon(cmd: CouponOrder, deps: Deps) -> tuple[Coupon, int]:
     return used, result.discount_cents
 
 
+@dataclass(frozen=True)
+class CouponPage:
+    coupons: list[Coupon]
+    has_next: bool
+    total: int
+
+
 async def member_coupons(uow: UnitOfWork, viewer: Viewer, member_id: int, status: CouponStatus | None,
-                         now: datetime, first: int) -> list[Coupon]:
+                         now: datetime, first: int, after: str | None = None) -> CouponPage:
+    """Newest first, keyset-paginated on the coupon id."""
     viewer.require_self_or_staff(member_id)
     if not 1 <= first <= 100:
         raise BadUserInput.for_field("first", "Ask for 1 to 100 coupons.")
+    before_id = cursors.decode_int(after)[1] if after else None
     async with uow.read_only():
-        return await uow.coupons.member_coupons(member_id, status, now, first)
+        found = await uow.coupons.member_coupons(member_id, status, now, first + 1, before_id)
+        total = await uow.coupons.count_coupons(member_id, status, now)
+    return CouponPage(found[:first], len(found) > first, total)
+
+
+async def coupon_for(uow: UnitOfWork, viewer: Viewer, coupon_id: int) -> Coupon:
+    """One coupon: its holder or staff; anyone else learns nothing (NOT_FOUND)."""
+    async with uow.read_only():
+        found = await uow.coupons.coupon(coupon_id)
+    if found is None:
+        raise NotFound("No such coupon.")
+    try:
+        viewer.require_self_or_staff(found.member_id)
+    except NotFound:
+        raise NotFound("No such coupon.") from None
+    return found
+
+
+async def templates_by_id(uow: UnitOfWork, template_ids: list[int]) -> dict[int, CouponTemplate]:
+    async with uow.read_only():
+        return await uow.coupons.templates(template_ids)
 
 
 async def available_coupons_count(uow: UnitOfWork, viewer: Viewer, member_id: int, now: datetime) -> int:
@@ -232,3 +262,13 @@ async def available_coupons_count(uow: UnitOfWork, viewer: Viewer, member_id: in
 async def claimable_offers(uow: UnitOfWork, now: datetime) -> list[CouponTemplate]:
     async with uow.read_only():
         return await uow.coupons.claimable_templates(now)
+
+
+async def offers_for_member(uow: UnitOfWork, viewer: Viewer, now: datetime) -> list[OfferForMember]:
+    """Running offers with what this member already claimed; offers they can no longer claim stay
+    listed (marked), so an app can show "claimed" instead of a button that fails."""
+    member_id = viewer.require_member()
+    async with uow.read_only():
+        templates = await uow.coupons.claimable_templates(now, include_sold_out=True)
+        claimed = await uow.coupons.claimed_counts(member_id, [t.id for t in templates])
+    return [OfferForMember(t, claimed.get(t.id, 0)) for t in templates]

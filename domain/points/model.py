@@ -48,6 +48,8 @@ class Entry:
     source_ref: str
     created_at: datetime
     details: dict[str, object] = field(default_factory=dict)
+    # The ledger total right after this entry (the running sum in id order), where a read computed it.
+    balance_after: int | None = None
 
 
 @dataclass(frozen=True)

@@ -120,6 +120,22 @@ class SqlCommunityRepository:
             found[row.post_id].append(_comment(row))
         return found
 
+    async def comments_after(self, post_id: int, after_id: int, limit: int) -> list[Comment]:
+        """Visible comments of one post, oldest first, keyset on id."""
+        rows = await self._conn.execute(
+            select(comments).where(comments.c.post_id == post_id, comments.c.status == ContentStatus.VISIBLE.value,
+                                   comments.c.id > after_id).order_by(comments.c.id).limit(limit))
+        return [_comment(r) for r in rows]
+
+    async def count_comments(self, post_ids: list[int]) -> dict[int, int]:
+        if not post_ids:
+            return {}
+        rows = await self._conn.execute(
+            select(comments.c.post_id, func.count()).where(comments.c.post_id.in_(post_ids),
+                                                           comments.c.status == ContentStatus.VISIBLE.value)
+            .group_by(comments.c.post_id))
+        return {int(p): int(n) for p, n in rows}
+
     async def like(self, post_id: int, member_id: int, now: datetime) -> bool:
         result = await self._conn.execute(insert_ignoring_conflict(self._conn, post_likes, ["post_id", "member_id"])
                                           .values(post_id=post_id, member_id=member_id, created_at=now))

@@ -57,16 +57,16 @@ class SqlCouponRepository:
         row = (await self._conn.execute(select(coupon_templates).where(coupon_templates.c.id == template_id))).first()
         return _template(row) if row else None
 
-    async def claimable_templates(self, now: datetime) -> list[CouponTemplate]:
-        rows = await self._conn.execute(
-            select(coupon_templates).where(
-                coupon_templates.c.claimable.is_(True), coupon_templates.c.active.is_(True),
-                or_(coupon_templates.c.valid_from.is_(None), coupon_templates.c.valid_from <= now),
-                or_(coupon_templates.c.valid_until.is_(None), coupon_templates.c.valid_until > now),
-                or_(coupon_templates.c.total_quantity.is_(None),
-                    coupon_templates.c.issued_count < coupon_templates.c.total_quantity),
-            ).order_by(coupon_templates.c.id)
+    async def claimable_templates(self, now: datetime, include_sold_out: bool = False) -> list[CouponTemplate]:
+        query = select(coupon_templates).where(
+            coupon_templates.c.claimable.is_(True), coupon_templates.c.active.is_(True),
+            or_(coupon_templates.c.valid_from.is_(None), coupon_templates.c.valid_from <= now),
+            or_(coupon_templates.c.valid_until.is_(None), coupon_templates.c.valid_until > now),
         )
+        if not include_sold_out:
+            query = query.where(or_(coupon_templates.c.total_quantity.is_(None),
+                                    coupon_templates.c.issued_count < coupon_templates.c.total_quantity))
+        rows = await self._conn.execute(query.order_by(coupon_templates.c.id))
         return [_template(r) for r in rows]
 
     async def take_quantity(self, template_id: int, count: int) -> bool:
@@ -112,6 +112,10 @@ class SqlCouponRepository:
         )
         return [_coupon(r) for r in rows]
 
+    async def last_coupon_id(self, member_id: int) -> int:
+        found = await self._conn.scalar(select(func.max(coupons.c.id)).where(coupons.c.member_id == member_id))
+        return int(found or 0)
+
     async def mark_redeemed(self, coupon_id: int, order_ref: str, discount_cents: int, now: datetime) -> bool:
         result = await self._conn.execute(
             update(coupons)
@@ -121,17 +125,47 @@ class SqlCouponRepository:
         )
         return result.rowcount == 1
 
-    async def member_coupons(self, member_id: int, status: CouponStatus | None, now: datetime,
-                             limit: int) -> list[Coupon]:
-        query = select(coupons).where(coupons.c.member_id == member_id)
+    @staticmethod
+    def _by_status(query, status: CouponStatus | None, now: datetime):
         if status is CouponStatus.AVAILABLE:
-            query = query.where(coupons.c.status == status.value, coupons.c.valid_until > now)
-        elif status is CouponStatus.EXPIRED:
-            query = query.where(coupons.c.status == CouponStatus.AVAILABLE.value, coupons.c.valid_until <= now)
-        elif status is not None:
-            query = query.where(coupons.c.status == status.value)
+            return query.where(coupons.c.status == status.value, coupons.c.valid_until > now)
+        if status is CouponStatus.EXPIRED:
+            return query.where(coupons.c.status == CouponStatus.AVAILABLE.value, coupons.c.valid_until <= now)
+        if status is not None:
+            return query.where(coupons.c.status == status.value)
+        return query
+
+    async def member_coupons(self, member_id: int, status: CouponStatus | None, now: datetime,
+                             limit: int, before_id: int | None = None) -> list[Coupon]:
+        """Newest first; keyset on id (`before_id`: the last id of the previous page)."""
+        query = self._by_status(select(coupons).where(coupons.c.member_id == member_id), status, now)
+        if before_id is not None:
+            query = query.where(coupons.c.id < before_id)
         rows = await self._conn.execute(query.order_by(coupons.c.id.desc()).limit(limit))
         return [_coupon(r) for r in rows]
+
+    async def count_coupons(self, member_id: int, status: CouponStatus | None, now: datetime) -> int:
+        query = select(func.count()).select_from(coupons).where(coupons.c.member_id == member_id)
+        return int(await self._conn.scalar(self._by_status(query, status, now)) or 0)
+
+    async def coupon(self, coupon_id: int) -> Coupon | None:
+        row = (await self._conn.execute(select(coupons).where(coupons.c.id == coupon_id))).first()
+        return _coupon(row) if row else None
+
+    async def templates(self, template_ids: list[int]) -> dict[int, CouponTemplate]:
+        if not template_ids:
+            return {}
+        rows = await self._conn.execute(select(coupon_templates).where(coupon_templates.c.id.in_(template_ids)))
+        return {r.id: _template(r) for r in rows}
+
+    async def claimed_counts(self, member_id: int, template_ids: list[int]) -> dict[int, int]:
+        if not template_ids:
+            return {}
+        rows = await self._conn.execute(
+            select(coupons.c.template_id, func.count()).where(coupons.c.member_id == member_id,
+                                                              coupons.c.template_id.in_(template_ids))
+            .group_by(coupons.c.template_id))
+        return {int(t): int(n) for t, n in rows}
 
     async def count_available(self, member_id: int, now: datetime) -> int:
         return await self._conn.scalar(_AVAILABLE_COUNT, {"member_id": member_id, "now": now}) or 0

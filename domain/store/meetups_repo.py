@@ -58,6 +58,13 @@ class SqlEventRepository:
         row = (await self._conn.execute(query.with_for_update() if for_update else query)).first()
         return _signup(row) if row else None
 
+    async def signups_of(self, member_id: int, event_ids: list[int]) -> dict[int, Signup]:
+        if not event_ids:
+            return {}
+        rows = await self._conn.execute(select(event_signups).where(event_signups.c.member_id == member_id,
+                                                                    event_signups.c.event_id.in_(event_ids)))
+        return {r.event_id: _signup(r) for r in rows}
+
     async def signup_by_code(self, code: str, for_update: bool = False) -> Signup | None:
         query = select(event_signups).where(event_signups.c.checkin_code == code)
         row = (await self._conn.execute(query.with_for_update() if for_update else query)).first()

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 
-from sqlalchemy import Row, and_, bindparam, case, func, insert, select, tuple_, update
+from sqlalchemy import Row, and_, bindparam, case, func, insert, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.points.model import Entry, EntryKind, Lot
@@ -173,12 +174,51 @@ class SqlPointsRepository:
         return int(row[0]), int(row[1])
 
     async def entries_after(self, member_id: int, after_id: int, limit: int) -> list[Entry]:
+        """Oldest first, each with its running ledger total: the sum up to the cursor plus a window sum."""
+        e = points_entries.c
+        base = (select(func.coalesce(func.sum(e.amount), 0))
+                .where(e.member_id == member_id, e.id <= after_id).scalar_subquery())
+        page = (select(points_entries)
+                .where(e.member_id == member_id, e.id > after_id).order_by(e.id).limit(limit).subquery())
         rows = await self._conn.execute(
-            select(points_entries)
-            .where(points_entries.c.member_id == member_id, points_entries.c.id > after_id)
-            .order_by(points_entries.c.id).limit(limit)
+            select(page, (base + func.sum(page.c.amount).over(order_by=page.c.id)).label("running"))
+            .order_by(page.c.id)
         )
-        return [_entry(r) for r in rows]
+        return [replace(_entry(r), balance_after=int(r.running)) for r in rows]
+
+    async def running_totals(self, member_id: int, entry_ids: Sequence[int]) -> dict[int, int]:
+        """The ledger total right after each of these entries of one member."""
+        if not entry_ids:
+            return {}
+        e = points_entries.c
+        low, high = min(entry_ids), max(entry_ids)
+        base = (select(func.coalesce(func.sum(e.amount), 0))
+                .where(e.member_id == member_id, e.id < low).scalar_subquery())
+        span = (select(e.id, (base + func.sum(e.amount).over(order_by=e.id)).label("running"))
+                .where(e.member_id == member_id, e.id >= low, e.id <= high).subquery())
+        rows = await self._conn.execute(select(span).where(span.c.id.in_(list(entry_ids))))
+        return {r.id: int(r.running) for r in rows}
+
+    async def lots_of_entries(self, entry_ids: Sequence[int]) -> dict[int, Lot]:
+        """The lot each credit entry created (debits have none)."""
+        if not entry_ids:
+            return {}
+        rows = await self._conn.execute(select(points_lots).where(points_lots.c.entry_id.in_(list(entry_ids))))
+        return {r.entry_id: _lot(r) for r in rows}
+
+    async def expiry_schedule(self, member_id: int, now: datetime, limit: int) -> list[tuple[datetime, int]]:
+        """(expires at, points) of the member's open lots, soonest first, lots expiring together summed."""
+        lots = points_lots.c
+        rows = await self._conn.execute(
+            select(lots.expires_at, func.sum(lots.remaining)).where(
+                lots.member_id == member_id, lots.remaining > 0, lots.expires_at > now)
+            .group_by(lots.expires_at).order_by(lots.expires_at).limit(limit))
+        return [(at, int(points)) for at, points in rows]
+
+    async def last_entry_id(self, member_id: int) -> int:
+        found = await self._conn.scalar(select(func.max(points_entries.c.id))
+                                        .where(points_entries.c.member_id == member_id))
+        return int(found or 0)
 
     async def account_version(self, member_id: int) -> tuple[int, int]:
         row = (await self._conn.execute(_ACCOUNT, {"member_id": member_id})).first()
@@ -194,6 +234,17 @@ class SqlPointsRepository:
             query = query.where(points_entries.c.kind.in_([k.value for k in kinds]))
         rows = await self._conn.execute(query, params)
         return [_entry(r) for r in rows]
+
+    async def history_newer(self, member_id: int, kinds: Sequence[EntryKind] | None,
+                            than: tuple[datetime, int], limit: int) -> list[Entry]:
+        """The `limit` entries just newer than `than`, returned newest first (a page scrolled back)."""
+        e = points_entries.c
+        query = (select(points_entries).where(e.member_id == member_id, tuple_(e.created_at, e.id) > tuple_(*than))
+                 .order_by(e.created_at.asc(), e.id.asc()).limit(limit))
+        if kinds:
+            query = query.where(e.kind.in_([k.value for k in kinds]))
+        rows = await self._conn.execute(query)
+        return [_entry(r) for r in reversed(list(rows))]
 
     async def credited_between(self, member_id: int, source_type: str, start: datetime, end: datetime) -> int:
         return int(await self._conn.scalar(
@@ -219,17 +270,20 @@ class SqlPointsRepository:
         )
         return [int(r) for r in rows]
 
-    async def leaderboard(self, start: datetime, end: datetime, limit: int) -> list[tuple[int, int]]:
+    async def leaderboard(self, start: datetime, end: datetime, limit: int,
+                          after: tuple[int, int] | None = None) -> list[tuple[int, int]]:
+        """(member id, points earned), most first; `after` = (points, member id) of the previous page's last."""
         earned = func.sum(points_entries.c.amount).label("earned")
-        rows = await self._conn.execute(
-            select(points_entries.c.member_id, earned)
-            .join(members, members.c.id == points_entries.c.member_id)
-            .where(points_entries.c.kind == EntryKind.EARN.value, members.c.leaderboard_opt_out.is_(False),
-                   points_entries.c.created_at >= start, points_entries.c.created_at < end)
-            .group_by(points_entries.c.member_id)
-            .order_by(earned.desc(), points_entries.c.member_id)
-            .limit(limit)
-        )
+        query = (select(points_entries.c.member_id, earned)
+                 .join(members, members.c.id == points_entries.c.member_id)
+                 .where(points_entries.c.kind == EntryKind.EARN.value, members.c.leaderboard_opt_out.is_(False),
+                        points_entries.c.created_at >= start, points_entries.c.created_at < end)
+                 .group_by(points_entries.c.member_id))
+        if after is not None:
+            total = func.sum(points_entries.c.amount)
+            query = query.having(or_(total < after[0], and_(total == after[0],
+                                                            points_entries.c.member_id > after[1])))
+        rows = await self._conn.execute(query.order_by(earned.desc(), points_entries.c.member_id).limit(limit))
         return [(int(r.member_id), int(r.earned)) for r in rows]
 
     async def erase_member(self, erasure: Erasure) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Row, insert, select, update
+from sqlalchemy import Row, func, insert, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.points.ports import Purchase, Refund
@@ -29,6 +29,20 @@ def _refund(row: Row) -> Refund:
 class SqlPurchaseRepository:
     def __init__(self, conn: AsyncConnection) -> None:
         self._conn = conn
+
+    async def member_purchases(self, member_id: int, limit: int,
+                               before: tuple[datetime, int] | None = None) -> list[Purchase]:
+        """Newest first; keyset on (purchased_at, id) (index ix_purchases_member_purchased)."""
+        query = select(purchases).where(purchases.c.member_id == member_id)
+        if before is not None:
+            query = query.where(tuple_(purchases.c.purchased_at, purchases.c.id) < tuple_(*before))
+        rows = await self._conn.execute(
+            query.order_by(purchases.c.purchased_at.desc(), purchases.c.id.desc()).limit(limit))
+        return [_purchase(r) for r in rows]
+
+    async def count_member_purchases(self, member_id: int) -> int:
+        return int(await self._conn.scalar(
+            select(func.count()).select_from(purchases).where(purchases.c.member_id == member_id)) or 0)
 
     async def get(self, source: str, order_id: str) -> Purchase | None:
         row = (await self._conn.execute(

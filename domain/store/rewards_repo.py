@@ -121,6 +121,18 @@ class SqlRewardRepository:
             )
         ))
 
+    async def redeemed_quantities(self, member_id: int, reward_ids: list[int],
+                                  since: datetime) -> list[tuple[int, datetime, int]]:
+        """(reward id, when, quantity) of the member's live redemptions of these rewards since `since`."""
+        if not reward_ids:
+            return []
+        rows = await self._conn.execute(
+            select(redemptions.c.reward_id, redemptions.c.created_at, redemptions.c.quantity).where(
+                redemptions.c.member_id == member_id, redemptions.c.reward_id.in_(reward_ids),
+                redemptions.c.created_at >= since, redemptions.c.status != RedemptionStatus.CANCELLED.value,
+            ))
+        return [(r.reward_id, r.created_at, r.quantity) for r in rows]
+
     async def add_redemption(self, member_id: int, reward_id: int, quantity: int, points: int, code: str,
                              entry_id: int, now: datetime, expires_at: datetime) -> Redemption:
         row = (await self._conn.execute(
@@ -150,6 +162,10 @@ class SqlRewardRepository:
             .values(status=new.value, **stamp)
         )
         return result.rowcount == 1
+
+    async def count_member_redemptions(self, member_id: int) -> int:
+        return int(await self._conn.scalar(
+            select(func.count()).select_from(redemptions).where(redemptions.c.member_id == member_id)) or 0)
 
     async def member_redemptions(self, member_id: int, before: int | None, limit: int) -> list[Redemption]:
         query = select(redemptions).where(redemptions.c.member_id == member_id)

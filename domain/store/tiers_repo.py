@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from sqlalchemy import Row, bindparam, insert, select, update
+from sqlalchemy import Row, bindparam, func, insert, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.store.dialect import insert_ignoring_conflict
@@ -100,12 +100,19 @@ class SqlTierRepository:
         )).one()
         return _change(row)
 
-    async def history(self, member_id: int, limit: int) -> list[TierChange]:
+    async def history(self, member_id: int, limit: int,
+                      before: tuple[datetime, int] | None = None) -> list[TierChange]:
+        """Newest first; keyset on (created_at, id) after the previous page's last change."""
+        query = select(tier_changes).where(tier_changes.c.member_id == member_id)
+        if before is not None:
+            query = query.where(tuple_(tier_changes.c.created_at, tier_changes.c.id) < tuple_(*before))
         rows = await self._conn.execute(
-            select(tier_changes).where(tier_changes.c.member_id == member_id)
-            .order_by(tier_changes.c.created_at.desc(), tier_changes.c.id.desc()).limit(limit)
-        )
+            query.order_by(tier_changes.c.created_at.desc(), tier_changes.c.id.desc()).limit(limit))
         return [_change(r) for r in rows]
+
+    async def count_history(self, member_id: int) -> int:
+        return int(await self._conn.scalar(
+            select(func.count()).select_from(tier_changes).where(tier_changes.c.member_id == member_id)) or 0)
 
     async def members_due_for_review(self, now: datetime, limit: int, after_member_id: int) -> list[MemberTier]:
         rows = await self._conn.execute(

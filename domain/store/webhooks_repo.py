@@ -70,10 +70,12 @@ class SqlWebhookRepository:
             status=status, attempts=attempts, next_attempt_at=next_attempt_at, last_status=last_status,
             last_error=last_error, updated_at=now))
 
-    async def deliveries(self, status: str | None, limit: int) -> list[Delivery]:
+    async def deliveries(self, status: str | None, limit: int, before_id: int | None = None) -> list[Delivery]:
         query = select(webhook_deliveries)
         if status:
             query = query.where(webhook_deliveries.c.status == status)
+        if before_id is not None:
+            query = query.where(webhook_deliveries.c.id < before_id)
         return [_delivery(r) for r in await self._conn.execute(query.order_by(webhook_deliveries.c.id.desc())
                                                                .limit(limit))]
 

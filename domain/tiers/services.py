@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 
+from domain import cursors
 from domain.auth.viewer import Viewer
-from domain.errors import NotFound
+from domain.errors import BadUserInput, NotFound
 from domain.events import TierChanged
 from domain.offers.model import IssueSource
 from domain.offers.services import issue_by_setting
@@ -102,10 +103,24 @@ async def tier_progress(uow: UnitOfWork, viewer: Viewer, member_id: int, now: da
     )
 
 
-async def tier_history(uow: UnitOfWork, viewer: Viewer, member_id: int, limit: int = 50) -> list[TierChange]:
+@dataclass(frozen=True)
+class TierHistoryPage:
+    changes: list[TierChange]
+    has_next: bool
+    total: int
+
+
+async def tier_history(uow: UnitOfWork, viewer: Viewer, member_id: int, first: int = 20,
+                       after: str | None = None) -> TierHistoryPage:
+    """Newest first, keyset-paginated on (created_at, id)."""
     viewer.require_self_or_staff(member_id)
+    if not 1 <= first <= 100:
+        raise BadUserInput.for_field("first", "Ask for 1 to 100 tier changes.")
+    before = cursors.decode_time(after) if after else None
     async with uow.read_only():
-        return await uow.tiers.history(member_id, min(max(limit, 1), 100))
+        rows = await uow.tiers.history(member_id, first + 1, before)
+        total = await uow.tiers.count_history(member_id)
+    return TierHistoryPage(rows[:first], len(rows) > first, total)
 
 
 async def list_tiers(uow: UnitOfWork) -> list[Tier]:

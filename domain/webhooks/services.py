@@ -72,10 +72,15 @@ async def deliver_due(new_uow: Callable[[], UnitOfWork], sender: WebhookSender, 
     return counts
 
 
-async def deliveries(uow: UnitOfWork, viewer: Viewer, status: str | None, first: int) -> list[Delivery]:
+async def deliveries(uow: UnitOfWork, viewer: Viewer, status: str | None, first: int,
+                     before_id: int | None = None) -> tuple[list[Delivery], bool]:
+    """The delivery log, newest first, keyset on id; (page, whether more follow)."""
     viewer.require_staff()
+    if not 1 <= first <= 200:
+        raise BadUserInput.for_field("first", "Ask for 1 to 200 deliveries.")
     async with uow:
-        return await uow.webhooks.deliveries(status, min(max(first, 1), 200))
+        rows = await uow.webhooks.deliveries(status, first + 1, before_id)
+    return rows[:first], len(rows) > first
 
 
 async def redeliver(uow: UnitOfWork, viewer: Viewer, delivery_id: int, now: datetime) -> None:

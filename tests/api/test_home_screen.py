@@ -40,8 +40,8 @@ async def test_offers_badge_counts_usable_coupons_of_the_member_only(api: ApiCli
     assert (await api.data(BADGE, token=member.access_token))["me"]["availableCouponsCount"] == 3
     assert (await api.data(BADGE, token=other.access_token))["me"]["availableCouponsCount"] == 0
 
-    codes = await api.data("{ me { coupons { code } } }", token=member.access_token)
-    await api.data(REDEEM, basket(codes["me"]["coupons"][0]["code"], ("x", 40_000), order="O-1"), staff)
+    codes = await api.data("{ me { coupons { nodes { code } } } }", token=member.access_token)
+    await api.data(REDEEM, basket(codes["me"]["coupons"]["nodes"][0]["code"], ("x", 40_000), order="O-1"), staff)
     assert (await api.data(BADGE, token=member.access_token))["me"]["availableCouponsCount"] == 2, "a used one goes"
 
     later = api.container.now() + timedelta(days=4)

@@ -150,13 +150,20 @@ async def test_leaderboard_ranks_earners_and_respects_opt_out(setup) -> None:
     await api.data(purchase, {"p": "13900139000", "o": "L2", "c": 50_000}, staff)
     await api.data('mutation { updateProfile(input: {displayName: "Alice"}) { member { id } } }',
                    token=alice.access_token)
-    board = "{ pointsLeaderboard(period: MONTH) { rank displayName points isMe } }"
-    rows = (await api.data(board, token=alice.access_token))["pointsLeaderboard"]
+    board = "{ pointsLeaderboard(period: MONTH) { nodes { rank displayName points isMe } } }"
+    rows = (await api.data(board, token=alice.access_token))["pointsLeaderboard"]["nodes"]
     assert [(r["rank"], r["points"], r["isMe"]) for r in rows] == [(1, 500, False), (2, 200, True)]
+    paged = """query($after: String) { pointsLeaderboard(period: MONTH, first: 1, after: $after) {
+      edges { node { rank points } } pageInfo { hasNextPage endCursor } } }"""
+    top = (await api.data(paged, token=alice.access_token))["pointsLeaderboard"]
+    assert [e["node"] for e in top["edges"]] == [{"rank": 1, "points": 500}] and top["pageInfo"]["hasNextPage"]
+    second = (await api.data(paged, {"after": top["pageInfo"]["endCursor"]}, alice.access_token))["pointsLeaderboard"]
+    assert [e["node"] for e in second["edges"]] == [{"rank": 2, "points": 200}]
+    assert second["pageInfo"]["hasNextPage"] is False
     assert rows[1]["displayName"] == "A***", "names are masked"
     await api.data("mutation { updateProfile(input: {showOnLeaderboard: false}) { member { showOnLeaderboard } } }",
                    token=bob.access_token)
-    rows = (await api.data(board, token=alice.access_token))["pointsLeaderboard"]
+    rows = (await api.data(board, token=alice.access_token))["pointsLeaderboard"]["nodes"]
     assert [(r["rank"], r["points"]) for r in rows] == [(1, 200)]
     assert error_codes(await api.gql(board)) == ["UNAUTHENTICATED"]
 

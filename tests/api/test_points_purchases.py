@@ -164,3 +164,31 @@ async def test_two_hundred_concurrent_retries_of_one_order_earn_once(setup) -> N
         count = await conn.scalar(select(func.count()).select_from(points_entries))
     assert count == 1
     assert (await api.data(POINTS, token=member.access_token))["me"]["points"]["total"] == 100
+
+
+MY_PURCHASES = """query($after: String) { me {
+  purchases(first: 1, after: $after) { totalCount pageInfo { hasNextPage endCursor }
+    edges { node { orderId amountCents pointsAwarded items { category amountCents } } } }
+  points { expirySchedule(first: 5) { expiresAt points } }
+  pointsHistory(first: 5) { edges { node { amount pending availableAt } } } } }"""
+
+
+async def test_members_see_their_own_purchases_pending_points_and_when_points_expire(setup) -> None:
+    api, member, pos = setup
+    await api.data(PURCHASE, {"i": order("MP-1", "13800138000", 100, "beauty")}, pos)
+    await api.data(PURCHASE, {"i": order("MP-2", "13800138000", 250)}, pos)
+    await api.sign_in("13900139000")
+    await api.data(PURCHASE, {"i": order("OTHER", "13900139000", 999)}, pos)
+    me = (await api.data(MY_PURCHASES, token=member.access_token))["me"]
+    page = me["purchases"]
+    assert page["totalCount"] == 2 and page["pageInfo"]["hasNextPage"] is True
+    assert page["edges"][0]["node"]["orderId"] == "MP-2"
+    older = (await api.data(MY_PURCHASES, {"after": page["pageInfo"]["endCursor"]}, member.access_token))["me"]
+    assert [e["node"]["orderId"] for e in older["purchases"]["edges"]] == ["MP-1"]
+    assert older["purchases"]["edges"][0]["node"]["items"] == [{"category": "beauty", "amountCents": 10_000}]
+    # Purchase points stay pending through the return window, and say until when.
+    entries = [e["node"] for e in me["pointsHistory"]["edges"]]
+    assert all(e["pending"] is True and e["availableAt"] for e in entries)
+    schedule = me["points"]["expirySchedule"]
+    assert sum(s["points"] for s in schedule) == sum(e["amount"] for e in entries) > 0
+    assert [s["expiresAt"] for s in schedule] == sorted(s["expiresAt"] for s in schedule)

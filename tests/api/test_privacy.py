@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 import domain.privacy.export as export_module
 from domain.segments.job import compute_segments
 from domain.store.tables import metadata
+from schema.refs import split_global_id
 from tests.support.books import assert_books_balance
 from tests.support.catalog import add_reward
 from tests.support.client import ApiClient, error_codes
@@ -229,7 +230,8 @@ async def test_export_holds_all_the_members_data_and_staff_exports_are_audited(s
     assert sum(e["amount"] for e in ledger) == (await api.data(ME, token=member.access_token))["me"]["points"][
         "total"]
     assert len(data["redemptions"]) == 1 and data["purchases"][0]["orderId"] == "O-1"
-    assert [p["body"] for p in data["posts"]] == [POST_TEXT] and str(data["posts"][0]["id"]) == post
+    # The export is a data document: plain row ids (the API's post id is the global Node id).
+    assert [p["body"] for p in data["posts"]] == [POST_TEXT] and data["posts"][0]["id"] == split_global_id(post)[1]
     assert [c["body"] for c in data["comments"]] == [COMMENT_TEXT]
     assert [(c["kind"], c["granted"]) for c in data["consents"]] == [("MARKETING", True), ("PARTNER_SHARING", True)]
     assert [link["memberRef"] for link in data["partnerLinks"]] == [ref]
@@ -365,10 +367,10 @@ async def test_erasure_leaves_no_personal_data_anywhere_and_keeps_the_books(setu
     assert error_codes(await api.gql(PARTNER_MEMBER, {"m": ref}, partner)) == ["NOT_FOUND"]
     assert error_codes(await api.gql(LOOKUP, {"p": PHONE}, staff)) == ["NOT_FOUND"]
     feed = """{ feed(first: 10) { edges { node { body author { displayName }
-      comments { body author { displayName } } } } } }"""
+      comments { nodes { body author { displayName } } } } } } }"""
     posts = (await api.data(feed, token=friend.access_token))["feed"]["edges"]
     assert [p["node"]["body"] for p in posts] == ["friend's post"], "the erased member's post left the feed"
-    assert posts[0]["node"]["comments"] == [{"body": "[erased]", "author": {"displayName": "Erased member"}}]
+    assert posts[0]["node"]["comments"]["nodes"] == [{"body": "[erased]", "author": {"displayName": "Erased member"}}]
 
     again = (await api.data(STAFF_ERASE, {"m": member.member_id, "c": "ERASE MY DATA"}, staff))["eraseMember"]
     assert again == {"memberId": member.member_id, "alreadyErased": True}, "erasure is idempotent"

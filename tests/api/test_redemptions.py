@@ -106,8 +106,8 @@ async def test_expired_vouchers_cannot_be_used(setup, monkeypatch) -> None:
     monkeypatch.setattr(api.container, "now", lambda: later)
     body = await api.gql(USE, {"c": code}, staff)
     assert error_codes(body) == ["VOUCHER_NOT_USABLE"] and body["errors"][0]["extensions"]["status"] == "EXPIRED"
-    mine = await api.data("{ me { redemptions { status } } }", token=member.access_token)
-    assert mine["me"]["redemptions"] == [{"status": "EXPIRED"}]
+    mine = await api.data("{ me { redemptions { nodes { status } } } }", token=member.access_token)
+    assert mine["me"]["redemptions"]["nodes"] == [{"status": "EXPIRED"}]
 
 
 async def test_catalog_browsing_filters_sorts_and_pages(setup) -> None:
@@ -175,3 +175,54 @@ async def test_a_hundred_members_racing_for_the_last_five_never_oversell(pg_api:
     assert sorted(balances.values()).count(50) == 5 and sorted(balances.values()).count(150) == 95
     stock = await api.data("{ rewards(first: 5) { edges { node { stock } } } }", token=members[0].access_token)
     assert stock["rewards"]["edges"][0]["node"]["stock"] == 0
+
+
+REWARD = "query($id: ID!) { reward(id: $id) { id name pointsPrice eligibleForMe remainingForMe notEligibleReason } }"
+REDEMPTION = "query($id: ID!) { redemption(id: $id) { id voucherCode status reward { name } } }"
+
+
+async def test_reward_detail_says_whether_and_how_often_the_member_can_still_redeem(setup) -> None:
+    api, member, _staff = setup
+    reward = await add_reward(api.container, price=300, stock=5, per_member_limit=2)
+    gold_only = await add_reward(api.container, name="Lounge", price=10, min_tier_rank=1)
+    pricey = await add_reward(api.container, name="Bike", price=5_000)
+
+    def view(data: dict) -> tuple:
+        r = data["reward"]
+        return r["eligibleForMe"], r["remainingForMe"], r["notEligibleReason"]
+
+    token = member.access_token
+    assert view(await api.data(REWARD, {"id": reward.id}, token)) == (True, 2, None)
+    await api.data(REDEEM, {"r": reward.id, "q": 2, "k": "two"}, token)
+    assert view(await api.data(REWARD, {"id": reward.id}, token)) == (False, 0, "LIMIT_REACHED")
+    assert view(await api.data(REWARD, {"id": gold_only.id}, token))[2] == "TIER_TOO_LOW"
+    assert view(await api.data(REWARD, {"id": pricey.id}, token))[2] == "NOT_ENOUGH_POINTS"
+    assert error_codes(await api.gql(REWARD, {"id": "999999"}, token)) == ["NOT_FOUND"]
+
+
+async def test_a_member_sees_their_own_redemption_and_not_anothers(setup) -> None:
+    api, member, _staff = setup
+    reward = await add_reward(api.container, price=100)
+    made = (await api.data(REDEEM, {"r": reward.id, "q": 1, "k": "mine"}, member.access_token))["redeemReward"]
+    rid = made["redemption"]["id"]
+    mine = (await api.data(REDEMPTION, {"id": rid}, member.access_token))["redemption"]
+    assert mine["voucherCode"] == made["redemption"]["voucherCode"] and mine["reward"]["name"] == reward.name
+    other = await api.sign_in("13900139000")
+    assert error_codes(await api.gql(REDEMPTION, {"id": rid}, other.access_token)) == ["NOT_FOUND"]
+
+
+VOUCHERS = """query($after: String) { me { redemptions(first: 2, after: $after) {
+  totalCount pageInfo { hasNextPage endCursor } edges { node { pointsSpent } } } } }"""
+
+
+async def test_the_voucher_list_pages_by_cursor(setup) -> None:
+    api, member, _staff = setup
+    reward = await add_reward(api.container, price=10)
+    for i in range(3):
+        await api.data(REDEEM, {"r": reward.id, "q": i + 1, "k": f"v{i}"}, member.access_token)
+    first = (await api.data(VOUCHERS, token=member.access_token))["me"]["redemptions"]
+    assert first["totalCount"] == 3 and first["pageInfo"]["hasNextPage"] is True
+    assert [e["node"]["pointsSpent"] for e in first["edges"]] == [30, 20]
+    rest = (await api.data(VOUCHERS, {"after": first["pageInfo"]["endCursor"]}, member.access_token))["me"]
+    assert [e["node"]["pointsSpent"] for e in rest["redemptions"]["edges"]] == [10]
+    assert rest["redemptions"]["pageInfo"]["hasNextPage"] is False

@@ -129,3 +129,37 @@ async def test_concurrent_first_sign_ins_make_one_member(api: ApiClient) -> None
     assert sum("errors" not in b for b in bodies) == 1
     winner = next(b for b in bodies if "errors" not in b)
     assert winner["data"]["signIn"]["isNewMember"] is True
+
+
+HOME_FROM_SIGN_IN = """
+mutation($phone: String!, $code: String!) {
+  signIn(phone: $phone, code: $code) {
+    session { accessToken refreshToken }
+    member { id points { available } tier { current { code } } coupons(first: 5) { totalCount }
+             availableCouponsCount }
+  }
+}
+"""
+
+
+async def test_the_sign_in_payload_resolves_member_fields_as_the_member_just_signed_in(api: ApiClient) -> None:
+    from tests.support.program import configure_program
+
+    await configure_program(api.container)
+    code = await api.request_code("13800138000")
+    body = await api.gql(HOME_FROM_SIGN_IN, {"phone": "13800138000", "code": code})
+    assert "errors" not in body, body["errors"]
+    signed_in = body["data"]["signIn"]
+    assert signed_in["session"]["accessToken"], "the tokens of a used-up code must reach the app"
+    assert signed_in["member"]["points"] == {"available": 0}
+    assert signed_in["member"]["availableCouponsCount"] == 0
+    assert signed_in["member"]["coupons"]["totalCount"] == 0
+    assert signed_in["member"]["tier"]["current"]["code"]
+
+
+async def test_a_session_established_by_a_mutation_lasts_for_that_request_only(api: ApiClient) -> None:
+    """A refresh establishes the session's viewer for its own payload; the next request is anonymous again."""
+    session = await api.sign_in("13800138000")
+    body = await api.gql(REFRESH, {"t": session.refresh_token})
+    assert "errors" not in body
+    assert error_codes(await api.gql("{ me { id } }")) == ["UNAUTHENTICATED"]

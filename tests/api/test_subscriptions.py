@@ -17,8 +17,8 @@ SUBSCRIBE = {"id": "1", "type": "subscribe",
 RENAME = 'mutation($n: String!) { updateProfile(input: {displayName: $n}) { member { id } } }'
 
 
-async def receive(ws: websockets.ClientConnection) -> dict:
-    return json.loads(await asyncio.wait_for(ws.recv(), 5))
+async def receive(ws: websockets.ClientConnection, within_s: float = 5) -> dict:
+    return json.loads(await asyncio.wait_for(ws.recv(), within_s))
 
 
 async def test_member_sees_own_profile_then_each_change(api: ApiClient) -> None:
@@ -56,7 +56,7 @@ async def test_legacy_protocol_is_not_served(api: ApiClient) -> None:
 
 
 POINTS_SUB = """subscription($after: String) { pointsChanged(after: $after) {
-  cursor entry { kind amount } balance { total } } }"""
+  kind cursor entry { kind amount balanceAfter } balance { total } } }"""
 ADJUST = """mutation($m: ID!, $a: Int!, $k: String!) {
   adjustPoints(input: {memberId: $m, amount: $a, reason: "live", idempotencyKey: $k}) { entry { id } } }"""
 
@@ -79,9 +79,12 @@ async def test_points_changes_arrive_live_and_a_reconnect_resumes_from_the_curso
     async with served(api.app) as host:
         async with websockets.connect(f"ws://{host}/graphql", subprotocols=[PROTOCOL]) as ws:
             await subscribe(ws, member.access_token, POINTS_SUB)
+            current = (await receive(ws))["payload"]["data"]["pointsChanged"]
+            assert current["kind"] == "CURRENT" and current["entry"] is None and current["balance"]["total"] == 0
             await api.data(ADJUST, {"m": member.member_id, "a": 100, "k": "a"}, staff)
             first = (await receive(ws))["payload"]["data"]["pointsChanged"]
-            assert first["entry"] == {"kind": "ADJUST", "amount": 100} and first["balance"]["total"] == 100
+            assert first["kind"] == "ITEM" and first["balance"]["total"] == 100
+            assert first["entry"] == {"kind": "ADJUST", "amount": 100, "balanceAfter": 100}
         # Offline: two changes happen.
         await api.data(ADJUST, {"m": member.member_id, "a": 20, "k": "b"}, staff)
         await api.data(ADJUST, {"m": member.member_id, "a": -50, "k": "c"}, staff)
@@ -89,6 +92,7 @@ async def test_points_changes_arrive_live_and_a_reconnect_resumes_from_the_curso
             await subscribe(ws, member.access_token, POINTS_SUB, {"after": first["cursor"]})
             missed = [(await receive(ws))["payload"]["data"]["pointsChanged"] for _ in range(2)]
             assert [m["entry"]["amount"] for m in missed] == [20, -50]
+            assert [m["entry"]["balanceAfter"] for m in missed] == [120, 70], "the balance after each entry"
             assert missed[-1]["balance"]["total"] == 70
             await api.data(ADJUST, {"m": member.member_id, "a": 5, "k": "d"}, staff)
             live_one = (await receive(ws))["payload"]["data"]["pointsChanged"]
@@ -108,7 +112,10 @@ async def test_offers_and_redemptions_are_pushed(api: ApiClient) -> None:
       validDays: 5}) { template { id } } }""", token=staff))["saveCouponTemplate"]["template"]["id"]
     reward = await add_reward(api.container, price=100)
     async with served(api.app) as host, websockets.connect(f"ws://{host}/graphql", subprotocols=[PROTOCOL]) as ws:
-        await subscribe(ws, member.access_token, "subscription { offerIssued { cursor coupon { source } } }")
+        await subscribe(ws, member.access_token,
+                        "subscription { offerIssued { kind cursor coupon { source } availableCouponsCount } }")
+        current = (await receive(ws))["payload"]["data"]["offerIssued"]
+        assert current["kind"] == "CURRENT" and current["coupon"] is None
         await ws.send(json.dumps({"id": "2", "type": "subscribe", "payload": {
             "query": "subscription { redemptionUpdated { status pointsSpent } }"}}))
         await asyncio.sleep(0.2)
@@ -116,6 +123,7 @@ async def test_offers_and_redemptions_are_pushed(api: ApiClient) -> None:
               memberIds: [$m]}) { issued } }""", {"t": tid, "m": member.member_id}, staff)
         offer = await receive(ws)
         assert offer["id"] == "1" and offer["payload"]["data"]["offerIssued"]["coupon"]["source"] == "STAFF"
+        assert offer["payload"]["data"]["offerIssued"]["availableCouponsCount"] == current["availableCouponsCount"] + 1
         await api.data("""mutation($r: ID!) { redeemReward(input: {rewardId: $r, idempotencyKey: "k"}) {
               redemption { id } } }""", {"r": reward.id}, member.access_token)
         redeemed = await receive(ws)
@@ -156,3 +164,99 @@ async def test_staff_see_new_reports_live_and_members_cannot_listen(api: ApiClie
                            {"p": post}, member.access_token)
             report = (await receive(ws))["payload"]["data"]["contentReported"]
             assert report == {"target": "POST", "targetId": post, "reason": "spam"}
+
+
+async def _long_history(api: ApiClient, member_id: int, count: int) -> list[int]:
+    """`count` ledger entries written straight into the table (+1, -1, ... so the books still add up)."""
+    from sqlalchemy import insert, select
+
+    from domain.store.tables import points_entries
+
+    now = api.container.now()
+    rows = [dict(member_id=member_id, kind="ADJUST", amount=1 if i % 2 == 0 else -1, reason="history",
+                 source_type="test", source_ref=str(i), idempotency_key=f"history:{i}", details={}, created_at=now)
+            for i in range(count)]
+    async with api.container.engine.begin() as conn:
+        await conn.execute(insert(points_entries), rows)
+        found = await conn.execute(select(points_entries.c.id).where(points_entries.c.member_id == member_id)
+                                   .order_by(points_entries.c.id))
+        return [r.id for r in found]
+
+
+async def test_a_member_with_a_long_history_gets_the_balance_then_live_events_promptly(api: ApiClient) -> None:
+    from tests.support.roles import staff_token
+
+    member = await api.sign_in("13800138000")
+    staff = await staff_token(api)
+    await _long_history(api, int(member.member_id), 1_104)
+    async with served(api.app) as host, websockets.connect(f"ws://{host}/graphql", subprotocols=[PROTOCOL]) as ws:
+        await subscribe(ws, member.access_token, POINTS_SUB)
+        current = (await receive(ws))["payload"]["data"]["pointsChanged"]
+        assert current["kind"] == "CURRENT" and current["balance"]["total"] == 0
+        started = asyncio.get_running_loop().time()
+        await api.data(ADJUST, {"m": member.member_id, "a": 7, "k": "live"}, staff)
+        live_one = (await receive(ws))["payload"]["data"]["pointsChanged"]
+        assert live_one["kind"] == "ITEM" and live_one["entry"]["amount"] == 7
+        assert live_one["entry"]["balanceAfter"] == 7
+        # Before the fix it never came within 5 s (1,104 entries replayed first); 3 s leaves room for a busy machine.
+        assert asyncio.get_running_loop().time() - started < 3, "the live event must not wait behind a backlog"
+
+
+async def test_a_client_too_far_behind_gets_one_resync_and_a_near_one_the_bounded_backlog(make_client) -> None:
+    from tests.support.roles import staff_token
+
+    api = make_client(live_replay_limit=50)
+    member = await api.sign_in("13800138000")
+    staff = await staff_token(api)
+    ids = await _long_history(api, int(member.member_id), 300)
+    async with served(api.app) as host:
+        async with websockets.connect(f"ws://{host}/graphql", subprotocols=[PROTOCOL]) as ws:
+            await subscribe(ws, member.access_token, POINTS_SUB, {"after": str(ids[10])})
+            resync = (await receive(ws))["payload"]["data"]["pointsChanged"]
+            assert resync["kind"] == "RESYNC" and resync["entry"] is None
+            assert resync["cursor"] == str(ids[-1]) and resync["balance"]["total"] == 0
+            await api.data(ADJUST, {"m": member.member_id, "a": 3, "k": "after-resync"}, staff)
+            live_one = (await receive(ws))["payload"]["data"]["pointsChanged"]
+            assert live_one["kind"] == "ITEM" and live_one["entry"]["amount"] == 3
+        async with websockets.connect(f"ws://{host}/graphql", subprotocols=[PROTOCOL]) as ws:
+            await subscribe(ws, member.access_token, POINTS_SUB, {"after": str(ids[-4])})
+            missed = [(await receive(ws))["payload"]["data"]["pointsChanged"] for _ in range(4)]
+            assert [m["kind"] for m in missed] == ["ITEM"] * 4
+            # ids[-3], ids[-2], ids[-1] are +1/-1 history rows (300 rows: the last is -1), then the live +3.
+            assert [m["entry"]["balanceAfter"] for m in missed] == [0, 1, 0, 3]
+
+
+async def test_offer_stream_resumes_after_its_cursor_or_resyncs_when_too_far_behind(make_client) -> None:
+    from tests.support.roles import staff_token
+
+    api = make_client(live_replay_limit=2)
+    member = await api.sign_in("13800138000")
+    staff = await staff_token(api)
+    saved = await api.data("""mutation { saveCouponTemplate(input: {name: "Gift", kind: CASH_OFF, valueCents: 100,
+      validDays: 5, perMemberLimit: null}) { template { id } } }""", token=staff)
+    tid = saved["saveCouponTemplate"]["template"]["id"]
+
+    async def issue(key: str) -> None:
+        await api.data("""mutation($t: ID!, $m: ID!, $k: String!) { issueCoupons(input: {templateId: $t,
+          idempotencyKey: $k, memberIds: [$m]}) { issued } }""", {"t": tid, "m": member.member_id, "k": key}, staff)
+
+    query = "subscription($after: String) { offerIssued(after: $after) { kind cursor coupon { name } } }"
+    async with served(api.app) as host:
+        async with websockets.connect(f"ws://{host}/graphql", subprotocols=[PROTOCOL]) as ws:
+            await subscribe(ws, member.access_token, query)
+            current = (await receive(ws, 20))["payload"]["data"]["offerIssued"]
+            assert current["kind"] == "CURRENT" and current["coupon"] is None
+        await issue("a")
+        await issue("b")
+        async with websockets.connect(f"ws://{host}/graphql", subprotocols=[PROTOCOL]) as ws:
+            await subscribe(ws, member.access_token, query, {"after": current["cursor"]})
+            missed = [(await receive(ws, 20))["payload"]["data"]["offerIssued"] for _ in range(2)]
+            assert [m["kind"] for m in missed] == ["ITEM", "ITEM"] and missed[0]["coupon"] == {"name": "Gift"}
+        await issue("c")
+        async with websockets.connect(f"ws://{host}/graphql", subprotocols=[PROTOCOL]) as ws:
+            await subscribe(ws, member.access_token, query, {"after": current["cursor"]})
+            resync = (await receive(ws, 20))["payload"]["data"]["offerIssued"]
+            assert resync["kind"] == "RESYNC" and resync["coupon"] is None
+            await issue("d")
+            live_one = (await receive(ws, 20))["payload"]["data"]["offerIssued"]
+            assert live_one["kind"] == "ITEM" and int(live_one["cursor"]) > int(resync["cursor"])

@@ -19,7 +19,7 @@ REFUND = """mutation($o: String!, $r: String!, $c: Int!) { recordRefund(input: {
 TIER = """{ me {
   tier { current { code multiplierPct } next { code thresholdCents }
          progress { amountInWindowCents spendToNextCents windowStart windowEnd } expiresAt }
-  tierHistory { reason spendCents }
+  tierHistory { totalCount edges { node { reason spendCents fromTier { code } toTier { code name } } } }
   points { total pending }
 } }"""
 
@@ -54,7 +54,11 @@ async def test_crossing_a_threshold_upgrades_at_once_and_pays_the_reward_once(se
     assert me["tier"]["progress"]["amountInWindowCents"] == 5_500_000
     assert me["tier"]["progress"]["spendToNextCents"] == 4_500_000
     assert me["tier"]["expiresAt"] is not None
-    assert [h["reason"] for h in me["tierHistory"]] == ["UPGRADE"]
+    assert [h["node"]["reason"] for h in me["tierHistory"]["edges"]] == ["UPGRADE"]
+    change = me["tierHistory"]["edges"][0]["node"]
+    assert change["fromTier"] is None or change["fromTier"]["code"] == "BASE"
+    assert change["toTier"]["code"] == "GOLD" and change["toTier"]["name"], "the screen shows tier names, not ids"
+    assert me["tierHistory"]["totalCount"] == 1
     # 30,000 + 25,000 at base rate, plus the Gold welcome reward (available at once).
     assert me["points"]["total"] == 55_000 + 500
     # Gold members earn 1.25x from now on.
@@ -88,7 +92,7 @@ async def test_downgrade_waits_for_the_review_after_the_hold(setup, monkeypatch)
         "reviewed": 0, "downgraded": 0, "upgraded": 0}, "the review is idempotent"
     me = (await api.data(TIER, token=member.access_token))["me"]
     assert me["tier"]["current"]["code"] == "BASE"
-    assert [(h["reason"], h["spendCents"]) for h in me["tierHistory"]] == [
+    assert [(h["node"]["reason"], h["node"]["spendCents"]) for h in me["tierHistory"]["edges"]] == [
         ("DOWNGRADE", 4_000_000), ("UPGRADE", 6_000_000)], "6,000,000 bought less 2,000,000 refunded"
 
 

@@ -100,6 +100,9 @@ async def test_partner_events_are_signed_retried_and_delivered_once_per_event(ap
     event = next(iter(receiver.accepted.values()))
     assert event["type"] == "partner.transaction"
     assert event["data"] == {"transactionId": "T1", "kind": "EARN", "points": 5, "partnerAmount": 5, "memberRef": ref}
-    log = await api.data("{ webhookDeliveries { status attempts lastStatus } }", token=staff)
-    assert log["webhookDeliveries"] == [{"status": "DELIVERED", "attempts": 2, "lastStatus": 204}]
-    assert error_codes(await api.gql("{ webhookDeliveries { status } }", token=member.access_token)) == ["FORBIDDEN"]
+    log = await api.data("{ webhookDeliveries { pageInfo { hasNextPage } nodes { status attempts lastStatus } } }",
+                         token=staff)
+    assert log["webhookDeliveries"]["nodes"] == [{"status": "DELIVERED", "attempts": 2, "lastStatus": 204}]
+    assert log["webhookDeliveries"]["pageInfo"]["hasNextPage"] is False
+    assert error_codes(await api.gql("{ webhookDeliveries { nodes { status } } }", token=member.access_token)) == [
+        "FORBIDDEN"]

@@ -66,7 +66,9 @@ async def test_two_workers_share_events_through_redis(pg_server_url: str, redis_
                 assert json.loads(await ws.recv())["type"] == "connection_ack"
                 await ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": {
                     "query": "subscription { pointsChanged { entry { amount } balance { total } } }"}}))
-                await asyncio.sleep(0.3)
+                # The stream starts with the state now (no entry); the cross-worker event follows.
+                current = json.loads(await asyncio.wait_for(ws.recv(), 10))
+                assert current["payload"]["data"]["pointsChanged"] == {"entry": None, "balance": {"total": 0}}
                 async with httpx.AsyncClient(base_url=f"http://{host_b}") as http:
                     r = await http.post("/graphql", headers={"authorization": f"Bearer {staff_token}"}, json={
                         "query": f"""mutation {{ adjustPoints(input: {{memberId: "{member.id}", amount: 42,

@@ -1,0 +1,107 @@
+"""Detail screens: one post with its comments paged, a group, an event with my sign-up, and any
+entity again by its global id through `node` / `nodes`."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from tests.support.client import ApiClient, error_codes
+from tests.support.program import configure_program
+from tests.support.roles import staff_token
+
+POST = """mutation($i: CreatePostInput!) { createPost(input: $i) { post { id } } }"""
+COMMENT = "mutation($p: ID!, $b: String!) { commentOnPost(postId: $p, body: $b) { comment { id } } }"
+POST_DETAIL = """query($id: ID!, $first: Int!, $after: String) { post(id: $id) { id body commentCount
+  comments(first: $first, after: $after) { totalCount pageInfo { hasNextPage endCursor }
+    edges { node { body author { displayName } } } } } }"""
+SAVE_GROUP = """mutation($i: SaveGroupInput!) { saveGroup(input: $i) { group { id } } }"""
+GROUP = "query($id: ID!) { group(id: $id) { id name minTierRank openToMe } }"
+SAVE_EVENT = """mutation($i: SaveEventInput!) { saveEvent(input: $i) { id } }"""
+EVENT = "query($id: ID!) { event(id: $id) { id title seatsLeft signupOpen mySignup { status checkinCode } } }"
+SIGN_UP = "mutation($e: ID!) { signUpForEvent(eventId: $e) { status } }"
+
+
+@pytest.fixture
+async def setup(api: ApiClient):
+    await configure_program(api.container)
+    staff = await staff_token(api)
+    alice = await api.sign_in("13800138000")
+    bob = await api.sign_in("13900139000")
+    return api, staff, alice, bob
+
+
+async def test_post_detail_pages_through_all_its_comments(setup) -> None:
+    api, _staff, alice, bob = setup
+    post = (await api.data(POST, {"i": {"body": "My haul"}}, alice.access_token))["createPost"]["post"]["id"]
+    for i in range(5):
+        await api.data(COMMENT, {"p": post, "b": f"comment {i}"}, bob.access_token)
+    first = (await api.data(POST_DETAIL, {"id": post, "first": 3}, bob.access_token))["post"]
+    assert first["commentCount"] == 5 and first["comments"]["totalCount"] == 5
+    assert [e["node"]["body"] for e in first["comments"]["edges"]] == ["comment 0", "comment 1", "comment 2"]
+    assert first["comments"]["pageInfo"]["hasNextPage"] is True
+    rest = (await api.data(POST_DETAIL, {"id": post, "first": 3, "after": first["comments"]["pageInfo"]["endCursor"]},
+                           bob.access_token))["post"]["comments"]
+    assert [e["node"]["body"] for e in rest["edges"]] == ["comment 3", "comment 4"]
+    assert rest["pageInfo"]["hasNextPage"] is False
+    assert error_codes(await api.gql(POST_DETAIL, {"id": "999999", "first": 3}, bob.access_token)) == ["NOT_FOUND"]
+
+
+async def test_group_detail_says_whether_the_members_tier_may_join(setup) -> None:
+    api, staff, alice, _bob = setup
+    open_group = (await api.data(SAVE_GROUP, {"i": {"name": "Runners"}}, staff))["saveGroup"]["group"]["id"]
+    saved = await api.data(SAVE_GROUP, {"i": {"name": "Gold lounge", "minTierRank": 1}}, staff)
+    gold = saved["saveGroup"]["group"]["id"]
+    assert (await api.data(GROUP, {"id": open_group}, alice.access_token))["group"]["openToMe"] is True
+    assert (await api.data(GROUP, {"id": gold}, alice.access_token))["group"] == {
+        "id": gold, "name": "Gold lounge", "minTierRank": 1, "openToMe": False}
+
+
+async def test_event_detail_shows_seats_and_my_sign_up(setup) -> None:
+    api, staff, alice, bob = setup
+    now = api.container.now()
+    event = (await api.data(SAVE_EVENT, {"i": {
+        "title": "Tasting", "capacity": 10, "startsAt": (now + timedelta(days=7)).isoformat(),
+        "signupOpensAt": (now - timedelta(days=1)).isoformat(),
+        "signupClosesAt": (now + timedelta(days=6)).isoformat()}}, staff))["saveEvent"]["id"]
+    before = (await api.data(EVENT, {"id": event}, alice.access_token))["event"]
+    assert before == {"id": event, "title": "Tasting", "seatsLeft": 10, "signupOpen": True, "mySignup": None}
+    await api.data(SIGN_UP, {"e": event}, alice.access_token)
+    after = (await api.data(EVENT, {"id": event}, alice.access_token))["event"]
+    assert after["seatsLeft"] == 9 and after["mySignup"]["status"] == "SIGNED_UP" and after["mySignup"]["checkinCode"]
+    assert (await api.data(EVENT, {"id": event}, bob.access_token))["event"]["mySignup"] is None
+
+
+NODE = """query($id: ID!) { node(id: $id) { __typename id
+  ... on Post { body } ... on Group { name } ... on Event { title } } }"""
+NODES = "query($ids: [ID!]!) { nodes(ids: $ids) { __typename id } }"
+
+
+async def test_entities_come_back_by_global_id_through_node_and_nodes(setup) -> None:
+    api, staff, alice, bob = setup
+    post = (await api.data(POST, {"i": {"body": "Hello"}}, alice.access_token))["createPost"]["post"]["id"]
+    group = (await api.data(SAVE_GROUP, {"i": {"name": "Runners"}}, staff))["saveGroup"]["group"]["id"]
+    assert post != group, "ids are global: a post and a group never share one"
+    assert (await api.data(NODE, {"id": post}, bob.access_token))["node"] == {"__typename": "Post", "id": post,
+                                                                             "body": "Hello"}
+    assert (await api.data(NODE, {"id": group}, bob.access_token))["node"]["name"] == "Runners"
+    listed = (await api.data(NODES, {"ids": [group, post]}, bob.access_token))["nodes"]
+    assert [(n["__typename"], n["id"]) for n in listed] == [("Group", group), ("Post", post)]
+    assert error_codes(await api.gql(NODE, {"id": "bm90LWFuLWlk"}, bob.access_token)) == ["BAD_USER_INPUT"]
+
+
+async def test_node_applies_the_same_rules_as_the_detail_queries(setup) -> None:
+    from tests.support.catalog import add_reward
+
+    api, staff, alice, bob = setup
+    await api.data("""mutation($m: ID!) { adjustPoints(input: {memberId: $m, amount: 500, reason: "seed",
+      idempotencyKey: "seed"}) { entry { id } } }""", {"m": alice.member_id}, staff)
+    reward = await add_reward(api.container, price=100)
+    made = await api.data("""mutation($r: ID!) { redeemReward(input: {rewardId: $r, idempotencyKey: "k"}) {
+      redemption { id reward { id } } } }""", {"r": str(reward.id)}, alice.access_token)
+    redemption = made["redeemReward"]["redemption"]
+    assert (await api.data(NODE, {"id": redemption["id"]}, alice.access_token))["node"]["__typename"] == "Redemption"
+    assert error_codes(await api.gql(NODE, {"id": redemption["id"]}, bob.access_token)) == ["NOT_FOUND"]
+    reward_node = (await api.data(NODE, {"id": redemption["reward"]["id"]}, bob.access_token))["node"]
+    assert reward_node == {"__typename": "Reward", "id": redemption["reward"]["id"]}
