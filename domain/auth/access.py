@@ -84,7 +84,7 @@ QUERY: dict[str, Access] = {
     "redemption": _a(MEMBER_OR_STAFF, Scope.SELF),
     "coupon": _a(MEMBER_OR_STAFF, Scope.SELF),
     "post": _a(MEMBER_OR_STAFF, Scope.PUBLIC),
-    "group": _a(ANYONE_HUMAN, Scope.PUBLIC),
+    "group": _a(MEMBER_OR_STAFF, Scope.PUBLIC),
     "event": _a(MEMBER_OR_STAFF, Scope.PUBLIC),
 }
 

@@ -98,7 +98,7 @@ async def test_the_partner_rate_limit_covers_every_field_a_partner_token_calls(m
 
 @pytest.mark.parametrize("document", [
     "{ feed { edges { node { id body } } } }",
-    "{ pointsLeaderboard(period: WEEK) { rank } }",
+    "{ pointsLeaderboard(period: WEEK) { edges { node { rank } } } }",
     "{ upcomingEvents { id } }",
     "{ groups { id } }",
     "{ offers { id } }",
