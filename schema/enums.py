@@ -4,6 +4,9 @@ Each is registered in place (strawberry.enum returns the class itself), so type 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from enum import Enum
+
 import strawberry
 
 from domain.auth.viewer import Role as DomainRole
@@ -14,6 +17,22 @@ from domain.points.model import EntrySource
 from domain.privacy.model import ConsentKind as DomainConsentKind
 from domain.segments.model import Stage
 from domain.webhooks.model import DeliveryStatus
+
+
+def register_enum(cls: type[Enum], name: str, description: str, values: Mapping[str, str] | None = None) -> None:
+    """Register a domain enum as a GraphQL enum in place, describing the type and each value.
+
+    The domain stays free of Strawberry, so its enums cannot carry `strawberry.enum_value`; the
+    value descriptions are set on the registered definition instead (read when the schema is
+    built). Call it as a statement and alias the class (`X = DomainX`): type checkers then see
+    a plain enum."""
+    strawberry.enum(cls, name=name, description=description)
+    definition = cls._enum_definition  # type: ignore[attr-defined]
+    unknown = set(values or {}) - {v.name for v in definition.values}
+    if unknown:
+        raise ValueError(f"{name}: descriptions for values it does not have: {sorted(unknown)}")
+    for value in definition.values:
+        value.description = (values or {}).get(value.name, value.description)
 
 strawberry.enum(Stage, name="LifecycleStage",
                 description="Where a member is in their life with the program (compute-segments).")
