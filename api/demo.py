@@ -13,7 +13,7 @@ from domain.auth.viewer import Role, Viewer
 from domain.benefits.model import LimitPeriod, Reward, RewardKind
 from domain.benefits.services import save_reward
 from domain.community.model import Group
-from domain.community.services import Day, comment, create_post, save_group
+from domain.community.services import CreatePost, comment, create_post, save_group
 from domain.errors import Conflict
 from domain.meetups.model import Event
 from domain.meetups.services import save_event, sign_up
@@ -162,11 +162,9 @@ async def _seed_screens(container: Container, operator: Viewer) -> None:
         await issue_to_segment(container.uow, operator, saved.id, Segment(member_ids=list(member_ids.values())),
                                f"demo-wallet-{saved.id}", now)
     groups = [await save_group(container.uow(), operator, g, now) for g in DEMO_GROUPS]
-    start, end = container.day_bounds()
-    day = Day(container.today(), start, end)
     for author, group_index, body, comments in DEMO_POSTS:
         group_id = groups[group_index].id if group_index is not None else None
-        post = await create_post(container.uow(), members[author], body, [], group_id, None, now, day)
+        post = await create_post(CreatePost(body, [], group_id), container.deps(members[author]))
         for commenter, text in comments:
             await comment(container.uow(), members[commenter], post.id, text, None, now)
     event = await save_event(container.uow(), operator, Event(
