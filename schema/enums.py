@@ -27,30 +27,71 @@ def register_enum(cls: type[Enum], name: str, description: str, values: Mapping[
     built). Call it as a statement and alias the class (`X = DomainX`): type checkers then see
     a plain enum."""
     strawberry.enum(cls, name=name, description=description)
-    definition = cls._enum_definition  # type: ignore[attr-defined]
+    definition = cls.__strawberry_definition__  # type: ignore[attr-defined]
     unknown = set(values or {}) - {v.name for v in definition.values}
     if unknown:
         raise ValueError(f"{name}: descriptions for values it does not have: {sorted(unknown)}")
     for value in definition.values:
         value.description = (values or {}).get(value.name, value.description)
 
-strawberry.enum(Stage, name="LifecycleStage",
-                description="Where a member is in their life with the program (compute-segments).")
+register_enum(Stage, "LifecycleStage", "Where a member is in their life with the program (compute-segments).", {
+    "NEW": "Joined within the last `lifecycleNewDays` days.",
+    "ACTIVE": "Last purchase within the last `lifecycleActiveDays` days.",
+    "DORMANT": "Last purchase older than `lifecycleActiveDays` but within `lifecycleDormantDays` days.",
+    "CHURNED": "No purchase within `lifecycleDormantDays` days (or never bought once past NEW).",
+    "WON_BACK": "Bought again after being DORMANT or CHURNED; stays so for `lifecycleActiveDays` days.",
+})
 LifecycleStage = Stage
-strawberry.enum(DomainConsentKind, name="ConsentKind", description="What a member consents to.")
+register_enum(DomainConsentKind, "ConsentKind", "What a member consents to.", {
+    "MARKETING": "Receiving marketing messages.",
+    "PARTNER_SHARING": "Partners seeing the member's phone number in general; each partner link also asks.",
+})
 ConsentKind = DomainConsentKind
-strawberry.enum(DomainRole, name="Role", description="Who a session or token acts as.")
+register_enum(DomainRole, "Role", "Who a session or token acts as.", {
+    "MEMBER": "A program member (app or mini-program user).",
+    "STAFF": "An operator of the program (console, store desk).",
+    "PARTNER": "A partner brand's server, signed in with its client credentials.",
+})
 Role = DomainRole
-strawberry.enum(DomainSignupStatus, name="SignupStatus", description="A member's place at an event.")
+register_enum(DomainSignupStatus, "SignupStatus", "A member's place at an event.", {
+    "SIGNED_UP": "Signed up and expected to come.",
+    "CANCELLED": "The sign-up was cancelled.",
+    "ATTENDED": "Checked in at the event.",
+})
 SignupStatus = DomainSignupStatus
-strawberry.enum(DomainPartnerKind, name="PartnerTransactionKind",
-                description="Points earned at a partner, spent there, or a reversal.")
+register_enum(DomainPartnerKind, "PartnerTransactionKind", "Points earned at a partner, spent there, or a reversal.", {
+    "EARN": "The member earned points for spending at the partner.",
+    "BURN": "The member spent points at the partner.",
+    "REVERSE": "An earlier EARN or BURN was undone.",
+})
 PartnerTransactionKind = DomainPartnerKind
-strawberry.enum(DeliveryStatus, name="WebhookDeliveryStatus", description="Where a webhook delivery stands.")
+register_enum(DeliveryStatus, "WebhookDeliveryStatus", "Where a webhook delivery stands.", {
+    "PENDING": "Not delivered yet; will be (re)tried.",
+    "DELIVERED": "The endpoint accepted it.",
+    "FAILED": "Every attempt failed; no more automatic retries (redeliverWebhook tries again).",
+})
 WebhookDeliveryStatus = DeliveryStatus
-strawberry.enum(EntrySource, name="PointsEntrySource", description="What a points entry came from.")
+register_enum(EntrySource, "PointsEntrySource", "What a points entry came from.", {
+    "PURCHASE": "A purchase.",
+    "REFUND": "A refunded purchase taking its points back.",
+    "REDEMPTION": "Redeeming a reward, or its cancellation.",
+    "GIFT": "Points gifted between members.",
+    "ADJUSTMENT": "A manual adjustment by staff.",
+    "TIER_REWARD": "A tier reward.",
+    "REFERRAL": "A referral reward.",
+    "EVENT": "Attending an event.",
+    "EXPIRY": "Points expiring.",
+    "PARTNER": "A partner transaction (earn, burn or reversal).",
+    "ACTIVITY": "An activity paid by an earning rule (check-in, post, survey...).",
+    "CHECK_IN_BONUS": "The check-in streak bonus.",
+    "CHECK_IN_MAKEUP": "The cost of a make-up check-in.",
+    "OTHER": "Anything else.",
+})
 PointsEntrySource = EntrySource
-strawberry.enum(DomainReportTarget, name="ReportTarget", description="What a member may report to the moderators.")
+register_enum(DomainReportTarget, "ReportTarget", "What a member may report to the moderators.", {
+    "POST": "A community post.",
+    "COMMENT": "A comment on a post.",
+})
 ReportTarget = DomainReportTarget
 
 

@@ -27,7 +27,7 @@ class MemberGrowthKpis:
 @strawberry.type(description="Active members in one calendar month of the period (clipped to the period).")
 class MonthlyActivity:
     month: date = strawberry.field(description="The first day of the month.")
-    active_members: int
+    active_members: int = strawberry.field(description="Members active during the month (within the period).")
     members_at_end: int = strawberry.field(description="Members at the end of the month (or of the period).")
     active_rate_bp: int | None = strawberry.field(description=RATE)
 
@@ -37,9 +37,9 @@ class MonthlyActivity:
     "during the span. Likes and partner transactions do not count."
 ))
 class ActivityKpis:
-    active_members: int
+    active_members: int = strawberry.field(description="Members active at least once during the period.")
     active_rate_bp: int | None = strawberry.field(description="activeMembers / members at the end. " + RATE)
-    months: list[MonthlyActivity]
+    months: list[MonthlyActivity] = strawberry.field(description="The same, per calendar month, oldest first.")
 
 
 @strawberry.type(description=(
@@ -47,9 +47,10 @@ class ActivityKpis:
     "their join day (not the join day itself). Only join days whose whole N-day window has passed count."
 ))
 class RetentionKpi:
-    days: int
-    eligible_members: int
-    retained_members: int
+    days: int = strawberry.field(description="N: the length of the window after the join day (7 or 30).")
+    eligible_members: int = strawberry.field(
+        description="Members who joined on a counted day of the period (their whole window has passed).")
+    retained_members: int = strawberry.field(description="Of those, members active again within the window.")
     rate_bp: int | None = strawberry.field(description=RATE)
 
     @classmethod
@@ -62,7 +63,7 @@ class RetentionKpi:
 class PointsFlowKpis:
     issued: Long = strawberry.field(description="EARN entries: purchases, activities, bonuses, referrals.")
     redeemed: Long = strawberry.field(description="REDEEM entries: rewards, make-up check-ins, partner burns.")
-    expired: Long
+    expired: Long = strawberry.field(description="Points that expired unused.")
     adjusted_up: Long = strawberry.field(description="Staff adjustments that added points.")
     adjusted_down: Long = strawberry.field(description="Staff adjustments that removed points.")
     reversed_earned: Long = strawberry.field(description="Earned points taken back (refunds, partner reversals).")
@@ -72,13 +73,13 @@ class PointsFlowKpis:
     redeeming_rate_bp: int | None = strawberry.field(description="redeemingMembers / active members. " + RATE)
 
 
-@strawberry.type
+@strawberry.type(description="How many members are in one tier.")
 class TierCount:
-    tier: Tier
-    members: int
+    tier: Tier = strawberry.field(description="The tier.")
+    members: int = strawberry.field(description="Members in it at the end of the period.")
 
 
-@strawberry.type
+@strawberry.type(description="Tier distribution and movements.")
 class TierKpis:
     distribution: list[TierCount] = strawberry.field(description="Members per tier at the end of the period.")
     upgrades: int = strawberry.field(description="Tier upgrades during the period.")
@@ -92,7 +93,7 @@ class PurchaseKpis:
     repeat_purchase_rate_bp: int | None = strawberry.field(description="repeat / purchasing. " + RATE)
 
 
-@strawberry.type
+@strawberry.type(description="Daily check-in use over the period.")
 class CheckInKpis:
     checked_in_members: int = strawberry.field(description="Members who checked in (make-ups included).")
     check_in_rate_bp: int | None = strawberry.field(description="checkedInMembers / members at the end. " + RATE)
@@ -100,18 +101,18 @@ class CheckInKpis:
 
 @strawberry.type(description="Program KPIs over whole local days [from, to] in the program's time zone.")
 class ProgramKpis:
-    from_day: date = strawberry.field(name="from")
-    to_day: date = strawberry.field(name="to")
-    time_zone: str
+    from_day: date = strawberry.field(name="from", description="First local day of the period (included).")
+    to_day: date = strawberry.field(name="to", description="Last local day of the period (included).")
+    time_zone: str = strawberry.field(description='The program time zone the days are in, e.g. "Asia/Shanghai".')
     as_of: datetime = strawberry.field(description="When these figures were computed.")
-    members: MemberGrowthKpis
-    activity: ActivityKpis
-    retention_7d: RetentionKpi
-    retention_30d: RetentionKpi
-    points: PointsFlowKpis
-    tiers: TierKpis
-    purchases: PurchaseKpis
-    check_ins: CheckInKpis
+    members: MemberGrowthKpis = strawberry.field(description="Member counts and growth.")
+    activity: ActivityKpis = strawberry.field(description="Active members over the period and per month.")
+    retention_7d: RetentionKpi = strawberry.field(description="Share of new members active again within 7 days.")
+    retention_30d: RetentionKpi = strawberry.field(description="Share of new members active again within 30 days.")
+    points: PointsFlowKpis = strawberry.field(description="Points issued, redeemed, expired and adjusted.")
+    tiers: TierKpis = strawberry.field(description="Members per tier, upgrades and downgrades.")
+    purchases: PurchaseKpis = strawberry.field(description="Purchasing and repeat-purchasing members.")
+    check_ins: CheckInKpis = strawberry.field(description="Members who checked in.")
 
     @classmethod
     def from_domain(cls, k: DomainKpis) -> ProgramKpis:
@@ -147,8 +148,13 @@ class KpiQueries:
     @strawberry.field(description=(
         "Staff: program KPIs over whole local days [from, to] (program time zone), at most 366 days, "
         "not after today."))
-    async def program_kpis(self, info: Info, from_: Annotated[date, strawberry.argument(name="from")],
-                           to: date) -> ProgramKpis:
+    async def program_kpis(
+        self, info: Info,
+        from_: Annotated[date, strawberry.argument(
+            name="from", description="First local day (program time zone), included.")],
+        to: Annotated[date, strawberry.argument(
+            description="Last local day, included; not before `from` nor after today (366 days at most).")],
+    ) -> ProgramKpis:
         ctx = info.context
         kpis = await services.program_kpis(ctx.uow(), ctx.viewer, from_, to, ctx.container.now(),
                                            ctx.container.timezone)

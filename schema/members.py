@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Annotated
 
 import strawberry
 
@@ -13,6 +14,7 @@ from domain.members.model import Member as DomainMember
 from domain.members.profile import UNSET, ProfileChanges
 from schema.benefits import MemberBenefits, RedemptionConnection, load_benefits, load_redemptions
 from schema.checkins import CheckIns
+from schema.enums import register_enum
 from schema.info import Info
 from schema.meetups import Referrals, load_referrals
 from schema.offers import CouponConnection, CouponStatus, load_available_coupons_count, load_coupons
@@ -30,39 +32,54 @@ from schema.query_reads import query_reads
 from schema.refs import Channel, parse_id
 from schema.tiers import TierChangeConnection, TierStatus, load_tier_history, load_tier_status
 
-# Registered in place (strawberry.enum returns the class itself), so type checkers see a plain enum.
-strawberry.enum(DomainGender, name="Gender")
+# Registered in place (register_enum returns nothing; the class itself is the GraphQL enum), so type checkers
+# see a plain enum.
+register_enum(DomainGender, "Gender", "The gender a member chose to give in their profile.", {
+    "UNSPECIFIED": "Not given (the default).",
+    "FEMALE": "Female.",
+    "MALE": "Male.",
+    "OTHER": "Another gender.",
+})
 Gender = DomainGender
 
 
-@strawberry.type(name="ChannelIdentity")
+@strawberry.type(name="ChannelIdentity", description=(
+    "An outside identity linked to a member: an app install, a WeChat mini-program openid or a store (POS) card."))
 class ChannelIdentityType:
-    channel: Channel
-    external_id: str
-    linked_at: datetime
+    channel: Channel = strawberry.field(description="Which kind of identity this is.")
+    external_id: str = strawberry.field(description=(
+        "The identity's value on that channel (device id, openid, card number)."))
+    linked_at: datetime = strawberry.field(description="When it was linked to the member (UTC).")
 
     @classmethod
     def from_domain(cls, identity: DomainIdentity) -> ChannelIdentityType:
         return cls(channel=identity.channel, external_id=identity.external_id, linked_at=identity.linked_at)
 
 
-@strawberry.type(name="Member")
+@strawberry.type(name="Member", description=(
+    "A loyalty-program member: profile, points, tier, coupons and history. Readable by the member themselves "
+    "and by staff; anyone else gets FORBIDDEN or NOT_FOUND."))
 class MemberType:
-    id: strawberry.ID
-    phone: str
+    id: strawberry.ID = strawberry.field(description=(
+        "The member's id (opaque; use it wherever a `memberId` is asked for)."))
+    phone: str = strawberry.field(description="The mobile number the member signs in with, in +country form (E.164).")
     member_code: str = strawberry.field(description="Short code a member can show or share instead of a phone.")
-    display_name: str | None
-    avatar_url: str | None
-    birthday: date | None
+    display_name: str | None = strawberry.field(description="Name shown in the app and community; null until set.")
+    avatar_url: str | None = strawberry.field(description="http(s) address of the avatar image; null until set.")
+    birthday: date | None = strawberry.field(
+        description="Date of birth (drives birthday rewards); null until the member gives it.")
     birthday_editable: bool = strawberry.field(
         description="False once the birthday is set: after that only member service can correct it."
     )
-    gender: Gender
-    tags: list[str]
-    marketing_consent: bool
-    marketing_consent_at: datetime | None
-    show_on_leaderboard: bool
-    joined_at: datetime
+    gender: Gender = strawberry.field(description="Gender as given by the member; UNSPECIFIED by default.")
+    tags: list[str] = strawberry.field(description=(
+        "Interest tags the member chose (up to 20, each 1 to 20 characters)."))
+    marketing_consent: bool = strawberry.field(description="True while the member agrees to receive marketing.")
+    marketing_consent_at: datetime | None = strawberry.field(
+        description="When the marketing answer was last given (UTC); null if never answered.")
+    show_on_leaderboard: bool = strawberry.field(
+        description="False when the member opted out of appearing on the points leaderboard.")
+    joined_at: datetime = strawberry.field(description="When the member joined the program (UTC).")
     member_id: strawberry.Private[int]
 
     @strawberry.field(description="Points balance (the member themselves or staff).")
@@ -73,13 +90,26 @@ class MemberType:
                                   "`first`/`after` (default 20), back (newer) with `last`/`before` using "
                                   "`pageInfo.startCursor`; 1 to 100 per page.")
     async def points_history(
-        self, info: Info, first: int | None = None, after: str | None = None,
-        kinds: list[PointsEntryKind] | None = None, last: int | None = None, before: str | None = None,
+        self, info: Info,
+        first: Annotated[int | None, strawberry.argument(
+            description="Page size going back in time (older entries), 1 to 100; 20 when no size is given.")] = None,
+        after: Annotated[str | None, strawberry.argument(
+            description="Opaque cursor (`pageInfo.endCursor`): return entries older than it.")] = None,
+        kinds: Annotated[list[PointsEntryKind] | None, strawberry.argument(
+            description="Only entries of these kinds; all kinds when null.")] = None,
+        last: Annotated[int | None, strawberry.argument(
+            description="Page size going forward in time (newer entries), 1 to 100; use with `before`.")] = None,
+        before: Annotated[str | None, strawberry.argument(
+            description="Opaque cursor (`pageInfo.startCursor`): return entries newer than it.")] = None,
     ) -> PointsEntryConnection:
         return await load_history(info, self.member_id, first, after, kinds, last, before)
 
     @strawberry.field(description="The member's purchases with their items, newest first; page with `first`/`after`.")
-    async def purchases(self, info: Info, first: int = 20, after: str | None = None) -> PurchaseConnection:
+    async def purchases(
+        self, info: Info, first: Annotated[int, strawberry.argument(description="Page size (1 to 100).")] = 20,
+        after: Annotated[str | None, strawberry.argument(description=(
+            "Opaque cursor from `pageInfo.endCursor`: the page after it."))] = None,
+    ) -> PurchaseConnection:
         return await load_purchases(info, self.member_id, first, after)
 
     @strawberry.field(description="Current tier, the next one and progress towards it.")
@@ -87,7 +117,11 @@ class MemberType:
         return await load_tier_status(info, self.member_id)
 
     @strawberry.field(description="Tier changes, newest first; page with `first`/`after`.")
-    async def tier_history(self, info: Info, first: int = 20, after: str | None = None) -> TierChangeConnection:
+    async def tier_history(
+        self, info: Info, first: Annotated[int, strawberry.argument(description="Page size (1 to 100).")] = 20,
+        after: Annotated[str | None, strawberry.argument(description=(
+            "Opaque cursor from `pageInfo.endCursor`: the page after it."))] = None,
+    ) -> TierChangeConnection:
         return await load_tier_history(info, self.member_id, first, after)
 
     @strawberry.field(description="Invite code, how many joined with it, and what it earned.")
@@ -100,8 +134,14 @@ class MemberType:
 
     @strawberry.field(description="The coupon wallet, newest first; filter by status; page with `first`/`after` "
                                   "(1 to 100).")
-    async def coupons(self, info: Info, status: CouponStatus | None = None, first: int = 20,
-                      after: str | None = None) -> CouponConnection:
+    async def coupons(
+        self, info: Info,
+        status: Annotated[CouponStatus | None, strawberry.argument(
+            description="Only coupons in this status; all when null.")] = None,
+        first: Annotated[int, strawberry.argument(description="Page size (1 to 100).")] = 20,
+        after: Annotated[str | None, strawberry.argument(description=(
+            "Opaque cursor from `pageInfo.endCursor`: the page after it."))] = None,
+    ) -> CouponConnection:
         return await load_coupons(info, self.member_id, status, first, after)
 
     @strawberry.field(description="Coupons the member holds and can still use (unused, not expired): "
@@ -114,7 +154,11 @@ class MemberType:
         return await load_benefits(info, self.member_id)
 
     @strawberry.field(description="Redemptions (vouchers), newest first; page with `first`/`after`.")
-    async def redemptions(self, info: Info, first: int = 20, after: str | None = None) -> RedemptionConnection:
+    async def redemptions(
+        self, info: Info, first: Annotated[int, strawberry.argument(description="Page size (1 to 100).")] = 20,
+        after: Annotated[str | None, strawberry.argument(description=(
+            "Opaque cursor from `pageInfo.endCursor`: the page after it."))] = None,
+    ) -> RedemptionConnection:
         return await load_redemptions(info, self.member_id, first, after)
 
     @strawberry.field(description="Current answer per consent kind.")
@@ -122,11 +166,15 @@ class MemberType:
         return await load_consents(info, self.member_id)
 
     @strawberry.field(description="Every consent answer, newest first; page with `before` = last id seen.")
-    async def consent_history(self, info: Info, first: int = 20,
-                              before: strawberry.ID | None = None) -> list[ConsentRecord]:
+    async def consent_history(
+        self, info: Info,
+        first: Annotated[int, strawberry.argument(description="How many records (1 to 100).")] = 20,
+        before: Annotated[strawberry.ID | None, strawberry.argument(
+            description="Id of the last record already seen: return older ones.")] = None,
+    ) -> list[ConsentRecord]:
         return await load_consent_history(info, self.member_id, first, before)
 
-    @strawberry.field
+    @strawberry.field(description="Channel identities (app device, mini-program, POS card) linked to the member.")
     async def identities(self, info: Info) -> list[ChannelIdentityType]:
         found = await info.context.loaders.identities_by_member.load(self.member_id)
         return [ChannelIdentityType.from_domain(i) for i in found]
@@ -144,16 +192,26 @@ class MemberType:
 
 @strawberry.type
 class MemberQueries:
-    @strawberry.field(description="The signed-in member.")
+    @strawberry.field(description=(
+        "Member: the signed-in member. UNAUTHENTICATED without a member session (or once the account was erased)."))
     async def me(self, info: Info) -> MemberType:
         ctx = info.context
         reads = query_reads(info)
         return MemberType.from_domain(await services.get_me(ctx.uow(), ctx.container.cache, ctx.viewer,
                                                             reads.profile if reads else None))
 
-    @strawberry.field(description="Staff: find a member by phone or by a linked channel identity.")
+    @strawberry.field(description=(
+        "Staff: find a member by phone or by a linked channel identity (audited). BAD_USER_INPUT when neither is "
+        "given; NOT_FOUND when nobody matches."))
     async def member(
-        self, info: Info, phone: str | None = None, channel: Channel | None = None, external_id: str | None = None
+        self, info: Info,
+        phone: Annotated[str | None, strawberry.argument(
+            description="The member's mobile number; takes precedence over channel/externalId.")] = None,
+        channel: Annotated[Channel | None, strawberry.argument(
+            description=(
+                "Channel of a linked identity (e.g. POS_CARD for a card scan); give with `externalId`."))] = None,
+        external_id: Annotated[str | None, strawberry.argument(
+            description="The identity's value on `channel` (card number, openid, device id).")] = None,
     ) -> MemberType:
         member = await services.find_member(
             info.context.uow(), info.context.viewer, info.context.container.now(), phone=phone, channel=channel,
@@ -162,15 +220,22 @@ class MemberQueries:
         return MemberType.from_domain(member)
 
 
-@strawberry.input
+@strawberry.input(description="Profile changes: omitted fields are left as they are.")
 class UpdateProfileInput:
-    display_name: str | None = strawberry.UNSET
-    avatar_url: str | None = strawberry.UNSET
-    birthday: date | None = strawberry.UNSET
-    gender: Gender | None = strawberry.UNSET
-    tags: list[str] | None = strawberry.UNSET
-    marketing_consent: bool | None = strawberry.UNSET
-    show_on_leaderboard: bool | None = strawberry.UNSET
+    display_name: str | None = strawberry.field(default=strawberry.UNSET, description=(
+        "New display name, 1 to 30 characters; null clears it."))
+    avatar_url: str | None = strawberry.field(default=strawberry.UNSET, description=(
+        "New avatar as an http(s) address (at most 500 characters); null clears it."))
+    birthday: date | None = strawberry.field(default=strawberry.UNSET, description=(
+        "Date of birth; the member can set it only while `birthdayEditable` is true."))
+    gender: Gender | None = strawberry.field(default=strawberry.UNSET, description=(
+        "New gender; null leaves it unchanged."))
+    tags: list[str] | None = strawberry.field(default=strawberry.UNSET, description=(
+        "Replaces all interest tags (up to 20, each 1 to 20 characters); null leaves them unchanged."))
+    marketing_consent: bool | None = strawberry.field(default=strawberry.UNSET, description=(
+        "Agree (true) or stop agreeing (false) to marketing; null leaves it unchanged."))
+    show_on_leaderboard: bool | None = strawberry.field(default=strawberry.UNSET, description=(
+        "False hides the member from the points leaderboard; null leaves it unchanged."))
 
     def to_domain(self) -> ProfileChanges:
         def given(value: object) -> object:
@@ -191,41 +256,53 @@ class UpdateProfileInput:
         )
 
 
-@strawberry.input
+@strawberry.input(description="A channel identity to link or unlink.")
 class LinkIdentityInput:
-    channel: Channel
-    external_id: str
+    channel: Channel = strawberry.field(description=(
+        "Which kind of identity. Members may link only APP_DEVICE themselves."))
+    external_id: str = strawberry.field(description="The identity's value: 1 to 128 letters, digits or . _ : -")
     member_id: strawberry.ID | None = strawberry.field(default=None, description="Staff only: whose identity.")
 
 
-@strawberry.input
+@strawberry.input(description="A staff correction of a member's birthday.")
 class CorrectBirthdayInput:
-    member_id: strawberry.ID
-    birthday: date
-    reason: str
+    member_id: strawberry.ID = strawberry.field(description="The member to correct.")
+    birthday: date = strawberry.field(description="The right date of birth: a real date in the past.")
+    reason: str = strawberry.field(description="Why it is being corrected (required; kept in the audit log).")
 
 
-@strawberry.type
+@strawberry.type(description="The result of a profile change: the member as it now stands.")
 class MemberPayload:
-    member: MemberType
+    member: MemberType = strawberry.field(description="The member after the change.")
 
 
-@strawberry.type
+@strawberry.type(description="The result of linkIdentity.")
 class LinkIdentityPayload:
-    identity: ChannelIdentityType
-    member: MemberType
+    identity: ChannelIdentityType = strawberry.field(description="The identity now linked.")
+    member: MemberType = strawberry.field(description="The member it is linked to.")
 
 
 @strawberry.type
 class MemberMutations:
-    @strawberry.mutation(description="Change your profile. Invalid fields come back in extensions.fieldErrors.")
-    async def update_profile(self, info: Info, input: UpdateProfileInput) -> MemberPayload:
+    @strawberry.mutation(description=(
+        "Member: change your profile. Invalid fields answer BAD_USER_INPUT with `extensions.fieldErrors`."))
+    async def update_profile(
+        self, info: Info,
+        input: Annotated[UpdateProfileInput, strawberry.argument(description="The profile fields to change.")],
+    ) -> MemberPayload:
         ctx = info.context
         member = await services.update_profile(input.to_domain(), ctx.deps())
         return MemberPayload(member=MemberType.from_domain(member))
 
-    @strawberry.mutation(description="Link an app device, mini-program openid or POS card to a member.")
-    async def link_identity(self, info: Info, input: LinkIdentityInput) -> LinkIdentityPayload:
+    @strawberry.mutation(description=(
+        "Member (APP_DEVICE only) or staff (any channel, with `memberId`): link an app device, mini-program openid or "
+        "POS card to a member. FORBIDDEN for a channel the caller may not link; IDENTITY_ALREADY_LINKED "
+        "when another member holds it."))
+    async def link_identity(
+        self, info: Info,
+        input: Annotated[LinkIdentityInput, strawberry.argument(description=(
+            "The identity (and, for staff, the member)."))],
+    ) -> LinkIdentityPayload:
         ctx = info.context
         target = parse_id(input.member_id) if input.member_id is not None else None
         identity = await services.link_identity(
@@ -235,16 +312,28 @@ class MemberMutations:
         return LinkIdentityPayload(identity=ChannelIdentityType.from_domain(identity),
                                    member=MemberType.from_domain(member))
 
-    @strawberry.mutation
-    async def unlink_identity(self, info: Info, input: LinkIdentityInput) -> MemberPayload:
+    @strawberry.mutation(description=(
+        "Member (own identities) or staff (with `memberId`): unlink a channel identity. NOT_FOUND when it is not "
+        "linked to that member."))
+    async def unlink_identity(
+        self, info: Info,
+        input: Annotated[LinkIdentityInput, strawberry.argument(description=(
+            "The identity (and, for staff, the member)."))],
+    ) -> MemberPayload:
         ctx = info.context
         target = parse_id(input.member_id) if input.member_id is not None else None
         await services.unlink_identity(ctx.uow(), ctx.viewer, input.channel, input.external_id, member_id=target)
         member = await services.load_member(ctx.uow(), ctx.container.cache, target or ctx.viewer.require_member())
         return MemberPayload(member=MemberType.from_domain(member))
 
-    @strawberry.mutation(description="Staff: correct a member's birthday (audited).")
-    async def correct_birthday(self, info: Info, input: CorrectBirthdayInput) -> MemberPayload:
+    @strawberry.mutation(description=(
+        "Staff: correct a member's birthday (audited). BAD_USER_INPUT on a missing reason or impossible date; "
+        "NOT_FOUND for an unknown member."))
+    async def correct_birthday(
+        self, info: Info,
+        input: Annotated[CorrectBirthdayInput, strawberry.argument(description=(
+            "The member, the right birthday and why."))],
+    ) -> MemberPayload:
         ctx = info.context
         member = await services.correct_birthday(services.CorrectBirthday(
             parse_id(input.member_id), input.birthday, input.reason), ctx.deps())

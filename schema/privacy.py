@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import cast
+from typing import Annotated, cast
 
 import strawberry
 from strawberry.scalars import JSON
@@ -18,11 +18,11 @@ from schema.info import Info
 from schema.refs import parse_id
 
 
-@strawberry.type
+@strawberry.type(description="A member's current answer for one kind of consent.")
 class Consent:
-    kind: ConsentKind
-    granted: bool
-    at: datetime | None
+    kind: ConsentKind = strawberry.field(description="What the consent is about.")
+    granted: bool = strawberry.field(description="True while the member agrees; false when withdrawn or never given.")
+    at: datetime | None = strawberry.field(description="When the answer was given (UTC); null if never answered.")
     source: str | None = strawberry.field(description="Where the answer was given (APP, profile, partner:<id>...).")
 
     @classmethod
@@ -30,13 +30,13 @@ class Consent:
         return cls(kind=s.kind, granted=s.granted, at=s.at, source=s.source)
 
 
-@strawberry.type
+@strawberry.type(description="One consent answer as recorded; the history keeps every answer.")
 class ConsentRecord:
-    id: strawberry.ID
-    kind: ConsentKind
-    granted: bool
-    at: datetime
-    source: str
+    id: strawberry.ID = strawberry.field(description="The record's id (use it as `before` to page consentHistory).")
+    kind: ConsentKind = strawberry.field(description="What the consent is about.")
+    granted: bool = strawberry.field(description="True for agreeing, false for withdrawing.")
+    at: datetime = strawberry.field(description="When the answer was given (UTC).")
+    source: str = strawberry.field(description="Where the answer was given (APP, profile, partner:<id>...).")
 
     @classmethod
     def from_domain(cls, r: DomainRecord) -> ConsentRecord:
@@ -56,10 +56,10 @@ async def load_consent_history(info: Info, member_id: int, first: int,
     return [ConsentRecord.from_domain(r) for r in rows]
 
 
-@strawberry.type
+@strawberry.type(description="A copy of everything the program holds about one member (data-subject access).")
 class DataExport:
-    member_id: strawberry.ID
-    generated_at: datetime
+    member_id: strawberry.ID = strawberry.field(description="The member the export is about.")
+    generated_at: datetime = strawberry.field(description="When the export was produced (UTC).")
     document: JSON = strawberry.field(description=(
         "Everything held about the member, one key per section (profile, identities, consents, pointsLedger, "
         "purchases, redemptions, coupons, checkIns, tierChanges, posts, comments, likes, groups, reports, "
@@ -72,15 +72,15 @@ class DataExport:
                    document=cast(JSON, d.document), truncated_sections=list(d.truncated_sections))
 
 
-@strawberry.type
+@strawberry.type(description="One audited action, such as staff looking up or changing a member.")
 class AuditEntry:
-    id: strawberry.ID
-    actor_role: str
-    actor_id: strawberry.ID
-    action: str
-    target: str
-    detail: JSON
-    created_at: datetime
+    id: strawberry.ID = strawberry.field(description="The entry's id (use it as `before` to page).")
+    actor_role: str = strawberry.field(description="Role of who acted (member, staff, partner...).")
+    actor_id: strawberry.ID = strawberry.field(description="Id of who acted, within that role.")
+    action: str = strawberry.field(description='What was done, e.g. "member.looked-up".')
+    target: str = strawberry.field(description='What it was done to, e.g. "member:42".')
+    detail: JSON = strawberry.field(description="Action-specific details (never a copy of the personal data).")
+    created_at: datetime = strawberry.field(description="When it happened (UTC).")
 
     @classmethod
     def from_domain(cls, e: DomainAuditEntry) -> AuditEntry:
@@ -90,79 +90,101 @@ class AuditEntry:
 
 @strawberry.type
 class PrivacyQueries:
-    @strawberry.field(description="Everything the program holds about you, as one JSON document.")
+    @strawberry.field(description=(
+        "Member: everything the program holds about you, as one JSON document. RATE_LIMITED after a few exports "
+        "an hour."))
     async def export_my_data(self, info: Info) -> DataExport:
         ctx = info.context
         return DataExport.from_domain(await export.export_my_data(ctx.uow(), ctx.container.limiter, ctx.viewer,
                                                                    ctx.container.now()))
 
-    @strawberry.field(description="Staff: export a member's data (audited).")
-    async def export_member_data(self, info: Info, member_id: strawberry.ID) -> DataExport:
+    @strawberry.field(description="Staff: export a member's data (audited). NOT_FOUND for an unknown member.")
+    async def export_member_data(
+        self, info: Info,
+        member_id: Annotated[strawberry.ID, strawberry.argument(description="The member to export.")],
+    ) -> DataExport:
         ctx = info.context
         return DataExport.from_domain(await export.export_member_data(
             ctx.uow(), ctx.viewer, parse_id(member_id, "memberId"), ctx.container.now()))
 
     @strawberry.field(description="Staff: audit entries about a member or by them, newest first.")
-    async def member_audit_log(self, info: Info, member_id: strawberry.ID, first: int = 50,
-                               before: strawberry.ID | None = None) -> list[AuditEntry]:
+    async def member_audit_log(
+        self, info: Info,
+        member_id: Annotated[strawberry.ID, strawberry.argument(description="The member whose trail to read.")],
+        first: Annotated[int, strawberry.argument(description="How many entries (1 to 200).")] = 50,
+        before: Annotated[strawberry.ID | None, strawberry.argument(
+            description="Id of the last entry already seen: return older ones.")] = None,
+    ) -> list[AuditEntry]:
         ctx = info.context
         rows = await staff_access.member_audit_log(ctx.uow(), ctx.viewer, parse_id(member_id, "memberId"), first,
                                                    parse_id(before, "before") if before else None)
         return [AuditEntry.from_domain(e) for e in rows]
 
 
-@strawberry.input
+@strawberry.input(description="A consent answer from the signed-in member.")
 class SetConsentInput:
-    kind: ConsentKind
-    granted: bool
+    kind: ConsentKind = strawberry.field(description="Which consent.")
+    granted: bool = strawberry.field(description="True to agree, false to withdraw.")
     source: str | None = strawberry.field(default=None, description="Channel the answer came from; APP if omitted.")
 
 
-@strawberry.type
+@strawberry.type(description="The result of setConsent.")
 class SetConsentPayload:
-    consent: ConsentRecord
+    consent: ConsentRecord = strawberry.field(description="The answer as recorded.")
 
 
-@strawberry.input
+@strawberry.input(description="A member's own erasure request.")
 class RequestErasureInput:
     confirmation: str = strawberry.field(description='Must be "ERASE MY DATA".')
 
 
-@strawberry.input
+@strawberry.input(description="An erasure staff carry out for a member.")
 class EraseMemberInput:
-    member_id: strawberry.ID
+    member_id: strawberry.ID = strawberry.field(description="The member to erase.")
     confirmation: str = strawberry.field(description='Must be "ERASE MY DATA".')
-    reason: str
+    reason: str = strawberry.field(description="Where the request came from (required; kept in the audit log).")
 
 
-@strawberry.type
+@strawberry.type(description="The result of an erasure.")
 class ErasurePayload:
-    member_id: strawberry.ID
+    member_id: strawberry.ID = strawberry.field(description="The erased member.")
     erased_at: datetime = strawberry.field(description="When this request was carried out.")
     already_erased: bool = strawberry.field(description="True when an earlier request had already erased the member.")
 
 
 @strawberry.type
 class PrivacyMutations:
-    @strawberry.mutation(description="Give or withdraw a consent; every answer is kept with its time.")
-    async def set_consent(self, info: Info, input: SetConsentInput) -> SetConsentPayload:
+    @strawberry.mutation(description="Member: give or withdraw a consent; every answer is kept with its time.")
+    async def set_consent(
+        self, info: Info,
+        input: Annotated[SetConsentInput, strawberry.argument(description="The consent and the answer.")],
+    ) -> SetConsentPayload:
         ctx = info.context
         record = await consents.set_consent(consents.SetConsent(input.kind.value, input.granted, input.source),
                                             ctx.deps())
         return SetConsentPayload(consent=ConsentRecord.from_domain(record))
 
     @strawberry.mutation(description=(
-        "Erase your personal data and close your account. Points history stays, anonymised, for the books. "
+        "Member: erase your personal data and close your account. Points history stays, anonymised, for the books. "
         "Signing in later with the same phone starts a new, empty membership."))
-    async def request_erasure(self, info: Info, input: RequestErasureInput) -> ErasurePayload:
+    async def request_erasure(
+        self, info: Info,
+        input: Annotated[RequestErasureInput, strawberry.argument(description="The typed confirmation.")],
+    ) -> ErasurePayload:
         ctx = info.context
         done = await erasure.request_erasure(ctx.uow(), ctx.container.cache, ctx.viewer, input.confirmation,
                                              ctx.container.now())
         return ErasurePayload(member_id=strawberry.ID(str(done.member_id)), erased_at=done.erased_at,
                               already_erased=done.already_erased)
 
-    @strawberry.mutation(description="Staff: carry out an erasure request received another way (audited).")
-    async def erase_member(self, info: Info, input: EraseMemberInput) -> ErasurePayload:
+    @strawberry.mutation(description=(
+        "Staff: carry out an erasure request received another way (audited). BAD_USER_INPUT on a wrong "
+        "confirmation or missing reason; NOT_FOUND for an unknown member."))
+    async def erase_member(
+        self, info: Info,
+        input: Annotated[EraseMemberInput, strawberry.argument(description=(
+            "The member, the typed confirmation and the reason."))],
+    ) -> ErasurePayload:
         ctx = info.context
         done = await erasure.erase_member(ctx.uow(), ctx.container.cache, ctx.viewer,
                                           parse_id(input.member_id, "memberId"), input.confirmation, input.reason,

@@ -10,8 +10,8 @@ from schema.enums import LifecycleStage, stage_values
 
 @strawberry.input(description="Quintile scores from min to max, both included (1-5).")
 class ScoreRangeInput:
-    low: int = strawberry.field(default=1, name="min")
-    high: int = strawberry.field(default=5, name="max")
+    low: int = strawberry.field(default=1, name="min", description="Lowest score matched (1 to 5).")
+    high: int = strawberry.field(default=5, name="max", description="Highest score matched (1 to 5).")
 
     def to_domain(self) -> ScoreRange:
         return ScoreRange(self.low, self.high)
@@ -20,9 +20,12 @@ class ScoreRangeInput:
 @strawberry.input(description="Members with a purchase in the window whose scores match every part given.")
 class RfmFilterInput:
     window_days: int = strawberry.field(description="One of the scored windows: 7, 30, 90 or 365.")
-    recency: ScoreRangeInput | None = None
-    frequency: ScoreRangeInput | None = None
-    monetary: ScoreRangeInput | None = None
+    recency: ScoreRangeInput | None = strawberry.field(
+        default=None, description="Range of the recency score (5 = most recent); null = any.")
+    frequency: ScoreRangeInput | None = strawberry.field(
+        default=None, description="Range of the frequency score (5 = most purchases); null = any.")
+    monetary: ScoreRangeInput | None = strawberry.field(
+        default=None, description="Range of the monetary score (5 = biggest spend); null = any.")
     cells: list[str] | None = strawberry.field(default=None, description='Any of these cells, e.g. ["555", "554"].')
 
     def to_domain(self) -> RfmFilter:
@@ -34,10 +37,14 @@ class RfmFilterInput:
 
 @strawberry.input(description="Every criterion given must hold; within one, any of its values.")
 class SegmentFilterInput:
-    stages: list[LifecycleStage] | None = None
-    tier_codes: list[str] | None = None
-    tags: list[str] | None = None
-    rfm: RfmFilterInput | None = None
+    stages: list[LifecycleStage] | None = strawberry.field(
+        default=None, description="Members in any of these lifecycle stages; null = any stage.")
+    tier_codes: list[str] | None = strawberry.field(
+        default=None, description="Members currently in any of these tiers (by tier code); null = any tier.")
+    tags: list[str] | None = strawberry.field(
+        default=None, description="Members with any of these profile tags; null = any.")
+    rfm: RfmFilterInput | None = strawberry.field(
+        default=None, description="Members whose RFM scores in one window match; null = no RFM condition.")
 
     def to_domain(self) -> SegmentFilter:
         return SegmentFilter(stage_values(self.stages), self.tier_codes, self.tags,

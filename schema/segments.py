@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 import strawberry
 
@@ -19,10 +20,12 @@ from schema.refs import parse_id
 from schema.segment_filters import SegmentFilterInput
 
 
-@strawberry.type
+@strawberry.type(description=(
+    "A member's recency/frequency/monetary scores over one window (compute-segments). Only windows with at least "
+    "one purchase have a score."))
 class RfmScore:
-    window_days: int
-    last_purchase_at: datetime
+    window_days: int = strawberry.field(description="The window's length in days (one of the rfmWindows setting).")
+    last_purchase_at: datetime = strawberry.field(description="The member's latest purchase (UTC).")
     recency_days: int = strawberry.field(description="Whole days since the last purchase.")
     frequency: int = strawberry.field(description="Purchases in the window.")
     monetary_cents: int = strawberry.field(description="Net spend in the window (amount less refunds).")
@@ -31,8 +34,8 @@ class RfmScore:
         "Spend growth against the previous window of the same length in basis points (10000 = +100%), "
         "rounded down; null when the previous window had no spend."))
     r_score: int = strawberry.field(description="Quintile 1-5, 5 = most recent (0: not ranked yet).")
-    f_score: int
-    m_score: int
+    f_score: int = strawberry.field(description="Quintile 1-5, 5 = most purchases (0: not ranked yet).")
+    m_score: int = strawberry.field(description="Quintile 1-5, 5 = biggest net spend (0: not ranked yet).")
     cell: str = strawberry.field(description='The three scores as one code, e.g. "545".')
     top_categories: list[str] = strawberry.field(description="Up to three categories by item spend in the window.")
 
@@ -44,28 +47,33 @@ class RfmScore:
                    f_score=s.f_score, m_score=s.m_score, cell=s.cell, top_categories=list(s.top_categories))
 
 
-@strawberry.type
+@strawberry.type(description="A move of a member from one lifecycle stage to another.")
 class LifecycleChange:
-    from_stage: LifecycleStage | None
-    to_stage: LifecycleStage
-    at: datetime
+    from_stage: LifecycleStage | None = strawberry.field(description="The stage before; null for the first stage.")
+    to_stage: LifecycleStage = strawberry.field(description="The stage after.")
+    at: datetime = strawberry.field(description="When the move was recorded (UTC).")
 
     @classmethod
     def from_domain(cls, c: DomainChange) -> LifecycleChange:
         return cls(from_stage=c.from_stage, to_stage=c.to_stage, at=c.at)
 
 
-@strawberry.type
+@strawberry.type(description="Staff view of a member's lifecycle stage and RFM scores (computed by compute-segments).")
 class MemberInsights:
-    member: MemberType
+    member: MemberType = strawberry.field(description="The member.")
     stage: LifecycleStage | None = strawberry.field(description="Null until compute-segments has run.")
-    stage_since: datetime | None
-    last_purchase_at: datetime | None
+    stage_since: datetime | None = strawberry.field(
+        description="When the member entered the current stage (UTC); null until compute-segments has run.")
+    last_purchase_at: datetime | None = strawberry.field(
+        description="Latest purchase as of the last compute-segments run (UTC); null if none or not computed yet.")
     rfm: list[RfmScore] = strawberry.field(description="One per window the member bought in, shortest first.")
     member_id: strawberry.Private[int]
 
     @strawberry.field(description="Stage changes, newest first.")
-    async def stage_history(self, info: Info, first: int = 20) -> list[LifecycleChange]:
+    async def stage_history(
+        self, info: Info,
+        first: Annotated[int, strawberry.argument(description="How many changes (1 to 100).")] = 20,
+    ) -> list[LifecycleChange]:
         changes = await services.stage_history(info.context.uow(), info.context.viewer, self.member_id, first)
         return [LifecycleChange.from_domain(c) for c in changes]
 
@@ -78,30 +86,39 @@ class MemberInsights:
                    rfm=[RfmScore.from_domain(s) for s in insights.rfm])
 
 
-@strawberry.type
+@strawberry.type(description="One member in a segment.")
 class MemberSegmentEdge:
-    cursor: str
-    node: MemberInsights
+    cursor: str = strawberry.field(description="Opaque cursor of this member; pass as `after` for the next page.")
+    node: MemberInsights = strawberry.field(description="The member with their insights.")
 
 
-@strawberry.type
+@strawberry.type(description="A page of members matching a segment, ordered by member id.")
 class MemberSegmentConnection:
     total_count: int = strawberry.field(description="Members in the whole segment.")
-    edges: list[MemberSegmentEdge]
-    page_info: PageInfo
+    edges: list[MemberSegmentEdge] = strawberry.field(description="The members on this page.")
+    page_info: PageInfo = strawberry.field(description="Whether more pages follow, and the cursor to get them.")
 
 
 @strawberry.type
 class SegmentQueries:
     @strawberry.field(description="Staff: a member's RFM scores and lifecycle stage (from compute-segments).")
-    async def member_insights(self, info: Info, member_id: strawberry.ID) -> MemberInsights:
+    async def member_insights(
+        self, info: Info,
+        member_id: Annotated[strawberry.ID, strawberry.argument(description="The member to look at.")],
+    ) -> MemberInsights:
         member, insights = await services.member_insights(info.context.uow(), info.context.viewer,
                                                           parse_id(member_id, "memberId"), info.context.container.now())
         return MemberInsights.from_domain(member, insights)
 
     @strawberry.field(description="Staff: members matching a segment, by member id, with the segment's size.")
-    async def member_segment(self, info: Info, filter: SegmentFilterInput | None = None, first: int = 20,
-                             after: str | None = None) -> MemberSegmentConnection:
+    async def member_segment(
+        self, info: Info,
+        filter: Annotated[SegmentFilterInput | None, strawberry.argument(
+            description="Who belongs to the segment; null = every member.")] = None,
+        first: Annotated[int, strawberry.argument(description="Page size (1 to 100).")] = 20,
+        after: Annotated[str | None, strawberry.argument(
+            description="Opaque cursor (`pageInfo.endCursor`): the page after it.")] = None,
+    ) -> MemberSegmentConnection:
         page = await services.segment_members(info.context.uow(), info.context.viewer,
                                               (filter or SegmentFilterInput()).to_domain(), first, after,
                                               info.context.container.now())
