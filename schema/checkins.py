@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Annotated
 
 import strawberry
 
@@ -10,13 +11,13 @@ from domain.checkins import services
 from schema.info import Info
 
 
-@strawberry.type
+@strawberry.type(description="A day the member checked in.")
 class CheckInDay:
-    day: date
-    makeup: bool
+    day: date = strawberry.field(description="The day, in the program time zone (Asia/Shanghai).")
+    makeup: bool = strawberry.field(description="True if the day was filled later with `makeUpCheckIn`.")
 
 
-@strawberry.type
+@strawberry.type(description="A member's daily check-ins (days in the program time zone, Asia/Shanghai).")
 class CheckIns:
     member_id: strawberry.Private[int]
 
@@ -29,7 +30,13 @@ class CheckIns:
         return (await _summary(info, self.member_id)).checked_in_today
 
     @strawberry.field(description="Checked-in days of a month (default: this month).")
-    async def month(self, info: Info, year: int | None = None, month: int | None = None) -> list[CheckInDay]:
+    async def month(
+        self, info: Info,
+        year: Annotated[int | None, strawberry.argument(description="The year, 2000 to 2100; null: this "
+                                                                    "year.")] = None,
+        month: Annotated[int | None, strawberry.argument(description="The month, 1 to 12 (else "
+                                                                     "BAD_USER_INPUT); null: this month.")] = None,
+    ) -> list[CheckInDay]:
         found = await _summary(info, self.member_id, year, month)
         return [CheckInDay(day=d, makeup=m) for d, m in found.month]
 
@@ -40,12 +47,14 @@ async def _summary(info: Info, member_id: int, year: int | None = None,
     return await services.summary(ctx.uow(), ctx.viewer, member_id, ctx.container.today(), year, month)
 
 
-@strawberry.type
+@strawberry.type(description="The result of `checkIn` or `makeUpCheckIn`.")
 class CheckInPayload:
-    day: date
-    points: int
-    streak: int
-    already_checked_in: bool
+    day: date = strawberry.field(description="The day checked in (program time zone, Asia/Shanghai).")
+    points: int = strawberry.field(description="Whole points the check-in earned (streak bonus included); 0 for a "
+                                               "make-up.")
+    streak: int = strawberry.field(description="Consecutive checked-in days ending on `day`.")
+    already_checked_in: bool = strawberry.field(description="True if the member had already checked in that day: "
+                                                            "nothing new was paid.")
 
     @classmethod
     def from_domain(cls, r: services.CheckInResult) -> CheckInPayload:
@@ -60,8 +69,14 @@ class CheckInMutations:
         result = await services.check_in(ctx.deps())
         return CheckInPayload.from_domain(result)
 
-    @strawberry.mutation(description="Pay points to fill a missed day of this month (when the program allows it).")
-    async def make_up_check_in(self, info: Info, day: date) -> CheckInPayload:
+    @strawberry.mutation(description="Member: pay points to fill a missed day of this month (when the program allows "
+                                     "it). Errors: UNAUTHENTICATED, FORBIDDEN (make-ups not offered), BAD_USER_INPUT, "
+                                     "LIMIT_EXCEEDED (monthly make-ups used up), INSUFFICIENT_POINTS.")
+    async def make_up_check_in(
+        self, info: Info,
+        day: Annotated[date, strawberry.argument(description="A missed day earlier this month (program time zone, "
+                                                             "Asia/Shanghai).")],
+    ) -> CheckInPayload:
         ctx = info.context
         result = await services.make_up(day, ctx.deps())
         return CheckInPayload.from_domain(result)

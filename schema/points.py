@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable
 from datetime import datetime, timedelta
 from enum import Enum
+from typing import Annotated
 
 import strawberry
 
@@ -18,27 +19,39 @@ from domain.points.ports import Purchase as DomainPurchase
 from domain.points.ports import Refund as DomainRefund
 from domain.points.rules import LineItem
 from schema.connections import PageInfo
-from schema.enums import PointsEntrySource
+from schema.enums import PointsEntrySource, register_enum
 from schema.info import Info
 from schema.query_reads import query_reads
 from schema.refs import MemberRefInput, parse_id
 
 # Registered in place (strawberry.enum returns the class itself), so type checkers see a plain enum.
-strawberry.enum(DomainEntryKind, name="PointsEntryKind")
+register_enum(DomainEntryKind, "PointsEntryKind", "What a points ledger entry did to the balance.", {
+    "EARN": "Points earned (a purchase, an activity, a check-in, a referral, a tier upgrade, a partner...): a "
+            "credit.",
+    "REDEEM": "Points spent (a reward, a partner burn, a make-up check-in): a debit.",
+    "EXPIRE": "Points that reached their expiry date unspent: a debit.",
+    "ADJUST": "A manual correction by staff, with a reason: a credit or a debit.",
+    "GIFT_OUT": "Points this member gifted to another member: a debit.",
+    "GIFT_IN": "Points another member gifted to this member: a credit.",
+    "REVERSE": "A reversal: a debit when earned points are taken back (a refund, a reversed partner earn), a "
+               "credit when spent points come back (a cancelled redemption, a reversed partner burn).",
+})
 PointsEntryKind = DomainEntryKind
 
 
-@strawberry.type
+@strawberry.type(description="One line of a member's points ledger (append-only): a credit or a debit.")
 class PointsEntry:
-    id: strawberry.ID
-    kind: PointsEntryKind
+    id: strawberry.ID = strawberry.field(description="The entry's id (opaque).")
+    kind: PointsEntryKind = strawberry.field(description="What the entry did: earn, spend, expire, gift...")
     amount: int = strawberry.field(description="Signed whole points: positive credits, negative debits.")
-    reason: str
-    source_type: PointsEntrySource
+    reason: str = strawberry.field(description="Human-readable reason shown on the statement (e.g. the gift "
+                                               "message, the adjustment reason).")
+    source_type: PointsEntrySource = strawberry.field(description="What the entry came from.")
     source_detail: str | None = strawberry.field(
         description="The partner id for PARTNER, the activity for ACTIVITY; else null.")
-    source_ref: str
-    created_at: datetime
+    source_ref: str = strawberry.field(description="A reference within the source (e.g. the order, the reward "
+                                                   "or the day); opaque, for support and reconciliation.")
+    created_at: datetime = strawberry.field(description="When the entry was written (UTC).")
     entry_id: strawberry.Private[int]
     member_id: strawberry.Private[int]
     known_balance_after: strawberry.Private[int | None]
@@ -74,35 +87,42 @@ class PointsEntry:
                    entry_id=e.id, member_id=e.member_id, known_balance_after=e.balance_after)
 
 
-@strawberry.type
+@strawberry.type(description="A points ledger entry with its cursor.")
 class PointsEntryEdge:
-    cursor: str
-    node: PointsEntry
+    cursor: str = strawberry.field(description="Opaque cursor of this entry: pass as `after` (or `before`).")
+    node: PointsEntry = strawberry.field(description="The entry.")
 
 
-@strawberry.type
+@strawberry.type(description="A page of points ledger entries, newest first.")
 class PointsEntryConnection:
-    edges: list[PointsEntryEdge]
-    page_info: PageInfo
+    edges: list[PointsEntryEdge] = strawberry.field(description="The entries of this page, newest first.")
+    page_info: PageInfo = strawberry.field(description="Cursors and whether more pages exist.")
 
 
-@strawberry.type
+@strawberry.type(description="Points that expire together at one instant.")
 class ExpiringPoints:
-    expires_at: datetime
+    expires_at: datetime = strawberry.field(description="When these points expire (UTC).")
     points: int = strawberry.field(description="Whole points that expire at `expiresAt` unless spent first.")
 
 
-@strawberry.type
+@strawberry.type(description="A member's points balance, in whole points.")
 class PointsBalance:
-    available: int = strawberry.field(description="Spendable now.")
-    pending: int = strawberry.field(description="Earned on purchases still inside their return window.")
-    total: int = strawberry.field(description="The ledger sum.")
+    available: int = strawberry.field(description="Whole points spendable now.")
+    pending: int = strawberry.field(description="Whole points earned on purchases still inside their return window: "
+                                                "not yet spendable.")
+    total: int = strawberry.field(description="The ledger sum in whole points (available plus pending, plus any "
+                                              "expired points not yet written off).")
     member_id: strawberry.Private[int]
     balance: strawberry.Private[Balance]
 
     @strawberry.field(description="Points that expire within the next `days` days (default: the program's "
                                   "expiring-soon window, the setting `expiringSoonDays`).")
-    async def expiring_soon(self, info: Info, days: int | None = None) -> int:
+    async def expiring_soon(
+        self, info: Info,
+        days: Annotated[int | None, strawberry.argument(
+            description="How many days ahead to look, 1 to 365 (else BAD_USER_INPUT); null: the program's "
+                        "window.")] = None,
+    ) -> int:
         if days is None or days == self.balance.expiring_window_days:
             return self.balance.expiring_soon
         ctx = info.context
@@ -112,7 +132,11 @@ class PointsBalance:
 
     @strawberry.field(description="When points expire: the next `first` (1 to 50) dates, soonest first, with the "
                                   "points expiring then (pending points included).")
-    async def expiry_schedule(self, info: Info, first: int = 5) -> list[ExpiringPoints]:
+    async def expiry_schedule(
+        self, info: Info,
+        first: Annotated[int, strawberry.argument(
+            description="How many expiry dates, 1 to 50 (else BAD_USER_INPUT).")] = 5,
+    ) -> list[ExpiringPoints]:
         ctx = info.context
         rows = await queries.expiry_schedule(ctx.uow(), ctx.viewer, self.member_id, ctx.container.now(), first)
         return [ExpiringPoints(expires_at=at, points=points) for at, points in rows]
@@ -144,42 +168,47 @@ async def load_history(info: Info, member_id: int, first: int | None, after: str
         has_previous_page=page.has_previous, start_cursor=edges[0].cursor if edges else None))
 
 
-@strawberry.input
+@strawberry.input(description="One line of an order, for category earning rules.")
 class LineItemInput:
-    category: str
-    amount_cents: int
-    sku: str | None = None
+    category: str = strawberry.field(description="Product category the earning rules match on (1 to 40 characters).")
+    amount_cents: int = strawberry.field(description="The line's amount in cents (1/100 yuan), not negative.")
+    sku: str | None = strawberry.field(default=None, description="The product's SKU, if known.")
 
 
-@strawberry.input
+@strawberry.input(description="An order paid at a store, to earn points on.")
 class RecordPurchaseInput:
-    member: MemberRefInput
-    order_id: str
-    store_id: str
-    amount_cents: int
-    items: list[LineItemInput]
-    purchased_at: datetime | None = None
+    member: MemberRefInput = strawberry.field(description="The member who bought (exactly one way of naming them).")
+    order_id: str = strawberry.field(description="The order's id at the store (1-64 letters, digits or . _ : -); "
+                                                 "resending the same order replays the first result.")
+    store_id: str = strawberry.field(description="The store (1-64 letters, digits or . _ : -); order ids are "
+                                                 "unique per store.")
+    amount_cents: int = strawberry.field(description="What the member paid, in cents (1/100 yuan); positive.")
+    items: list[LineItemInput] = strawberry.field(description="The order's lines (1 to 200); their amounts must "
+                                                              "add up to `amountCents`.")
+    purchased_at: datetime | None = strawberry.field(
+        default=None, description="When the purchase happened (not in the future); null: now.")
 
 
-@strawberry.type
+@strawberry.type(description="One line of a recorded purchase.")
 class PurchaseItem:
-    category: str
-    amount_cents: int
-    sku: str | None
+    category: str = strawberry.field(description="Product category.")
+    amount_cents: int = strawberry.field(description="The line's amount in cents (1/100 yuan).")
+    sku: str | None = strawberry.field(description="The product's SKU; null if the store did not send one.")
 
 
-@strawberry.type(name="Purchase")
+@strawberry.type(name="Purchase", description="An order a member paid at a store, and the points it earned.")
 class PurchaseType:
-    id: strawberry.ID
-    order_id: str
-    store_id: str
-    amount_cents: int
-    items: list[PurchaseItem]
-    refunded_cents: int
-    points_awarded: int
-    points_reversed: int
+    id: strawberry.ID = strawberry.field(description="The purchase's id (opaque).")
+    order_id: str = strawberry.field(description="The order's id at the store.")
+    store_id: str = strawberry.field(description="The store the order was placed at.")
+    amount_cents: int = strawberry.field(description="What the member paid, in cents (1/100 yuan).")
+    items: list[PurchaseItem] = strawberry.field(description="The order's lines.")
+    refunded_cents: int = strawberry.field(description="How much of the order has been refunded so far, in cents.")
+    points_awarded: int = strawberry.field(description="Whole points the purchase earned.")
+    points_reversed: int = strawberry.field(description="Whole points taken back by refunds so far (including any "
+                                                        "`shortfallPoints`).")
     shortfall_points: int = strawberry.field(description="Points a refund could not take back (already spent).")
-    purchased_at: datetime
+    purchased_at: datetime = strawberry.field(description="When the purchase happened (UTC).")
 
     @classmethod
     def from_domain(cls, p: DomainPurchase) -> PurchaseType:
@@ -191,17 +220,17 @@ class PurchaseType:
                    purchased_at=p.purchased_at)
 
 
-@strawberry.type
+@strawberry.type(description="A purchase with its cursor.")
 class PurchaseEdge:
-    cursor: str
-    node: PurchaseType
+    cursor: str = strawberry.field(description="Opaque cursor of this purchase: pass as `after`.")
+    node: PurchaseType = strawberry.field(description="The purchase.")
 
 
-@strawberry.type
+@strawberry.type(description="A page of a member's purchases, newest first.")
 class PurchaseConnection:
-    edges: list[PurchaseEdge]
-    page_info: PageInfo
-    total_count: int
+    edges: list[PurchaseEdge] = strawberry.field(description="The purchases of this page, newest first.")
+    page_info: PageInfo = strawberry.field(description="The cursor to continue from and whether more pages exist.")
+    total_count: int = strawberry.field(description="How many purchases the member has in all.")
 
     @strawberry.field(description="The nodes of `edges`, for clients that do not need per-item cursors.")
     def nodes(self) -> list[PurchaseType]:
@@ -216,28 +245,32 @@ async def load_purchases(info: Info, member_id: int, first: int, after: str | No
         has_next_page=page.has_next, end_cursor=edges[-1].cursor if edges else None))
 
 
-@strawberry.type
+@strawberry.type(description="The result of `recordPurchase`.")
 class RecordPurchasePayload:
-    purchase: PurchaseType
-    points_earned: int
-    tier_changed: bool
+    purchase: PurchaseType = strawberry.field(description="The recorded purchase.")
+    points_earned: int = strawberry.field(description="Whole points the purchase earned (tier multiplier included).")
+    tier_changed: bool = strawberry.field(description="True if this purchase moved the member to another tier.")
 
 
-@strawberry.input
+@strawberry.input(description="A refund of all or part of a recorded order.")
 class RecordRefundInput:
-    order_id: str
-    store_id: str
-    refund_id: str
-    amount_cents: int
+    order_id: str = strawberry.field(description="The order's id, as sent to `recordPurchase`.")
+    store_id: str = strawberry.field(description="The store of the order, as sent to `recordPurchase`.")
+    refund_id: str = strawberry.field(description="The refund's own id (1-64 letters, digits or . _ : -); resending "
+                                                  "the same refund replays the first result.")
+    amount_cents: int = strawberry.field(description="Amount refunded, in cents (1/100 yuan); positive, and at most "
+                                                     "what is left unrefunded on the order.")
 
 
-@strawberry.type(name="Refund")
+@strawberry.type(name="Refund", description="A refund of (part of) an order and the points it took back.")
 class RefundType:
-    refund_id: str
-    amount_cents: int
-    points_reversed: int
-    shortfall_points: int
-    created_at: datetime
+    refund_id: str = strawberry.field(description="The refund's id, as sent to `recordRefund`.")
+    amount_cents: int = strawberry.field(description="Amount refunded, in cents (1/100 yuan).")
+    points_reversed: int = strawberry.field(description="Whole points this refund took back, in proportion to the "
+                                                        "amount (including `shortfallPoints`).")
+    shortfall_points: int = strawberry.field(description="Of those, whole points that could not be taken back "
+                                                         "because the member had already spent them.")
+    created_at: datetime = strawberry.field(description="When the refund was recorded (UTC).")
 
     @classmethod
     def from_domain(cls, r: DomainRefund) -> RefundType:
@@ -245,65 +278,71 @@ class RefundType:
                    shortfall_points=r.shortfall_points, created_at=r.created_at)
 
 
-@strawberry.type
+@strawberry.type(description="The result of `recordRefund`.")
 class RecordRefundPayload:
-    refund: RefundType
-    purchase: PurchaseType
+    refund: RefundType = strawberry.field(description="The refund.")
+    purchase: PurchaseType = strawberry.field(description="The order after the refund.")
 
 
-@strawberry.input
+@strawberry.input(description="Points one member gifts to another.")
 class GiftPointsInput:
-    recipient: MemberRefInput
-    amount: int
-    idempotency_key: str
-    message: str = ""
+    recipient: MemberRefInput = strawberry.field(description="Who receives the points (not yourself).")
+    amount: int = strawberry.field(description="Whole points to gift; positive, within your spendable balance and "
+                                               "the program's daily gifting limit.")
+    idempotency_key: str = strawberry.field(description="A key you choose per gift (1-100 letters, digits or "
+                                                        ". _ : / -); retrying with it replays the first result.")
+    message: str = strawberry.field(default="", description="A note for the recipient (at most 100 characters); "
+                                                            "shown as the entries' reason.")
 
 
-@strawberry.type
+@strawberry.type(description="The result of `giftPoints`.")
 class GiftPointsPayload:
-    entry: PointsEntry
-    balance: PointsBalance
+    entry: PointsEntry = strawberry.field(description="The sender's ledger entry (GIFT_OUT, a negative amount).")
+    balance: PointsBalance = strawberry.field(description="The sender's balance after the gift.")
 
 
-@strawberry.input
+@strawberry.input(description="A manual correction of a member's points by staff.")
 class AdjustPointsInput:
-    member_id: strawberry.ID
-    amount: int
-    reason: str
-    idempotency_key: str
+    member_id: strawberry.ID = strawberry.field(description="The member's id.")
+    amount: int = strawberry.field(description="Whole points: positive credits, negative debits; not zero.")
+    reason: str = strawberry.field(description="Why (1 to 200 characters); recorded in the ledger and the audit log.")
+    idempotency_key: str = strawberry.field(description="A key you choose per adjustment (1-100 letters, digits or "
+                                                        ". _ : / -); retrying with it replays the first result.")
 
 
-@strawberry.type
+@strawberry.type(description="The result of `adjustPoints`.")
 class AdjustPointsPayload:
-    entry: PointsEntry
-    balance: PointsBalance
+    entry: PointsEntry = strawberry.field(description="The ledger entry written (kind ADJUST).")
+    balance: PointsBalance = strawberry.field(description="The member's balance after the adjustment.")
 
 
-@strawberry.enum
+@strawberry.enum(description="The period a leaderboard counts points earned in (program time zone, Asia/Shanghai).")
 class LeaderboardPeriod(Enum):
-    WEEK = "WEEK"
-    MONTH = "MONTH"
-    YEAR = "YEAR"
+    WEEK = strawberry.enum_value("WEEK", description="This week so far, from Monday.")
+    MONTH = strawberry.enum_value("MONTH", description="This calendar month so far.")
+    YEAR = strawberry.enum_value("YEAR", description="This calendar year so far.")
 
 
-@strawberry.type
+@strawberry.type(description="One place on the points leaderboard.")
 class LeaderboardEntry:
-    rank: int
-    display_name: str
-    points: int
-    is_me: bool
+    rank: int = strawberry.field(description="Place, from 1.")
+    display_name: str = strawberry.field(description="The member's name, masked after its first character "
+                                                     "(\"Member\" when they have none).")
+    points: int = strawberry.field(description="Whole points earned in the period (EARN entries only; spending "
+                                               "and gifts do not count).")
+    is_me: bool = strawberry.field(description="True on the signed-in member's own place.")
 
 
-@strawberry.type
+@strawberry.type(description="A leaderboard place with its cursor.")
 class LeaderboardEdge:
-    cursor: str
-    node: LeaderboardEntry
+    cursor: str = strawberry.field(description="Opaque cursor of this place: pass as `after`.")
+    node: LeaderboardEntry = strawberry.field(description="The place.")
 
 
-@strawberry.type
+@strawberry.type(description="A page of the points leaderboard, most points first.")
 class LeaderboardConnection:
-    edges: list[LeaderboardEdge]
-    page_info: PageInfo
+    edges: list[LeaderboardEdge] = strawberry.field(description="The places of this page, most points first.")
+    page_info: PageInfo = strawberry.field(description="The cursor to continue from and whether more places exist.")
 
     @strawberry.field(description="The nodes of `edges`, for clients that do not need per-item cursors.")
     def nodes(self) -> list[LeaderboardEntry]:
@@ -312,10 +351,16 @@ class LeaderboardConnection:
 
 @strawberry.type
 class PointsQueries:
-    @strawberry.field(description="Top earners in the period (members who opted out are not listed); page with "
-                                  "`first`/`after`, ranks continue across pages.")
+    @strawberry.field(description="Any signed-in caller (else UNAUTHENTICATED): top earners in the period (members "
+                                  "who opted out are not listed); page with `first`/`after`, ranks continue across "
+                                  "pages.")
     async def points_leaderboard(
-        self, info: Info, period: LeaderboardPeriod, first: int = 20, after: str | None = None
+        self, info: Info,
+        period: Annotated[LeaderboardPeriod, strawberry.argument(description="Which period to rank.")],
+        first: Annotated[int, strawberry.argument(description="Places per page, 1 to 100 (else "
+                                                              "BAD_USER_INPUT).")] = 20,
+        after: Annotated[str | None, strawberry.argument(description="`endCursor` of the previous page; null for "
+                                                                     "the first page.")] = None,
     ) -> LeaderboardConnection:
         ctx = info.context
         me = ctx.viewer.subject_id if ctx.viewer.role is Role.MEMBER else None
@@ -339,8 +384,13 @@ class PointsQueries:
 
 @strawberry.type
 class PointsMutations:
-    @strawberry.mutation(description="POS or partner: record a purchase; idempotent on (source, orderId).")
-    async def record_purchase(self, info: Info, input: RecordPurchaseInput) -> RecordPurchasePayload:
+    @strawberry.mutation(description="Staff (the POS): record a purchase and award its points; idempotent on "
+                                     "(storeId, orderId). Errors: UNAUTHENTICATED, FORBIDDEN, BAD_USER_INPUT, "
+                                     "NOT_FOUND (no such member), IDEMPOTENCY_CONFLICT (same order, other data).")
+    async def record_purchase(
+        self, info: Info,
+        input: Annotated[RecordPurchaseInput, strawberry.argument(description="The order.")],
+    ) -> RecordPurchasePayload:
         ctx = info.context
         cmd = purchases.PurchaseCommand(
             member=input.member.to_domain(), order_id=input.order_id, store_id=input.store_id,
@@ -352,15 +402,26 @@ class PointsMutations:
         return RecordPurchasePayload(purchase=PurchaseType.from_domain(result.purchase),
                                      points_earned=result.points, tier_changed=result.tier_change is not None)
 
-    @strawberry.mutation(description="POS or partner: refund all or part of an order; idempotent on refundId.")
-    async def record_refund(self, info: Info, input: RecordRefundInput) -> RecordRefundPayload:
+    @strawberry.mutation(description="Staff (the POS): refund all or part of an order and take back its points in "
+                                     "proportion; idempotent on refundId. Errors: UNAUTHENTICATED, FORBIDDEN, "
+                                     "BAD_USER_INPUT, NOT_FOUND (no such order), IDEMPOTENCY_CONFLICT.")
+    async def record_refund(
+        self, info: Info,
+        input: Annotated[RecordRefundInput, strawberry.argument(description="The refund.")],
+    ) -> RecordRefundPayload:
         result = await purchases.record_refund(purchases.RefundCommand(
             input.store_id, input.order_id, input.refund_id, input.amount_cents), info.context.deps())
         return RecordRefundPayload(refund=RefundType.from_domain(result.refund),
                                    purchase=PurchaseType.from_domain(result.purchase))
 
-    @strawberry.mutation(description="Gift points to another member (by phone or member code).")
-    async def gift_points(self, info: Info, input: GiftPointsInput) -> GiftPointsPayload:
+    @strawberry.mutation(description="Member: gift points to another member (by phone or member code). Errors: "
+                                     "UNAUTHENTICATED, FORBIDDEN (tier too low to gift), INSUFFICIENT_POINTS, "
+                                     "LIMIT_EXCEEDED (daily limit), RATE_LIMITED (too many recipient look-ups), "
+                                     "NOT_FOUND, BAD_USER_INPUT, IDEMPOTENCY_CONFLICT.")
+    async def gift_points(
+        self, info: Info,
+        input: Annotated[GiftPointsInput, strawberry.argument(description="The gift.")],
+    ) -> GiftPointsPayload:
         ctx = info.context
         result = await transfers.gift_points(
             transfers.GiftPoints(input.recipient.to_domain(), input.amount, input.idempotency_key, input.message),
@@ -369,8 +430,13 @@ class PointsMutations:
         return GiftPointsPayload(entry=PointsEntry.from_domain(result.sent),
                                  balance=await load_balance(info, result.sent.member_id))
 
-    @strawberry.mutation(description="Staff: credit or debit a member's points, with a reason (audited).")
-    async def adjust_points(self, info: Info, input: AdjustPointsInput) -> AdjustPointsPayload:
+    @strawberry.mutation(description="Staff: credit or debit a member's points, with a reason (audited). Errors: "
+                                     "UNAUTHENTICATED, FORBIDDEN, BAD_USER_INPUT, NOT_FOUND, INSUFFICIENT_POINTS "
+                                     "(a debit beyond the spendable balance), IDEMPOTENCY_CONFLICT.")
+    async def adjust_points(
+        self, info: Info,
+        input: Annotated[AdjustPointsInput, strawberry.argument(description="The adjustment.")],
+    ) -> AdjustPointsPayload:
         ctx = info.context
         entry = await transfers.adjust_points(transfers.AdjustPoints(
             parse_id(input.member_id), input.amount, input.reason, input.idempotency_key), ctx.deps())

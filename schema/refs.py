@@ -53,15 +53,20 @@ def parse_id(raw: strawberry.ID, field: str = "id", type_name: str | None = None
     return value
 
 
-@strawberry.input
+@strawberry.input(description="Names a member by exactly one of: `id`, `phone`, `memberCode`, or `channel` with "
+                               "`externalId` (else BAD_USER_INPUT; NOT_FOUND when nobody matches).")
 class MemberRefInput:
     """Exactly one way of naming the member."""
 
-    id: strawberry.ID | None = None
-    phone: str | None = None
-    member_code: str | None = None
-    channel: Channel | None = None
-    external_id: str | None = None
+    id: strawberry.ID | None = strawberry.field(default=None, description="The member's id (`Member.id`).")
+    phone: str | None = strawberry.field(default=None, description="The member's mobile number: E.164 "
+                                                                   "(+8613800138000) or an 11-digit mainland number.")
+    member_code: str | None = strawberry.field(default=None, description="The member's short member code "
+                                                                         "(`Member.memberCode`; case-insensitive).")
+    channel: Channel | None = strawberry.field(default=None, description="The channel of a linked identity; with "
+                                                                        "`externalId`.")
+    external_id: str | None = strawberry.field(default=None, description="The member's id on that channel (e.g. a "
+                                                                         "WeChat openid); with `channel`.")
 
     def to_domain(self) -> MemberRef:
         return MemberRef(member_id=parse_id(self.id) if self.id is not None else None, phone=self.phone,

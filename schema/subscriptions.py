@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator
 from enum import Enum
+from typing import Annotated
 
 import strawberry
 
@@ -44,9 +45,10 @@ class LiveUpdateKind(Enum):
                                    "and a fresh cursor instead of the backlog; reload lists by query.")
 
 
-@strawberry.type
+@strawberry.type(description="One message of the `pointsChanged` stream.")
 class PointsUpdate:
-    kind: LiveUpdateKind
+    kind: LiveUpdateKind = strawberry.field(description="What this message carries: the state now, a new entry, or "
+                                                        "a resync.")
     cursor: str = strawberry.field(description="Pass as `after` when reconnecting.")
     entry: PointsEntry | None = strawberry.field(description="The ledger entry (kind ITEM); null otherwise.")
     balance: PointsBalance = strawberry.field(
@@ -54,16 +56,18 @@ class PointsUpdate:
                     "`entry.balanceAfter`.")
 
 
-@strawberry.type
+@strawberry.type(description="A member's report of a post or comment, for moderators.")
 class ContentReport:
-    target: ReportTarget
-    target_id: strawberry.ID
-    reason: str
+    target: ReportTarget = strawberry.field(description="Whether a post or a comment was reported.")
+    target_id: strawberry.ID = strawberry.field(description="The reported item: a post's global id (for "
+                                                            "`node(id)`), or a comment's id.")
+    reason: str = strawberry.field(description="The reason the member gave.")
 
 
-@strawberry.type
+@strawberry.type(description="One message of the `offerIssued` stream.")
 class OfferUpdate:
-    kind: LiveUpdateKind
+    kind: LiveUpdateKind = strawberry.field(description="What this message carries: the state now, a new coupon, or "
+                                                        "a resync.")
     cursor: str = strawberry.field(description="Pass as `after` when reconnecting.")
     coupon: Coupon | None = strawberry.field(description="The coupon issued (kind ITEM); null otherwise.")
     available_coupons_count: int = strawberry.field(
@@ -79,7 +83,8 @@ def _cursor_value(raw: str | None) -> int | None:
         return -1  # rejected by the domain with BAD_USER_INPUT
 
 
-@strawberry.type
+@strawberry.type(description="Live updates over WebSocket (graphql-transport-ws). Member streams need a signed-in "
+                               "member (else UNAUTHENTICATED) and follow that member only.")
 class Subscription:
     @strawberry.subscription(description="The signed-in member's profile: now, then after every change.")
     async def profile_changed(self, info: Info) -> AsyncGenerator[MemberType, None]:
@@ -99,7 +104,12 @@ class Subscription:
     @strawberry.subscription(description="Without `after`: the balance now (CURRENT), then each new ledger "
                                          "entry (ITEM). With `after` (a cursor from an earlier update): the "
                                          "entries missed since, or one RESYNC when too many were missed.")
-    async def points_changed(self, info: Info, after: str | None = None) -> AsyncGenerator[PointsUpdate, None]:
+    async def points_changed(
+        self, info: Info,
+        after: Annotated[str | None, strawberry.argument(
+            description="`cursor` of the last update received, to resume after a disconnect; null to start "
+                        "with the state now.")] = None,
+    ) -> AsyncGenerator[PointsUpdate, None]:
         ctx = info.context
         member_id = live.own_member(ctx.viewer)
         limit = ctx.container.settings.live_replay_limit
@@ -152,7 +162,12 @@ class Subscription:
     @strawberry.subscription(description="Without `after`: the wallet count now (CURRENT), then each coupon "
                                          "issued to the member (ITEM). With `after`: the coupons missed since, "
                                          "or one RESYNC when too many were missed.")
-    async def offer_issued(self, info: Info, after: str | None = None) -> AsyncGenerator[OfferUpdate, None]:
+    async def offer_issued(
+        self, info: Info,
+        after: Annotated[str | None, strawberry.argument(
+            description="`cursor` of the last update received, to resume after a disconnect; null to start "
+                        "with the state now.")] = None,
+    ) -> AsyncGenerator[OfferUpdate, None]:
         ctx = info.context
         member_id = live.own_member(ctx.viewer)
         limit = ctx.container.settings.live_replay_limit

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 import strawberry
 
@@ -14,25 +15,32 @@ from domain.tiers.model import TierChange as DomainTierChange
 from domain.tiers.model import TierChangeReason as DomainReason
 from domain.tiers.model import TierProgress
 from schema.connections import PageInfo
+from schema.enums import register_enum
 from schema.info import Info
 from schema.refs import parse_id
 
 # Registered in place (strawberry.enum returns the class itself), so type checkers see a plain enum.
-strawberry.enum(DomainReason, name="TierChangeReason")
+register_enum(DomainReason, "TierChangeReason", "Why a member's tier changed.", {
+    "JOINED": "The member joined the program and got their first tier.",
+    "UPGRADE": "Qualifying spend reached a higher tier's threshold.",
+    "DOWNGRADE": "At a tier review, spend in the window no longer qualified for the tier held.",
+    "RENEWED": "The member kept the tier they held for another period.",
+})
 TierChangeReason = DomainReason
 
 
-@strawberry.type
+@strawberry.type(description="A level of the loyalty program (e.g. Silver, Gold), reached by qualifying spend.")
 class Tier:
-    id: strawberry.ID
-    code: str
-    name: str
-    rank: int
-    threshold_cents: int = strawberry.field(description="Rolling 12-month spend that qualifies, in cents.")
+    id: strawberry.ID = strawberry.field(description="The tier's id (opaque).")
+    code: str = strawberry.field(description="Short stable code, upper case (e.g. GOLD); for client logic and assets.")
+    name: str = strawberry.field(description="Display name.")
+    rank: int = strawberry.field(description="Place on the ladder: 0 is the base tier, higher is better.")
+    threshold_cents: int = strawberry.field(description="Spend within the qualifying window (a program setting, "
+                                                        "12 months by default) that qualifies, in cents (1/100 yuan).")
     multiplier_pct: int = strawberry.field(description="Points multiplier in percent (150 = 1.5x).")
-    upgrade_reward_points: int
-    benefits: list[str]
-    active: bool
+    upgrade_reward_points: int = strawberry.field(description="Whole points credited on an upgrade to this tier.")
+    benefits: list[str] = strawberry.field(description="Benefits to show members, one line each.")
+    active: bool = strawberry.field(description="False for a retired tier, left out of the ladder.")
 
     @classmethod
     def from_domain(cls, t: DomainTier) -> Tier:
@@ -41,19 +49,22 @@ class Tier:
                    upgrade_reward_points=t.upgrade_reward_points, benefits=list(t.benefits), active=t.active)
 
 
-@strawberry.type(name="TierProgress")
+@strawberry.type(name="TierProgress", description="Qualifying spend in the current window and what the next "
+                                                  "tier needs.")
 class TierProgressType:
-    amount_in_window_cents: int
-    spend_to_next_cents: int
-    window_start: datetime
-    window_end: datetime
+    amount_in_window_cents: int = strawberry.field(description="Qualifying spend between `windowStart` and "
+                                                               "`windowEnd`, in cents (1/100 yuan).")
+    spend_to_next_cents: int = strawberry.field(description="Spend still needed to reach the next tier, in cents; "
+                                                            "0 at the top tier.")
+    window_start: datetime = strawberry.field(description="Start of the qualifying window (UTC).")
+    window_end: datetime = strawberry.field(description="End of the qualifying window: now (UTC).")
 
 
-@strawberry.type
+@strawberry.type(description="A member's tier, the next one up, and the progress towards it.")
 class TierStatus:
-    current: Tier
-    next: Tier | None
-    progress: TierProgressType
+    current: Tier = strawberry.field(description="The tier the member holds now.")
+    next: Tier | None = strawberry.field(description="The next tier up; null at the top of the ladder.")
+    progress: TierProgressType = strawberry.field(description="Qualifying spend and what is left to the next tier.")
     expires_at: datetime | None = strawberry.field(
         description="When the current tier is reviewed; it is kept at least until then."
     )
@@ -69,13 +80,13 @@ class TierStatus:
         )
 
 
-@strawberry.type
+@strawberry.type(description="One change of a member's tier.")
 class TierChange:
-    from_tier_id: strawberry.ID | None
-    to_tier_id: strawberry.ID
-    reason: TierChangeReason
+    from_tier_id: strawberry.ID | None = strawberry.field(description="Id of the tier before; null on joining.")
+    to_tier_id: strawberry.ID = strawberry.field(description="Id of the tier after.")
+    reason: TierChangeReason = strawberry.field(description="Why the tier changed.")
     spend_cents: int = strawberry.field(description="Qualifying spend in the window when the change was made.")
-    created_at: datetime
+    created_at: datetime = strawberry.field(description="When the change was made (UTC).")
     change: strawberry.Private[DomainTierChange]
 
     @strawberry.field(description="The tier before (null on joining).")
@@ -99,17 +110,17 @@ class TierChange:
                    created_at=c.created_at, change=c)
 
 
-@strawberry.type
+@strawberry.type(description="A tier change with its cursor.")
 class TierChangeEdge:
-    cursor: str
-    node: TierChange
+    cursor: str = strawberry.field(description="Opaque cursor of this change: pass as `after`.")
+    node: TierChange = strawberry.field(description="The tier change.")
 
 
-@strawberry.type
+@strawberry.type(description="A page of a member's tier changes, newest first.")
 class TierChangeConnection:
-    edges: list[TierChangeEdge]
-    page_info: PageInfo
-    total_count: int
+    edges: list[TierChangeEdge] = strawberry.field(description="The changes of this page, newest first.")
+    page_info: PageInfo = strawberry.field(description="The cursor to continue from and whether more pages exist.")
+    total_count: int = strawberry.field(description="How many tier changes the member has in all.")
 
     @strawberry.field(description="The nodes of `edges`, for clients that do not need per-item cursors.")
     def nodes(self) -> list[TierChange]:
@@ -129,22 +140,25 @@ async def load_tier_history(info: Info, member_id: int, first: int, after: str |
         has_next_page=page.has_next, end_cursor=edges[-1].cursor if edges else None))
 
 
-@strawberry.input
+@strawberry.input(description="A tier to create (no `id`) or replace (with `id`).")
 class SaveTierInput:
-    id: strawberry.ID | None = None
-    code: str
-    name: str
-    rank: int
-    threshold_cents: int
-    multiplier_pct: int = 100
-    upgrade_reward_points: int = 0
-    benefits: list[str] = strawberry.field(default_factory=list)
-    active: bool = True
+    id: strawberry.ID | None = strawberry.field(default=None, description="The tier to change; null creates a tier.")
+    code: str = strawberry.field(description="Short code, 1 to 20 characters, unique; stored upper case.")
+    name: str = strawberry.field(description="Display name, 1 to 40 characters.")
+    rank: int = strawberry.field(description="Place on the ladder, unique: 0 is the base tier, higher is better.")
+    threshold_cents: int = strawberry.field(description="Qualifying spend in cents (1/100 yuan): 0 for rank 0, and "
+                                                        "higher for higher active ranks.")
+    multiplier_pct: int = strawberry.field(default=100, description="Points multiplier in percent, 100 to 1000.")
+    upgrade_reward_points: int = strawberry.field(default=0, description="Whole points credited on an upgrade to "
+                                                                         "the tier; not negative.")
+    benefits: list[str] = strawberry.field(default_factory=list, description="Benefits to show members, one line "
+                                                                             "each.")
+    active: bool = strawberry.field(default=True, description="False retires the tier (left out of the ladder).")
 
 
-@strawberry.type
+@strawberry.type(description="The result of `saveTier`.")
 class SaveTierPayload:
-    tier: Tier
+    tier: Tier = strawberry.field(description="The tier as saved.")
 
 
 @strawberry.type
@@ -156,8 +170,12 @@ class TierQueries:
 
 @strawberry.type
 class TierMutations:
-    @strawberry.mutation(description="Staff: create or change a tier.")
-    async def save_tier(self, info: Info, input: SaveTierInput) -> SaveTierPayload:
+    @strawberry.mutation(description="Staff: create or change a tier. Errors: UNAUTHENTICATED, FORBIDDEN, "
+                                     "BAD_USER_INPUT (per field), NOT_FOUND (no tier with that id).")
+    async def save_tier(
+        self, info: Info,
+        input: Annotated[SaveTierInput, strawberry.argument(description="The tier.")],
+    ) -> SaveTierPayload:
         tier = DomainTier(
             id=parse_id(input.id) if input.id is not None else 0, code=input.code, name=input.name,
             rank=input.rank, threshold_cents=input.threshold_cents, multiplier_pct=input.multiplier_pct,
