@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 import strawberry
 
@@ -15,23 +16,28 @@ from schema.info import Info
 from schema.refs import parse_id
 
 
-@strawberry.type
+@strawberry.type(description="An endpoint that receives signed event POSTs.")
 class WebhookEndpoint:
-    id: strawberry.ID
-    url: str
-    event_types: list[str]
+    id: strawberry.ID = strawberry.field(description="Id of the endpoint.")
+    url: str = strawberry.field(description="Where events are POSTed.")
+    event_types: list[str] = strawberry.field(description="The event types it receives (e.g. "
+                                                          "`partner.transaction`).")
     secret: str = strawberry.field(description="Signing secret, shown once: verify X-Loyalty-Signature with it.")
 
 
-@strawberry.type
+@strawberry.type(description="One event sent to one endpoint, retried with backoff until delivered or failed.")
 class WebhookDelivery:
-    id: strawberry.ID
-    event_id: strawberry.ID
-    status: WebhookDeliveryStatus
-    attempts: int
-    next_attempt_at: datetime
-    last_status: int | None
-    last_error: str | None
+    id: strawberry.ID = strawberry.field(description="Id of the delivery (for `redeliverWebhook`).")
+    event_id: strawberry.ID = strawberry.field(description="Id of the event, also sent in the X-Loyalty-Event-Id "
+                                                           "header (receivers drop repeats by it).")
+    status: WebhookDeliveryStatus = strawberry.field(description="Where the delivery stands.")
+    attempts: int = strawberry.field(description="Attempts made so far (it fails after 8).")
+    next_attempt_at: datetime = strawberry.field(description="When PENDING: the next attempt (UTC); otherwise when "
+                                                             "it was settled.")
+    last_status: int | None = strawberry.field(description="HTTP status of the last attempt; null before the first "
+                                                           "or when no response came.")
+    last_error: str | None = strawberry.field(description="Why the last attempt failed; null when it succeeded or "
+                                                          "none was made.")
 
     @classmethod
     def from_domain(cls, d: DomainDelivery) -> WebhookDelivery:
@@ -41,16 +47,17 @@ class WebhookDelivery:
                    last_error=d.last_error)
 
 
-@strawberry.type
+@strawberry.type(description="One delivery in a page of the delivery log.")
 class WebhookDeliveryEdge:
-    cursor: str
-    node: WebhookDelivery
+    cursor: str = strawberry.field(description="Opaque cursor of this delivery: pass it as `after` for the next "
+                                               "page.")
+    node: WebhookDelivery = strawberry.field(description="The delivery.")
 
 
-@strawberry.type
+@strawberry.type(description="A page of the webhook delivery log, newest first.")
 class WebhookDeliveryConnection:
-    edges: list[WebhookDeliveryEdge]
-    page_info: PageInfo
+    edges: list[WebhookDeliveryEdge] = strawberry.field(description="The deliveries of this page, newest first.")
+    page_info: PageInfo = strawberry.field(description="Whether more follow, and the cursor to continue from.")
 
     @strawberry.field(description="The nodes of `edges`, for clients that do not need per-item cursors.")
     def nodes(self) -> list[WebhookDelivery]:
@@ -60,8 +67,14 @@ class WebhookDeliveryConnection:
 @strawberry.type
 class WebhookQueries:
     @strawberry.field(description="Staff: the delivery log, newest first; page with `first`/`after`.")
-    async def webhook_deliveries(self, info: Info, status: WebhookDeliveryStatus | None = None, first: int = 50,
-                                 after: str | None = None) -> WebhookDeliveryConnection:
+    async def webhook_deliveries(
+        self, info: Info,
+        status: Annotated[WebhookDeliveryStatus | None, strawberry.argument(
+            description="Only deliveries in this state; null: all.")] = None,
+        first: Annotated[int, strawberry.argument(description="Page size, 1 to 200 (else BAD_USER_INPUT).")] = 50,
+        after: Annotated[str | None, strawberry.argument(
+            description="Opaque cursor from the previous page (`endCursor`); null: the newest.")] = None,
+    ) -> WebhookDeliveryConnection:
         rows, has_next = await services.deliveries(info.context.uow(), info.context.viewer,
                                                    status.value if status else None, first,
                                                    cursors.decode_int(after)[1] if after else None)
@@ -73,9 +86,18 @@ class WebhookQueries:
 
 @strawberry.type
 class WebhookMutations:
-    @strawberry.mutation(description="Staff: send events to an endpoint (a partner's, or the operator's).")
-    async def add_webhook(self, info: Info, url: str, event_types: list[str],
-                          partner_id: strawberry.ID | None = None) -> WebhookEndpoint:
+    @strawberry.mutation(description="Staff: send events to an endpoint (a partner's, or the operator's); returns "
+                                     "its signing secret once. Bad URL or event type: BAD_USER_INPUT; unknown "
+                                     "partner: NOT_FOUND.")
+    async def add_webhook(
+        self, info: Info,
+        url: Annotated[str, strawberry.argument(description="An https URL, at most 500 characters.")],
+        event_types: Annotated[list[str], strawberry.argument(
+            description="Event types to send, at least one; available: `partner.transaction`.")],
+        partner_id: Annotated[strawberry.ID | None, strawberry.argument(
+            description="A partner's endpoint: only that partner's events; null: an operator endpoint that gets "
+                        "every partner's events.")] = None,
+    ) -> WebhookEndpoint:
         ctx = info.context
         sub = await services.add_subscription(
             ctx.uow(), ctx.viewer, parse_id(partner_id, "partnerId") if partner_id else None, url, event_types,
@@ -83,8 +105,10 @@ class WebhookMutations:
         return WebhookEndpoint(id=strawberry.ID(str(sub.id)), url=sub.url, event_types=sub.event_types,
                                secret=sub.secret)
 
-    @strawberry.mutation(description="Staff: queue a delivery again (after the endpoint was fixed).")
-    async def redeliver_webhook(self, info: Info, delivery_id: strawberry.ID) -> bool:
+    @strawberry.mutation(description="Staff: queue a delivery again (after the endpoint was fixed); it is retried "
+                                     "at once. Returns true; unknown id: NOT_FOUND.")
+    async def redeliver_webhook(self, info: Info, delivery_id: Annotated[strawberry.ID, strawberry.argument(
+            description="Id of the delivery (`WebhookDelivery.id`).")]) -> bool:
         ctx = info.context
         await services.redeliver(ctx.uow(), ctx.viewer, parse_id(delivery_id, "deliveryId"), ctx.container.now())
         return True
