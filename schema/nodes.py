@@ -4,6 +4,7 @@ its detail query (a member sees only their own coupons and redemptions)."""
 from __future__ import annotations
 
 import asyncio
+from typing import Annotated
 
 import strawberry
 
@@ -46,12 +47,14 @@ class NodeQueries:
     @strawberry.field(description="Any object with a global id (Reward, Redemption, Coupon, Post, Group, Event), "
                                   "under the rules of its detail query: NOT_FOUND when it does not exist or the "
                                   "caller may not see it; BAD_USER_INPUT for an id this API did not give out.")
-    async def node(self, info: Info, id: strawberry.ID) -> Node:
+    async def node(self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(
+            description="A global id, as the `id` field of a `Node` gave it out.")]) -> Node:
         return await _resolve(info, id, "id")
 
     @strawberry.field(description="Several objects by global id (at most 100), in the order asked; the whole "
                                   "answer fails as `node` would for any id that fails.")
-    async def nodes(self, info: Info, ids: list[strawberry.ID]) -> list[Node]:
+    async def nodes(self, info: Info, ids: Annotated[list[strawberry.ID], strawberry.argument(
+            description="Up to 100 global ids (more: BAD_USER_INPUT); repeats are allowed.")]) -> list[Node]:
         if len(ids) > MAX_NODES:
             raise BadUserInput.for_field("ids", f"Ask for at most {MAX_NODES} ids at once.")
         ctx = info.context

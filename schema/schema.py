@@ -24,7 +24,8 @@ from schema.tiers import TierMutations, TierQueries
 from schema.webhooks import WebhookMutations, WebhookQueries
 
 
-@strawberry.type
+@strawberry.type(description="Reads. Most need a signed-in caller (a member, staff or a partner, by bearer "
+                              "token); each field says who may call it and the main error codes.")
 class Query(
     MemberQueries,
     NodeQueries,
@@ -45,7 +46,8 @@ class Query(
     pass
 
 
-@strawberry.type
+@strawberry.type(description="Changes. Each field says who may call it and the main error codes "
+                              "(`extensions.code`) it answers.")
 class Mutation(
     AuthMutations,
     MemberMutations,
