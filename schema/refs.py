@@ -9,9 +9,14 @@ import strawberry
 from domain.errors import BadUserInput
 from domain.members.lookup import MemberRef
 from domain.members.model import Channel as DomainChannel
+from schema.enums import register_enum
 
 # Registered in place (strawberry.enum returns the class itself), so type checkers see a plain enum.
-strawberry.enum(DomainChannel, name="Channel", description="Where an identity comes from.")
+register_enum(DomainChannel, "Channel", "Where an identity comes from: one member (one phone) can hold several.", {
+    "APP_DEVICE": "The member app on one device (the app links it itself after sign-in).",
+    "MINI_PROGRAM": "A mini-program account (its openid); linked by staff.",
+    "POS_CARD": "A physical membership card scanned at the till; linked by staff.",
+})
 Channel = DomainChannel
 
 
