@@ -88,7 +88,7 @@ async def test_a_duplicate_group_name_is_a_conflict(api: ApiClient, callers) -> 
 
 
 async def test_a_negative_page_size_is_refused(api: ApiClient, callers) -> None:
-    body = await api.gql("{ me { tierHistory(first: -1) { createdAt } } }", token=callers["member"])
+    body = await api.gql("{ me { tierHistory(first: -1) { nodes { createdAt } } } }", token=callers["member"])
     assert error_codes(body) == ["BAD_USER_INPUT"], body
     assert body["errors"][0]["extensions"]["fieldErrors"][0]["field"] == "first"
 
