@@ -32,9 +32,9 @@ from domain.tiers.services import list_tiers, save_tier
 
 DEMO_STAFF = ("demo-operator", "demo-operator-password")
 DEMO_MEMBERS = [
-    ("+8613800138000", "Lin Wei", date(1990, 5, 17), Gender.FEMALE, ["coffee", "fashion"], "wx-openid-linwei"),
-    ("+8613900139000", "Zhang Min", date(1985, 11, 2), Gender.MALE, ["electronics"], "wx-openid-zhangmin"),
-    ("+8613700137000", "Chen Jing", date(1995, 1, 23), Gender.FEMALE, ["beauty", "dining"], None),
+    ("+8613800138000", "林薇", date(1990, 5, 17), Gender.FEMALE, ["coffee", "fashion"], "wx-openid-linwei"),
+    ("+8613900139000", "张敏", date(1985, 11, 2), Gender.MALE, ["electronics"], "wx-openid-zhangmin"),
+    ("+8613700137000", "陈静", date(1995, 1, 23), Gender.FEMALE, ["beauty", "dining"], None),
 ]
 
 
@@ -59,23 +59,23 @@ async def seed_demo(container: Container, extra_members: int = 0) -> None:
             bar.advance()
         await uow.commit()
     with contextlib.suppress(Conflict):
-        await create_staff(container.uow(), DEMO_STAFF[0], DEMO_STAFF[1], "Demo Operator", now)
+        await create_staff(container.uow(), DEMO_STAFF[0], DEMO_STAFF[1], "演示运营", now)
     await _seed_program(container)
     # Stages and RFM scores, so memberSegment and memberInsights show something before the nightly job.
     await compute_segments(container.uow, container.now())
 
 
 DEMO_TIERS = [
-    Tier(0, "BASE", "Member", 0, 0, 100, 0, ["Birthday coupon"]),
-    Tier(0, "GOLD", "Gold", 1, 5_000_000, 125, 500, ["Free parking 2h", "Birthday coupon"]),
-    Tier(0, "PLATINUM", "Platinum", 2, 10_000_000, 150, 1_000, ["Free parking 4h", "VIP lane"]),
-    Tier(0, "DIAMOND", "Diamond", 3, 20_000_000, 200, 2_000, ["Free parking all day", "Personal shopping advisor"]),
+    Tier(0, "BASE", "普通会员", 0, 0, 100, 0, ["生日券"]),
+    Tier(0, "GOLD", "金卡", 1, 5_000_000, 125, 500, ["免费停车 2 小时", "生日券"]),
+    Tier(0, "PLATINUM", "白金卡", 2, 10_000_000, 150, 1_000, ["免费停车 4 小时", "VIP 专属通道"]),
+    Tier(0, "DIAMOND", "钻石卡", 3, 20_000_000, 200, 2_000, ["全天免费停车", "私人购物顾问"]),
 ]
 DEMO_RULES = [
-    EarningRule(0, RuleKind.BASE_RATE, "1 point per yuan", points_per_100_cents=1),
-    EarningRule(0, RuleKind.CATEGORY, "Beauty double points", category="beauty", multiplier_pct=200, cap=5_000),
-    EarningRule(0, RuleKind.CAMPAIGN, "Member day (8th of each month)", multiplier_pct=200, month_days=(8,)),
-    EarningRule(0, RuleKind.ACTIVITY, "Daily check-in", activity=Activity.CHECK_IN, points=10, cap=10),
+    EarningRule(0, RuleKind.BASE_RATE, "每消费 1 元得 1 积分", points_per_100_cents=1),
+    EarningRule(0, RuleKind.CATEGORY, "美妆双倍积分", category="beauty", multiplier_pct=200, cap=5_000),
+    EarningRule(0, RuleKind.CAMPAIGN, "会员日（每月 8 日）双倍积分", multiplier_pct=200, month_days=(8,)),
+    EarningRule(0, RuleKind.ACTIVITY, "每日签到", activity=Activity.CHECK_IN, points=10, cap=10),
 ]
 DEMO_PURCHASES = [  # phone, order, yuan, category
     ("+8613800138000", "DEMO-1001", 38_800, "fashion"),
@@ -86,38 +86,38 @@ DEMO_PURCHASES = [  # phone, order, yuan, category
 
 
 DEMO_REWARDS = [
-    Reward(0, "Starbucks tall latte", "dining", RewardKind.COUPON, 300, stock=500, per_member_limit=2,
+    Reward(0, "星巴克中杯拿铁", "dining", RewardKind.COUPON, 300, stock=500, per_member_limit=2,
            limit_period=LimitPeriod.MONTH),
-    Reward(0, "2 hours free parking", "parking", RewardKind.COUPON, 200),
-    Reward(0, "Brand tote bag", "goods", RewardKind.GOODS, 1_500, stock=50),
-    Reward(0, "Cinema tickets for two", "experience", RewardKind.EXPERIENCE, 4_000, stock=20, min_tier_rank=1),
-    Reward(0, "Plant a tree (charity)", "charity", RewardKind.DONATION, 100),
+    Reward(0, "2 小时免费停车", "parking", RewardKind.COUPON, 200),
+    Reward(0, "品牌帆布包", "goods", RewardKind.GOODS, 1_500, stock=50),
+    Reward(0, "双人电影票", "experience", RewardKind.EXPERIENCE, 4_000, stock=20, min_tier_rank=1),
+    Reward(0, "公益植树一棵", "charity", RewardKind.DONATION, 100),
 ]
-DEMO_WELCOME = CouponTemplate(0, "Welcome: 10% off (max ¥50)", CouponKind.PERCENT_OFF, percent=10, cap_cents=5_000,
+DEMO_WELCOME = CouponTemplate(0, "新人礼：9 折（最高减 ¥50）", CouponKind.PERCENT_OFF, percent=10, cap_cents=5_000,
                               valid_days=30)
-DEMO_CLAIMABLE = CouponTemplate(0, "Weekend 满300减50", CouponKind.SPEND_AND_SAVE, value_cents=5_000,
+DEMO_CLAIMABLE = CouponTemplate(0, "周末满300减50", CouponKind.SPEND_AND_SAVE, value_cents=5_000,
                                 min_spend_cents=30_000, valid_days=14, total_quantity=1_000, claimable=True)
 # Sent to every demo member, so the wallet shows each coupon kind (the welcome coupon is PERCENT_OFF).
 DEMO_WALLET = [
-    CouponTemplate(0, "¥20 off dining", CouponKind.CASH_OFF, value_cents=2_000, categories=["dining"], valid_days=30),
+    CouponTemplate(0, "餐饮立减 ¥20", CouponKind.CASH_OFF, value_cents=2_000, categories=["dining"], valid_days=30),
     CouponTemplate(0, "满200减30", CouponKind.SPEND_AND_SAVE, value_cents=3_000, min_spend_cents=20_000,
                    valid_days=30),
-    CouponTemplate(0, "Coffee: buy one get one", CouponKind.BUY_ONE_GET_ONE, categories=["coffee"], valid_days=14),
-    CouponTemplate(0, "Free dessert (up to ¥38)", CouponKind.FREE_ITEM, value_cents=3_800, categories=["dessert"],
+    CouponTemplate(0, "咖啡买一送一", CouponKind.BUY_ONE_GET_ONE, categories=["coffee"], valid_days=14),
+    CouponTemplate(0, "免费甜品（价值 ¥38 以内）", CouponKind.FREE_ITEM, value_cents=3_800, categories=["dessert"],
                    valid_days=14),
-    CouponTemplate(0, "15% off beauty (max ¥100)", CouponKind.PERCENT_OFF, percent=15, cap_cents=10_000,
+    CouponTemplate(0, "美妆 85 折（最高减 ¥100）", CouponKind.PERCENT_OFF, percent=15, cap_cents=10_000,
                    categories=["beauty"], valid_days=30),
 ]
-DEMO_GROUPS = [Group(0, "Coffee lovers", "Brews, beans and the best latte art in the mall."),
-               Group(0, "Gold lounge", "For Gold members and above: previews and early access.", min_tier_rank=1)]
+DEMO_GROUPS = [Group(0, "咖啡爱好者", "聊咖啡豆、冲煮和商场里最好看的拉花。"),
+               Group(0, "金卡会员厅", "金卡及以上会员专属：新品预览和优先购。", min_tier_rank=1)]
 DEMO_POSTS = [  # author phone, group index or None, body, comments (author phone, body)
-    ("+8613800138000", 0, "Tried the new oat flat white at level 2. Worth it!",
-     [("+8613900139000", "Agreed, and the beans are from Yunnan."), ("+8613700137000", "Going tomorrow!")]),
-    ("+8613900139000", None, "Parking tip: the B2 entrance is never full on weekends.",
-     [("+8613800138000", "Thanks, saved me 20 minutes.")]),
-    ("+8613800138000", 1, "Gold preview night next Friday: who is coming?", []),
-    ("+8613700137000", None, "My skincare haul from the member day, double points!",
-     [("+8613800138000", "Double points on beauty is the best deal.")]),
+    ("+8613800138000", 0, "试了二楼新出的燕麦澳白，值得一试！",
+     [("+8613900139000", "同意，而且豆子是云南的。"), ("+8613700137000", "明天就去！")]),
+    ("+8613900139000", None, "停车小贴士：周末 B2 入口从来不满。",
+     [("+8613800138000", "谢谢，帮我省了 20 分钟。")]),
+    ("+8613800138000", 1, "下周五金卡新品预览夜，谁一起去？", []),
+    ("+8613700137000", None, "会员日的护肤品战利品，双倍积分！",
+     [("+8613800138000", "美妆双倍积分最划算。")]),
 ]
 
 
@@ -142,7 +142,7 @@ async def _seed_program(container: Container) -> None:
         await record_purchase(cmd, container.deps(operator))
     await _seed_screens(container, operator)
     survey = await save_survey(container.uow(), operator, Survey(
-        0, SurveyKind.NPS, "How likely are you to recommend us to a friend?", SurveyTrigger.AFTER_PURCHASE,
+        0, SurveyKind.NPS, "您有多大可能向朋友推荐我们？", SurveyTrigger.AFTER_PURCHASE,
         now, now + timedelta(days=90), allow_comment=True, purchase_within_days=30, points=20), now)
     await publish_survey(container.uow(), operator, survey.id, now)
 
@@ -168,8 +168,8 @@ async def _seed_screens(container: Container, operator: Viewer) -> None:
         for commenter, text in comments:
             await comment(container.uow(), members[commenter], post.id, text, None, now)
     event = await save_event(container.uow(), operator, Event(
-        0, "Autumn coffee tasting", 30, now + timedelta(days=10), now - timedelta(days=1), now + timedelta(days=9),
-        "Taste five single-origin coffees with our head barista. Members earn 50 points for coming.",
+        0, "秋季咖啡品鉴会", 30, now + timedelta(days=10), now - timedelta(days=1), now + timedelta(days=9),
+        "与首席咖啡师一起品尝五款单一产地咖啡。到场会员可得 50 积分。",
         attendance_points=50), now)
     for phone in ("+8613800138000", "+8613700137000"):
         await sign_up(container.uow(), members[phone], event.id, now)
