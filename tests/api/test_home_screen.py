@@ -94,6 +94,9 @@ async def test_sql_statement_header_counts_and_does_not_grow_with_the_lists(make
     assert cold > 0, "the home query reads the database"
     # Read both once more so profile and balance come from the cache for both, then compare.
     await statements(long.access_token)
-    warm_short, warm_long = await statements(short.access_token), await statements(long.access_token)
+    # The fewest of three reads each: a process-local copy (program settings, 1 s) that lapses
+    # between two reads on a slow machine adds a statement unrelated to the lists compared here.
+    warm_short = min([await statements(short.access_token) for _ in range(3)])
+    warm_long = min([await statements(long.access_token) for _ in range(3)])
     assert warm_long == warm_short, "10 history rows and 10 rewards cost no more statements than none"
     assert 0 < warm_short <= cold
