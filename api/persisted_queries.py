@@ -97,7 +97,8 @@ class PersistedQueries:
         if has_text:
             await self._cache.put_if_newer(_KEY + sha, 1, {"query": query}, self._ttl)
             return query
-        stored = await self._cache.get(_KEY + sha)
+        # Named by its hash, so never stale: read without the balance cache's trust lease.
+        stored = await self._cache.get_content(_KEY + sha)
         if stored is None or not isinstance(stored.get("query"), str):
             raise PersistedQueryProblem(ErrorCode.PERSISTED_QUERY_NOT_FOUND, "PersistedQueryNotFound")
         return stored["query"]

@@ -94,6 +94,9 @@ class InProcessCache:
     def __init__(self) -> None:
         self._entries: dict[str, tuple[int, float, dict[str, object]]] = {}
 
+    async def get_content(self, key: str) -> dict[str, object] | None:
+        return await self.get(key)
+
     async def get(self, key: str) -> dict[str, object] | None:
         entry = self._entries.get(key)
         if entry is None or entry[1] < time.monotonic():
@@ -145,6 +148,17 @@ class RedisCache:
 
     async def get(self, key: str) -> dict[str, object] | None:
         return (await self.get_many([key]))[0]
+
+    async def get_content(self, key: str) -> dict[str, object] | None:
+        """One round trip, no lease: the entry is named by its content and cannot be stale."""
+        if not self.breaker.closed:
+            return None
+        try:
+            raw = await self._client.hget(self._prefix + key, "d")  # entries are hashes: v(ersion), d(ata)
+        except (RedisError, OSError) as exc:
+            self._failed("get", exc)
+            return None
+        return await self._decoded(key, raw)
 
     async def get_many(self, keys: list[str]) -> list[dict[str, object] | None]:
         """Several entries in one round trip (a script reading the lease and the entries)."""
@@ -254,6 +268,9 @@ class PrefetchedCache:
 
     async def get_many(self, keys: list[str]) -> list[dict[str, object] | None]:
         return [await self.get(key) for key in keys]
+
+    async def get_content(self, key: str) -> dict[str, object] | None:
+        return await self._cache.get_content(key)
 
     async def put_if_newer(self, key: str, version: int, value: dict[str, object], ttl_seconds: int) -> None:
         self._fetched.pop(key, None)
