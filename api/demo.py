@@ -13,7 +13,7 @@ from domain.auth.viewer import Role, Viewer
 from domain.benefits.model import LimitPeriod, Reward, RewardKind
 from domain.benefits.services import save_reward
 from domain.community.model import Group
-from domain.community.services import CreatePost, comment, create_post, save_group
+from domain.community.services import AddComment, CreatePost, comment, create_post, save_group
 from domain.errors import Conflict
 from domain.meetups.model import Event
 from domain.meetups.services import save_event, sign_up
@@ -166,7 +166,7 @@ async def _seed_screens(container: Container, operator: Viewer) -> None:
         group_id = groups[group_index].id if group_index is not None else None
         post = await create_post(CreatePost(body, [], group_id), container.deps(members[author]))
         for commenter, text in comments:
-            await comment(container.uow(), members[commenter], post.id, text, None, now)
+            await comment(AddComment(post.id, text), container.deps(members[commenter]))
     event = await save_event(container.uow(), operator, Event(
         0, "Autumn coffee tasting", 30, now + timedelta(days=10), now - timedelta(days=1), now + timedelta(days=9),
         "Taste five single-origin coffees with our head barista. Members earn 50 points for coming.",

@@ -50,10 +50,24 @@ class RewardPage:
     has_next: bool
 
 
-async def browse_rewards(uow: UnitOfWork, viewer: Viewer, *, category: str | None, affordable_now: bool,
-                         tier_code: str | None, sort: RewardSort, first: int, after: tuple[int, int] | None,
-                         now: datetime, available_points: int | None) -> RewardPage:
-    """Rewards on offer. `affordable_now` needs the member's available balance."""
+@dataclass(frozen=True)
+class BrowseRewards:
+    """`available_points` is the member's available balance, needed by `affordable_now`."""
+
+    category: str | None
+    affordable_now: bool
+    tier_code: str | None
+    sort: RewardSort
+    first: int
+    after: tuple[int, int] | None
+    available_points: int | None
+
+
+async def browse_rewards(cmd: BrowseRewards, deps: Deps) -> RewardPage:
+    """Rewards on offer."""
+    uow, viewer, now = deps.uow, deps.viewer, deps.clock.now()
+    category, affordable_now, tier_code, sort = cmd.category, cmd.affordable_now, cmd.tier_code, cmd.sort
+    first, after, available_points = cmd.first, cmd.after, cmd.available_points
     if not 1 <= first <= 100:
         raise BadUserInput.for_field("first", "Ask for 1 to 100 rewards.")
     async with uow.read_only():
