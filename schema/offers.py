@@ -161,7 +161,7 @@ class CouponConnection:
 async def load_coupons(info: Info, member_id: int, status: DomainStatus | None, first: int,
                        after: str | None) -> CouponConnection:
     ctx = info.context
-    page = await services.member_coupons(ctx.uow(), ctx.viewer, member_id, status, ctx.container.now(), first, after)
+    page = await services.member_coupons(services.MemberCoupons(member_id, status, first, after), ctx.deps())
     nodes = await coupons_view(info, page.coupons)
     edges = [CouponEdge(cursor=cursors.encode(c.id, c.id), node=n) for c, n in zip(page.coupons, nodes, strict=True)]
     return CouponConnection(edges=edges, total_count=page.total,

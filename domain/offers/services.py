@@ -221,9 +221,18 @@ class CouponPage:
     total: int
 
 
-async def member_coupons(uow: UnitOfWork, viewer: Viewer, member_id: int, status: CouponStatus | None,
-                         now: datetime, first: int, after: str | None = None) -> CouponPage:
+@dataclass(frozen=True)
+class MemberCoupons:
+    member_id: int
+    status: CouponStatus | None
+    first: int
+    after: str | None = None
+
+
+async def member_coupons(cmd: MemberCoupons, deps: Deps) -> CouponPage:
     """Newest first, keyset-paginated on the coupon id."""
+    uow, viewer, now = deps.uow, deps.viewer, deps.clock.now()
+    member_id, status, first, after = cmd.member_id, cmd.status, cmd.first, cmd.after
     viewer.require_self_or_staff(member_id)
     if not 1 <= first <= 100:
         raise BadUserInput.for_field("first", "Ask for 1 to 100 coupons.")
