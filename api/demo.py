@@ -20,7 +20,7 @@ from domain.meetups.services import save_event, sign_up
 from domain.members.lookup import MemberRef
 from domain.members.model import Channel, Gender
 from domain.offers.model import CouponKind, CouponTemplate
-from domain.offers.services import Segment, issue_to_segment, save_template
+from domain.offers.services import IssueToSegment, Segment, issue_to_segment, save_template
 from domain.points.purchases import PurchaseCommand, record_purchase
 from domain.points.rules import Activity, EarningRule, LineItem, RuleKind
 from domain.program.services import save_rule, update_settings
@@ -159,8 +159,8 @@ async def _seed_screens(container: Container, operator: Viewer) -> None:
     members = {phone: Viewer(Role.MEMBER, member_id) for phone, member_id in member_ids.items()}
     for template in DEMO_WALLET:
         saved = await save_template(container.uow(), operator, template, now)
-        await issue_to_segment(container.uow, operator, saved.id, Segment(member_ids=list(member_ids.values())),
-                               f"demo-wallet-{saved.id}", now)
+        await issue_to_segment(IssueToSegment(saved.id, Segment(member_ids=list(member_ids.values())),
+                                              f"demo-wallet-{saved.id}"), container.deps(operator))
     groups = [await save_group(container.uow(), operator, g, now) for g in DEMO_GROUPS]
     for author, group_index, body, comments in DEMO_POSTS:
         group_id = groups[group_index].id if group_index is not None else None

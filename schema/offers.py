@@ -383,8 +383,8 @@ class OfferMutations:
             rfm=input.rfm.to_domain() if input.rfm else None,
             member_ids=[parse_id(m, "memberIds") for m in input.member_ids] if input.member_ids is not None else None,
         )
-        issued = await services.issue_to_segment(ctx.container.uow, ctx.viewer, parse_id(input.template_id),
-                                                 segment, input.idempotency_key, ctx.container.now())
+        issued = await services.issue_to_segment(
+            services.IssueToSegment(parse_id(input.template_id), segment, input.idempotency_key), ctx.deps())
         return IssueCouponsPayload(issued=issued)
 
     @strawberry.mutation(description="Member: pick up a claimable offer; the coupon lands in the wallet. Errors: "

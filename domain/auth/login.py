@@ -15,7 +15,7 @@ from domain.members.model import Member
 from domain.members.phone import check_textable, normalize_phone
 from domain.offers.birthday import grant_birthday
 from domain.offers.model import IssueSource
-from domain.offers.services import issue_by_setting
+from domain.offers.services import CouponGrant, issue_by_setting
 from domain.ports import CodeSender, ProofVerifier, UnitOfWork
 from domain.program.services import load_settings
 from domain.referrals.services import link_referrer
@@ -150,8 +150,8 @@ async def sign_in(cmd: SignIn, deps: Deps, login: MemberLogin) -> MemberSignIn:
             if invite_code:
                 await link_referrer(uow, member, invite_code)
             settings = await load_settings(uow)
-            await issue_by_setting(uow, settings.welcome_coupon_template_id, member.id, IssueSource.WELCOME,
-                                   f"welcome/{member.id}", now)
+            await issue_by_setting(uow, settings.welcome_coupon_template_id,
+                                   CouponGrant(member.id, IssueSource.WELCOME, f"welcome/{member.id}"), now)
         else:
             # Catch-up for members the daily job has not reached yet (or who edited a birthday into this month).
             await grant_birthday(uow, member.id, now, today)

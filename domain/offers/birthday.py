@@ -8,7 +8,7 @@ from collections.abc import Callable
 from datetime import date, datetime
 
 from domain.offers.model import IssueSource
-from domain.offers.services import issue_by_setting
+from domain.offers.services import CouponGrant, issue_by_setting
 from domain.points.ledger import credit
 from domain.points.lots import add_months
 from domain.points.model import EntryKind
@@ -52,8 +52,8 @@ async def grant_birthday(uow: UnitOfWork, member_id: int, now: datetime, today: 
         await credit(uow, NewEntry(member_id, EntryKind.EARN, points, "Happy birthday", source_type,
                                    str(today.year), key), now, now, add_months(now, settings.points_expiry_months))
         granted = True
-    coupon = await issue_by_setting(uow, settings.birthday_coupon_template_id, member_id, IssueSource.BIRTHDAY,
-                                    key, now)
+    coupon = await issue_by_setting(uow, settings.birthday_coupon_template_id,
+                                    CouponGrant(member_id, IssueSource.BIRTHDAY, key), now)
     return granted or coupon is not None
 
 

@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from domain.auth.viewer import Role, Viewer
+from domain.checkins.services import SummaryQuery
 from domain.checkins.services import summary as checkin_summary
 from domain.errors import Forbidden, NotFound
 from domain.points.balance import BalanceRead
@@ -307,7 +308,7 @@ REFUSED = (Forbidden, NotFound)
 
 
 async def test_use_cases_refuse_another_members_data_when_called_directly(setup) -> None:
-    api, clock, _staff, alice, bob = setup
+    api, _clock, _staff, alice, bob = setup
     container = api.container
     intruder = Viewer(Role.MEMBER, int(bob.member_id))
     victim = int(alice.member_id)
@@ -320,7 +321,7 @@ async def test_use_cases_refuse_another_members_data_when_called_directly(setup)
     with pytest.raises(REFUSED):
         await tier_history(container.uow(), intruder, victim)
     with pytest.raises(REFUSED):
-        await checkin_summary(container.uow(), intruder, victim, clock.start.date())
+        await checkin_summary(SummaryQuery(victim), container.deps(intruder))
     # The same calls for oneself are answered: the refusal is about the caller, not the call.
     own = Viewer(Role.MEMBER, victim)
     assert (await history(HistoryQuery(victim, 10), container.deps(own))).entries == []
