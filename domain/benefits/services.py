@@ -18,7 +18,6 @@ from domain.points.ledger import debit, restore
 from domain.points.model import EntryKind
 from domain.points.ports import NewEntry
 from domain.ports import UnitOfWork
-from domain.tiers.rules import ladder
 
 MAX_QUANTITY = 20
 
@@ -38,10 +37,9 @@ async def save_reward(uow: UnitOfWork, viewer: Viewer, reward: Reward, now: date
 
 
 async def member_tier_rank(uow: UnitOfWork, member_id: int) -> int:
-    state = await uow.tiers.member_tier(member_id)
-    if state is None:
-        return 0
-    return next((t.rank for t in ladder(await uow.tiers.tiers()) if t.id == state.tier_id), 0)
+    """The rank tier-limited things compare with: 0 without a tier, or on a tier no longer active."""
+    tier = await uow.tiers.current_tier(member_id)
+    return tier.rank if tier is not None and tier.active else 0
 
 
 @dataclass(frozen=True)
