@@ -15,7 +15,7 @@ from domain.benefits.services import save_reward
 from domain.community.model import Group
 from domain.community.services import AddComment, CreatePost, comment, create_post, save_group
 from domain.errors import Conflict
-from domain.meetups.model import Event
+from domain.meetups.model import Meetup
 from domain.meetups.services import save_event, sign_up
 from domain.members.lookup import MemberRef
 from domain.members.model import Channel, Gender
@@ -167,7 +167,7 @@ async def _seed_screens(container: Container, operator: Viewer) -> None:
         post = await create_post(CreatePost(body, [], group_id), container.deps(members[author]))
         for commenter, text in comments:
             await comment(AddComment(post.id, text), container.deps(members[commenter]))
-    event = await save_event(container.uow(), operator, Event(
+    event = await save_event(container.uow(), operator, Meetup(
         0, "Autumn coffee tasting", 30, now + timedelta(days=10), now - timedelta(days=1), now + timedelta(days=9),
         "Taste five single-origin coffees with our head barista. Members earn 50 points for coming.",
         attendance_points=50), now)
