@@ -18,7 +18,7 @@ from api.settings import Settings
 from api.sms import DevCodeSink
 from api.sms_proof import SignedDeviceNonce
 from domain.auth.codes import LoginCodePolicy
-from domain.auth.sessions import SessionPolicy
+from domain.auth.sessions import SessionIssuer, SessionPolicy
 from domain.auth.staff import PasswordHasher, StaffSignInGuard
 from domain.auth.viewer import Viewer
 from domain.clock import Clock
@@ -70,6 +70,10 @@ class Container:
     def uow(self, shared_reads: SharedReads | None = None) -> SqlUnitOfWork:
         return SqlUnitOfWork(self.engine, self.broker, shared_reads, self.read_engine, self.program,
                              cache=self.cache, clock=self.clock.now)
+
+    @property
+    def session_issuer(self) -> SessionIssuer:
+        return SessionIssuer(self.tokens, self.session_policy)
 
     def deps(self, viewer: Viewer, shared_reads: SharedReads | None = None) -> Deps:
         return Deps(self.uow(shared_reads), self.cache, self.clock, viewer)

@@ -13,14 +13,14 @@ from domain.auth.viewer import Role, Viewer
 from domain.benefits.model import LimitPeriod, Reward, RewardKind
 from domain.benefits.services import save_reward
 from domain.community.model import Group
-from domain.community.services import CreatePost, comment, create_post, save_group
+from domain.community.services import AddComment, CreatePost, comment, create_post, save_group
 from domain.errors import Conflict
-from domain.meetups.model import Event
+from domain.meetups.model import Meetup
 from domain.meetups.services import save_event, sign_up
 from domain.members.lookup import MemberRef
 from domain.members.model import Channel, Gender
 from domain.offers.model import CouponKind, CouponTemplate
-from domain.offers.services import Segment, issue_to_segment, save_template
+from domain.offers.services import IssueToSegment, Segment, issue_to_segment, save_template
 from domain.points.purchases import PurchaseCommand, record_purchase
 from domain.points.rules import Activity, EarningRule, LineItem, RuleKind
 from domain.program.services import save_rule, update_settings
@@ -159,15 +159,15 @@ async def _seed_screens(container: Container, operator: Viewer) -> None:
     members = {phone: Viewer(Role.MEMBER, member_id) for phone, member_id in member_ids.items()}
     for template in DEMO_WALLET:
         saved = await save_template(container.uow(), operator, template, now)
-        await issue_to_segment(container.uow, operator, saved.id, Segment(member_ids=list(member_ids.values())),
-                               f"demo-wallet-{saved.id}", now)
+        await issue_to_segment(IssueToSegment(saved.id, Segment(member_ids=list(member_ids.values())),
+                                              f"demo-wallet-{saved.id}"), container.deps(operator))
     groups = [await save_group(container.uow(), operator, g, now) for g in DEMO_GROUPS]
     for author, group_index, body, comments in DEMO_POSTS:
         group_id = groups[group_index].id if group_index is not None else None
         post = await create_post(CreatePost(body, [], group_id), container.deps(members[author]))
         for commenter, text in comments:
-            await comment(container.uow(), members[commenter], post.id, text, None, now)
-    event = await save_event(container.uow(), operator, Event(
+            await comment(AddComment(post.id, text), container.deps(members[commenter]))
+    event = await save_event(container.uow(), operator, Meetup(
         0, "秋季咖啡品鉴会", 30, now + timedelta(days=10), now - timedelta(days=1), now + timedelta(days=9),
         "与首席咖啡师一起品尝五款单一产地咖啡。到场会员可得 50 积分。",
         attendance_points=50), now)

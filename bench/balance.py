@@ -14,7 +14,8 @@ from datetime import UTC, datetime
 
 from api.container import Container
 from bench.stats import Percentiles
-from domain.points.balance import compute_balance, get_balance
+from domain.auth.viewer import Role, Viewer
+from domain.points.balance import BalanceRead, compute_balance, get_balance
 
 SOON_DAYS = 30
 ROUNDS = 3
@@ -49,7 +50,7 @@ async def _time(calls) -> PathTiming:
 
 async def _compare(container: Container, label: str, member_ids: list[int]) -> BalancePaths:
     async def cached(member_id: int) -> None:
-        await get_balance(container.uow(), container.cache, member_id, datetime.now(UTC), SOON_DAYS)
+        await get_balance(BalanceRead(member_id, SOON_DAYS), container.deps(Viewer(Role.MEMBER, member_id)))
 
     async def database(member_id: int) -> None:
         async with container.uow() as uow:

@@ -14,7 +14,7 @@ from api.app import container_of
 from api.container import Container
 from bench.stats import Percentiles
 from domain.auth.viewer import Role, Viewer
-from domain.points.queries import encode_cursor, history
+from domain.points.queries import HistoryQuery, encode_cursor, history
 from domain.store.tables import points_entries
 
 PAGE = 50
@@ -44,7 +44,8 @@ async def positions(app: Starlette, member_id: int, count: int) -> dict[str, Pos
     if count > FOLLOWED_PAGES * PAGE:
         after = None
         for _ in range(FOLLOWED_PAGES):
-            after = encode_cursor((await history(container.uow(), viewer, member_id, PAGE, after, None)).entries[-1])
+            older = await history(HistoryQuery(member_id, PAGE, after), container.deps(viewer))
+            after = encode_cursor(older.entries[-1])
         found[f"page {FOLLOWED_PAGES + 1}"] = Position(FOLLOWED_PAGES + 1, after)
     last = -(-count // PAGE)
     for label, page in (("middle", last // 2 + 1), ("last", last)):
@@ -84,7 +85,7 @@ async def time_domain(app: Starlette, member_id: int, after: str | None, samples
     viewer = Viewer(Role.MEMBER, member_id)
 
     async def call() -> int:
-        return len((await history(container.uow(), viewer, member_id, PAGE, after, None)).entries)
+        return len((await history(HistoryQuery(member_id, PAGE, after), container.deps(viewer))).entries)
 
     return await _timed(call, samples)
 

@@ -28,7 +28,7 @@ from bench.kpis_seed import row_counts, seed_members, vacuum_analyze
 from bench.stats import Percentiles
 from domain.auth.viewer import Role, Viewer
 from domain.kpis.period import Period
-from domain.kpis.services import program_kpis
+from domain.kpis.services import KpiReport, program_kpis
 from domain.store.tables import metadata
 from domain.tiers.services import list_tiers
 from tests.support.client import ApiClient
@@ -113,8 +113,7 @@ async def measure(container: Container, api: ApiClient, token: str, periods: dic
             results[(label, name)] = await timed(call, samples)
 
         async def use_case(period: Period = period) -> Any:
-            return await program_kpis(container.uow(), STAFF, period.from_day, period.to_day, container.now(),
-                                      container.timezone)
+            return await program_kpis(KpiReport(period.from_day, period.to_day), container.deps(STAFF))
 
         async def graphql(period: Period = period) -> Any:
             body = await api.gql(QUERY, {"f": period.from_day.isoformat(), "t": period.to_day.isoformat()}, token)
@@ -132,8 +131,7 @@ async def measure(container: Container, api: ApiClient, token: str, periods: dic
 
 async def check(container: Container, period: Period) -> None:
     """The report agrees with plainer SQL written here, so the figures time work that is right."""
-    kpis = await program_kpis(container.uow(), STAFF, period.from_day, period.to_day, container.now(),
-                              container.timezone)
+    kpis = await program_kpis(KpiReport(period.from_day, period.to_day), container.deps(STAFF))
     sources = [("purchases", "member_id", "purchased_at"), ("check_ins", "member_id", "created_at"),
                ("posts", "author_id", "created_at"), ("comments", "author_id", "created_at"),
                ("redemptions", "member_id", "created_at")]

@@ -14,7 +14,7 @@ from domain.checkins.ports import CheckInRepository
 from domain.community.ports import CommunityRepository
 from domain.events import Event
 from domain.kpis.ports import KpiRepository
-from domain.meetups.model import EventRepository
+from domain.meetups.model import MeetupRepository
 from domain.members.model import Channel, ChannelIdentity, Member
 from domain.offers.ports import CouponRepository
 from domain.partners.model import PartnerRepository
@@ -180,7 +180,7 @@ class UnitOfWork(Protocol):
     @property
     def community(self) -> CommunityRepository: ...
     @property
-    def meetups(self) -> EventRepository: ...
+    def meetups(self) -> MeetupRepository: ...
     @property
     def partners(self) -> PartnerRepository: ...
     @property

@@ -84,8 +84,9 @@ class AuthMutations:
             "device nonce or captcha token, see README."))] = None,
     ) -> RequestLoginCodePayload:
         c = info.context.container
-        sent = await login.request_login_code(c.uow(), c.code_sender, phone, c.now(), c.login_policy,
-                                              info.context.client_address, proof, c.proof_verifier)
+        sent = await login.request_login_code(
+            login.RequestLoginCode(phone, info.context.client_address, proof), c.deps(info.context.viewer),
+            login.CodeSending(c.code_sender, c.login_policy, c.proof_verifier))
         return RequestLoginCodePayload(
             masked_phone=mask_phone(sent.phone), expires_at=sent.expires_at, resend_after=sent.resend_after
         )
@@ -102,9 +103,8 @@ class AuthMutations:
     ) -> SignInPayload:
         c = info.context.container
         result = await login.sign_in(
-            c.uow(), c.tokens, phone, code, c.now(), c.login_policy, c.session_policy,
-            dev_code=c.settings.dev_login_code, today=c.today(), invite_code=invite_code,
-        )
+            login.SignIn(phone, code, invite_code), c.deps(info.context.viewer),
+            login.MemberLogin(c.session_issuer, c.login_policy, c.settings.dev_login_code))
         establish_viewer(info, result.session)
         return SignInPayload(
             session=SessionPayload.from_domain(result.session),
@@ -120,7 +120,7 @@ class AuthMutations:
         refresh_token: Annotated[str, strawberry.argument(description="The refresh token of the current session.")],
     ) -> SessionPayload:
         c = info.context.container
-        session = await sessions.refresh_session(c.uow(), c.tokens, refresh_token, c.now(), c.session_policy)
+        session = await sessions.refresh_session(c.uow(), c.session_issuer, refresh_token, c.now())
         establish_viewer(info, session)
         return SessionPayload.from_domain(session)
 
@@ -142,8 +142,9 @@ class AuthMutations:
         password: Annotated[str, strawberry.argument(description="The operator's password.")],
     ) -> SessionPayload:
         c = info.context.container
-        session = await staff.sign_in_staff(c.uow(), c.tokens, username, password, c.now(), c.session_policy,
-                                            c.staff_guard, c.password_hasher, info.context.client_address)
+        session = await staff.sign_in_staff(
+            staff.StaffSignIn(username, password, info.context.client_address), c.deps(info.context.viewer),
+            staff.StaffLogin(c.session_issuer, c.staff_guard, c.password_hasher))
         establish_viewer(info, session)
         return SessionPayload.from_domain(session)
 

@@ -276,11 +276,10 @@ class BenefitQueries:
         available = None
         if affordable_now:
             available = (await load_balance(info, ctx.viewer.require_member())).available
-        page = await services.browse_rewards(
-            ctx.uow(), ctx.viewer, category=category, affordable_now=affordable_now, tier_code=tier, sort=sort,
-            first=first, after=cursors.decode_int(after) if after else None, now=ctx.container.now(),
-            available_points=available,
-        )
+        page = await services.browse_rewards(services.BrowseRewards(
+            category=category, affordable_now=affordable_now, tier_code=tier, sort=sort,
+            first=first, after=cursors.decode_int(after) if after else None, available_points=available,
+        ), ctx.deps())
         edges = [RewardEdge(cursor=_cursor(r, sort), node=Reward.from_domain(r)) for r in page.rewards]
         return RewardConnection(edges=edges, page_info=PageInfo(has_next_page=page.has_next,
                                                                 end_cursor=edges[-1].cursor if edges else None))

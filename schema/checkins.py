@@ -44,7 +44,7 @@ class CheckIns:
 async def _summary(info: Info, member_id: int, year: int | None = None,
                    month: int | None = None) -> services.CheckInSummary:
     ctx = info.context
-    return await services.summary(ctx.uow(), ctx.viewer, member_id, ctx.container.today(), year, month)
+    return await services.summary(services.SummaryQuery(member_id, year, month), ctx.deps())
 
 
 @strawberry.type(description="The result of `checkIn` or `makeUpCheckIn`.")

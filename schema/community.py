@@ -294,8 +294,8 @@ class CommunityMutations:
             description="The top-level comment of the same post to reply to; omit for a top-level comment.")] = None,
     ) -> CommentPayload:
         ctx = info.context
-        saved = await services.comment(ctx.uow(), ctx.viewer, parse_id(post_id, "postId"), body,
-                                       parse_id(parent_id, "parentId") if parent_id else None, ctx.container.now())
+        saved = await services.comment(services.AddComment(
+            parse_id(post_id, "postId"), body, parse_id(parent_id, "parentId") if parent_id else None), ctx.deps())
         return CommentPayload(comment=Comment.from_domain(saved))
 
     @strawberry.mutation(description="Members: like a visible post (NOT_FOUND otherwise); liking twice is still one "
@@ -330,7 +330,7 @@ class CommunityMutations:
         reason: Annotated[str, strawberry.argument(description="Why: 1 to 200 characters after trimming.")],
     ) -> DonePayload:
         ctx = info.context
-        await services.report(ctx.uow(), ctx.viewer, target.value, parse_id(id), reason, ctx.container.now())
+        await services.report(services.Report(target.value, parse_id(id), reason), ctx.deps())
         return DonePayload(ok=True)
 
     @strawberry.mutation(description="Staff: hide (hidden=true) or restore a post, with a reason kept in the audit "
@@ -342,8 +342,8 @@ class CommunityMutations:
         reason: Annotated[str, strawberry.argument(description="Why: 1 to 200 characters after trimming.")],
     ) -> PostPayload:
         ctx = info.context
-        post = await services.moderate_post(ctx.uow(), ctx.viewer, parse_id(post_id, "postId"), hidden, reason,
-                                            ctx.container.now())
+        post = await services.moderate_post(
+            services.ModeratePost(parse_id(post_id, "postId"), hidden, reason), ctx.deps())
         return PostPayload(post=Post.from_domain(post))
 
     @strawberry.mutation(description="Staff: replace the banned-words list (matched case-insensitively anywhere in a "

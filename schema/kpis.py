@@ -156,6 +156,5 @@ class KpiQueries:
             description="Last local day, included; not before `from` nor after today (366 days at most).")],
     ) -> ProgramKpis:
         ctx = info.context
-        kpis = await services.program_kpis(ctx.uow(), ctx.viewer, from_, to, ctx.container.now(),
-                                           ctx.container.timezone)
+        kpis = await services.program_kpis(services.KpiReport(from_, to), ctx.deps())
         return ProgramKpis.from_domain(kpis)

@@ -9,7 +9,7 @@ import strawberry
 
 from domain.auth.viewer import Role
 from domain.meetups import services
-from domain.meetups.model import Event as Ev
+from domain.meetups.model import Meetup as DomainMeetup
 from domain.meetups.model import Signup as Su
 from domain.referrals import services as referrals
 from schema.enums import SignupStatus
@@ -47,7 +47,7 @@ class Event(Node):
         return EventSignup.from_domain(found) if found else None
 
     @classmethod
-    def from_domain(cls, e: Ev) -> Event:
+    def from_domain(cls, e: DomainMeetup) -> Event:
         return cls(id=global_id("Event", e.id), title=e.title, description=e.description, capacity=e.capacity,
                    seats_left=e.capacity - e.signed_up, min_tier_rank=e.min_tier_rank,
                    attendance_points=e.attendance_points, signup_opens_at=e.signup_opens_at,
@@ -124,7 +124,7 @@ class EventMutations:
     async def save_event(self, info: Info, input: Annotated[SaveEventInput, strawberry.argument(
             description="The event.")]) -> Event:
         ctx = info.context
-        event = Ev(parse_id(input.id) if input.id else 0, input.title, input.capacity, input.starts_at,
+        event = DomainMeetup(parse_id(input.id) if input.id else 0, input.title, input.capacity, input.starts_at,
                                input.signup_opens_at, input.signup_closes_at, input.description,
                                input.min_tier_rank, input.attendance_points, 0, input.active)
         return Event.from_domain(await services.save_event(ctx.uow(), ctx.viewer, event, ctx.container.now()))

@@ -214,9 +214,7 @@ class MemberQueries:
             description="The identity's value on `channel` (card number, openid, device id).")] = None,
     ) -> MemberType:
         member = await services.find_member(
-            info.context.uow(), info.context.viewer, info.context.container.now(), phone=phone, channel=channel,
-            external_id=external_id,
-        )
+            services.FindMember(phone=phone, channel=channel, external_id=external_id), info.context.deps())
         return MemberType.from_domain(member)
 
 
@@ -306,8 +304,7 @@ class MemberMutations:
         ctx = info.context
         target = parse_id(input.member_id) if input.member_id is not None else None
         identity = await services.link_identity(
-            ctx.uow(), ctx.viewer, input.channel, input.external_id, ctx.container.now(), member_id=target
-        )
+            services.LinkIdentity(input.channel, input.external_id, member_id=target), ctx.deps())
         member = await services.load_member(ctx.uow(), ctx.container.cache, target or ctx.viewer.require_member())
         return LinkIdentityPayload(identity=ChannelIdentityType.from_domain(identity),
                                    member=MemberType.from_domain(member))

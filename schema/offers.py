@@ -161,7 +161,7 @@ class CouponConnection:
 async def load_coupons(info: Info, member_id: int, status: DomainStatus | None, first: int,
                        after: str | None) -> CouponConnection:
     ctx = info.context
-    page = await services.member_coupons(ctx.uow(), ctx.viewer, member_id, status, ctx.container.now(), first, after)
+    page = await services.member_coupons(services.MemberCoupons(member_id, status, first, after), ctx.deps())
     nodes = await coupons_view(info, page.coupons)
     edges = [CouponEdge(cursor=cursors.encode(c.id, c.id), node=n) for c, n in zip(page.coupons, nodes, strict=True)]
     return CouponConnection(edges=edges, total_count=page.total,
@@ -383,8 +383,8 @@ class OfferMutations:
             rfm=input.rfm.to_domain() if input.rfm else None,
             member_ids=[parse_id(m, "memberIds") for m in input.member_ids] if input.member_ids is not None else None,
         )
-        issued = await services.issue_to_segment(ctx.container.uow, ctx.viewer, parse_id(input.template_id),
-                                                 segment, input.idempotency_key, ctx.container.now())
+        issued = await services.issue_to_segment(
+            services.IssueToSegment(parse_id(input.template_id), segment, input.idempotency_key), ctx.deps())
         return IssueCouponsPayload(issued=issued)
 
     @strawberry.mutation(description="Member: pick up a claimable offer; the coupon lands in the wallet. Errors: "

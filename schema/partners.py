@@ -218,8 +218,7 @@ class PartnerMutations:
     ) -> PartnerTransaction:
         ctx = info.context
         return PartnerTransaction.from_domain(await services.partner_earn(
-            ctx.uow(), ctx.container.cache, ctx.viewer, member_ref, transaction_id, partner_amount,
-            ctx.container.now(), ctx.container.day_bounds()))
+            services.PartnerEarn(member_ref, transaction_id, partner_amount), ctx.deps()))
 
     @strawberry.mutation(description="Partner: the member pays with points, with their authorization code; "
                                      "idempotent on transactionId. Errors: FORBIDDEN (code wrong, used, expired or "
@@ -237,8 +236,7 @@ class PartnerMutations:
     ) -> PartnerTransaction:
         ctx = info.context
         return PartnerTransaction.from_domain(await services.partner_burn(
-            ctx.uow(), ctx.container.cache, ctx.viewer, member_ref, transaction_id, points, authorization_code,
-            ctx.container.now(), ctx.container.day_bounds()))
+            services.PartnerBurn(member_ref, transaction_id, points, authorization_code), ctx.deps()))
 
     @strawberry.mutation(description="Partner: undo an earlier earn (points taken back, as far as left) or burn "
                                      "(points given back), once; a repeat returns it unchanged. Unknown id: "

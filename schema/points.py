@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable
+from dataclasses import replace
 from datetime import datetime, timedelta
 from enum import Enum
 from typing import Annotated
@@ -12,6 +13,7 @@ import strawberry
 from domain import cursors
 from domain.auth.viewer import Role
 from domain.points import purchases, queries, transfers
+from domain.points.balance import BalanceRead
 from domain.points.model import Balance, entry_source
 from domain.points.model import Entry as DomainEntry
 from domain.points.model import EntryKind as DomainEntryKind
@@ -126,8 +128,7 @@ class PointsBalance:
         if days is None or days == self.balance.expiring_window_days:
             return self.balance.expiring_soon
         ctx = info.context
-        other = await queries.balance_for(ctx.uow(), ctx.container.cache, ctx.viewer, self.member_id,
-                                          ctx.container.now(), days)
+        other = await queries.balance_for(BalanceRead(self.member_id, days), ctx.deps())
         return other.expiring_soon
 
     @strawberry.field(description="When points expire: the next `first` (1 to 50) dates, soonest first, with the "
@@ -151,8 +152,8 @@ async def load_balance(info: Info, member_id: int) -> PointsBalance:
     reads = query_reads(info)
 
     def read() -> Awaitable[Balance]:
-        cache = reads.cache if reads else ctx.container.cache
-        return queries.balance_for(ctx.uow(), cache, ctx.viewer, member_id, ctx.container.now(), None)
+        deps = ctx.deps()
+        return queries.balance_for(BalanceRead(member_id), replace(deps, cache=reads.cache) if reads else deps)
 
     return PointsBalance.from_domain(await (reads.balance(member_id, None, read) if reads else read()))
 
@@ -160,8 +161,8 @@ async def load_balance(info: Info, member_id: int) -> PointsBalance:
 async def load_history(info: Info, member_id: int, first: int | None, after: str | None,
                        kinds: list[DomainEntryKind] | None, last: int | None = None,
                        before: str | None = None) -> PointsEntryConnection:
-    page = await queries.history(info.context.uow(), info.context.viewer, member_id, first, after, kinds,
-                                 last, before)
+    page = await queries.history(queries.HistoryQuery(member_id, first, after, kinds, last, before),
+                                 info.context.deps())
     edges = [PointsEntryEdge(cursor=queries.encode_cursor(e), node=PointsEntry.from_domain(e)) for e in page.entries]
     return PointsEntryConnection(edges=edges, page_info=PageInfo(
         has_next_page=page.has_next, end_cursor=edges[-1].cursor if edges else None,

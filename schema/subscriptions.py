@@ -25,7 +25,7 @@ from domain.events import (
     TierChanged,
 )
 from domain.members import services
-from domain.points.balance import get_balance
+from domain.points.balance import BalanceRead, get_balance
 from schema.benefits import Redemption
 from schema.enums import ReportTarget
 from schema.info import Info
@@ -227,5 +227,5 @@ class Subscription:
 
 async def _balance(info: Info, member_id: int, version: int) -> PointsBalance:
     ctx = info.context
-    balance = await get_balance(ctx.uow(), ctx.container.cache, member_id, ctx.container.now(), None, version)
+    balance = await get_balance(BalanceRead(member_id, min_version=version), ctx.deps())
     return PointsBalance.from_domain(balance)

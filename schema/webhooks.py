@@ -99,9 +99,9 @@ class WebhookMutations:
                         "every partner's events.")] = None,
     ) -> WebhookEndpoint:
         ctx = info.context
-        sub = await services.add_subscription(
-            ctx.uow(), ctx.viewer, parse_id(partner_id, "partnerId") if partner_id else None, url, event_types,
-            ctx.container.now(), allow_http=not ctx.container.settings.is_production)
+        sub = await services.add_subscription(services.AddSubscription(
+            parse_id(partner_id, "partnerId") if partner_id else None, url, event_types,
+            allow_http=not ctx.container.settings.is_production), ctx.deps())
         return WebhookEndpoint(id=strawberry.ID(str(sub.id)), url=sub.url, event_types=sub.event_types,
                                secret=sub.secret)
 

@@ -4,18 +4,19 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 from domain.auth.codes import LoginCodePolicy, check_send_rate, code_matches, hash_code, new_code
-from domain.auth.sessions import AuthSession, SessionPolicy, open_session
+from domain.auth.sessions import AuthSession, SessionIssuer
 from domain.auth.viewer import Role
+from domain.deps import Deps
 from domain.errors import BadUserInput, FieldError, RateLimited
 from domain.members.model import Member
 from domain.members.phone import check_textable, normalize_phone
 from domain.offers.birthday import grant_birthday
 from domain.offers.model import IssueSource
-from domain.offers.services import issue_by_setting
-from domain.ports import CodeSender, ProofVerifier, TokenIssuer, UnitOfWork
+from domain.offers.services import CouponGrant, issue_by_setting
+from domain.ports import CodeSender, ProofVerifier, UnitOfWork
 from domain.program.services import load_settings
 from domain.referrals.services import link_referrer
 
@@ -64,11 +65,29 @@ async def _check_budgets(uow: UnitOfWork, policy: LoginCodePolicy, phone: str, a
                            [FieldError("proof", "A verification proof is required (device nonce or captcha).")])
 
 
-async def request_login_code(
-    uow: UnitOfWork, sender: CodeSender, raw_phone: str, now: datetime, policy: LoginCodePolicy,
-    address: str | None = None, proof: str | None = None, verifier: ProofVerifier | None = None,
-) -> LoginCodeSent:
-    phone = normalize_phone(raw_phone)
+@dataclass(frozen=True)
+class CodeSending:
+    """How codes go out: the SMS gateway, the budgets, and the checker of verification proofs."""
+
+    sender: CodeSender
+    policy: LoginCodePolicy
+    verifier: ProofVerifier | None = None
+
+
+@dataclass(frozen=True)
+class RequestLoginCode:
+    """`address` is the caller's network address (per-address SMS budget); `proof` a verification proof."""
+
+    phone: str
+    address: str | None = None
+    proof: str | None = None
+
+
+async def request_login_code(cmd: RequestLoginCode, deps: Deps, sending: CodeSending) -> LoginCodeSent:
+    uow, now = deps.uow, deps.clock.now()
+    sender, policy, verifier = sending.sender, sending.policy, sending.verifier
+    address, proof = cmd.address, cmd.proof
+    phone = normalize_phone(cmd.phone)
     code = new_code()
     expires_at = now + timedelta(seconds=policy.ttl_seconds)
     check_textable(phone, policy.country_codes)
@@ -89,19 +108,28 @@ async def request_login_code(
     return LoginCodeSent(phone, expires_at, now + timedelta(seconds=policy.resend_interval_seconds))
 
 
-async def sign_in(
-    uow: UnitOfWork,
-    tokens: TokenIssuer,
-    raw_phone: str,
-    code: str,
-    now: datetime,
-    policy: LoginCodePolicy,
-    session_policy: SessionPolicy,
-    dev_code: str | None = None,
-    today: date | None = None,
-    invite_code: str | None = None,
-) -> MemberSignIn:
-    phone = normalize_phone(raw_phone)
+@dataclass(frozen=True)
+class MemberLogin:
+    """What checking a code and opening a session needs; `dev_code` is accepted for any phone (development)."""
+
+    sessions: SessionIssuer
+    policy: LoginCodePolicy
+    dev_code: str | None = None
+
+
+@dataclass(frozen=True)
+class SignIn:
+    """`invite_code` is used only when this sign-in creates the membership."""
+
+    phone: str
+    code: str
+    invite_code: str | None = None
+
+
+async def sign_in(cmd: SignIn, deps: Deps, login: MemberLogin) -> MemberSignIn:
+    uow, now, today = deps.uow, deps.clock.now(), deps.clock.today()
+    code, invite_code, policy, dev_code = cmd.code, cmd.invite_code, login.policy, login.dev_code
+    phone = normalize_phone(cmd.phone)
     wrong = BadUserInput.for_field("code", "The code is wrong or has expired; request a new one.",
                                    key="wrong_login_code")
     async with uow:
@@ -117,14 +145,14 @@ async def sign_in(
             if not await uow.login_codes.consume(record.id, now):
                 raise wrong
         member, created = await uow.members.get_or_create(phone, new_member_code(), now)
-        session = await open_session(uow, tokens, Role.MEMBER, member.id, now, session_policy)
+        session = await login.sessions.open(uow, Role.MEMBER, member.id, now)
         if created:
             if invite_code:
                 await link_referrer(uow, member, invite_code)
             settings = await load_settings(uow)
-            await issue_by_setting(uow, settings.welcome_coupon_template_id, member.id, IssueSource.WELCOME,
-                                   f"welcome/{member.id}", now)
-        elif today is not None:
+            await issue_by_setting(uow, settings.welcome_coupon_template_id,
+                                   CouponGrant(member.id, IssueSource.WELCOME, f"welcome/{member.id}"), now)
+        else:
             # Catch-up for members the daily job has not reached yet (or who edited a birthday into this month).
             await grant_birthday(uow, member.id, now, today)
         await uow.commit()

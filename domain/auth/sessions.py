@@ -37,27 +37,25 @@ def hash_refresh_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-async def open_session(
-    uow: UnitOfWork,
-    tokens: TokenIssuer,
-    role: Role,
-    subject_id: int,
-    now: datetime,
-    policy: SessionPolicy,
-    family_id: str | None = None,
-) -> AuthSession:
-    """Issue an access token and a refresh token (inside the caller's transaction)."""
-    refresh = secrets.token_urlsafe(32)
-    refresh_expires = now + timedelta(seconds=policy.refresh_ttl_seconds)
-    family = family_id or secrets.token_hex(16)
-    await uow.refresh_tokens.add(hash_refresh_token(refresh), family, role, subject_id, now, refresh_expires)
-    access = tokens.issue_access(role, subject_id, now, session_id=family)
-    return AuthSession(role, subject_id, access.token, access.expires_at, refresh, refresh_expires)
+@dataclass(frozen=True)
+class SessionIssuer:
+    """What opening a session needs besides the transaction: the token signer and the refresh policy."""
+
+    tokens: TokenIssuer
+    policy: SessionPolicy
+
+    async def open(self, uow: UnitOfWork, role: Role, subject_id: int, now: datetime,
+                   family_id: str | None = None) -> AuthSession:
+        """Issue an access token and a refresh token (inside the caller's transaction)."""
+        refresh = secrets.token_urlsafe(32)
+        refresh_expires = now + timedelta(seconds=self.policy.refresh_ttl_seconds)
+        family = family_id or secrets.token_hex(16)
+        await uow.refresh_tokens.add(hash_refresh_token(refresh), family, role, subject_id, now, refresh_expires)
+        access = self.tokens.issue_access(role, subject_id, now, session_id=family)
+        return AuthSession(role, subject_id, access.token, access.expires_at, refresh, refresh_expires)
 
 
-async def refresh_session(
-    uow: UnitOfWork, tokens: TokenIssuer, refresh_token: str, now: datetime, policy: SessionPolicy
-) -> AuthSession:
+async def refresh_session(uow: UnitOfWork, issuer: SessionIssuer, refresh_token: str, now: datetime) -> AuthSession:
     async with uow:
         record = await uow.refresh_tokens.find(hash_refresh_token(refresh_token))
         if record is None or record.revoked_at is not None or record.expires_at <= now:
@@ -71,9 +69,7 @@ async def refresh_session(
             await _end_family(uow, record, now)
             await uow.commit()
             raise Unauthenticated("This refresh token was already used; sign in again.")
-        session = await open_session(
-            uow, tokens, record.role, record.subject_id, now, policy, family_id=record.family_id
-        )
+        session = await issuer.open(uow, record.role, record.subject_id, now, family_id=record.family_id)
         await uow.commit()
         return session
 

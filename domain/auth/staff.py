@@ -9,10 +9,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from domain.auth.passwords import hash_password, verify_password
-from domain.auth.sessions import AuthSession, SessionPolicy, open_session
+from domain.auth.sessions import AuthSession, SessionIssuer
 from domain.auth.viewer import Role, Viewer
+from domain.deps import Deps
 from domain.errors import BadUserInput, Conflict, RateLimited, Unauthenticated
-from domain.ports import StaffAccount, TokenIssuer, UnitOfWork
+from domain.ports import StaffAccount, UnitOfWork
 
 _USERNAME = re.compile(r"[a-z0-9][a-z0-9._-]{2,39}")
 MIN_PASSWORD = 12
@@ -88,13 +89,28 @@ def _wait(until: datetime, now: datetime) -> int:
     return max(1, math.ceil((until - now).total_seconds()))
 
 
-async def sign_in_staff(
-    uow: UnitOfWork, tokens: TokenIssuer, username: str, password: str, now: datetime, policy: SessionPolicy,
-    guard: StaffSignInGuard | None = None, hasher: PasswordHasher | None = None, address: str | None = None,
-) -> AuthSession:
-    guard = guard or StaffSignInGuard()
-    hasher = hasher or PasswordHasher(guard)
-    name = username.strip().lower()[:80]
+@dataclass(frozen=True)
+class StaffLogin:
+    """What checking a password and opening a session needs: the lock rules and the (slow) hasher."""
+
+    sessions: SessionIssuer
+    guard: StaffSignInGuard
+    hasher: PasswordHasher
+
+
+@dataclass(frozen=True)
+class StaffSignIn:
+    """`address` is the caller's network address (per-address failure limit)."""
+
+    username: str
+    password: str
+    address: str | None = None
+
+
+async def sign_in_staff(cmd: StaffSignIn, deps: Deps, login: StaffLogin) -> AuthSession:
+    uow, now, guard, hasher = deps.uow, deps.clock.now(), login.guard, login.hasher
+    password, address = cmd.password, cmd.address
+    name = cmd.username.strip().lower()[:80]
     async with uow:
         user = await uow.throttles.peek(_user_key(name), now, guard.window_seconds)
         origin = await uow.throttles.peek(_address_key(address), now, guard.window_seconds)
@@ -119,7 +135,7 @@ async def sign_in_staff(
         raise Unauthenticated("Wrong username or password.")
     async with uow:
         await uow.throttles.clear(_user_key(name))
-        session = await open_session(uow, tokens, Role.STAFF, account.id, now, policy)
+        session = await login.sessions.open(uow, Role.STAFF, account.id, now)
         await uow.commit()
     return session
 

@@ -18,7 +18,6 @@ from domain.points.ledger import debit, restore
 from domain.points.model import EntryKind
 from domain.points.ports import NewEntry
 from domain.ports import UnitOfWork
-from domain.tiers.rules import ladder
 
 MAX_QUANTITY = 20
 
@@ -38,10 +37,9 @@ async def save_reward(uow: UnitOfWork, viewer: Viewer, reward: Reward, now: date
 
 
 async def member_tier_rank(uow: UnitOfWork, member_id: int) -> int:
-    state = await uow.tiers.member_tier(member_id)
-    if state is None:
-        return 0
-    return next((t.rank for t in ladder(await uow.tiers.tiers()) if t.id == state.tier_id), 0)
+    """The rank tier-limited things compare with: 0 without a tier, or on a tier no longer active."""
+    tier = await uow.tiers.current_tier(member_id)
+    return tier.rank if tier is not None and tier.active else 0
 
 
 @dataclass(frozen=True)
@@ -50,10 +48,24 @@ class RewardPage:
     has_next: bool
 
 
-async def browse_rewards(uow: UnitOfWork, viewer: Viewer, *, category: str | None, affordable_now: bool,
-                         tier_code: str | None, sort: RewardSort, first: int, after: tuple[int, int] | None,
-                         now: datetime, available_points: int | None) -> RewardPage:
-    """Rewards on offer. `affordable_now` needs the member's available balance."""
+@dataclass(frozen=True)
+class BrowseRewards:
+    """`available_points` is the member's available balance, needed by `affordable_now`."""
+
+    category: str | None
+    affordable_now: bool
+    tier_code: str | None
+    sort: RewardSort
+    first: int
+    after: tuple[int, int] | None
+    available_points: int | None
+
+
+async def browse_rewards(cmd: BrowseRewards, deps: Deps) -> RewardPage:
+    """Rewards on offer."""
+    uow, viewer, now = deps.uow, deps.viewer, deps.clock.now()
+    category, affordable_now, tier_code, sort = cmd.category, cmd.affordable_now, cmd.tier_code, cmd.sort
+    first, after, available_points = cmd.first, cmd.after, cmd.available_points
     if not 1 <= first <= 100:
         raise BadUserInput.for_field("first", "Ask for 1 to 100 rewards.")
     async with uow.read_only():

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from domain.auth.viewer import Role, Viewer
+from domain.auth.viewer import Role
 from domain.deps import Deps
 from domain.errors import BadUserInput, Forbidden, LimitExceeded
 from domain.points.activities import ActivityAward, award_activity
@@ -106,8 +106,18 @@ class CheckInSummary:
     month: list[tuple[date, bool]]  # days checked in this month, and whether each was a make-up
 
 
-async def summary(uow: UnitOfWork, viewer: Viewer, member_id: int, today: date, year: int | None = None,
-                  month: int | None = None) -> CheckInSummary:
+@dataclass(frozen=True)
+class SummaryQuery:
+    """`year`/`month` None: the program's current one."""
+
+    member_id: int
+    year: int | None = None
+    month: int | None = None
+
+
+async def summary(query: SummaryQuery, deps: Deps) -> CheckInSummary:
+    uow, viewer, today = deps.uow, deps.viewer, deps.clock.today()
+    member_id, year, month = query.member_id, query.year, query.month
     if viewer.role is not Role.STAFF and viewer.require_member() != member_id:
         raise Forbidden("Only your own check-ins.")
     # `is None`, not `or`: month 0 (or year 0) is a bad month, not a request for this one.

@@ -109,8 +109,16 @@ async def _may_see_group(uow: UnitOfWork, group_id: int | None, member_id: int) 
     return group is None or group.min_tier_rank <= 0 or await member_tier_rank(uow, member_id) >= group.min_tier_rank
 
 
-async def comment(uow: UnitOfWork, viewer: Viewer, post_id: int, body: str, parent_id: int | None,
-                  now: datetime) -> Comment:
+@dataclass(frozen=True)
+class AddComment:
+    post_id: int
+    body: str
+    parent_id: int | None = None
+
+
+async def comment(cmd: AddComment, deps: Deps) -> Comment:
+    uow, viewer, now = deps.uow, deps.viewer, deps.clock.now()
+    post_id, body, parent_id = cmd.post_id, cmd.body, cmd.parent_id
     member_id = viewer.require_member()
     text = clean_text(body, "body", COMMENT_MAX)
     async with uow:
@@ -163,7 +171,16 @@ async def delete_post(uow: UnitOfWork, viewer: Viewer, post_id: int) -> None:
         await uow.commit()
 
 
-async def report(uow: UnitOfWork, viewer: Viewer, target: str, target_id: int, reason: str, now: datetime) -> None:
+@dataclass(frozen=True)
+class Report:
+    target: str
+    target_id: int
+    reason: str
+
+
+async def report(cmd: Report, deps: Deps) -> None:
+    uow, viewer, now = deps.uow, deps.viewer, deps.clock.now()
+    target, target_id, reason = cmd.target, cmd.target_id, cmd.reason
     member_id = viewer.require_member()
     if target not in REPORT_TARGETS:
         raise BadUserInput.for_field("target", "Report a post or a comment.")
@@ -180,9 +197,17 @@ async def report(uow: UnitOfWork, viewer: Viewer, target: str, target_id: int, r
         await uow.commit()
 
 
-async def moderate_post(uow: UnitOfWork, viewer: Viewer, post_id: int, hide: bool, reason: str,
-                        now: datetime) -> Post:
+@dataclass(frozen=True)
+class ModeratePost:
+    post_id: int
+    hide: bool
+    reason: str
+
+
+async def moderate_post(cmd: ModeratePost, deps: Deps) -> Post:
     """Staff hide or restore a post; the reason is kept with it and in the audit log."""
+    uow, viewer, now = deps.uow, deps.viewer, deps.clock.now()
+    post_id, hide, reason = cmd.post_id, cmd.hide, cmd.reason
     staff_id = viewer.require_staff()
     text = clean_text(reason, "reason", 200)
     async with uow:

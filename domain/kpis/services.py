@@ -13,10 +13,11 @@ Definitions (also in README "Operator KPIs"):
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from domain.auth.viewer import Viewer
+from domain.deps import Deps
 from domain.kpis.model import LedgerTotals, MonthActivity, PointsFlow, ProgramKpis, Retention, TierCount
 from domain.kpis.period import Period, basis_points
 from domain.points.model import EntryKind
@@ -25,9 +26,20 @@ from domain.tiers.model import Tier, TierChangeReason
 from domain.tiers.rules import ladder
 
 
-async def program_kpis(uow: UnitOfWork, viewer: Viewer, from_day: date, to_day: date, now: datetime,
-                       zone: ZoneInfo) -> ProgramKpis:
-    viewer.require_staff()
+@dataclass(frozen=True)
+class KpiReport:
+    """Whole program-local days [from_day, to_day]."""
+
+    from_day: date
+    to_day: date
+
+
+async def program_kpis(cmd: KpiReport, deps: Deps) -> ProgramKpis:
+    uow, now, zone = deps.uow, deps.clock.now(), deps.clock.zone
+    # The report names its time zone, so the program's clock runs on a named (IANA) zone.
+    assert isinstance(zone, ZoneInfo)
+    from_day, to_day = cmd.from_day, cmd.to_day
+    deps.viewer.require_staff()
     period = Period.of(from_day, to_day, now.astimezone(zone).date(), zone)
     months = period.months()
     async with uow:

@@ -1,4 +1,4 @@
-"""Errors of events (meetups)."""
+"""Errors of meetups (offline events; GraphQL still calls them Event)."""
 
 from __future__ import annotations
 
@@ -6,5 +6,5 @@ from domain.error_codes import ErrorCode
 from domain.errors import OutOfStock
 
 
-class EventFull(OutOfStock):
+class MeetupFull(OutOfStock):
     code = ErrorCode.EVENT_FULL

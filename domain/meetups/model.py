@@ -1,4 +1,5 @@
-"""Offline events and the members signed up for them."""
+"""Offline events (meetups) and the members signed up for them. Named Meetup in Python so they are
+not mistaken for the domain events of domain/events.py; the GraphQL type is still `Event`."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import Protocol
 
 
 @dataclass(frozen=True)
-class Event:
+class Meetup:
     id: int
     title: str
     capacity: int
@@ -32,10 +33,10 @@ class Signup:
     created_at: datetime
 
 
-class EventRepository(Protocol):
-    async def save(self, event: Event, now: datetime) -> Event: ...
-    async def get(self, event_id: int) -> Event | None: ...
-    async def upcoming(self, now: datetime, limit: int) -> list[Event]: ...
+class MeetupRepository(Protocol):
+    async def save(self, event: Meetup, now: datetime) -> Meetup: ...
+    async def get(self, event_id: int) -> Meetup | None: ...
+    async def upcoming(self, now: datetime, limit: int) -> list[Meetup]: ...
     async def take_seat(self, event_id: int) -> bool: ...
     async def free_seat(self, event_id: int) -> None: ...
     async def signup(self, event_id: int, member_id: int, for_update: bool = False) -> Signup | None: ...

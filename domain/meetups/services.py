@@ -12,8 +12,8 @@ from domain.benefits.errors import NotEligible
 from domain.benefits.rules import new_voucher_code
 from domain.benefits.services import member_tier_rank
 from domain.errors import BadUserInput, Conflict, FieldError, NotFound
-from domain.meetups.errors import EventFull
-from domain.meetups.model import Event, Signup
+from domain.meetups.errors import MeetupFull
+from domain.meetups.model import Meetup, Signup
 from domain.points.ledger import credit
 from domain.points.lots import add_months
 from domain.points.model import EntryKind
@@ -22,7 +22,7 @@ from domain.ports import UnitOfWork
 from domain.program.services import load_settings
 
 
-def validate_event(e: Event) -> Event:
+def validate_event(e: Meetup) -> Meetup:
     errors: list[FieldError] = []
     if not 0 < len(e.title.strip()) <= 80:
         errors.append(FieldError("title", "A title is 1 to 80 characters."))
@@ -37,7 +37,7 @@ def validate_event(e: Event) -> Event:
     return e
 
 
-async def save_event(uow: UnitOfWork, viewer: Viewer, event: Event, now: datetime) -> Event:
+async def save_event(uow: UnitOfWork, viewer: Viewer, event: Meetup, now: datetime) -> Meetup:
     staff_id = viewer.require_staff()
     validate_event(event)
     async with uow:
@@ -65,7 +65,7 @@ async def sign_up(uow: UnitOfWork, viewer: Viewer, event_id: int, now: datetime)
         if existing is not None and existing.status != "CANCELLED":
             return existing
         if not await uow.meetups.take_seat(event_id):
-            raise EventFull("This event is full.")
+            raise MeetupFull("This event is full.")
         signup = await uow.meetups.put_signup(event_id, member_id, "SIGNED_UP", new_voucher_code(), now)
         await uow.commit()
     return signup
@@ -114,12 +114,12 @@ async def check_in_attendee(uow: UnitOfWork, viewer: Viewer, code: str, now: dat
     return attended
 
 
-async def upcoming(uow: UnitOfWork, now: datetime) -> list[Event]:
+async def upcoming(uow: UnitOfWork, now: datetime) -> list[Meetup]:
     async with uow:
         return await uow.meetups.upcoming(now, 50)
 
 
-async def event_for(uow: UnitOfWork, viewer: Viewer, event_id: int) -> Event:
+async def event_for(uow: UnitOfWork, viewer: Viewer, event_id: int) -> Meetup:
     """One event for any signed-in caller (inactive ones: staff only)."""
     if not viewer.is_authenticated:
         viewer.require_member()

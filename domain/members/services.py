@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 
 from domain.auth.viewer import Role, Viewer
 from domain.deps import Deps
@@ -149,10 +149,18 @@ def _target_member(viewer: Viewer, member_id: int | None) -> int:
 SELF_LINKABLE = frozenset({Channel.APP_DEVICE})
 
 
-async def link_identity(
-    uow: UnitOfWork, viewer: Viewer, channel: Channel, external_id: str, now: datetime,
-    member_id: int | None = None,
-) -> ChannelIdentity:
+@dataclass(frozen=True)
+class LinkIdentity:
+    """`member_id` is for staff; a member links to themselves."""
+
+    channel: Channel
+    external_id: str
+    member_id: int | None = None
+
+
+async def link_identity(cmd: LinkIdentity, deps: Deps) -> ChannelIdentity:
+    uow, viewer, now = deps.uow, deps.viewer, deps.clock.now()
+    channel, external_id, member_id = cmd.channel, cmd.external_id, cmd.member_id
     target = _target_member(viewer, member_id)
     if viewer.role is not Role.STAFF and channel not in SELF_LINKABLE:
         raise Forbidden(f"{channel.value} identities are linked by staff or a verified channel login.")
@@ -184,12 +192,20 @@ async def identities_of(uow: UnitOfWork, member_ids: list[int]) -> dict[int, lis
         return await uow.members.identities_for(member_ids)
 
 
-async def find_member(
-    uow: UnitOfWork, viewer: Viewer, now: datetime, *, phone: str | None = None,
-    channel: Channel | None = None, external_id: str | None = None,
-) -> Member:
+@dataclass(frozen=True)
+class FindMember:
+    """By phone, or else by a channel identity (both `channel` and `external_id`)."""
+
+    phone: str | None = None
+    channel: Channel | None = None
+    external_id: str | None = None
+
+
+async def find_member(cmd: FindMember, deps: Deps) -> Member:
     """Staff look a member up by phone or by any linked channel identity (a POS card scan).
     Each lookup that finds someone is audited: staff reading a member's personal data leaves a trace."""
+    uow, viewer, now = deps.uow, deps.viewer, deps.clock.now()
+    phone, channel, external_id = cmd.phone, cmd.channel, cmd.external_id
     staff_id = viewer.require_staff()
     async with uow:
         if phone is not None:

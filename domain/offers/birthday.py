@@ -8,7 +8,7 @@ from collections.abc import Callable
 from datetime import date, datetime
 
 from domain.offers.model import IssueSource
-from domain.offers.services import issue_by_setting
+from domain.offers.services import CouponGrant, issue_by_setting
 from domain.points.ledger import credit
 from domain.points.lots import add_months
 from domain.points.model import EntryKind
@@ -16,7 +16,6 @@ from domain.points.ports import NewEntry
 from domain.points.rules import Activity, RuleKind
 from domain.ports import UnitOfWork
 from domain.program.services import load_settings
-from domain.tiers.rules import ladder
 
 
 def in_birthday_window(birthday: date, today: date, whole_month: bool) -> bool:
@@ -44,16 +43,17 @@ async def grant_birthday(uow: UnitOfWork, member_id: int, now: datetime, today: 
     granted = False
     rule = next((r for r in await uow.rules.rules()
                  if r.kind is RuleKind.ACTIVITY and r.activity is Activity.BIRTHDAY and r.runs_on(today)), None)
-    state = await uow.tiers.member_tier(member_id)
-    tier = next((t for t in ladder(await uow.tiers.tiers()) if state and t.id == state.tier_id), None)
+    tier = await uow.tiers.current_tier(member_id)
+    if tier is not None and not tier.active:
+        tier = None
     if rule is not None:
         points = rule.points * (tier.multiplier_pct if tier else 100) // 100
         await uow.points.lock_account(member_id, now)
         await credit(uow, NewEntry(member_id, EntryKind.EARN, points, "Happy birthday", source_type,
                                    str(today.year), key), now, now, add_months(now, settings.points_expiry_months))
         granted = True
-    coupon = await issue_by_setting(uow, settings.birthday_coupon_template_id, member_id, IssueSource.BIRTHDAY,
-                                    key, now)
+    coupon = await issue_by_setting(uow, settings.birthday_coupon_template_id,
+                                    CouponGrant(member_id, IssueSource.BIRTHDAY, key), now)
     return granted or coupon is not None
 
 

@@ -38,10 +38,20 @@ async def save_template(uow: UnitOfWork, viewer: Viewer, template: CouponTemplat
     return saved
 
 
-async def issue(uow: UnitOfWork, template: CouponTemplate, member_id: int, source: IssueSource, issue_key: str,
-                now: datetime, *, enforce_member_limit: bool = True) -> Coupon | None:
+@dataclass(frozen=True)
+class CouponGrant:
+    """Who gets a coupon and why; `issue_key` makes the grant happen once."""
+
+    member_id: int
+    source: IssueSource
+    issue_key: str
+
+
+async def issue(uow: UnitOfWork, template: CouponTemplate, grant: CouponGrant, now: datetime, *,
+                enforce_member_limit: bool = True) -> Coupon | None:
     """Inside the caller's transaction. None when the issue_key was already used or the member
     reached the template's limit; raises OutOfStock when the total quantity is gone."""
+    member_id, source, issue_key = grant.member_id, grant.source, grant.issue_key
     if not template.active:
         return None
     if enforce_member_limit and template.per_member_limit is not None:
@@ -61,8 +71,7 @@ async def issue(uow: UnitOfWork, template: CouponTemplate, member_id: int, sourc
     return coupon
 
 
-async def issue_by_setting(uow: UnitOfWork, template_id: int, member_id: int, source: IssueSource, issue_key: str,
-                           now: datetime) -> Coupon | None:
+async def issue_by_setting(uow: UnitOfWork, template_id: int, grant: CouponGrant, now: datetime) -> Coupon | None:
     """Issue the coupon a program setting names (welcome, birthday, upgrade), if it names one."""
     if not template_id:
         return None
@@ -70,7 +79,7 @@ async def issue_by_setting(uow: UnitOfWork, template_id: int, member_id: int, so
     if template is None:
         return None
     try:
-        return await issue(uow, template, member_id, source, issue_key, now)
+        return await issue(uow, template, grant, now)
     except OutOfStock:
         return None  # an automatic gift that ran out is skipped, not an error for the member
 
@@ -87,8 +96,8 @@ async def claim_offer(uow: UnitOfWork, viewer: Viewer, template_id: int, now: da
         if template.valid_from is not None and template.valid_from > now:
             raise NotFound("That offer has not started.")
         taken = await uow.coupons.issued_to(template.id, member_id)
-        coupon = await issue(uow, template, member_id, IssueSource.CLAIM, f"claim/{template.id}/{member_id}/{taken}",
-                             now)
+        coupon = await issue(uow, template, CouponGrant(
+            member_id, IssueSource.CLAIM, f"claim/{template.id}/{member_id}/{taken}"), now)
         if coupon is None:
             raise LimitExceeded("You already claimed this offer.")
         await uow.commit()
@@ -111,11 +120,21 @@ class Segment:
         return SegmentFilter(self.stages, self.tier_codes, self.tags, self.rfm)
 
 
-async def issue_to_segment(uow_factory, viewer: Viewer, template_id: int, segment: Segment, key: str,
-                           now: datetime) -> int:
+@dataclass(frozen=True)
+class IssueToSegment:
+    """`key` is the staff's idempotency key for the whole send."""
+
+    template_id: int
+    segment: Segment
+    key: str
+
+
+async def issue_to_segment(cmd: IssueToSegment, deps: Deps) -> int:
     """Staff send a coupon to listed members or to everyone in a segment. Idempotent per
-    member and key: a rerun after a crash completes the rest without doubling anyone's coupon."""
-    viewer.require_staff()
+    member and key: a rerun after a crash completes the rest without doubling anyone's coupon.
+    One transaction per batch of members (the unit of work is entered once per batch)."""
+    uow, now, template_id, segment, key = deps.uow, deps.clock.now(), cmd.template_id, cmd.segment, cmd.key
+    deps.viewer.require_staff()
     if segment.member_ids is not None and len(segment.member_ids) > MAX_LISTED_MEMBERS:
         raise BadUserInput.for_field("memberIds", f"List at most {MAX_LISTED_MEMBERS} members; use a segment.")
     if segment.member_ids is None and segment.selection.empty:
@@ -123,7 +142,7 @@ async def issue_to_segment(uow_factory, viewer: Viewer, template_id: int, segmen
     if segment.member_ids is not None and not segment.selection.empty:
         # Sending to the listed members only would silently ignore the filter staff typed.
         raise BadUserInput.for_field("memberIds", "List members or describe a segment, not both.")
-    async with uow_factory() as uow:
+    async with uow:
         template = await uow.coupons.template(template_id)
         if template is None:
             raise NotFound("No such coupon template.")
@@ -131,7 +150,7 @@ async def issue_to_segment(uow_factory, viewer: Viewer, template_id: int, segmen
     issued = 0
     after = 0
     while True:
-        async with uow_factory() as uow:
+        async with uow:
             if query is None:
                 batch = sorted(m for m in set(segment.member_ids or []) if m > after)[:200]
             else:
@@ -142,8 +161,9 @@ async def issue_to_segment(uow_factory, viewer: Viewer, template_id: int, segmen
                 member = await uow.members.get(member_id)
                 if member is None or member.is_erased:
                     continue
-                coupon = await issue(uow, template, member_id, IssueSource.STAFF,
-                                     f"staff/{template.id}/{key}/{member_id}", now, enforce_member_limit=False)
+                coupon = await issue(uow, template, CouponGrant(
+                    member_id, IssueSource.STAFF, f"staff/{template.id}/{key}/{member_id}"), now,
+                    enforce_member_limit=False)
                 issued += coupon is not None
             await uow.commit()
         after = batch[-1]
@@ -221,9 +241,18 @@ class CouponPage:
     total: int
 
 
-async def member_coupons(uow: UnitOfWork, viewer: Viewer, member_id: int, status: CouponStatus | None,
-                         now: datetime, first: int, after: str | None = None) -> CouponPage:
+@dataclass(frozen=True)
+class MemberCoupons:
+    member_id: int
+    status: CouponStatus | None
+    first: int
+    after: str | None = None
+
+
+async def member_coupons(cmd: MemberCoupons, deps: Deps) -> CouponPage:
     """Newest first, keyset-paginated on the coupon id."""
+    uow, viewer, now = deps.uow, deps.viewer, deps.clock.now()
+    member_id, status, first, after = cmd.member_id, cmd.status, cmd.first, cmd.after
     viewer.require_self_or_staff(member_id)
     if not 1 <= first <= 100:
         raise BadUserInput.for_field("first", "Ask for 1 to 100 coupons.")

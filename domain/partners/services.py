@@ -13,6 +13,7 @@ from domain.auth.sessions import AuthSession
 from domain.auth.viewer import Role, Viewer
 from domain.benefits.rules import VOUCHER_ALPHABET
 from domain.benefits.services import member_tier_rank
+from domain.deps import Deps
 from domain.errors import (
     BadUserInput,
     FieldError,
@@ -185,9 +186,31 @@ async def _cap(uow: UnitOfWork, partner: Partner, kind: str, points: int, cap: i
         raise LimitExceeded(f"The partner's daily {kind.lower()} cap of {cap} points would be exceeded.")
 
 
-async def partner_earn(uow: UnitOfWork, cache: Cache, viewer: Viewer, member_ref: str, txn_id: str,
-                       partner_amount: int, now: datetime, day: tuple[datetime, datetime]) -> PartnerTransaction:
-    """`day` is the program day containing `now`, [start, end) in UTC, for the daily cap."""
+@dataclass(frozen=True)
+class PartnerEarn:
+    member_ref: str
+    txn_id: str
+    partner_amount: int
+
+
+@dataclass(frozen=True)
+class PartnerBurn:
+    member_ref: str
+    txn_id: str
+    points: int
+    auth_code: str
+
+
+def _now_and_day(deps: Deps) -> tuple[datetime, tuple[datetime, datetime]]:
+    """The daily cap counts the program day containing `now` ([start, end) in UTC)."""
+    now = deps.clock.now()
+    return now, deps.clock.day_bounds(deps.clock.day_of(now))
+
+
+async def partner_earn(cmd: PartnerEarn, deps: Deps) -> PartnerTransaction:
+    uow, viewer, member_ref, txn_id = deps.uow, deps.viewer, cmd.member_ref, cmd.txn_id
+    partner_amount = cmd.partner_amount
+    now, day = _now_and_day(deps)
     _check_txn(txn_id)
     if not 0 < partner_amount <= 100_000_000:
         raise BadUserInput.for_field("partnerAmount", "The amount must be positive.")
@@ -214,8 +237,10 @@ async def partner_earn(uow: UnitOfWork, cache: Cache, viewer: Viewer, member_ref
     return txn
 
 
-async def partner_burn(uow: UnitOfWork, cache: Cache, viewer: Viewer, member_ref: str, txn_id: str, points: int,
-                       auth_code: str, now: datetime, day: tuple[datetime, datetime]) -> PartnerTransaction:
+async def partner_burn(cmd: PartnerBurn, deps: Deps) -> PartnerTransaction:
+    uow, viewer, member_ref, txn_id = deps.uow, deps.viewer, cmd.member_ref, cmd.txn_id
+    points, auth_code = cmd.points, cmd.auth_code
+    now, day = _now_and_day(deps)
     _check_txn(txn_id)
     if not 0 < points <= 10_000_000:
         raise BadUserInput.for_field("points", "Burn a positive number of points.")

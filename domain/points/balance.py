@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from domain.deps import Deps
 from domain.points.model import Balance
-from domain.ports import Cache, UnitOfWork
+from domain.ports import UnitOfWork
 from domain.program.services import load_settings
 
 CACHE_TTL_SECONDS = 300
@@ -45,11 +47,22 @@ async def compute_balance(uow: UnitOfWork, member_id: int, now: datetime, soon_d
     return Balance(member_id, total, available, pending, expiring, soon_days, version, next_change)
 
 
-async def get_balance(uow: UnitOfWork, cache: Cache, member_id: int, now: datetime, soon_days: int | None = None,
-                      min_version: int = 0) -> Balance:
+@dataclass(frozen=True)
+class BalanceRead:
+    """`soon_days` None is the program's expiring-soon window, the one the cache holds; `min_version`
+    refuses a cached copy older than a version the caller already saw."""
+
+    member_id: int
+    soon_days: int | None = None
+    min_version: int = 0
+
+
+async def get_balance(query: BalanceRead, deps: Deps) -> Balance:
     """The cached balance while it is current (same window, not outdated by the clock, at least
-    `min_version`), else the database's, which then fills the cache. `soon_days` None is the
-    program's expiring-soon window, the one the cache holds."""
+    `min_version`), else the database's, which then fills the cache. No authorization: callers
+    have checked who may read it."""
+    uow, cache, now = deps.uow, deps.cache, deps.clock.now()
+    member_id, soon_days, min_version = query.member_id, query.soon_days, query.min_version
     try:
         cached = await cache.get(balance_cache_key(member_id))
         hit = _from_cache(member_id, cached) if cached else None

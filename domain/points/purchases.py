@@ -81,9 +81,8 @@ async def record_purchase(cmd: PurchaseCommand, deps: Deps) -> PurchaseResult:
             return await _replay(uow, source, cmd.order_id)
         await uow.points.lock_account(member.id, now)
         settings = await load_settings(uow)
-        state = await uow.tiers.member_tier(member.id)
-        tiers = {t.id: t for t in await uow.tiers.tiers()}
-        multiplier = tiers[state.tier_id].multiplier_pct if state and state.tier_id in tiers else 100
+        tier = await uow.tiers.current_tier(member.id)
+        multiplier = tier.multiplier_pct if tier is not None else 100
         rules = await uow.rules.rules()
         earned = purchase_points(cmd.items, rules, multiplier, deps.clock.day_of(bought_at))
         purchase = await uow.purchases.add(member.id, source, cmd.order_id, cmd.store_id, cmd.amount_cents,

@@ -8,22 +8,23 @@ from datetime import datetime
 
 from domain import cursors
 from domain.auth.viewer import Viewer
+from domain.deps import Deps
 from domain.errors import BadUserInput
-from domain.points.balance import get_balance
+from domain.points.balance import BalanceRead, get_balance
 from domain.points.model import Balance, Entry, EntryKind, Lot
 from domain.points.ports import Purchase
-from domain.ports import Cache, UnitOfWork
+from domain.ports import UnitOfWork
 
 MAX_PAGE = 100
 
 
-async def balance_for(uow: UnitOfWork, cache: Cache, viewer: Viewer, member_id: int, now: datetime,
-                      soon_days: int | None) -> Balance:
-    """`soon_days` None: the program's expiring-soon window (the one the cache holds)."""
-    viewer.require_self_or_staff(member_id)
-    if soon_days is not None and not 1 <= soon_days <= 365:
+async def balance_for(query: BalanceRead, deps: Deps) -> Balance:
+    """A member's balance, for themselves or staff. `soon_days` None: the program's expiring-soon
+    window (the one the cache holds)."""
+    deps.viewer.require_self_or_staff(query.member_id)
+    if query.soon_days is not None and not 1 <= query.soon_days <= 365:
         raise BadUserInput.for_field("days", "Look 1 to 365 days ahead.")
-    return await get_balance(uow, cache, member_id, now, soon_days)
+    return await get_balance(query, deps)
 
 
 async def running_totals(uow: UnitOfWork, keys: list[tuple[int, int]]) -> dict[tuple[int, int], int]:
@@ -87,12 +88,25 @@ class HistoryPage:
     has_previous: bool = False
 
 
-async def history(uow: UnitOfWork, viewer: Viewer, member_id: int, first: int | None, after: str | None,
-                  kinds: list[EntryKind] | None, last: int | None = None, before: str | None = None) -> HistoryPage:
+@dataclass(frozen=True)
+class HistoryQuery:
+    """Forwards with `first`/`after` (older entries); back with `last`/`before`. `kinds` None: all."""
+
+    member_id: int
+    first: int | None = None
+    after: str | None = None
+    kinds: list[EntryKind] | None = None
+    last: int | None = None
+    before: str | None = None
+
+
+async def history(query: HistoryQuery, deps: Deps) -> HistoryPage:
     """Newest first, keyset-paginated on (created_at, id): page 1000 costs what page 1 costs.
     Forwards with `first`/`after` (older entries); back with `last`/`before` (the newer entries just
     above a cursor, e.g. after a pull-to-refresh in the middle of the list)."""
-    viewer.require_self_or_staff(member_id)
+    uow, member_id, first, after, kinds = deps.uow, query.member_id, query.first, query.after, query.kinds
+    last, before = query.last, query.before
+    deps.viewer.require_self_or_staff(member_id)
     if last is not None or before is not None:
         if first is not None or after is not None:
             raise BadUserInput.for_field("last", "Page forwards (first/after) or backwards (last/before), not both.")

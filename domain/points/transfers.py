@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from domain.auth.viewer import Role
+from domain.benefits.services import member_tier_rank
 from domain.deps import Deps
 from domain.errors import BadUserInput, Forbidden, LimitExceeded, NotFound, RateLimited
 from domain.idempotency import idempotent
@@ -97,13 +98,10 @@ async def gift_points(cmd: GiftPoints, deps: Deps, lookups: LookupBudget) -> Gif
 
 async def _check_sender(uow: UnitOfWork, sender_id: int, amount: int, settings: ProgramSettings, now: datetime,
                         day_start: datetime, day_end: datetime) -> None:
-    if settings.gift_min_tier_rank > 0:
-        state = await uow.tiers.member_tier(sender_id)
+    if settings.gift_min_tier_rank > 0 and await member_tier_rank(uow, sender_id) < settings.gift_min_tier_rank:
         tiers = ladder(await uow.tiers.tiers())
-        rank = next((t.rank for t in tiers if state and t.id == state.tier_id), 0)
-        if rank < settings.gift_min_tier_rank:
-            needed = next((t.name for t in tiers if t.rank >= settings.gift_min_tier_rank), "a higher tier")
-            raise Forbidden(f"Gifting points starts at {needed}.")
+        needed = next((t.name for t in tiers if t.rank >= settings.gift_min_tier_rank), "a higher tier")
+        raise Forbidden(f"Gifting points starts at {needed}.")
     sent_today = -await uow.points.debited_between(sender_id, EntryKind.GIFT_OUT, day_start, day_end)
     if sent_today + amount > settings.gift_daily_limit_points:
         raise LimitExceeded(

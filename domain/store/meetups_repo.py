@@ -7,12 +7,12 @@ from datetime import datetime
 from sqlalchemy import Row, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from domain.meetups.model import Event, Signup
+from domain.meetups.model import Meetup, Signup
 from domain.store.tables import event_signups, events
 
 
-def _event(row: Row) -> Event:
-    return Event(row.id, row.title, row.capacity, row.starts_at, row.signup_opens_at, row.signup_closes_at,
+def _event(row: Row) -> Meetup:
+    return Meetup(row.id, row.title, row.capacity, row.starts_at, row.signup_opens_at, row.signup_closes_at,
                  row.description, row.min_tier_rank, row.attendance_points, row.signed_up, row.active)
 
 
@@ -20,11 +20,11 @@ def _signup(row: Row) -> Signup:
     return Signup(row.event_id, row.member_id, row.status, row.checkin_code, row.created_at)
 
 
-class SqlEventRepository:
+class SqlMeetupRepository:
     def __init__(self, conn: AsyncConnection) -> None:
         self._conn = conn
 
-    async def save(self, event: Event, now: datetime) -> Event:
+    async def save(self, event: Meetup, now: datetime) -> Meetup:
         values = dict(title=event.title, description=event.description, capacity=event.capacity,
                       min_tier_rank=event.min_tier_rank, attendance_points=event.attendance_points,
                       signup_opens_at=event.signup_opens_at, signup_closes_at=event.signup_closes_at,
@@ -33,11 +33,11 @@ class SqlEventRepository:
                      else insert(events).values(**values, created_at=now))
         return _event((await self._conn.execute(statement.returning(*events.c))).one())
 
-    async def get(self, event_id: int) -> Event | None:
+    async def get(self, event_id: int) -> Meetup | None:
         row = (await self._conn.execute(select(events).where(events.c.id == event_id))).first()
         return _event(row) if row else None
 
-    async def upcoming(self, now: datetime, limit: int) -> list[Event]:
+    async def upcoming(self, now: datetime, limit: int) -> list[Meetup]:
         rows = await self._conn.execute(select(events).where(events.c.active.is_(True), events.c.starts_at > now)
                                         .order_by(events.c.starts_at, events.c.id).limit(limit))
         return [_event(r) for r in rows]

@@ -72,6 +72,13 @@ class SqlTierRepository:
         row = (await self._conn.execute(_MEMBER_TIER, {"member_id": member_id})).first()
         return _member_tier(row) if row else None
 
+    async def current_tier(self, member_id: int) -> Tier | None:
+        # The ladder comes from the program snapshot when warm, so this costs the one tier-row read.
+        state = await self.member_tier(member_id)
+        if state is None:
+            return None
+        return next((t for t in await self.tiers() if t.id == state.tier_id), None)
+
     async def member_tier_and_spend(self, member_id: int, since: datetime) -> tuple[MemberTier | None, int]:
         row = (await self._conn.execute(_MEMBER_TIER_AND_SPEND, {"member_id": member_id, "since": since})).one()
         return (_member_tier(row) if row.member_id is not None else None), int(row.spend)

@@ -28,7 +28,7 @@ from domain.store.community_repo import SqlCommunityRepository
 from domain.store.coupons_repo import SqlCouponRepository
 from domain.store.idempotency_repo import SqlIdempotencyRepository
 from domain.store.kpis_repo import SqlKpiRepository
-from domain.store.meetups_repo import SqlEventRepository
+from domain.store.meetups_repo import SqlMeetupRepository
 from domain.store.members_repo import SqlMemberRepository
 from domain.store.partners_repo import SqlPartnerRepository
 from domain.store.points_repo import SqlPointsRepository
@@ -182,7 +182,7 @@ class SqlUnitOfWork:
         self.coupons = SqlCouponRepository(conn)
         self.checkins = SqlCheckInRepository(conn)
         self.community = SqlCommunityRepository(conn)
-        self.meetups = SqlEventRepository(conn)
+        self.meetups = SqlMeetupRepository(conn)
         self.partners = SqlPartnerRepository(conn)
         self.webhooks = SqlWebhookRepository(conn)
         self.surveys = SqlSurveyRepository(conn)

@@ -178,10 +178,8 @@ async def open_surveys(uow: UnitOfWork, viewer: Viewer, now: datetime) -> list[S
     return [s for s in candidates if s.id in eligible]
 
 
-def _tier_now(tiers: list[Tier], tier_id: int | None) -> int | None:
+def _base_tier_id(tiers: list[Tier]) -> int | None:
     """A member with no tier row sits on the base tier, as everywhere else in the program."""
-    if tier_id is not None:
-        return tier_id
     ordered = ladder(tiers)
     return ordered[0].id if ordered else None
 
@@ -234,8 +232,8 @@ async def answer_survey(cmd: AnswerSurvey, deps: Deps) -> tuple[Answer, Survey]:
         eligible = await _eligible(uow, member_id, [survey], now)
         if survey.id not in eligible:
             raise NotEligible(_not_eligible(survey))
-        state = await uow.tiers.member_tier(member_id)
-        tier_id = _tier_now(await uow.tiers.tiers(), state.tier_id if state else None)
+        tier = await uow.tiers.current_tier(member_id)
+        tier_id = tier.id if tier is not None else _base_tier_id(await uow.tiers.tiers())
         answer = await uow.surveys.add_answer(survey_id, member_id, score, text, tier_id, eligible[survey.id], key,
                                               now)
         if answer is None:

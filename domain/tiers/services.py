@@ -10,7 +10,7 @@ from domain.auth.viewer import Viewer
 from domain.errors import BadUserInput, NotFound
 from domain.events import TierChanged
 from domain.offers.model import IssueSource
-from domain.offers.services import issue_by_setting
+from domain.offers.services import CouponGrant, issue_by_setting
 from domain.points.ledger import credit
 from domain.points.lots import add_months
 from domain.points.model import EntryKind
@@ -77,8 +77,8 @@ async def apply_qualification(uow: UnitOfWork, member_id: int, now: datetime, se
                 now, now, add_months(now, settings.points_expiry_months),
             )
     if reason is TierChangeReason.UPGRADE:
-        await issue_by_setting(uow, settings.upgrade_coupon_template_id, member_id, IssueSource.TIER_UPGRADE,
-                               f"upgrade/{member_id}/{target.id}", now)
+        grant = CouponGrant(member_id, IssueSource.TIER_UPGRADE, f"upgrade/{member_id}/{target.id}")
+        await issue_by_setting(uow, settings.upgrade_coupon_template_id, grant, now)
     uow.publish_after_commit(TierChanged(member_id, current.id, target.id))
     return change
 

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urlparse
 
 from domain.auth.viewer import Role, Viewer
+from domain.deps import Deps
 from domain.errors import BadUserInput, NotFound
 from domain.ports import UnitOfWork
 from domain.webhooks.model import MAX_ATTEMPTS, Delivery, Subscription, WebhookSender, backoff, signature
@@ -15,9 +17,20 @@ from domain.webhooks.model import MAX_ATTEMPTS, Delivery, Subscription, WebhookS
 EVENT_TYPES = ("partner.transaction",)
 
 
-async def add_subscription(uow: UnitOfWork, viewer: Viewer, partner_id: int | None, url: str,
-                           event_types: list[str], now: datetime, allow_http: bool = False) -> Subscription:
-    staff_id = viewer.require_staff()
+@dataclass(frozen=True)
+class AddSubscription:
+    """`partner_id` None: an operator endpoint. `allow_http` only outside production."""
+
+    partner_id: int | None
+    url: str
+    event_types: list[str]
+    allow_http: bool = False
+
+
+async def add_subscription(cmd: AddSubscription, deps: Deps) -> Subscription:
+    uow, now = deps.uow, deps.clock.now()
+    partner_id, url, event_types, allow_http = cmd.partner_id, cmd.url, cmd.event_types, cmd.allow_http
+    staff_id = deps.viewer.require_staff()
     parsed = urlparse(url)
     if parsed.scheme not in (("https", "http") if allow_http else ("https",)) or not parsed.netloc or len(url) > 500:
         raise BadUserInput.for_field("url", "Webhooks go to https URLs.")

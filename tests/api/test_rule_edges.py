@@ -9,11 +9,13 @@ import pytest
 from sqlalchemy import select
 
 from domain.auth.viewer import Role, Viewer
+from domain.checkins.services import SummaryQuery
 from domain.checkins.services import summary as checkin_summary
 from domain.errors import Forbidden, NotFound
+from domain.points.balance import BalanceRead
 from domain.points.expiry import expire_points
 from domain.points.lots import add_months
-from domain.points.queries import balance_for, history
+from domain.points.queries import HistoryQuery, balance_for, history
 from domain.store.tables import members
 from domain.tiers.services import evaluate_tiers, tier_history, tier_progress
 from tests.support.catalog import add_reward
@@ -307,23 +309,23 @@ REFUSED = (Forbidden, NotFound)
 
 
 async def test_use_cases_refuse_another_members_data_when_called_directly(setup) -> None:
-    api, clock, _staff, alice, bob = setup
+    api, _clock, _staff, alice, bob = setup
     container = api.container
     intruder = Viewer(Role.MEMBER, int(bob.member_id))
     victim = int(alice.member_id)
     with pytest.raises(REFUSED):
-        await history(container.uow(), intruder, victim, 10, None, None)
+        await history(HistoryQuery(victim, 10), container.deps(intruder))
     with pytest.raises(REFUSED):
-        await balance_for(container.uow(), container.cache, intruder, victim, container.now(), 30)
+        await balance_for(BalanceRead(victim, 30), container.deps(intruder))
     with pytest.raises(REFUSED):
         await tier_progress(container.uow(), intruder, victim, container.now())
     with pytest.raises(REFUSED):
         await tier_history(container.uow(), intruder, victim)
     with pytest.raises(REFUSED):
-        await checkin_summary(container.uow(), intruder, victim, clock.start.date())
+        await checkin_summary(SummaryQuery(victim), container.deps(intruder))
     # The same calls for oneself are answered: the refusal is about the caller, not the call.
     own = Viewer(Role.MEMBER, victim)
-    assert (await history(container.uow(), own, victim, 10, None, None)).entries == []
+    assert (await history(HistoryQuery(victim, 10), container.deps(own))).entries == []
 
 
 async def test_a_repeat_tap_returns_the_days_check_in_and_make_ups_keep_to_their_edges(setup) -> None:
