@@ -27,7 +27,7 @@ from schema.points import (
     load_history,
     load_purchases,
 )
-from schema.privacy import Consent, ConsentRecord, load_consent_history, load_consents
+from schema.privacy import Consent, ConsentRecordConnection, load_consent_history, load_consents
 from schema.query_reads import query_reads
 from schema.refs import Channel, parse_id
 from schema.tiers import TierChangeConnection, TierStatus, load_tier_history, load_tier_status
@@ -165,14 +165,15 @@ class MemberType:
     async def consents(self, info: Info) -> list[Consent]:
         return await load_consents(info, self.member_id)
 
-    @strawberry.field(description="Every consent answer, newest first; page with `before` = last id seen.")
+    @strawberry.field(description="Every consent answer, newest first, as a connection.")
     async def consent_history(
         self, info: Info,
-        first: Annotated[int, strawberry.argument(description="How many records (1 to 100).")] = 20,
-        before: Annotated[strawberry.ID | None, strawberry.argument(
-            description="Id of the last record already seen: return older ones.")] = None,
-    ) -> list[ConsentRecord]:
-        return await load_consent_history(info, self.member_id, first, before)
+        first: Annotated[int, strawberry.argument(
+            description="How many records (1 to 100; else BAD_USER_INPUT).")] = 20,
+        after: Annotated[str | None, strawberry.argument(
+            description="Opaque cursor (`pageInfo.endCursor`): return the older records after it.")] = None,
+    ) -> ConsentRecordConnection:
+        return await load_consent_history(info, self.member_id, first, after)
 
     @strawberry.field(description="Channel identities (app device, mini-program, POS card) linked to the member.")
     async def identities(self, info: Info) -> list[ChannelIdentityType]:

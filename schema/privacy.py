@@ -8,11 +8,13 @@ from typing import Annotated, cast
 import strawberry
 from strawberry.scalars import JSON
 
+from domain import cursors
 from domain.privacy import consents, erasure, export, staff_access
 from domain.privacy.consents import ConsentState as DomainState
 from domain.privacy.model import AuditEntry as DomainAuditEntry
 from domain.privacy.model import ConsentRecord as DomainRecord
 from domain.privacy.model import DataExport as DomainExport
+from schema.connections import PageInfo
 from schema.enums import ConsentKind
 from schema.info import Info
 from schema.refs import parse_id
@@ -32,7 +34,7 @@ class Consent:
 
 @strawberry.type(description="One consent answer as recorded; the history keeps every answer.")
 class ConsentRecord:
-    id: strawberry.ID = strawberry.field(description="The record's id (use it as `before` to page consentHistory).")
+    id: strawberry.ID = strawberry.field(description="The record's id.")
     kind: ConsentKind = strawberry.field(description="What the consent is about.")
     granted: bool = strawberry.field(description="True for agreeing, false for withdrawing.")
     at: datetime = strawberry.field(description="When the answer was given (UTC).")
@@ -48,12 +50,30 @@ async def load_consents(info: Info, member_id: int) -> list[Consent]:
     return [Consent.from_domain(s) for s in await consents.consent_states(ctx.uow(), ctx.viewer, member_id)]
 
 
-async def load_consent_history(info: Info, member_id: int, first: int,
-                               before: strawberry.ID | None) -> list[ConsentRecord]:
+@strawberry.type(description="One consent answer in a page of a member's consent history.")
+class ConsentRecordEdge:
+    cursor: str = strawberry.field(description="Opaque cursor of this answer: pass it as `after` for the next page.")
+    node: ConsentRecord = strawberry.field(description="The consent answer.")
+
+
+@strawberry.type(description="A page of a member's consent answers, newest first.")
+class ConsentRecordConnection:
+    edges: list[ConsentRecordEdge] = strawberry.field(description="The answers of this page, newest first.")
+    page_info: PageInfo = strawberry.field(description="Whether more follow, and the cursor to continue from.")
+    total_count: int = strawberry.field(description="The member's consent answers in all pages.")
+
+    @strawberry.field(description="The nodes of `edges`, for clients that do not need per-item cursors.")
+    def nodes(self) -> list[ConsentRecord]:
+        return [e.node for e in self.edges]
+
+
+async def load_consent_history(info: Info, member_id: int, first: int, after: str | None) -> ConsentRecordConnection:
     ctx = info.context
-    rows = await consents.consent_history(ctx.uow(), ctx.viewer, member_id, first,
-                                          parse_id(before, "before") if before else None)
-    return [ConsentRecord.from_domain(r) for r in rows]
+    page = await consents.consent_history(ctx.uow(), ctx.viewer, member_id, first, after)
+    edges = [ConsentRecordEdge(cursor=cursors.encode(r.id, r.id), node=ConsentRecord.from_domain(r))
+             for r in page.records]
+    return ConsentRecordConnection(edges=edges, total_count=page.total, page_info=PageInfo(
+        has_next_page=page.has_next, end_cursor=edges[-1].cursor if edges else None))
 
 
 @strawberry.type(description="A copy of everything the program holds about one member (data-subject access).")
@@ -74,7 +94,7 @@ class DataExport:
 
 @strawberry.type(description="One audited action, such as staff looking up or changing a member.")
 class AuditEntry:
-    id: strawberry.ID = strawberry.field(description="The entry's id (use it as `before` to page).")
+    id: strawberry.ID = strawberry.field(description="The entry's id.")
     actor_role: str = strawberry.field(description="Role of who acted (member, staff, partner...).")
     actor_id: strawberry.ID = strawberry.field(description="Id of who acted, within that role.")
     action: str = strawberry.field(description='What was done, e.g. "member.looked-up".')
@@ -86,6 +106,24 @@ class AuditEntry:
     def from_domain(cls, e: DomainAuditEntry) -> AuditEntry:
         return cls(id=strawberry.ID(str(e.id)), actor_role=e.actor_role, actor_id=strawberry.ID(str(e.actor_id)),
                    action=e.action, target=e.target, detail=cast(JSON, e.detail), created_at=e.created_at)
+
+
+@strawberry.type(description="One entry in a page of a member's audit trail.")
+class AuditEntryEdge:
+    cursor: str = strawberry.field(description="Opaque cursor of this entry: pass it as `after` for the next page.")
+    node: AuditEntry = strawberry.field(description="The audit entry.")
+
+
+@strawberry.type(description=(
+    "A page of a member's audit trail, newest first. No total count: trails grow without bound and counting "
+    "one costs more than reading a page."))
+class AuditEntryConnection:
+    edges: list[AuditEntryEdge] = strawberry.field(description="The entries of this page, newest first.")
+    page_info: PageInfo = strawberry.field(description="Whether more follow, and the cursor to continue from.")
+
+    @strawberry.field(description="The nodes of `edges`, for clients that do not need per-item cursors.")
+    def nodes(self) -> list[AuditEntry]:
+        return [e.node for e in self.edges]
 
 
 @strawberry.type
@@ -107,18 +145,22 @@ class PrivacyQueries:
         return DataExport.from_domain(await export.export_member_data(
             ctx.uow(), ctx.viewer, parse_id(member_id, "memberId"), ctx.container.now()))
 
-    @strawberry.field(description="Staff: audit entries about a member or by them, newest first.")
+    @strawberry.field(description="Staff: audit entries about a member or by them, newest first, as a connection.")
     async def member_audit_log(
         self, info: Info,
         member_id: Annotated[strawberry.ID, strawberry.argument(description="The member whose trail to read.")],
-        first: Annotated[int, strawberry.argument(description="How many entries (1 to 200).")] = 50,
-        before: Annotated[strawberry.ID | None, strawberry.argument(
-            description="Id of the last entry already seen: return older ones.")] = None,
-    ) -> list[AuditEntry]:
+        first: Annotated[int, strawberry.argument(
+            description="How many entries (1 to 200; else BAD_USER_INPUT).")] = 50,
+        after: Annotated[str | None, strawberry.argument(
+            description="Opaque cursor (`pageInfo.endCursor`): return the older entries after it.")] = None,
+    ) -> AuditEntryConnection:
         ctx = info.context
-        rows = await staff_access.member_audit_log(ctx.uow(), ctx.viewer, parse_id(member_id, "memberId"), first,
-                                                   parse_id(before, "before") if before else None)
-        return [AuditEntry.from_domain(e) for e in rows]
+        page = await staff_access.member_audit_log(ctx.uow(), ctx.viewer, parse_id(member_id, "memberId"), first,
+                                                   after)
+        edges = [AuditEntryEdge(cursor=cursors.encode(e.id, e.id), node=AuditEntry.from_domain(e))
+                 for e in page.entries]
+        return AuditEntryConnection(edges=edges, page_info=PageInfo(
+            has_next_page=page.has_next, end_cursor=edges[-1].cursor if edges else None))
 
 
 @strawberry.input(description="A consent answer from the signed-in member.")

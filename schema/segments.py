@@ -7,6 +7,7 @@ from typing import Annotated
 
 import strawberry
 
+from domain import cursors
 from domain.members.model import Member as DomainMember
 from domain.segments import services
 from domain.segments.model import MemberInsights as DomainInsights
@@ -58,6 +59,23 @@ class LifecycleChange:
         return cls(from_stage=c.from_stage, to_stage=c.to_stage, at=c.at)
 
 
+@strawberry.type(description="One stage change in a page of a member's lifecycle history.")
+class LifecycleChangeEdge:
+    cursor: str = strawberry.field(description="Opaque cursor of this change: pass it as `after` for the next page.")
+    node: LifecycleChange = strawberry.field(description="The stage change.")
+
+
+@strawberry.type(description="A page of a member's lifecycle stage changes, newest first.")
+class LifecycleChangeConnection:
+    edges: list[LifecycleChangeEdge] = strawberry.field(description="The changes of this page, newest first.")
+    page_info: PageInfo = strawberry.field(description="Whether more follow, and the cursor to continue from.")
+    total_count: int = strawberry.field(description="The member's stage changes in all pages.")
+
+    @strawberry.field(description="The nodes of `edges`, for clients that do not need per-item cursors.")
+    def nodes(self) -> list[LifecycleChange]:
+        return [e.node for e in self.edges]
+
+
 @strawberry.type(description="Staff view of a member's lifecycle stage and RFM scores (computed by compute-segments).")
 class MemberInsights:
     member: MemberType = strawberry.field(description="The member.")
@@ -69,13 +87,19 @@ class MemberInsights:
     rfm: list[RfmScore] = strawberry.field(description="One per window the member bought in, shortest first.")
     member_id: strawberry.Private[int]
 
-    @strawberry.field(description="Stage changes, newest first.")
+    @strawberry.field(description="Stage changes, newest first, as a connection.")
     async def stage_history(
         self, info: Info,
-        first: Annotated[int, strawberry.argument(description="How many changes (1 to 100).")] = 20,
-    ) -> list[LifecycleChange]:
-        changes = await services.stage_history(info.context.uow(), info.context.viewer, self.member_id, first)
-        return [LifecycleChange.from_domain(c) for c in changes]
+        first: Annotated[int, strawberry.argument(
+            description="How many changes (1 to 100; else BAD_USER_INPUT).")] = 20,
+        after: Annotated[str | None, strawberry.argument(
+            description="Opaque cursor (`pageInfo.endCursor`): return the older changes after it.")] = None,
+    ) -> LifecycleChangeConnection:
+        page = await services.stage_history(info.context.uow(), info.context.viewer, self.member_id, first, after)
+        edges = [LifecycleChangeEdge(cursor=cursors.encode(c.at, c.id), node=LifecycleChange.from_domain(c))
+                 for c in page.changes]
+        return LifecycleChangeConnection(edges=edges, total_count=page.total, page_info=PageInfo(
+            has_next_page=page.has_next, end_cursor=edges[-1].cursor if edges else None))
 
     @classmethod
     def from_domain(cls, member: DomainMember, insights: DomainInsights) -> MemberInsights:

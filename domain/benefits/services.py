@@ -18,6 +18,7 @@ from domain.points.ledger import debit, restore
 from domain.points.model import EntryKind
 from domain.points.ports import NewEntry
 from domain.ports import UnitOfWork
+from domain.visibility import reads_member
 
 MAX_QUANTITY = 20
 
@@ -228,6 +229,21 @@ async def rewards_for(uow: UnitOfWork, viewer: Viewer, reward_ids: list[int]) ->
         if reward is None or (not reward.active and viewer.role is not Role.STAFF):
             raise NotFound("No such reward.")
     return found
+
+
+async def visible_rewards(uow: UnitOfWork, viewer: Viewer, reward_ids: list[int]) -> dict[int, Reward]:
+    """The rewards among these ids the caller may see (inactive ones: staff only), in one query; the
+    others are simply absent, as for `nodes`, where one hidden id must not fail the rest."""
+    async with uow.read_only():
+        found = await uow.rewards.get_many(reward_ids)
+    return {i: r for i, r in found.items() if r.active or viewer.role is Role.STAFF}
+
+
+async def visible_redemptions(uow: UnitOfWork, viewer: Viewer, redemption_ids: list[int]) -> dict[int, Redemption]:
+    """The caller's own redemptions among these ids (staff: all), in one query; others are absent."""
+    async with uow.read_only():
+        found = await uow.rewards.redemptions_by_ids(redemption_ids)
+    return {i: r for i, r in found.items() if reads_member(viewer, r.member_id)}
 
 
 async def redemption_for(uow: UnitOfWork, viewer: Viewer, redemption_id: int) -> Redemption:

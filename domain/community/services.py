@@ -318,6 +318,36 @@ async def comment_counts(uow: UnitOfWork, post_ids: list[int]) -> dict[int, int]
         return await uow.community.count_comments(post_ids)
 
 
+async def visible_posts(uow: UnitOfWork, viewer: Viewer, post_ids: list[int]) -> dict[int, Post]:
+    """The visible posts among these ids under `post_for`'s rules, in a fixed number of queries (posts,
+    their groups, the member's tier once); the others are absent."""
+    staff = viewer.is_authenticated and viewer.role is Role.STAFF
+    member_id = None if staff else viewer.require_member()
+    async with uow.read_only():
+        found = {i: p for i, p in (await uow.community.posts_by_ids(post_ids)).items()
+                 if p.status is ContentStatus.VISIBLE}
+        if member_id is None:
+            return found
+        groups = await uow.community.groups_by_ids(sorted({p.group_id for p in found.values() if p.group_id}))
+        limited = [g.min_tier_rank for g in groups.values() if g.min_tier_rank > 0]
+        rank = await member_tier_rank(uow, member_id) if limited else 0
+
+    def may_see(group_id: int | None) -> bool:
+        group = groups.get(group_id) if group_id is not None else None
+        return group is None or group.min_tier_rank <= 0 or rank >= group.min_tier_rank
+
+    return {i: p for i, p in found.items() if may_see(p.group_id)}
+
+
+async def visible_groups(uow: UnitOfWork, viewer: Viewer, group_ids: list[int]) -> dict[int, Group]:
+    """The groups among these ids the caller may see (inactive ones: staff only), in one query."""
+    if not viewer.is_authenticated:
+        viewer.require_member()
+    async with uow.read_only():
+        found = await uow.community.groups_by_ids(group_ids)
+    return {i: g for i, g in found.items() if g.active or viewer.role is Role.STAFF}
+
+
 async def group_for(uow: UnitOfWork, viewer: Viewer, group_id: int) -> Group:
     """A group, for any signed-in caller (inactive ones: staff only)."""
     return (await groups_for(uow, viewer, [group_id]))[group_id]

@@ -21,6 +21,7 @@ from domain.points.rules import LineItem
 from domain.ports import UnitOfWork
 from domain.segments.model import RfmFilter, SegmentFilter
 from domain.segments.services import resolve_filter
+from domain.visibility import reads_member
 
 MAX_LISTED_MEMBERS = 1_000
 
@@ -261,6 +262,13 @@ async def member_coupons(cmd: MemberCoupons, deps: Deps) -> CouponPage:
         found = await uow.coupons.member_coupons(member_id, status, now, first + 1, before_id)
         total = await uow.coupons.count_coupons(member_id, status, now)
     return CouponPage(found[:first], len(found) > first, total)
+
+
+async def visible_coupons(uow: UnitOfWork, viewer: Viewer, coupon_ids: list[int]) -> dict[int, Coupon]:
+    """The caller's own coupons among these ids (staff: all), in one query; others are absent."""
+    async with uow.read_only():
+        found = await uow.coupons.coupons_by_ids(coupon_ids)
+    return {i: c for i, c in found.items() if reads_member(viewer, c.member_id)}
 
 
 async def coupon_for(uow: UnitOfWork, viewer: Viewer, coupon_id: int) -> Coupon:

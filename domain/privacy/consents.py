@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime
 
+from domain import cursors
 from domain.auth.viewer import Viewer
 from domain.deps import Deps
 from domain.errors import BadUserInput, NotFound
@@ -72,10 +73,21 @@ async def consent_states(uow: UnitOfWork, viewer: Viewer, member_id: int) -> lis
     return states
 
 
+@dataclass(frozen=True)
+class ConsentHistoryPage:
+    records: list[ConsentRecord]
+    has_next: bool
+    total: int
+
+
 async def consent_history(uow: UnitOfWork, viewer: Viewer, member_id: int, first: int,
-                          before: int | None) -> list[ConsentRecord]:
+                          after: str | None) -> ConsentHistoryPage:
+    """Newest first, keyset on the record id (ids only grow, so id order is answer order)."""
     viewer.require_self_or_staff(member_id)
     if not 1 <= first <= 100:
         raise BadUserInput.for_field("first", "Ask for 1 to 100 records.")
+    before = cursors.decode_int(after)[1] if after else None
     async with uow:
-        return await uow.privacy.consent_history(member_id, before, first)
+        rows = await uow.privacy.consent_history(member_id, before, first + 1)
+        total = await uow.privacy.count_consents(member_id)
+    return ConsentHistoryPage(rows[:first], len(rows) > first, total)

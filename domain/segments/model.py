@@ -55,6 +55,7 @@ class StageChange:
     from_stage: Stage | None  # None: the member's first stage
     to_stage: Stage
     at: datetime
+    id: int = 0  # 0 until stored
 
 
 @dataclass(frozen=True)

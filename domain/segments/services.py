@@ -94,12 +94,24 @@ async def member_insights(uow: UnitOfWork, viewer: Viewer, member_id: int,
     return member, MemberInsights(member_id, lifecycle, rfm)
 
 
-async def stage_history(uow: UnitOfWork, viewer: Viewer, member_id: int, first: int) -> list[StageChange]:
+@dataclass(frozen=True)
+class StageHistoryPage:
+    changes: list[StageChange]
+    has_next: bool
+    total: int
+
+
+async def stage_history(uow: UnitOfWork, viewer: Viewer, member_id: int, first: int,
+                        after: str | None = None) -> StageHistoryPage:
+    """Newest first, keyset on (at, id)."""
     viewer.require_staff()
     if not 1 <= first <= 100:
         raise BadUserInput.for_field("first", "Ask for 1 to 100 stage changes.")
+    before = cursors.decode_time(after) if after else None
     async with uow:
-        return await uow.segments.stage_history(member_id, first)
+        rows = await uow.segments.stage_history(member_id, first + 1, before)
+        total = await uow.segments.count_stage_changes(member_id)
+    return StageHistoryPage(rows[:first], len(rows) > first, total)
 
 
 @dataclass(frozen=True)

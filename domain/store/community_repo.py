@@ -75,6 +75,11 @@ class SqlCommunityRepository:
         row = (await self._conn.execute(query.with_for_update() if for_update else query)).first()
         return _post(row) if row else None
 
+    async def posts_by_ids(self, post_ids: list[int]) -> dict[int, Post]:
+        if not post_ids:
+            return {}
+        return {r.id: _post(r) for r in await self._conn.execute(select(posts).where(posts.c.id.in_(post_ids)))}
+
     async def set_post_status(self, post_id: int, status: ContentStatus, reason: str | None) -> None:
         await self._conn.execute(update(posts).where(posts.c.id == post_id)
                                  .values(status=status.value, moderation_reason=reason))

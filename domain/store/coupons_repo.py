@@ -152,6 +152,11 @@ class SqlCouponRepository:
         row = (await self._conn.execute(select(coupons).where(coupons.c.id == coupon_id))).first()
         return _coupon(row) if row else None
 
+    async def coupons_by_ids(self, coupon_ids: list[int]) -> dict[int, Coupon]:
+        if not coupon_ids:
+            return {}
+        return {r.id: _coupon(r) for r in await self._conn.execute(select(coupons).where(coupons.c.id.in_(coupon_ids)))}
+
     async def templates(self, template_ids: list[int]) -> dict[int, CouponTemplate]:
         if not template_ids:
             return {}

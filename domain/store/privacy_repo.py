@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Column, Row, Table, and_, insert, or_, select, tuple_
+from sqlalchemy import Column, Row, Table, and_, func, insert, or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.naming import camel_case
@@ -99,6 +99,10 @@ class SqlPrivacyRepository:
             query = query.where(member_consents.c.id < before)
         rows = await self._conn.execute(query.order_by(member_consents.c.id.desc()).limit(limit))
         return [_consent(r) for r in rows]
+
+    async def count_consents(self, member_id: int) -> int:
+        return int(await self._conn.scalar(
+            select(func.count()).select_from(member_consents).where(member_consents.c.member_id == member_id)) or 0)
 
     async def export_page(self, section: str, member_id: int, after: tuple | None,
                           limit: int) -> tuple[list[dict[str, object]], tuple | None]:

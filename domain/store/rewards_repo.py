@@ -148,6 +148,12 @@ class SqlRewardRepository:
         row = (await self._conn.execute(query.with_for_update() if for_update else query)).first()
         return _redemption(row) if row else None
 
+    async def redemptions_by_ids(self, redemption_ids: list[int]) -> dict[int, Redemption]:
+        if not redemption_ids:
+            return {}
+        rows = await self._conn.execute(select(redemptions).where(redemptions.c.id.in_(redemption_ids)))
+        return {r.id: _redemption(r) for r in rows}
+
     async def redemption_by_code(self, code: str, for_update: bool = False) -> Redemption | None:
         query = select(redemptions).where(redemptions.c.voucher_code == code)
         row = (await self._conn.execute(query.with_for_update() if for_update else query)).first()

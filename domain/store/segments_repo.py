@@ -5,7 +5,21 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import Column, Row, and_, case, delete, exists, func, insert, literal_column, or_, select, update
+from sqlalchemy import (
+    Column,
+    Row,
+    and_,
+    case,
+    delete,
+    exists,
+    func,
+    insert,
+    literal_column,
+    or_,
+    select,
+    tuple_,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import ColumnElement, Select
@@ -160,13 +174,20 @@ class SqlSegmentRepository:
             found.setdefault(row.member_id, []).append(_rfm(row))
         return found
 
-    async def stage_history(self, member_id: int, limit: int) -> list[StageChange]:
+    async def stage_history(self, member_id: int, limit: int,
+                            before: tuple[datetime, int] | None = None) -> list[StageChange]:
+        query = select(lifecycle_changes).where(lifecycle_changes.c.member_id == member_id)
+        if before is not None:
+            query = query.where(tuple_(lifecycle_changes.c.created_at, lifecycle_changes.c.id) < tuple_(*before))
         rows = await self._conn.execute(
-            select(lifecycle_changes).where(lifecycle_changes.c.member_id == member_id)
-            .order_by(lifecycle_changes.c.created_at.desc(), lifecycle_changes.c.id.desc()).limit(limit)
-        )
+            query.order_by(lifecycle_changes.c.created_at.desc(), lifecycle_changes.c.id.desc()).limit(limit))
         return [StageChange(r.member_id, Stage(r.from_stage) if r.from_stage else None, Stage(r.to_stage),
-                            r.created_at) for r in rows]
+                            r.created_at, r.id) for r in rows]
+
+    async def count_stage_changes(self, member_id: int) -> int:
+        return int(await self._conn.scalar(
+            select(func.count()).select_from(lifecycle_changes)
+            .where(lifecycle_changes.c.member_id == member_id)) or 0)
 
     @staticmethod
     def _key(query: MemberQuery) -> Column[int]:

@@ -21,12 +21,14 @@ from tests.support.program import configure_program
 from tests.support.roles import staff_token
 
 SET_CONSENT = """mutation($i: SetConsentInput!) { setConsent(input: $i) { consent { id kind granted at source } } }"""
-CONSENTS = """query($first: Int!, $before: ID) { me { marketingConsent marketingConsentAt
+CONSENTS = """query($first: Int!, $after: String) { me { marketingConsent marketingConsentAt
   consents { kind granted at source }
-  consentHistory(first: $first, before: $before) { id kind granted at source } } }"""
+  consentHistory(first: $first, after: $after) { totalCount pageInfo { hasNextPage endCursor }
+    edges { cursor node { id kind granted at source } } } } }"""
 EXPORT = "{ exportMyData { memberId generatedAt document truncatedSections } }"
 STAFF_EXPORT = "query($m: ID!) { exportMemberData(memberId: $m) { memberId document truncatedSections } }"
-AUDIT = """query($m: ID!) { memberAuditLog(memberId: $m) { actorRole actorId action target detail createdAt } }"""
+AUDIT = """query($m: ID!) { memberAuditLog(memberId: $m) {
+  nodes { actorRole actorId action target detail createdAt } } }"""
 ERASE = "mutation($c: String!) { requestErasure(input: {confirmation: $c}) { memberId erasedAt alreadyErased } }"
 STAFF_ERASE = """mutation($m: ID!, $c: String!) { eraseMember(input: {memberId: $m, confirmation: $c,
   reason: "letter of 2026-11-20"}) { memberId alreadyErased } }"""
@@ -194,18 +196,24 @@ async def test_consents_are_kept_as_a_history_and_drive_the_marketing_flag(setup
     await api.data(SET_CONSENT, {"i": {"kind": "PARTNER_SHARING", "granted": False}}, token)
 
     me = (await api.data(CONSENTS, {"first": 10}, token))["me"]
-    history = [(r["kind"], r["granted"], r["source"]) for r in me["consentHistory"]]
+    records = [e["node"] for e in me["consentHistory"]["edges"]]
+    assert me["consentHistory"]["totalCount"] == 4 and me["consentHistory"]["pageInfo"]["hasNextPage"] is False
+    history = [(r["kind"], r["granted"], r["source"]) for r in records]
     assert history == [("PARTNER_SHARING", False, "APP"), ("PARTNER_SHARING", True, f"partner:{partner_id}"),
                        ("MARKETING", False, "profile"), ("MARKETING", True, "MINI_PROGRAM")], "newest first"
-    times = [r["at"] for r in me["consentHistory"]]
+    times = [r["at"] for r in records]
     assert times == sorted(times, reverse=True) and all(times)
-    assert me["marketingConsent"] is False and me["marketingConsentAt"] == me["consentHistory"][2]["at"], (
+    assert me["marketingConsent"] is False and me["marketingConsentAt"] == records[2]["at"], (
         "the member row follows the latest MARKETING record")
     assert {c["kind"]: c["granted"] for c in me["consents"]} == {"MARKETING": False, "PARTNER_SHARING": False}
     assert (await api.data(PARTNER_MEMBER, {"m": ref}, partner))["partnerMember"]["phone"] is None, (
         "withdrawing partner sharing hides the phone from every partner")
-    older = (await api.data(CONSENTS, {"first": 2, "before": me["consentHistory"][1]["id"]}, token))["me"]
-    assert [r["id"] for r in older["consentHistory"]] == [r["id"] for r in me["consentHistory"][2:4]]
+    newest = (await api.data(CONSENTS, {"first": 2}, token))["me"]["consentHistory"]
+    assert [e["node"]["id"] for e in newest["edges"]] == [r["id"] for r in records[:2]]
+    assert newest["pageInfo"] == {"hasNextPage": True, "endCursor": newest["edges"][-1]["cursor"]}
+    older = (await api.data(CONSENTS, {"first": 2, "after": newest["pageInfo"]["endCursor"]}, token))["me"]
+    assert [e["node"]["id"] for e in older["consentHistory"]["edges"]] == [r["id"] for r in records[2:4]]
+    assert older["consentHistory"]["pageInfo"]["hasNextPage"] is False
 
     unknown = await api.gql(SET_CONSENT, {"i": {"kind": "SMS_SPAM", "granted": True}}, token)
     assert error_codes(unknown) == ["BAD_USER_INPUT"]
@@ -213,7 +221,7 @@ async def test_consents_are_kept_as_a_history_and_drive_the_marketing_flag(setup
     assert error_codes(await api.gql(SET_CONSENT, {"i": {"kind": "MARKETING", "granted": True}}, staff)) == [
         "FORBIDDEN"]
     after = (await api.data(CONSENTS, {"first": 10}, token))["me"]["consentHistory"]
-    assert len(after) == 4, "refused requests record nothing"
+    assert len(after["edges"]) == 4 and after["totalCount"] == 4, "refused requests record nothing"
 
 
 async def test_export_holds_all_the_members_data_and_staff_exports_are_audited(setup) -> None:
@@ -240,7 +248,7 @@ async def test_export_holds_all_the_members_data_and_staff_exports_are_audited(s
 
     staff_doc = (await api.data(STAFF_EXPORT, {"m": member.member_id}, staff))["exportMemberData"]
     assert staff_doc["document"]["profile"] == data["profile"]
-    audit = (await api.data(AUDIT, {"m": member.member_id}, staff))["memberAuditLog"]
+    audit = (await api.data(AUDIT, {"m": member.member_id}, staff))["memberAuditLog"]["nodes"]
     actions = [(e["actorRole"], e["action"]) for e in audit]
     assert actions[0] == ("staff", "member.exported"), "newest first"
     assert ("staff", "member.looked-up") in actions and ("member", "partner.linked") in actions
@@ -305,7 +313,7 @@ async def test_a_staff_reason_naming_the_member_is_scrubbed_too(setup) -> None:
       reason: $r}) { alreadyErased } }"""
     reason = f"letter from {NAME}, +86{PHONE}, 2026-11-20"
     await api.data(erase, {"m": member.member_id, "r": reason}, staff)
-    audit = (await api.data(AUDIT, {"m": member.member_id}, staff))["memberAuditLog"]
+    audit = (await api.data(AUDIT, {"m": member.member_id}, staff))["memberAuditLog"]["nodes"]
     erased = next(e for e in audit if e["action"] == "member.erased")
     assert PHONE not in str(erased["detail"]) and NAME not in str(erased["detail"])
     assert "2026-11-20" in str(erased["detail"]), "the rest of the reason stays for the record"
@@ -330,9 +338,10 @@ async def test_erasure_leaves_no_personal_data_anywhere_and_keeps_the_books(setu
                                     "items": [{"category": "food", "amountCents": 5_000}]}}, staff)
     balances = await assert_books_balance(engine)
     await compute_segments(api.container.uow, api.container.now())
-    insights = "query($m: ID!) { memberInsights(memberId: $m) { stage rfm { windowDays } stageHistory { toStage } } }"
+    insights = """query($m: ID!) { memberInsights(memberId: $m) { stage rfm { windowDays }
+      stageHistory { nodes { toStage } } } }"""
     profiled = (await api.data(insights, {"m": member.member_id}, staff))["memberInsights"]
-    assert profiled["stage"] == "NEW" and profiled["rfm"] and profiled["stageHistory"]
+    assert profiled["stage"] == "NEW" and profiled["rfm"] and profiled["stageHistory"]["nodes"]
 
     done = (await api.data(ERASE, {"c": "erase my data"}, token))["requestErasure"]
     assert done["memberId"] == member.member_id and done["alreadyErased"] is False
@@ -342,7 +351,7 @@ async def test_erasure_leaves_no_personal_data_anywhere_and_keeps_the_books(setu
     assert await assert_books_balance(engine) == balances, "ledger, balances and lots are untouched"
     await compute_segments(api.container.uow, api.container.now())
     unprofiled = (await api.data(insights, {"m": member.member_id}, staff))["memberInsights"]
-    assert unprofiled == {"stage": None, "rfm": [], "stageHistory": []}, "profiling goes with the person"
+    assert unprofiled == {"stage": None, "rfm": [], "stageHistory": {"nodes": []}}, "profiling goes with the person"
     everyone = (await api.data("{ memberSegment(first: 100) { totalCount edges { node { member { id } } } } }",
                                token=staff))["memberSegment"]
     assert member.member_id not in [e["node"]["member"]["id"] for e in everyone["edges"]]
@@ -375,7 +384,7 @@ async def test_erasure_leaves_no_personal_data_anywhere_and_keeps_the_books(setu
     again = (await api.data(STAFF_ERASE, {"m": member.member_id, "c": "ERASE MY DATA"}, staff))["eraseMember"]
     assert again == {"memberId": member.member_id, "alreadyErased": True}, "erasure is idempotent"
     assert await _database_hits(engine, needles) == set()
-    audit = (await api.data(AUDIT, {"m": member.member_id}, staff))["memberAuditLog"]
+    audit = (await api.data(AUDIT, {"m": member.member_id}, staff))["memberAuditLog"]["nodes"]
     erased = [e for e in audit if e["action"] == "member.erased"]
     assert [e["actorRole"] for e in erased] == ["member"], "one erasure, by the member; the repeat did nothing"
     assert audit[0]["action"] == "member.insights-read", "staff reading the profile is on the member's trail"

@@ -558,19 +558,32 @@ async def test_consents_show_when_and_where_and_lists_refuse_bad_sizes_on_first(
         return [f["field"] for f in body["errors"][0]["extensions"]["fieldErrors"]]
 
     assert fields(await api.gql(set_consent, {"s": "bad source!"}, alice.access_token)) == ["source"]
-    history = "query($n: Int!) { me { consentHistory(first: $n) { source } } }"
-    assert (await api.data(history, {"n": 1}, alice.access_token))["me"]["consentHistory"] == [
-        {"source": "MINI_PROGRAM"}]
+    history = "query($n: Int!) { me { consentHistory(first: $n) { totalCount nodes { source } } } }"
+    assert (await api.data(history, {"n": 1}, alice.access_token))["me"]["consentHistory"] == {
+        "totalCount": 1, "nodes": [{"source": "MINI_PROGRAM"}]}
     assert fields(await api.gql(history, {"n": 0}, alice.access_token)) == ["first"]
-    audit = "query($m: ID!, $n: Int!, $b: ID) { memberAuditLog(memberId: $m, first: $n, before: $b) { id } }"
+    assert fields(await api.gql(history, {"n": 101}, alice.access_token)) == ["first"]
+    audit = """query($m: ID!, $n: Int!, $a: String) { memberAuditLog(memberId: $m, first: $n, after: $a) {
+      edges { cursor node { id } } nodes { id } pageInfo { hasNextPage endCursor } } }"""
     assert fields(await api.gql(audit, {"m": alice.member_id, "n": 0}, staff)) == ["first"]
-    for _ in range(2):  # each staff export is audited
+    assert fields(await api.gql(audit, {"m": alice.member_id, "n": 201}, staff)) == ["first"]
+    assert fields(await api.gql(audit, {"m": alice.member_id, "n": 5, "a": "not a cursor"}, staff)) == ["after"]
+    for _ in range(3):  # each staff export is audited
         await api.data("query($m: ID!) { exportMemberData(memberId: $m) { truncatedSections } }",
                        {"m": alice.member_id}, staff)
-    entries = (await api.data(audit, {"m": alice.member_id, "n": 50}, staff))["memberAuditLog"]
-    assert len(entries) >= 2
-    older = (await api.data(audit, {"m": alice.member_id, "n": 50, "b": entries[0]["id"]}, staff))["memberAuditLog"]
-    assert older == entries[1:], "before: strictly older entries"
+    whole = (await api.data(audit, {"m": alice.member_id, "n": 200}, staff))["memberAuditLog"]
+    assert len(whole["nodes"]) >= 3 and whole["pageInfo"]["hasNextPage"] is False
+    assert [int(n["id"]) for n in whole["nodes"]] == sorted((int(n["id"]) for n in whole["nodes"]), reverse=True)
+    walked: list[dict] = []
+    cursor = None
+    while True:  # page by 2 with `after`: the same entries, newest first, none twice
+        page = (await api.data(audit, {"m": alice.member_id, "n": 2, "a": cursor}, staff))["memberAuditLog"]
+        walked += page["nodes"]
+        assert page["pageInfo"]["endCursor"] == page["edges"][-1]["cursor"]
+        if not page["pageInfo"]["hasNextPage"]:
+            break
+        cursor = page["pageInfo"]["endCursor"]
+    assert walked == whole["nodes"], "after: strictly older entries"
 
 
 async def test_an_erased_members_token_is_refused_with_the_reason(setup) -> None:

@@ -31,7 +31,7 @@ SEGMENT = """query($f: SegmentFilterInput, $first: Int!, $after: String) {
     edges { cursor node { member { id tags } stage stageSince lastPurchaseAt rfm { windowDays recencyDays frequency
       monetaryCents previousMonetaryCents trendBp rScore fScore mScore cell topCategories } } } } }"""
 INSIGHTS = """query($m: ID!) { memberInsights(memberId: $m) { stage rfm { windowDays cell }
-  stageHistory { fromStage toStage } } }"""
+  stageHistory { totalCount nodes { fromStage toStage } } } }"""
 ISSUE = """mutation($i: IssueCouponsInput!) { issueCoupons(input: $i) { issued } }"""
 TEMPLATE = """mutation { saveCouponTemplate(input: {name: "We miss you", kind: CASH_OFF, valueCents: 1000,
   validDays: 30, perMemberLimit: null}) { template { id } } }"""
@@ -243,8 +243,16 @@ async def test_a_dormant_member_who_buys_again_is_won_back(program, monkeypatch:
     assert second[back.id][0] == "WON_BACK"
     body = await api.data(INSIGHTS, {"m": str(back.id)}, staff)
     assert body["memberInsights"]["stage"] == "WON_BACK"
-    assert body["memberInsights"]["stageHistory"] == [{"fromStage": "DORMANT", "toStage": "WON_BACK"},
-                                                      {"fromStage": None, "toStage": "DORMANT"}]
+    assert body["memberInsights"]["stageHistory"] == {"totalCount": 2, "nodes": [
+        {"fromStage": "DORMANT", "toStage": "WON_BACK"}, {"fromStage": None, "toStage": "DORMANT"}]}
+    paged = """query($m: ID!, $a: String) { memberInsights(memberId: $m) { stageHistory(first: 1, after: $a) {
+      edges { cursor node { toStage } } pageInfo { hasNextPage endCursor } } } }"""
+    newest = (await api.data(paged, {"m": str(back.id)}, staff))["memberInsights"]["stageHistory"]
+    assert [e["node"]["toStage"] for e in newest["edges"]] == ["WON_BACK"] and newest["pageInfo"]["hasNextPage"]
+    older = (await api.data(paged, {"m": str(back.id), "a": newest["pageInfo"]["endCursor"]}, staff))
+    older_page = older["memberInsights"]["stageHistory"]
+    assert [e["node"]["toStage"] for e in older_page["edges"]] == ["DORMANT"]
+    assert older_page["pageInfo"]["hasNextPage"] is False
     assert [r["windowDays"] for r in body["memberInsights"]["rfm"]] == list(WINDOWS)
     assert await stored_rfm(api) == reference_rfm(people, later)
 
@@ -333,8 +341,8 @@ async def test_segments_filter_and_page_through_graphql(program) -> None:
     assert base["totalCount"] == len(people) - 1
 
     # Listing a profile in a segment is a staff read of personal data: it is on the member's trail.
-    trail = "query($m: ID!) { memberAuditLog(memberId: $m) { action actorRole } }"
-    listed = (await api.data(trail, {"m": str(big.id)}, staff))["memberAuditLog"]
+    trail = "query($m: ID!) { memberAuditLog(memberId: $m) { nodes { action actorRole } } }"
+    listed = (await api.data(trail, {"m": str(big.id)}, staff))["memberAuditLog"]["nodes"]
     assert {"action": "member.listed-in-segment", "actorRole": "staff"} in listed
 
 
@@ -355,6 +363,14 @@ async def test_bad_filters_and_members_are_refused(program) -> None:
         assert [e["field"] for e in body["errors"][0]["extensions"]["fieldErrors"]] == [name]
     cursor = await api.gql(SEGMENT, {"f": None, "first": 10, "after": "bm9wZQ=="}, staff)
     assert error_codes(cursor) == ["BAD_USER_INPUT"]
+    someone = str((await api.data(SEGMENT, {"f": None, "first": 1}, staff))["memberSegment"]["edges"][0]["node"]
+                  ["member"]["id"])
+    history = """query($m: ID!, $n: Int!, $a: String) { memberInsights(memberId: $m) {
+      stageHistory(first: $n, after: $a) { nodes { toStage } } } }"""
+    for variables, name in (({"n": 0}, "first"), ({"n": 101}, "first"), ({"n": 5, "a": "bm9wZQ=="}, "after")):
+        body = await api.gql(history, {"m": someone, **variables}, staff)
+        assert error_codes(body) == ["BAD_USER_INPUT"], variables
+        assert [e["field"] for e in body["errors"][0]["extensions"]["fieldErrors"]] == [name]
     tid = (await api.data(TEMPLATE, token=staff))["saveCouponTemplate"]["template"]["id"]
     empty = await api.gql(ISSUE, {"i": {"templateId": tid, "idempotencyKey": "k"}}, staff)
     assert error_codes(empty) == ["BAD_USER_INPUT"]
