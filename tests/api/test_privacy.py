@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 import domain.privacy.export as export_module
 from domain.segments.job import compute_segments
+from domain.privacy.model import needles, phone_forms, scrub, search_forms
 from domain.store.tables import metadata
 from schema.refs import split_global_id
 from tests.support.books import assert_books_balance
@@ -384,3 +385,40 @@ async def test_erasure_leaves_no_personal_data_anywhere_and_keeps_the_books(setu
     assert fresh.member_id != member.member_id
     me = (await api.data(ME, token=fresh.access_token))["me"]
     assert me["displayName"] is None and me["points"]["total"] == 0, "a new, empty membership"
+
+
+def test_a_phone_is_scrubbed_whole_in_every_spelling_inside_lists_and_keys() -> None:
+    """Longest spelling first: replacing the national number first would leave "+86[erased]" behind."""
+    targets = needles([*phone_forms("+86" + PHONE), "Qiao", None, "Qiao", "Yu"])
+    assert targets == ("+86" + PHONE, "86" + PHONE, PHONE, "Qiao"), "distinct, longest first, under 4 dropped"
+    note = {"to": [f"call +86{PHONE}", {f"+86{PHONE}": f"or 86{PHONE}"}, 3], "n": None}
+    assert scrub(note, targets) == {"to": ["call [erased]", {"[erased]": "or [erased]"}, 3], "n": None}
+
+
+def test_stored_json_is_searched_for_the_escaped_spelling_of_a_name_too() -> None:
+    assert search_forms(["乔二", "Qiao", "Qiao"]) == ["乔二", "\\u4e54\\u4e8c", "Qiao"]
+
+
+async def test_erasure_retires_the_links_of_every_partner_and_records_the_withdrawn_consents(setup) -> None:
+    api, staff = setup
+    member = await api.sign_in(PHONE)
+    token = member.access_token
+    await api.data(SET_CONSENT, {"i": {"kind": "MARKETING", "granted": True, "source": "APP"}}, token)
+    linked = []
+    for name in ("Coffee Co", "Tea Co"):
+        made = (await api.data(CREATE_PARTNER, {"i": {"name": name, "partnerUnits": 100, "programPoints": 40,
+                                                      "dailyEarnCap": 10_000, "dailyBurnCap": 10_000}}, staff))
+        partner = (await api.data(PARTNER_TOKEN, {"c": made["createPartner"]["partner"]["clientId"],
+                                                   "s": made["createPartner"]["clientSecret"]}))
+        ref = (await api.data(LINK_PARTNER, {"p": made["createPartner"]["partner"]["id"], "s": True}, token))[
+            "linkPartner"]["memberRef"]
+        linked.append((ref, partner["partnerToken"]["accessToken"]))
+    await api.data(ERASE, {"c": "ERASE MY DATA"}, token)
+    for ref, partner in linked:
+        assert error_codes(await api.gql(PARTNER_MEMBER, {"m": ref}, partner)) == ["NOT_FOUND"]
+    async with api.container.uow() as uow:
+        refs = await uow.partners.member_refs(int(member.member_id))
+        history = await uow.privacy.consent_history(int(member.member_id), None, 10)
+    assert len(set(refs)) == 2 and not set(refs) & {ref for ref, _ in linked}, "each link's reference retired"
+    withdrawn = {(r.kind.value, r.granted, r.source) for r in history[:2]}
+    assert withdrawn == {("MARKETING", False, "erasure"), ("PARTNER_SHARING", False, "erasure")}
