@@ -11,8 +11,8 @@ from sqlalchemy import JSON, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 import domain.privacy.export as export_module
-from domain.segments.job import compute_segments
 from domain.privacy.model import needles, phone_forms, scrub, search_forms
+from domain.segments.job import compute_segments
 from domain.store.tables import metadata
 from schema.refs import split_global_id
 from tests.support.books import assert_books_balance

@@ -262,7 +262,8 @@ async def test_spend_and_save_limited_to_categories_counts_only_eligible_items(s
     await api.data("""mutation($i: IssueCouponsInput!) { issueCoupons(input: $i) { issued } }""",
                    {"i": {"templateId": template["id"], "idempotencyKey": "k", "memberIds": [alice.member_id]}},
                    staff)
-    code = (await api.data("{ me { coupons { nodes { code } } } }", token=alice.access_token))["me"]["coupons"]["nodes"][0]["code"]
+    wallet = await api.data("{ me { coupons { nodes { code } } } }", token=alice.access_token)
+    code = wallet["me"]["coupons"]["nodes"][0]["code"]
     validate = """query($i: CouponOrderInput!) { validateCoupon(input: $i) { applies discountCents } }"""
 
     async def check(*items: tuple[str, int]) -> dict:
@@ -414,7 +415,8 @@ async def test_claimable_offers_open_and_close_at_their_moments_and_run_out(setu
 
     clock.set(opens - timedelta(seconds=1))
     assert await listed() == ["Only one"]
-    not_yet = await api.gql(CLAIM, {"t": timed}, alice.access_token, {"Accept-Language": "en"})  # the English message says why
+    english = {"Accept-Language": "en"}  # the English message says why
+    not_yet = await api.gql(CLAIM, {"t": timed}, alice.access_token, english)
     assert error_codes(not_yet) == ["NOT_FOUND"] and "not started" in not_yet["errors"][0]["message"]
     clock.set(opens)
     assert await listed() == ["Only one", "Timed"]
@@ -424,7 +426,7 @@ async def test_claimable_offers_open_and_close_at_their_moments_and_run_out(setu
     await api.data(CLAIM, {"t": timed}, bob.access_token)
     clock.set(closes)
     assert await listed() == ["Only one"]
-    ended = await api.gql(CLAIM, {"t": timed}, alice.access_token, {"Accept-Language": "en"})  # the English message says why
+    ended = await api.gql(CLAIM, {"t": timed}, alice.access_token, english)
     assert error_codes(ended) == ["NOT_FOUND"] and "ended" in ended["errors"][0]["message"]
 
     await api.data(CLAIM, {"t": scarce}, bob.access_token)
@@ -505,7 +507,8 @@ async def test_a_review_renews_a_requalified_tier_and_a_downgrade_pays_no_reward
     # Purchases stay in the window at the review: only refunds can lower the spend.
     window = "mutation { updateProgramSettings(input: {tierWindowMonths: 24}) { settings { tierWindowMonths } } }"
     await api.data(window, token=staff)
-    status = "{ me { tier { current { code } expiresAt } tierHistory { nodes { reason fromTierId } } points { total } } }"
+    status = """{ me { tier { current { code } expiresAt } tierHistory { nodes { reason fromTierId } }
+      points { total } } }"""
     # Alice: Gold and still qualifying at the review. Bob: straight to Platinum, then a refund.
     await api.data(PURCHASE, {"o": "A-1", "c": 6_000_000}, staff)
     bob_order = """mutation($c: Int!) { recordPurchase(input: {member: {phone: "13900139000"}, orderId: "B-1",
@@ -586,7 +589,8 @@ async def test_coupons_expire_at_their_last_moment_and_a_used_one_does_not_apply
     for key in ("one", "two"):
         await api.data("""mutation($i: IssueCouponsInput!) { issueCoupons(input: $i) { issued } }""",
                        {"i": {"templateId": template, "idempotencyKey": key, "memberIds": [alice.member_id]}}, staff)
-    listing = "query($s: CouponStatus, $n: Int!) { me { coupons(status: $s, first: $n) { nodes { code redeemedAt } } } }"
+    listing = """query($s: CouponStatus, $n: Int!) { me { coupons(status: $s, first: $n) {
+      nodes { code redeemedAt } } } }"""
     codes = [c["code"] for c in (await api.data(listing, {"n": 10}, alice.access_token))["me"]["coupons"]["nodes"]]
     basket = {"storeId": "S1", "items": [{"category": "x", "amountCents": 5_000}]}
     redeem = """mutation($i: CouponOrderInput!) { redeemCoupon(input: $i) { discountCents } }"""
@@ -615,7 +619,8 @@ async def test_catalog_and_redemption_lists_take_one_and_refuse_zero(setup) -> N
     one = (await api.data("{ rewards(first: 1, sort: PRICE_ASC) { edges { node { name } } } }",
                           token=alice.access_token))["rewards"]["edges"]
     assert [e["node"]["name"] for e in one] == ["R0"]
-    for query in ("{ rewards(first: 0) { edges { node { name } } } }", "{ me { redemptions(first: 0) { nodes { id } } } }"):
+    for query in ("{ rewards(first: 0) { edges { node { name } } } }",
+                  "{ me { redemptions(first: 0) { nodes { id } } } }"):
         body = await api.gql(query, token=alice.access_token)
         assert error_codes(body) == ["BAD_USER_INPUT"], query
         assert body["errors"][0]["extensions"]["fieldErrors"][0]["field"] == "first", query
