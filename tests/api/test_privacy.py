@@ -422,3 +422,30 @@ async def test_erasure_retires_the_links_of_every_partner_and_records_the_withdr
     assert len(set(refs)) == 2 and not set(refs) & {ref for ref, _ in linked}, "each link's reference retired"
     withdrawn = {(r.kind.value, r.granted, r.source) for r in history[:2]}
     assert withdrawn == {("MARKETING", False, "erasure"), ("PARTNER_SHARING", False, "erasure")}
+
+
+async def test_two_erased_members_get_their_own_tombstones_and_a_birthday_in_the_reason_is_scrubbed(setup) -> None:
+    api, staff = setup
+    first, second = await api.sign_in(PHONE), await api.sign_in("13600136000")
+    await api.data('mutation { updateProfile(input: {birthday: "1991-07-13"}) { member { id } } }',
+                   token=first.access_token)
+    erase = """mutation($m: ID!, $r: String!) { eraseMember(input: {memberId: $m, confirmation: "ERASE MY DATA",
+      reason: $r}) { alreadyErased } }"""
+    await api.data(erase, {"m": first.member_id, "r": "letter: born 1991-07-13, sent 2026-11-20"}, staff)
+    await api.data(erase, {"m": second.member_id, "r": "hotline"}, staff)  # a second tombstone, no clash
+    audit = (await api.data(AUDIT, {"m": first.member_id}, staff))["memberAuditLog"]
+    detail = str(next(e for e in audit if e["action"] == "member.erased")["detail"])
+    assert "1991-07-13" not in detail and "2026-11-20" in detail
+    again = await api.sign_in(PHONE)
+    assert again.member_id not in (first.member_id, second.member_id), "the number signs up a new, empty member"
+
+
+async def test_an_export_names_its_truncated_sections_and_the_audit_log_takes_first(setup) -> None:
+    api, staff = setup
+    member = await api.sign_in(PHONE)
+    document = (await api.data(EXPORT, token=member.access_token))["exportMyData"]["document"]
+    assert (json.loads(document) if isinstance(document, str) else document)["truncatedSections"] == []
+    for k in ("a-1", "a-2"):
+        await api.data(ADJUST, {"m": member.member_id, "a": 5, "k": k}, staff)
+    one = "query($m: ID!) { memberAuditLog(memberId: $m, first: 1) { action } }"
+    assert len((await api.data(one, {"m": member.member_id}, staff))["memberAuditLog"]) == 1
