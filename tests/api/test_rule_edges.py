@@ -629,8 +629,8 @@ async def test_catalog_and_redemption_lists_take_one_and_refuse_zero(setup) -> N
 
 # -- tiers: history order and pages, the smallest reward, holds renewed only at review ---------------
 
-TIER_PAGE = """query($f: Int!) { me { tierHistory(first: $f) { totalCount pageInfo { hasNextPage }
-  edges { node { reason toTier { code } } } } } }"""
+TIER_PAGE = """query($f: Int!, $a: String) { me { tierHistory(first: $f, after: $a) { totalCount
+  pageInfo { hasNextPage endCursor } edges { node { reason toTier { code } } } } } }"""
 HOLD = "{ me { tier { current { code } expiresAt } } }"
 
 
@@ -641,6 +641,8 @@ async def test_tier_history_is_newest_first_even_within_one_moment_and_pages_by_
     one = (await api.data(TIER_PAGE, {"f": 1}, alice.access_token))["me"]["tierHistory"]
     assert [e["node"]["toTier"]["code"] for e in one["edges"]] == ["PLATINUM"]
     assert one["pageInfo"]["hasNextPage"] is True and one["totalCount"] == 2
+    rest = (await api.data(TIER_PAGE, {"f": 1, "a": one["pageInfo"]["endCursor"]}, alice.access_token))["me"]
+    assert [e["node"]["toTier"]["code"] for e in rest["tierHistory"]["edges"]] == ["GOLD"], "the tie on the next page"
     both = (await api.data(TIER_PAGE, {"f": 2}, alice.access_token))["me"]["tierHistory"]
     assert [e["node"]["toTier"]["code"] for e in both["edges"]] == ["PLATINUM", "GOLD"]
     assert both["pageInfo"]["hasNextPage"] is False
