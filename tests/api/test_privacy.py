@@ -11,6 +11,7 @@ from sqlalchemy import JSON, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 import domain.privacy.export as export_module
+from domain.privacy.model import needles, phone_forms, scrub, search_forms
 from domain.segments.job import compute_segments
 from domain.store.tables import metadata
 from schema.refs import split_global_id
@@ -393,3 +394,67 @@ async def test_erasure_leaves_no_personal_data_anywhere_and_keeps_the_books(setu
     assert fresh.member_id != member.member_id
     me = (await api.data(ME, token=fresh.access_token))["me"]
     assert me["displayName"] is None and me["points"]["total"] == 0, "a new, empty membership"
+
+
+def test_a_phone_is_scrubbed_whole_in_every_spelling_inside_lists_and_keys() -> None:
+    """Longest spelling first: replacing the national number first would leave "+86[erased]" behind."""
+    targets = needles([*phone_forms("+86" + PHONE), "Qiao", None, "Qiao", "Yu"])
+    assert targets == ("+86" + PHONE, "86" + PHONE, PHONE, "Qiao"), "distinct, longest first, under 4 dropped"
+    note = {"to": [f"call +86{PHONE}", {f"+86{PHONE}": f"or 86{PHONE}"}, 3], "n": None}
+    assert scrub(note, targets) == {"to": ["call [erased]", {"[erased]": "or [erased]"}, 3], "n": None}
+
+
+def test_stored_json_is_searched_for_the_escaped_spelling_of_a_name_too() -> None:
+    assert search_forms(["乔二", "Qiao", "Qiao"]) == ["乔二", "\\u4e54\\u4e8c", "Qiao"]
+
+
+async def test_erasure_retires_the_links_of_every_partner_and_records_the_withdrawn_consents(setup) -> None:
+    api, staff = setup
+    member = await api.sign_in(PHONE)
+    token = member.access_token
+    await api.data(SET_CONSENT, {"i": {"kind": "MARKETING", "granted": True, "source": "APP"}}, token)
+    linked = []
+    for name in ("Coffee Co", "Tea Co"):
+        made = (await api.data(CREATE_PARTNER, {"i": {"name": name, "partnerUnits": 100, "programPoints": 40,
+                                                      "dailyEarnCap": 10_000, "dailyBurnCap": 10_000}}, staff))
+        partner = (await api.data(PARTNER_TOKEN, {"c": made["createPartner"]["partner"]["clientId"],
+                                                   "s": made["createPartner"]["clientSecret"]}))
+        ref = (await api.data(LINK_PARTNER, {"p": made["createPartner"]["partner"]["id"], "s": True}, token))[
+            "linkPartner"]["memberRef"]
+        linked.append((ref, partner["partnerToken"]["accessToken"]))
+    await api.data(ERASE, {"c": "ERASE MY DATA"}, token)
+    for ref, partner in linked:
+        assert error_codes(await api.gql(PARTNER_MEMBER, {"m": ref}, partner)) == ["NOT_FOUND"]
+    async with api.container.uow() as uow:
+        refs = await uow.partners.member_refs(int(member.member_id))
+        history = await uow.privacy.consent_history(int(member.member_id), None, 10)
+    assert len(set(refs)) == 2 and not set(refs) & {ref for ref, _ in linked}, "each link's reference retired"
+    withdrawn = {(r.kind.value, r.granted, r.source) for r in history[:2]}
+    assert withdrawn == {("MARKETING", False, "erasure"), ("PARTNER_SHARING", False, "erasure")}
+
+
+async def test_two_erased_members_get_their_own_tombstones_and_a_birthday_in_the_reason_is_scrubbed(setup) -> None:
+    api, staff = setup
+    first, second = await api.sign_in(PHONE), await api.sign_in("13600136000")
+    await api.data('mutation { updateProfile(input: {birthday: "1991-07-13"}) { member { id } } }',
+                   token=first.access_token)
+    erase = """mutation($m: ID!, $r: String!) { eraseMember(input: {memberId: $m, confirmation: "ERASE MY DATA",
+      reason: $r}) { alreadyErased } }"""
+    await api.data(erase, {"m": first.member_id, "r": "letter: born 1991-07-13, sent 2026-11-20"}, staff)
+    await api.data(erase, {"m": second.member_id, "r": "hotline"}, staff)  # a second tombstone, no clash
+    audit = (await api.data(AUDIT, {"m": first.member_id}, staff))["memberAuditLog"]["nodes"]
+    detail = str(next(e for e in audit if e["action"] == "member.erased")["detail"])
+    assert "1991-07-13" not in detail and "2026-11-20" in detail
+    again = await api.sign_in(PHONE)
+    assert again.member_id not in (first.member_id, second.member_id), "the number signs up a new, empty member"
+
+
+async def test_an_export_names_its_truncated_sections_and_the_audit_log_takes_first(setup) -> None:
+    api, staff = setup
+    member = await api.sign_in(PHONE)
+    document = (await api.data(EXPORT, token=member.access_token))["exportMyData"]["document"]
+    assert (json.loads(document) if isinstance(document, str) else document)["truncatedSections"] == []
+    for k in ("a-1", "a-2"):
+        await api.data(ADJUST, {"m": member.member_id, "a": 5, "k": k}, staff)
+    one = "query($m: ID!) { memberAuditLog(memberId: $m, first: 1) { nodes { action } } }"
+    assert len((await api.data(one, {"m": member.member_id}, staff))["memberAuditLog"]["nodes"]) == 1

@@ -640,3 +640,53 @@ async def test_catalog_and_redemption_lists_take_one_and_refuse_zero(setup) -> N
         body = await api.gql(query, token=alice.access_token)
         assert error_codes(body) == ["BAD_USER_INPUT"], query
         assert body["errors"][0]["extensions"]["fieldErrors"][0]["field"] == "first", query
+
+
+# -- tiers: history order and pages, the smallest reward, holds renewed only at review ---------------
+
+TIER_PAGE = """query($f: Int!, $a: String) { me { tierHistory(first: $f, after: $a) { totalCount
+  pageInfo { hasNextPage endCursor } edges { node { reason toTier { code } } } } } }"""
+HOLD = "{ me { tier { current { code } expiresAt } } }"
+
+
+async def test_tier_history_is_newest_first_even_within_one_moment_and_pages_by_first(setup) -> None:
+    api, _clock, staff, alice, _bob = setup
+    await api.data(PURCHASE, {"o": "H-1", "c": 5_000_000}, staff)  # Gold
+    await api.data(PURCHASE, {"o": "H-2", "c": 5_000_000}, staff)  # Platinum, at the same (held) moment
+    one = (await api.data(TIER_PAGE, {"f": 1}, alice.access_token))["me"]["tierHistory"]
+    assert [e["node"]["toTier"]["code"] for e in one["edges"]] == ["PLATINUM"]
+    assert one["pageInfo"]["hasNextPage"] is True and one["totalCount"] == 2
+    rest = (await api.data(TIER_PAGE, {"f": 1, "a": one["pageInfo"]["endCursor"]}, alice.access_token))["me"]
+    assert [e["node"]["toTier"]["code"] for e in rest["tierHistory"]["edges"]] == ["GOLD"], "the tie on the next page"
+    both = (await api.data(TIER_PAGE, {"f": 2}, alice.access_token))["me"]["tierHistory"]
+    assert [e["node"]["toTier"]["code"] for e in both["edges"]] == ["PLATINUM", "GOLD"]
+    assert both["pageInfo"]["hasNextPage"] is False
+    assert error_codes(await api.gql(TIER_PAGE, {"f": 0}, alice.access_token)) == ["BAD_USER_INPUT"]
+    assert error_codes(await api.gql(TIER_PAGE, {"f": 101}, alice.access_token)) == ["BAD_USER_INPUT"]
+    assert error_codes(await api.gql(TIER_PAGE, {"f": 100}, alice.access_token)) == []
+
+
+async def test_an_upgrade_reward_of_one_point_is_paid(setup) -> None:
+    api, _clock, staff, alice, _bob = setup
+    gold = next(t for t in (await api.data("{ tiers { id code } }", token=staff))["tiers"] if t["code"] == "GOLD")
+    save = """mutation($i: SaveTierInput!) { saveTier(input: $i) { tier { upgradeRewardPoints } } }"""
+    await api.data(save, {"i": {"id": gold["id"], "code": "GOLD", "name": "Gold", "rank": 1,
+                                "thresholdCents": 5_000_000, "multiplierPct": 125, "upgradeRewardPoints": 1}}, staff)
+    await api.data(PURCHASE, {"o": "R-1", "c": 5_000_000}, staff)
+    assert ("EARN", 1) in await kinds_in_history(api, alice.access_token)
+
+
+async def test_a_purchase_after_the_hold_ran_out_does_not_renew_it_only_the_review_does(setup) -> None:
+    api, clock, staff, alice, _bob = setup
+    window = "mutation { updateProgramSettings(input: {tierWindowMonths: 24}) { settings { tierWindowMonths } } }"
+    await api.data(window, token=staff)
+    await api.data(PURCHASE, {"o": "G-1", "c": 6_000_000}, staff)
+    held = add_months(clock.start, 12)
+    assert datetime.fromisoformat((await api.data(HOLD, token=alice.access_token))["me"]["tier"]["expiresAt"]) == held
+    clock.set(held + timedelta(seconds=1))  # the hold ran out; the review has not run yet
+    await api.data(PURCHASE, {"o": "G-2", "c": 100}, staff)
+    tier = (await api.data(HOLD, token=alice.access_token))["me"]["tier"]
+    assert tier["current"]["code"] == "GOLD" and datetime.fromisoformat(tier["expiresAt"]) == held
+    await evaluate_tiers(api.container.uow, clock.moment)
+    tier = (await api.data(HOLD, token=alice.access_token))["me"]["tier"]
+    assert datetime.fromisoformat(tier["expiresAt"]) == add_months(clock.moment, 12)

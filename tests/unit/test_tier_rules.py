@@ -147,3 +147,11 @@ def test_single_field_limits(changes: dict[str, object], field: str) -> None:
     widest = replace(tier, code="C" * 20, name="N" * 40, multiplier_pct=1000)
     assert validate_tier(widest, []) is widest
     assert fields_of(replace(tier, **changes), []) == [field]  # type: ignore[arg-type]
+
+
+def test_a_taken_rank_is_named_alone_when_the_threshold_is_in_order() -> None:
+    """A clash on rank is about the rank: the staff screen must not also blame a threshold that fits."""
+    clash = Tier(id=0, code="BRONZE", name="Bronze", rank=1, threshold_cents=50_000)
+    with pytest.raises(BadUserInput) as refused:
+        validate_tier(clash, [BASE, SILVER, GOLD])
+    assert [e.field for e in refused.value.field_errors] == ["rank"]
