@@ -248,14 +248,9 @@ async def visible_redemptions(uow: UnitOfWork, viewer: Viewer, redemption_ids: l
 
 async def redemption_for(uow: UnitOfWork, viewer: Viewer, redemption_id: int) -> Redemption:
     """One redemption (voucher): its member or staff; anyone else learns nothing (NOT_FOUND)."""
-    async with uow.read_only():
-        found = await uow.rewards.redemption(redemption_id)
+    found = (await visible_redemptions(uow, viewer, [redemption_id])).get(redemption_id)
     if found is None:
         raise NotFound("No such redemption.")
-    try:
-        viewer.require_self_or_staff(found.member_id)
-    except NotFound:
-        raise NotFound("No such redemption.") from None
     return found
 
 

@@ -273,14 +273,9 @@ async def visible_coupons(uow: UnitOfWork, viewer: Viewer, coupon_ids: list[int]
 
 async def coupon_for(uow: UnitOfWork, viewer: Viewer, coupon_id: int) -> Coupon:
     """One coupon: its holder or staff; anyone else learns nothing (NOT_FOUND)."""
-    async with uow.read_only():
-        found = await uow.coupons.coupon(coupon_id)
+    found = (await visible_coupons(uow, viewer, [coupon_id])).get(coupon_id)
     if found is None:
         raise NotFound("No such coupon.")
-    try:
-        viewer.require_self_or_staff(found.member_id)
-    except NotFound:
-        raise NotFound("No such coupon.") from None
     return found
 
 
