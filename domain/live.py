@@ -18,8 +18,6 @@ from domain.offers.model import Coupon
 from domain.points.model import Entry
 from domain.ports import UnitOfWork
 
-DEFAULT_REPLAY_LIMIT = 100
-
 T = TypeVar("T")
 
 

@@ -321,7 +321,9 @@ async def comment_counts(uow: UnitOfWork, post_ids: list[int]) -> dict[int, int]
 async def visible_posts(uow: UnitOfWork, viewer: Viewer, post_ids: list[int]) -> dict[int, Post]:
     """The visible posts among these ids under `post_for`'s rules, in a fixed number of queries (posts,
     their groups, the member's tier once); the others are absent."""
-    staff = viewer.is_authenticated and viewer.role is Role.STAFF
+    if not viewer.is_authenticated:
+        return {}  # posts are for signed-in callers; in `nodes` each such id answers null, not the whole call
+    staff = viewer.role is Role.STAFF
     member_id = None if staff else viewer.require_member()
     async with uow.read_only():
         found = {i: p for i, p in (await uow.community.posts_by_ids(post_ids)).items()
@@ -340,9 +342,8 @@ async def visible_posts(uow: UnitOfWork, viewer: Viewer, post_ids: list[int]) ->
 
 
 async def visible_groups(uow: UnitOfWork, viewer: Viewer, group_ids: list[int]) -> dict[int, Group]:
-    """The groups among these ids the caller may see (inactive ones: staff only), in one query."""
-    if not viewer.is_authenticated:
-        viewer.require_member()
+    """The groups among these ids the caller may see (inactive ones: staff only), in one query. Anyone
+    may list groups (`groups`), so an anonymous caller sees the active ones here too."""
     async with uow.read_only():
         found = await uow.community.groups_by_ids(group_ids)
     return {i: g for i, g in found.items() if g.active or viewer.role is Role.STAFF}

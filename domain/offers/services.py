@@ -291,16 +291,11 @@ async def available_coupons_count(uow: UnitOfWork, viewer: Viewer, member_id: in
         return await uow.coupons.count_available(member_id, now)
 
 
-async def claimable_offers(uow: UnitOfWork, now: datetime) -> list[CouponTemplate]:
-    async with uow.read_only():
-        return await uow.coupons.claimable_templates(now)
-
-
 async def offers_for_member(uow: UnitOfWork, viewer: Viewer, now: datetime) -> list[OfferForMember]:
     """Running offers with what this member already claimed; offers they can no longer claim stay
     listed (marked), so an app can show "claimed" instead of a button that fails."""
     member_id = viewer.require_member()
     async with uow.read_only():
-        templates = await uow.coupons.claimable_templates(now, include_sold_out=True)
+        templates = await uow.coupons.claimable_templates(now)
         claimed = await uow.coupons.claimed_counts(member_id, [t.id for t in templates])
     return [OfferForMember(t, claimed.get(t.id, 0)) for t in templates]

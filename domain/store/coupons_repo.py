@@ -57,15 +57,12 @@ class SqlCouponRepository:
         row = (await self._conn.execute(select(coupon_templates).where(coupon_templates.c.id == template_id))).first()
         return _template(row) if row else None
 
-    async def claimable_templates(self, now: datetime, include_sold_out: bool = False) -> list[CouponTemplate]:
+    async def claimable_templates(self, now: datetime) -> list[CouponTemplate]:
         query = select(coupon_templates).where(
             coupon_templates.c.claimable.is_(True), coupon_templates.c.active.is_(True),
             or_(coupon_templates.c.valid_from.is_(None), coupon_templates.c.valid_from <= now),
             or_(coupon_templates.c.valid_until.is_(None), coupon_templates.c.valid_until > now),
         )
-        if not include_sold_out:
-            query = query.where(or_(coupon_templates.c.total_quantity.is_(None),
-                                    coupon_templates.c.issued_count < coupon_templates.c.total_quantity))
         rows = await self._conn.execute(query.order_by(coupon_templates.c.id))
         return [_template(r) for r in rows]
 
@@ -147,10 +144,6 @@ class SqlCouponRepository:
     async def count_coupons(self, member_id: int, status: CouponStatus | None, now: datetime) -> int:
         query = select(func.count()).select_from(coupons).where(coupons.c.member_id == member_id)
         return int(await self._conn.scalar(self._by_status(query, status, now)) or 0)
-
-    async def coupon(self, coupon_id: int) -> Coupon | None:
-        row = (await self._conn.execute(select(coupons).where(coupons.c.id == coupon_id))).first()
-        return _coupon(row) if row else None
 
     async def coupons_by_ids(self, coupon_ids: list[int]) -> dict[int, Coupon]:
         if not coupon_ids:

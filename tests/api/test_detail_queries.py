@@ -91,6 +91,16 @@ async def test_entities_come_back_by_global_id_through_node_and_nodes(setup) -> 
     assert error_codes(await api.gql(NODE, {"id": "bm90LWFuLWlk"}, bob.access_token)) == ["BAD_USER_INPUT"]
 
 
+async def test_an_anonymous_nodes_call_answers_null_for_posts_and_still_answers_the_rest(setup) -> None:
+    """`nodes` is open to anyone (catalogue pages refetch rewards signed out); a post id among the ids
+    must answer null in its place, not refuse the whole call."""
+    api, staff, alice, _bob = setup
+    post = (await api.data(POST, {"i": {"body": "Hello"}}, alice.access_token))["createPost"]["post"]["id"]
+    group = (await api.data(SAVE_GROUP, {"i": {"name": "Runners"}}, staff))["saveGroup"]["group"]["id"]
+    listed = (await api.data(NODES, {"ids": [post, group]}))["nodes"]
+    assert listed == [None, {"__typename": "Group", "id": group}]
+
+
 async def test_node_applies_the_same_rules_as_the_detail_queries(setup) -> None:
     from tests.support.catalog import add_reward
 
