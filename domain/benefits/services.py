@@ -216,18 +216,10 @@ async def rewards_by_id(uow: UnitOfWork, reward_ids: list[int]) -> dict[int, Rew
 
 
 async def reward_for(uow: UnitOfWork, viewer: Viewer, reward_id: int) -> Reward:
-    """One reward of the catalog; inactive ones only for staff."""
-    return (await rewards_for(uow, viewer, [reward_id]))[reward_id]
-
-
-async def rewards_for(uow: UnitOfWork, viewer: Viewer, reward_ids: list[int]) -> dict[int, Reward]:
-    """Rewards by id in one query; NOT_FOUND if any is unknown or (for anyone but staff) inactive."""
-    async with uow.read_only():
-        found = await uow.rewards.get_many(reward_ids)
-    for reward_id in reward_ids:
-        reward = found.get(reward_id)
-        if reward is None or (not reward.active and viewer.role is not Role.STAFF):
-            raise NotFound("No such reward.")
+    """One reward of the catalog; inactive ones only for staff (the rule of `visible_rewards`)."""
+    found = (await visible_rewards(uow, viewer, [reward_id])).get(reward_id)
+    if found is None:
+        raise NotFound("No such reward.")
     return found
 
 

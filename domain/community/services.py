@@ -350,18 +350,10 @@ async def visible_groups(uow: UnitOfWork, viewer: Viewer, group_ids: list[int]) 
 
 
 async def group_for(uow: UnitOfWork, viewer: Viewer, group_id: int) -> Group:
-    """A group, for any signed-in caller (inactive ones: staff only)."""
-    return (await groups_for(uow, viewer, [group_id]))[group_id]
-
-
-async def groups_for(uow: UnitOfWork, viewer: Viewer, group_ids: list[int]) -> dict[int, Group]:
-    """Groups by id in one query; NOT_FOUND if any is unknown or (for anyone but staff) inactive."""
+    """A group, for any signed-in caller (inactive ones: staff only, the rule of `visible_groups`)."""
     if not viewer.is_authenticated:
         viewer.require_member()
-    async with uow.read_only():
-        found = await uow.community.groups_by_ids(group_ids)
-    for group_id in group_ids:
-        group = found.get(group_id)
-        if group is None or (not group.active and viewer.role is not Role.STAFF):
-            raise NotFound("No such group.")
+    found = (await visible_groups(uow, viewer, [group_id])).get(group_id)
+    if found is None:
+        raise NotFound("No such group.")
     return found
