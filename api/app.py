@@ -49,8 +49,18 @@ def create_app(settings: Settings | None = None, code_sender: CodeSender | None 
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         # Everything built at start-up lives for the process: keep it out of every full collection.
         gc.freeze()
-        yield
-        await container.close()
+        runner = None
+        if settings.run_jobs_in_process and container.engine.dialect.name == "sqlite":
+            from api.job_runner import InProcessJobRunner
+
+            runner = InProcessJobRunner(container)
+            runner.start()
+        try:
+            yield
+        finally:
+            if runner is not None:
+                await runner.stop(settings.shutdown_grace_seconds)
+            await container.close()
 
     http = GraphQLHttpEndpoint(schema, container, settings.graphiql)
     middleware = [Middleware(RequestIdMiddleware)]

@@ -1,10 +1,11 @@
-"""Command line: python -m api.cli {serve,migrate,seed-demo,create-staff,compute-segments,export-schema,...}."""
+"""Command line: python -m api.cli {serve,worker,migrate,seed-demo,create-staff,compute-segments,export-schema,...}."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import getpass
+import os
 import sys
 from pathlib import Path
 
@@ -126,6 +127,16 @@ async def _webhooks(settings: Settings, loop: bool) -> dict[str, int]:
         await container.close()
 
 
+async def _worker(settings: Settings) -> None:
+    from api.worker import run_worker
+
+    container = _container(settings)
+    try:
+        await run_worker(container)
+    finally:
+        await container.close()
+
+
 def export_schema_sdl() -> str:
     from api.graphql_schema import build_schema
 
@@ -158,6 +169,7 @@ def main(argv: list[str] | None = None) -> int:
     partner.add_argument("--daily-burn-cap", type=int, default=100_000)
     hooks = sub.add_parser("deliver-webhooks", help="send due webhook deliveries from the outbox")
     hooks.add_argument("--loop", action="store_true", help="keep delivering every few seconds")
+    sub.add_parser("worker", help="run the background jobs of api/jobs.py on procrastinate (PostgreSQL)")
     export = sub.add_parser("export-schema", help="write the SDL to schema.graphql")
     export.add_argument("--check", action="store_true", help="fail if schema.graphql is out of date")
     args = parser.parse_args(argv)
@@ -201,6 +213,8 @@ def main(argv: list[str] | None = None) -> int:
                                     args.daily_burn_cap))
     if args.command == "deliver-webhooks":
         print(asyncio.run(_webhooks(settings, args.loop)))
+    if args.command == "worker":
+        asyncio.run(_worker(settings))
     if args.command == "serve":
         import uvicorn
 
@@ -208,6 +222,11 @@ def main(argv: list[str] | None = None) -> int:
             print("--workers > 1 needs REDIS_URL: each worker would have its own cache and pub/sub",
                   file=sys.stderr)
             return 2
+        if args.workers > 1 and settings.database_url.startswith("sqlite"):
+            # Each worker process would run every job: in-process jobs are for one process only.
+            print("--workers > 1 on SQLite: jobs are not run in-process; use PostgreSQL and `worker`",
+                  file=sys.stderr)
+            os.environ["RUN_JOBS_IN_PROCESS"] = "0"
 
         if args.demo:
             print("demo operator: demo-operator / demo-operator-password; "

@@ -14,6 +14,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from sqlalchemy import text
 
 from api.auth import JwtTokens
+from api.jobs import job_names
 from api.settings import Settings
 from api.sms import DevCodeSink
 from api.sms_proof import SignedDeviceNonce
@@ -64,6 +65,7 @@ class Container:
             max_failures_per_address=self.settings.staff_max_failures_per_address,
             lock_seconds=self.settings.staff_lock_seconds)
         self.password_hasher = PasswordHasher(self.staff_guard)
+        self.job_names = job_names()  # runJob accepts these (api/jobs.py)
         self.proof_verifier: ProofVerifier | None = (
             SignedDeviceNonce(self.settings.sms_proof_secret, self.uow) if self.settings.sms_proof_secret else None)
 

@@ -78,6 +78,18 @@ class Settings:
     apq_ttl_seconds: int = 7 * 24 * 3600
     # A persisted-query manifest; when set, only its documents run (production for fixed app bundles).
     trusted_documents_path: str | None = None
+    # Background jobs (api/jobs.py): schedule overrides, JOB_SCHEDULES="expire-points=daily 01:30;deliver-webhooks=every
+    # 30s"; the worker's parallel jobs; how often it proves it is alive, and after how long without that
+    # another worker takes its jobs over (a killed worker's job is run again).
+    job_schedules: dict[str, str] = field(default_factory=dict)
+    worker_concurrency: int = 4
+    worker_heartbeat_seconds: float = 10.0
+    worker_stalled_seconds: float = 30.0
+    # SIGTERM: how long in-flight requests and jobs get to finish before the process stops anyway.
+    shutdown_grace_seconds: float = 25.0
+    # On SQLite, the app runs the jobs in-process (api/job_runner.py) so the embedded default behaves like
+    # production. On by default from the environment (`serve`); off for apps built by hand (tests).
+    run_jobs_in_process: bool = False
 
     @property
     def is_production(self) -> bool:
@@ -130,6 +142,12 @@ class Settings:
             default_language=os.environ.get("DEFAULT_LANGUAGE", cls.default_language),
             apq_ttl_seconds=_int("APQ_TTL_SECONDS", cls.apq_ttl_seconds),
             trusted_documents_path=os.environ.get("TRUSTED_DOCUMENTS") or None,
+            job_schedules=_parse_schedules(os.environ.get("JOB_SCHEDULES", "")),
+            worker_concurrency=_int("WORKER_CONCURRENCY", cls.worker_concurrency),
+            worker_heartbeat_seconds=float(os.environ.get("WORKER_HEARTBEAT_SECONDS") or cls.worker_heartbeat_seconds),
+            worker_stalled_seconds=float(os.environ.get("WORKER_STALLED_SECONDS") or cls.worker_stalled_seconds),
+            shutdown_grace_seconds=float(os.environ.get("SHUTDOWN_GRACE_SECONDS") or cls.shutdown_grace_seconds),
+            run_jobs_in_process=os.environ.get("RUN_JOBS_IN_PROCESS", "1") == "1",
             cors_origins=tuple(o.strip().rstrip("/") for o in os.environ.get("CORS_ORIGINS", "").split(",")
                                if o.strip()),
         )
@@ -188,6 +206,17 @@ def _is_dev_key_file(secrets_: object, key_file: Path = Path("var/dev-jwt.key"))
     except OSError:
         return False
     return bool(dev) and dev in secrets_  # type: ignore[operator]
+
+
+def _parse_schedules(raw: str) -> dict[str, str]:
+    """JOB_SCHEDULES="expire-points=daily 01:30;deliver-webhooks=every 30s" (see api/jobs.py)."""
+    found: dict[str, str] = {}
+    for part in filter(None, (p.strip() for p in raw.split(";"))):
+        name, _, schedule = part.partition("=")
+        if not name.strip() or not schedule.strip():
+            raise ValueError("JOB_SCHEDULES entries look like job-name=daily HH:MM")
+        found[name.strip()] = schedule.strip()
+    return found
 
 
 def _parse_keys(raw: str) -> dict[str, str]:

@@ -13,6 +13,7 @@ from domain.benefits.ports import RewardRepository
 from domain.checkins.ports import CheckInRepository
 from domain.community.ports import CommunityRepository
 from domain.events import Event
+from domain.jobs.model import JobRunRepository
 from domain.kpis.ports import KpiRepository
 from domain.meetups.model import MeetupRepository
 from domain.members.model import Channel, ChannelIdentity, Member
@@ -195,6 +196,8 @@ class UnitOfWork(Protocol):
     def kpis(self) -> KpiRepository: ...
     @property
     def throttles(self) -> ThrottleRepository: ...
+    @property
+    def job_runs(self) -> JobRunRepository: ...
 
     async def __aenter__(self) -> UnitOfWork: ...
     async def __aexit__(self, *exc: object) -> None: ...

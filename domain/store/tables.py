@@ -686,3 +686,23 @@ cache_repairs = Table(
     Column("version", BigInteger, nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
 )
+
+# One row per run of a background job (api/jobs.py lists them): what staff see as `jobRuns`.
+# QUEUED (asked for by staff, not started) -> RUNNING -> DONE | FAILED. `engine_job_id` is the job
+# engine's id (procrastinate on PostgreSQL), so a retry after a crashed worker closes the lost run.
+job_runs = Table(
+    "job_runs",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("job", String(60), nullable=False),
+    Column("trigger", String(40), nullable=False),
+    Column("status", String(10), nullable=False),
+    Column("scheduled_for", UtcDateTime),
+    Column("queued_at", UtcDateTime, nullable=False),
+    Column("started_at", UtcDateTime),
+    Column("finished_at", UtcDateTime),
+    Column("counts", JSON, nullable=False),
+    Column("error", String(500)),
+    Column("engine_job_id", BigInteger),
+    Index("ix_job_runs_job_status", "job", "status"),
+)

@@ -27,6 +27,7 @@ from domain.store.checkins_repo import SqlCheckInRepository
 from domain.store.community_repo import SqlCommunityRepository
 from domain.store.coupons_repo import SqlCouponRepository
 from domain.store.idempotency_repo import SqlIdempotencyRepository
+from domain.store.jobs_repo import SqlJobRunRepository
 from domain.store.kpis_repo import SqlKpiRepository
 from domain.store.meetups_repo import SqlMeetupRepository
 from domain.store.members_repo import SqlMemberRepository
@@ -190,6 +191,7 @@ class SqlUnitOfWork:
         self.segments = SqlSegmentRepository(conn)
         self.kpis = SqlKpiRepository(conn)
         self.throttles = SqlThrottleRepository(conn)
+        self.job_runs = SqlJobRunRepository(conn)
         return self
 
     async def __aexit__(self, *exc: object) -> None:

@@ -9,6 +9,7 @@ from sqlalchemy import Row, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.privacy.model import Erasure
+from domain.store.jobs_repo import ask_engine
 from domain.store.json_scrub import scrub_json_rows
 from domain.store.tables import outbox_events, webhook_deliveries, webhook_subscriptions
 from domain.webhooks.model import Delivery, Outgoing, Subscription
@@ -42,10 +43,15 @@ class SqlWebhookRepository:
         targets = await self._conn.execute(select(webhook_subscriptions).where(
             webhook_subscriptions.c.active.is_(True),
             or_(webhook_subscriptions.c.partner_id.is_(None), webhook_subscriptions.c.partner_id == partner_id)))
+        queued = False
         for sub in targets:
             if event_type in (sub.event_types or []):
+                queued = True
                 await self._conn.execute(insert(webhook_deliveries).values(
                     event_id=event_id, subscription_id=sub.id, status="PENDING", next_attempt_at=now, updated_at=now))
+        if queued:
+            # The relay is woken by this commit (a job queued in the same transaction), not by polling.
+            await ask_engine(self._conn, "deliver-webhooks")
         return event_id
 
     async def due(self, now: datetime, limit: int) -> list[Outgoing]:
