@@ -22,6 +22,7 @@ from api.graphql_schema import build_schema
 from api.live import LiveUpdates
 from api.logs import RequestIdMiddleware
 from api.settings import Settings
+from api.shutdown import Drain
 from api.sql_count import SqlCountMiddleware
 from domain.ports import CodeSender, ProofVerifier
 from domain.store.statement_count import count_statements
@@ -40,7 +41,11 @@ def create_app(settings: Settings | None = None, code_sender: CodeSender | None 
     async def healthz(_request: Request) -> JSONResponse:
         return JSONResponse({"status": "ok"})
 
+    drain = Drain()
+
     async def readyz(_request: Request) -> JSONResponse:
+        if drain.draining:  # take this process out of the balancer while it finishes its work
+            return JSONResponse({"status": "draining"}, 503)
         checks = await container.check_ready()
         ready = all(v == "ok" for v in checks.values())
         return JSONResponse({"status": "ok" if ready else "unavailable", **checks}, 200 if ready else 503)
@@ -49,6 +54,7 @@ def create_app(settings: Settings | None = None, code_sender: CodeSender | None 
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         # Everything built at start-up lives for the process: keep it out of every full collection.
         gc.freeze()
+        drain.install()
         runner = None
         if settings.run_jobs_in_process and container.engine.dialect.name == "sqlite":
             from api.job_runner import InProcessJobRunner
@@ -58,11 +64,14 @@ def create_app(settings: Settings | None = None, code_sender: CodeSender | None 
         try:
             yield
         finally:
+            drain.uninstall()
             if runner is not None:
                 await runner.stop(settings.shutdown_grace_seconds)
             await container.close()
 
     http = GraphQLHttpEndpoint(schema, container, settings.graphiql)
+    live = LiveUpdates(schema, container)
+    drain.on_drain(live.close_all)
     middleware = [Middleware(RequestIdMiddleware)]
     if settings.cors_origins:
         # Outermost, so preflights are answered before anything else looks at them. Tokens travel
@@ -81,7 +90,7 @@ def create_app(settings: Settings | None = None, code_sender: CodeSender | None 
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", readyz, methods=["GET"]),
             Route("/graphql", http.handle, methods=["GET", "POST"]),
-            WebSocketRoute("/graphql", LiveUpdates(schema, container)),
+            WebSocketRoute("/graphql", live),
             *ide_routes(settings.graphiql),
         ],
         middleware=middleware,
@@ -89,6 +98,7 @@ def create_app(settings: Settings | None = None, code_sender: CodeSender | None 
     )
     app.state.container = container
     app.state.schema = schema
+    app.state.drain = drain
     return app
 
 

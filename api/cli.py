@@ -233,6 +233,8 @@ def main(argv: list[str] | None = None) -> int:
                   "member sign-in codes are printed in this log", file=sys.stderr)
         uvicorn.run("api.app:create_app", factory=True, host=args.host, port=args.port,
                     workers=args.workers, log_config=None, access_log=False,
+                    # SIGTERM: in-flight requests get this long to finish (api/shutdown.py closes sockets first).
+                    timeout_graceful_shutdown=int(settings.shutdown_grace_seconds),
                     # Messages are a few hundred bytes: compression costs ~40 KiB per socket for nothing.
                     ws_per_message_deflate=False)
     return 0

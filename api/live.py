@@ -40,6 +40,7 @@ from schema.loaders import Loaders
 log = logging.getLogger(__name__)
 
 UNAUTHENTICATED_CLOSE = 4401
+GOING_AWAY_CLOSE = 1001  # RFC 6455: the server is going away (graceful shutdown)
 FORBIDDEN_CLOSE = 4403
 TOO_MANY_CLOSE = 4429
 # A socket's entry in the shared count lives this long unless its connection refreshes it (every third).
@@ -74,6 +75,7 @@ class LiveSocket(BaseGraphQLTransportWSHandler[Context, None]):
             await self.websocket.close(code=refused.close_code, reason=refused.text)
             return
         if self.connection_acknowledged:
+            self.view.sockets.add(self)
             self._watcher = asyncio.create_task(self._watch(), name="socket-authority")
 
     async def handle_ping(self, message: Any) -> None:
@@ -143,6 +145,7 @@ class LiveSocket(BaseGraphQLTransportWSHandler[Context, None]):
             await self.websocket.close(code=close_code, reason=close_reason(code, reason))
 
     async def shutdown(self) -> None:
+        self.view.sockets.discard(self)
         watcher: asyncio.Task[None] | None = getattr(self, "_watcher", None)
         if watcher is not None and watcher is not asyncio.current_task():
             watcher.cancel()
@@ -166,6 +169,14 @@ class LiveUpdates(GraphQL[Context, None]):
             connection_init_wait_timeout=timedelta(seconds=10),
         )
         self.container = container
+        self.sockets: set[LiveSocket] = set()  # acknowledged, open: closed with 1001 when the process drains
+        self.draining = False
+
+    async def close_all(self) -> None:
+        """Graceful shutdown (api/shutdown.py): 1001 tells clients to reconnect, to another worker."""
+        self.draining = True
+        await asyncio.gather(*(s._close(GOING_AWAY_CLOSE, "SERVICE_UNAVAILABLE", "SERVER_SHUTDOWN")
+                               for s in list(self.sockets)))
 
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
         return Context(
@@ -191,6 +202,8 @@ class LiveUpdates(GraphQL[Context, None]):
         return viewer
 
     async def on_ws_connect(self, context: Context) -> dict[str, object] | None:
+        if self.draining:
+            raise SocketRefused(GOING_AWAY_CLOSE, "SERVICE_UNAVAILABLE", "SERVER_SHUTDOWN")
         params = context.connection_params or {}
         wanted = params.get("language") or params.get("acceptLanguage") or params.get("Accept-Language")
         if isinstance(wanted, str):

@@ -165,3 +165,26 @@ async def test_new_outbox_row_wakes_the_worker_and_a_killed_worker_s_job_is_retr
                                 "ORDER BY id")
     assert [(r.status, r.trigger) for r in runs] == [("FAILED", "outbox"), ("DONE", "outbox")]
     assert "worker stopped" in runs[0].error
+
+
+async def test_sigterm_lets_the_running_job_finish(fresh_pg: str, tmp_path: Path) -> None:
+    receiver = Receiver()
+    server = await asyncio.start_server(receiver.handle, "127.0.0.1", 0)
+    endpoint = f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}/hook"
+    worker = start_worker(fresh_pg, tmp_path, "graceful", JOB_SCHEDULES=ALL_OFF)
+    try:
+        await asyncio.sleep(3)
+        await _outbox_event(fresh_pg, endpoint)
+        await asyncio.wait_for(receiver.first_arrived.wait(), 15)
+        worker.send_signal(signal.SIGTERM)
+        await asyncio.sleep(1.5)
+        assert worker.poll() is None, "the worker waits for its running job"
+        receiver.release.set()
+        assert await asyncio.to_thread(worker.wait, 20) == 0
+    finally:
+        stop(worker, signal.SIGKILL)
+        server.close()
+    assert len(receiver.bodies) == 1
+    assert [r.status for r in await rows(fresh_pg, "SELECT status FROM webhook_deliveries")] == ["DELIVERED"]
+    runs = await rows(fresh_pg, "SELECT status FROM job_runs WHERE job = 'deliver-webhooks'")
+    assert [r.status for r in runs] == ["DONE"]
