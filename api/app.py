@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import logging
+import os
 from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
@@ -21,6 +22,7 @@ from api.graphql_http import GraphQLHttpEndpoint
 from api.graphql_schema import build_schema
 from api.live import LiveUpdates
 from api.logs import RequestIdMiddleware
+from api.metrics import MetricsMiddleware, metrics_endpoint, process_exited, refresh_from_database
 from api.settings import Settings
 from api.shutdown import Drain
 from api.sql_count import SqlCountMiddleware
@@ -68,11 +70,12 @@ def create_app(settings: Settings | None = None, code_sender: CodeSender | None 
             if runner is not None:
                 await runner.stop(settings.shutdown_grace_seconds)
             await container.close()
+            process_exited(os.getpid())
 
     http = GraphQLHttpEndpoint(schema, container, settings.graphiql)
     live = LiveUpdates(schema, container)
     drain.on_drain(live.close_all)
-    middleware = [Middleware(RequestIdMiddleware)]
+    middleware = [Middleware(RequestIdMiddleware), Middleware(MetricsMiddleware)]
     if settings.cors_origins:
         # Outermost, so preflights are answered before anything else looks at them. Tokens travel
         # in the Authorization header, not cookies: no credentials mode.
@@ -89,6 +92,7 @@ def create_app(settings: Settings | None = None, code_sender: CodeSender | None 
         routes=[
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", readyz, methods=["GET"]),
+            Route("/metrics", metrics_endpoint(container, lambda: refresh_from_database(container)), methods=["GET"]),
             Route("/graphql", http.handle, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", live),
             *ide_routes(settings.graphiql),

@@ -222,6 +222,11 @@ def main(argv: list[str] | None = None) -> int:
             print("--workers > 1 needs REDIS_URL: each worker would have its own cache and pub/sub",
                   file=sys.stderr)
             return 2
+        if args.workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+            import tempfile
+
+            # Each worker writes its samples here; /metrics on any of them sums them all.
+            os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="loyalty-metrics-")
         if args.workers > 1 and settings.database_url.startswith("sqlite"):
             # Each worker process would run every job: in-process jobs are for one process only.
             print("--workers > 1 on SQLite: jobs are not run in-process; use PostgreSQL and `worker`",

@@ -12,9 +12,18 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from api.auth import JwtTokens
-from api.jobs import job_names
+from api.jobs import job_names, observe_jobs
+from api.metrics import (
+    CountingCache,
+    CountingCodeSender,
+    TimedRedis,
+    breaker_tripped,
+    job_finished,
+    watch_pool,
+)
 from api.settings import Settings
 from api.sms import DevCodeSink
 from api.sms_proof import SignedDeviceNonce
@@ -99,6 +108,7 @@ class Container:
             async with self.engine.connect() as conn:
                 await conn.execute(text("SELECT 1"))
             status["database"] = "ok"
+            status["migrations"] = await migrations_state(self.engine)
         except Exception as exc:  # readiness reports, it does not raise
             log.warning("database not ready: %s", exc)
             status["database"] = "unavailable"
@@ -121,6 +131,19 @@ class Container:
             self.redis = None
 
 
+async def migrations_state(engine: AsyncEngine) -> str:
+    """"ok" when the database is at the migrations' head: an app (or worker) started against a
+    database nobody migrated yet must not take traffic (or jobs)."""
+    from api.migrate import heads
+
+    async with engine.connect() as conn:
+        try:
+            current = set((await conn.execute(text("SELECT version_num FROM alembic_version"))).scalars())
+        except Exception:
+            return "not migrated"
+    return "ok" if current == heads() else "behind"
+
+
 def build_container(settings: Settings, code_sender: CodeSender | None = None) -> Container:
     settings = settings.validated()  # also for settings built by hand, not only from the environment
     if not settings.jwt_keys:
@@ -133,6 +156,7 @@ def build_container(settings: Settings, code_sender: CodeSender | None = None) -
         if settings.is_production:
             raise ValueError("production needs an SMS sender: pass code_sender to create_app")
         code_sender = DevCodeSink(settings.sms_sink_path)
+    code_sender = CountingCodeSender(code_sender)
     redis = None
     cache: Cache
     broker: Broker
@@ -140,11 +164,12 @@ def build_container(settings: Settings, code_sender: CodeSender | None = None) -
         # One quick retry on a dropped connection: after a Redis restart every pooled socket is stale.
         # Redis answers in well under a millisecond; a reply later than REDIS_TIMEOUT_SECONDS means
         # it is stalled, and the shared breaker then keeps cache and publish off it for a while.
-        redis = Redis.from_url(settings.redis_url, socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
+        redis = TimedRedis.from_url(settings.redis_url, socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
                                socket_timeout=REDIS_TIMEOUT_SECONDS,
                                retry=Retry(NoBackoff(), 1), retry_on_error=[RedisConnectionError])
         listener = Redis.from_url(settings.redis_url, socket_connect_timeout=0.5)
         breaker = CircuitBreaker()
+        breaker.on_trip = breaker_tripped
         cache = RedisCache(redis, settings.redis_prefix, breaker)
         broker = RedisBroker(redis, listener, settings.redis_prefix, breaker=breaker)
         limiter: RateLimiter = RedisRateLimiter(redis, settings.redis_prefix)
@@ -179,4 +204,9 @@ def build_container(settings: Settings, code_sender: CodeSender | None = None) -
         # In the database, shared by every worker: see RedisCache.
         cache.use_repairs(SqlCacheRepairs(container.engine))
     container.presence = presence
+    container.cache = CountingCache(container.cache)  # after use_repairs: it looks for the RedisCache
+    watch_pool(container.engine, "write")
+    if container.read_engine is not container.engine:
+        watch_pool(container.read_engine, "read")
+    observe_jobs(job_finished)
     return container

@@ -160,12 +160,13 @@ def schedules(configured: dict[str, str], jobs: tuple[Job, ...] = JOBS) -> dict[
     return {j.name: Schedule.parse(configured.get(j.name, j.schedule)) for j in jobs}
 
 
-JobObserver = Callable[[str, float, bool], None]  # job name, seconds, failed (metrics hook)
+JobObserver = Callable[[str, float, dict[str, int] | None], None]  # job, seconds, counts (None: failed); metrics
 _observers: list[JobObserver] = []
 
 
 def observe_jobs(observer: JobObserver) -> None:
-    _observers.append(observer)
+    if observer not in _observers:
+        _observers.append(observer)
 
 
 async def run_recorded(container: Container, job: Job, trigger: str, *, run_id: int | None = None,
@@ -187,13 +188,13 @@ async def run_recorded(container: Container, job: Job, trigger: str, *, run_id: 
                 await uow.commit()
         finally:
             for observer in _observers:
-                observer(job.name, time.perf_counter() - started, True)
+                observer(job.name, time.perf_counter() - started, None)
         raise
     async with container.uow() as uow:
         await uow.job_runs.finish(rid, {k: int(v) for k, v in counts.items()}, None, container.now())
         await uow.commit()
     for observer in _observers:
-        observer(job.name, time.perf_counter() - started, False)
+        observer(job.name, time.perf_counter() - started, counts)
     log.info("job %s done", job.name, extra={"fields": {"job": job.name, "run": rid, "counts": counts,
                                                         "trigger": trigger}})
     return counts

@@ -31,6 +31,7 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import Bas
 from api.container import Container
 from api.context import Context
 from api.languages import pick_language
+from api.metrics import SOCKETS, SUBSCRIPTIONS
 from domain.auth.viewer import Viewer
 from domain.errors import Unauthenticated
 from domain.events import AccessEnded
@@ -76,6 +77,7 @@ class LiveSocket(BaseGraphQLTransportWSHandler[Context, None]):
             return
         if self.connection_acknowledged:
             self.view.sockets.add(self)
+            SOCKETS.inc()
             self._watcher = asyncio.create_task(self._watch(), name="socket-authority")
 
     async def handle_ping(self, message: Any) -> None:
@@ -144,8 +146,17 @@ class LiveSocket(BaseGraphQLTransportWSHandler[Context, None]):
         with contextlib.suppress(Exception):
             await self.websocket.close(code=close_code, reason=close_reason(code, reason))
 
+    async def run_operation(self, operation: Any) -> None:
+        SUBSCRIPTIONS.inc()
+        try:
+            await super().run_operation(operation)
+        finally:
+            SUBSCRIPTIONS.dec()
+
     async def shutdown(self) -> None:
-        self.view.sockets.discard(self)
+        if self in self.view.sockets:
+            self.view.sockets.discard(self)
+            SOCKETS.dec()
         watcher: asyncio.Task[None] | None = getattr(self, "_watcher", None)
         if watcher is not None and watcher is not asyncio.current_task():
             watcher.cancel()

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.script import ScriptDirectory
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -24,3 +26,9 @@ def upgrade(database_url: str, revision: str = "head") -> None:
 
 def downgrade(database_url: str, revision: str = "base") -> None:
     command.downgrade(alembic_config(database_url), revision)
+
+
+@cache
+def heads() -> frozenset[str]:
+    """The revisions a fully migrated database is at (read from migrations/versions once)."""
+    return frozenset(ScriptDirectory.from_config(alembic_config("sqlite://")).get_heads())

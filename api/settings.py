@@ -90,6 +90,11 @@ class Settings:
     # On SQLite, the app runs the jobs in-process (api/job_runner.py) so the embedded default behaves like
     # production. On by default from the environment (`serve`); off for apps built by hand (tests).
     run_jobs_in_process: bool = False
+    # /metrics answers only with `Authorization: Bearer <this>`; unset: only to loopback callers.
+    metrics_token: str | None = None
+    # The worker's /readyz and /metrics (api/worker.py); 0: none.
+    worker_http_host: str = "127.0.0.1"
+    worker_http_port: int = 0
 
     @property
     def is_production(self) -> bool:
@@ -148,6 +153,9 @@ class Settings:
             worker_stalled_seconds=float(os.environ.get("WORKER_STALLED_SECONDS") or cls.worker_stalled_seconds),
             shutdown_grace_seconds=float(os.environ.get("SHUTDOWN_GRACE_SECONDS") or cls.shutdown_grace_seconds),
             run_jobs_in_process=os.environ.get("RUN_JOBS_IN_PROCESS", "1") == "1",
+            metrics_token=os.environ.get("METRICS_TOKEN") or None,
+            worker_http_host=os.environ.get("WORKER_HTTP_HOST", cls.worker_http_host),
+            worker_http_port=_int("WORKER_HTTP_PORT", cls.worker_http_port),
             cors_origins=tuple(o.strip().rstrip("/") for o in os.environ.get("CORS_ORIGINS", "").split(",")
                                if o.strip()),
         )

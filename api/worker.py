@@ -13,6 +13,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 import logging
 import os
 import socket
@@ -24,6 +26,8 @@ from procrastinate.job_context import JobContext
 
 from api.container import Container
 from api.jobs import JOBS, Job, run_recorded, schedules
+from api.metrics import CONTENT_TYPE_LATEST, metrics_allowed, render
+from api.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -79,11 +83,47 @@ def _runner(container: Container, job: Job) -> Any:
 
 async def engine_ready(app: procrastinate.App) -> str:
     try:
-        await app.connector.execute_query_one_async("SELECT 1 AS ok FROM procrastinate_jobs LIMIT 0")
+        # Its queue table answers through its own connection pool: the engine can take and hand out jobs.
+        await app.connector.execute_query_one_async("SELECT count(*) AS n FROM procrastinate_workers")
         return "ok"
     except Exception as exc:
         log.warning("job engine not ready: %s", exc)
         return "unavailable"
+
+
+async def _probe_server(container: Container, app: procrastinate.App) -> asyncio.Server | None:
+    """WORKER_HTTP_PORT: `/readyz` (database at the migrations' head, job engine) and `/metrics` for the
+    worker process, on loopback-or-token terms like the app's. A bare HTTP/1.0 responder: two
+    read-only routes do not need a web framework in the worker."""
+    settings = container.settings
+    if not settings.worker_http_port:
+        return None
+
+    async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            head = (await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 5)).decode("latin-1")
+            request_line, *header_lines = head.split("\r\n")
+            path = request_line.split(" ")[1] if request_line.count(" ") >= 2 else ""
+            headers = {k.strip().lower(): v.strip() for k, _, v in (h.partition(":") for h in header_lines if h)}
+            peer = (writer.get_extra_info("peername") or ("",))[0]
+            status, body, kind = 404, b"not found", "text/plain"
+            if path == "/readyz":
+                checks = await container.check_ready()
+                checks["jobEngine"] = await engine_ready(app)
+                ready = all(v == "ok" for v in checks.values())
+                status, body, kind = (200 if ready else 503), json.dumps(checks).encode(), "application/json"
+            elif path == "/metrics" and metrics_allowed(headers.get("authorization", ""), peer,
+                                                        settings.metrics_token):
+                status, body, kind = 200, render(), CONTENT_TYPE_LATEST
+            writer.write(f"HTTP/1.0 {status} {'OK' if status == 200 else 'NO'}\r\ncontent-type: {kind}\r\n"
+                         f"content-length: {len(body)}\r\n\r\n".encode() + body)
+            await writer.drain()
+        except (TimeoutError, asyncio.IncompleteReadError, ConnectionError):
+            pass
+        finally:
+            writer.close()
+
+    return await asyncio.start_server(answer, settings.worker_http_host, settings.worker_http_port)
 
 
 async def run_worker(container: Container) -> None:
@@ -91,12 +131,21 @@ async def run_worker(container: Container) -> None:
     settings = container.settings
     name = f"{socket.gethostname()}:{os.getpid()}"
     async with app.open_async():
+        probes = await _probe_server(container, app)
         log.info("worker %s started", name)
-        await app.run_worker_async(
-            name=name, concurrency=settings.worker_concurrency, wait=True, listen_notify=True,
-            install_signal_handlers=True, shutdown_graceful_timeout=settings.shutdown_grace_seconds,
-            update_heartbeat_interval=settings.worker_heartbeat_seconds,
-            stalled_worker_timeout=settings.worker_stalled_seconds,
-            delete_jobs="successful",
-        )
+        try:
+            await _run(app, settings, name)
+        finally:
+            if probes is not None:
+                probes.close()
     log.info("worker %s stopped", name)
+
+
+async def _run(app: procrastinate.App, settings: Settings, name: str) -> None:
+    await app.run_worker_async(
+        name=name, concurrency=settings.worker_concurrency, wait=True, listen_notify=True,
+        install_signal_handlers=True, shutdown_graceful_timeout=settings.shutdown_grace_seconds,
+        update_heartbeat_interval=settings.worker_heartbeat_seconds,
+        stalled_worker_timeout=settings.worker_stalled_seconds,
+        delete_jobs="successful",
+    )

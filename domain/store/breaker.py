@@ -15,6 +15,7 @@ class CircuitBreaker:
         self.open_seconds = open_seconds
         self._clock = clock
         self._open_until = 0.0
+        self.on_trip: Callable[[float], None] | None = None  # metrics (api/metrics.py), given open_seconds
 
     @property
     def closed(self) -> bool:
@@ -25,3 +26,5 @@ class CircuitBreaker:
         if self.closed:
             log.warning("redis %s failed, skipping redis for %.1fs: %s", what, self.open_seconds, exc)
         self._open_until = self._clock() + self.open_seconds
+        if self.on_trip is not None:
+            self.on_trip(self.open_seconds)

@@ -2,10 +2,29 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import event, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.pool import AsyncAdaptedQueuePool
+
+
+class TimedQueuePool(AsyncAdaptedQueuePool):
+    """The default pool for asyncpg, telling `on_wait` how long each checkout took (metrics: a full
+    pool shows as waits)."""
+
+    on_wait: Callable[[float], None] | None = None
+
+    def _do_get(self) -> Any:
+        started = time.perf_counter()
+        try:
+            return super()._do_get()
+        finally:
+            if self.on_wait is not None:
+                self.on_wait(time.perf_counter() - started)
 
 
 def ensure_sqlite_dir(url: str) -> None:
@@ -21,7 +40,8 @@ def create_engine(url: str, pool_size: int = 10) -> AsyncEngine:
         engine = create_async_engine(url, connect_args={"timeout": 30})
         _make_sqlite_transactions_serial(engine)
         return engine
-    return create_async_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+    return create_async_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True,
+                               poolclass=TimedQueuePool)
 
 
 def create_read_engine(url: str, write_engine: AsyncEngine, pool_size: int = 10) -> AsyncEngine:
@@ -32,7 +52,7 @@ def create_read_engine(url: str, write_engine: AsyncEngine, pool_size: int = 10)
     if url.startswith("sqlite"):
         return write_engine
     return create_async_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True,
-                               isolation_level="AUTOCOMMIT")
+                               isolation_level="AUTOCOMMIT", poolclass=TimedQueuePool)
 
 
 def _make_sqlite_transactions_serial(engine: AsyncEngine) -> None:

@@ -36,3 +36,28 @@ async def test_access_line_for_a_document_that_does_not_parse(api: ApiClient, ca
         await api.http.post("/graphql", json={"query": "{ me { "})
     (line,) = _access_fields(caplog)
     assert line["result"] == "GRAPHQL_PARSE_FAILED" and line["operation"] is None
+
+
+async def test_access_line_as_written_carries_the_request_id(api: ApiClient) -> None:
+    import io
+    import json
+
+    from api.logs import JsonFormatter
+
+    out = io.StringIO()
+    handler = logging.StreamHandler(out)
+    handler.setFormatter(JsonFormatter())
+    access = logging.getLogger("api.access")
+    access.addHandler(handler)
+    previous = access.level
+    access.setLevel(logging.INFO)
+    try:
+        response = await api.http.post("/graphql", json={"query": "query Tiers { tiers { code } }"},
+                                        headers={"x-request-id": "journey-42"})
+    finally:
+        access.removeHandler(handler)
+        access.setLevel(previous)
+    (line,) = [json.loads(raw) for raw in out.getvalue().splitlines()]
+    assert response.headers["x-request-id"] == "journey-42"
+    assert line["request_id"] == "journey-42" and line["operation"] == "Tiers" and line["operationType"] == "query"
+    assert line["role"] == "ANONYMOUS" and line["result"] == "OK" and isinstance(line["ms"], float)

@@ -18,7 +18,7 @@ RENAME = 'mutation($n: String!) { updateProfile(input: {displayName: $n}) { memb
 async def test_liveness_and_readiness(api: ApiClient) -> None:
     assert (await api.http.get("/healthz")).json() == {"status": "ok"}
     ready = await api.http.get("/readyz")
-    assert ready.status_code == 200 and ready.json() == {"status": "ok", "database": "ok"}
+    assert ready.status_code == 200 and ready.json() == {"status": "ok", "database": "ok", "migrations": "ok"}
 
 
 @pytest.mark.redis

@@ -14,12 +14,14 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 
+import httpx
 import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from api.migrate import upgrade
 from tests.conftest import create_database, in_thread
+from tests.support.servers import free_port
 
 pytestmark = pytest.mark.postgres
 ROOT = Path(__file__).resolve().parents[2]
@@ -69,12 +71,20 @@ async def wait_for(check, seconds: float, what: str) -> None:  # type: ignore[no
 
 async def test_two_workers_run_each_scheduled_tick_once(fresh_pg: str, tmp_path: Path) -> None:
     env = {"JOB_SCHEDULES": ALL_OFF.replace("compute-segments=off", "compute-segments=every 1s")}
-    workers = [start_worker(fresh_pg, tmp_path, f"w{i}", **env) for i in range(2)]
+    port = free_port()
+    workers = [start_worker(fresh_pg, tmp_path, f"w{i}", **env, WORKER_HTTP_PORT=str(port if i == 0 else 0))
+               for i in range(2)]
     try:
         async def enough() -> bool:
             found = await rows(fresh_pg, "SELECT count(*) FROM job_runs WHERE status = 'DONE'")
             return found[0][0] >= 6
         await wait_for(enough, 40, "six scheduled runs")
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as probe:
+            ready = await probe.get("/readyz")
+            assert ready.status_code == 200, ready.text
+            assert ready.json() == {"database": "ok", "migrations": "ok", "jobEngine": "ok"}
+            metrics = (await probe.get("/metrics")).text
+            assert 'loyalty_job_seconds_count{job="compute-segments"}' in metrics
     finally:
         codes = [stop(w) for w in workers]
     assert codes == [0, 0], "both workers stop cleanly on SIGTERM"
