@@ -22,6 +22,8 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
+# The lock must match pyproject.toml: a dependency added there without `uv lock` fails here.
+UV_PYTHON_DOWNLOADS=never .venv/bin/uv lock --check --python .venv/bin/python
 .venv/bin/ruff check .
 .venv/bin/python -m api.cli export-schema --check
 .venv/bin/python -m mypy
