@@ -15,8 +15,9 @@ if [ "$(.venv/bin/uv --version 2>/dev/null | cut -d' ' -f2)" != "$UV_VERSION" ];
 fi
 stamp=.venv/.installed-$(cat uv.lock pyproject.toml | sha256sum | cut -c1-16)
 if [ ! -f "$stamp" ]; then
-  # --frozen: install what the lock says, never re-resolve; --inexact: keep uv (and pip) in the venv.
-  .venv/bin/uv sync --frozen --inexact --extra dev --python .venv/bin/python
+  # --frozen: install what the lock says, never re-resolve; --inexact: keep uv (and pip) in the venv;
+  # --compile-bytecode as pip does, so the first start of each process does not compile every import.
+  .venv/bin/uv sync --frozen --inexact --compile-bytecode --extra dev --python .venv/bin/python
   rm -f .venv/.installed-*
   touch "$stamp"
 fi
