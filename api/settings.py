@@ -85,6 +85,8 @@ class Settings:
     worker_concurrency: int = 4
     worker_heartbeat_seconds: float = 10.0
     worker_stalled_seconds: float = 30.0
+    # Fallback poll of the queue; new jobs normally arrive by NOTIFY at once.
+    worker_poll_seconds: float = 5.0
     # SIGTERM: how long in-flight requests and jobs get to finish before the process stops anyway.
     shutdown_grace_seconds: float = 25.0
     # On SQLite, the app runs the jobs in-process (api/job_runner.py) so the embedded default behaves like
@@ -151,6 +153,7 @@ class Settings:
             worker_concurrency=_int("WORKER_CONCURRENCY", cls.worker_concurrency),
             worker_heartbeat_seconds=float(os.environ.get("WORKER_HEARTBEAT_SECONDS") or cls.worker_heartbeat_seconds),
             worker_stalled_seconds=float(os.environ.get("WORKER_STALLED_SECONDS") or cls.worker_stalled_seconds),
+            worker_poll_seconds=float(os.environ.get("WORKER_POLL_SECONDS") or cls.worker_poll_seconds),
             shutdown_grace_seconds=float(os.environ.get("SHUTDOWN_GRACE_SECONDS") or cls.shutdown_grace_seconds),
             run_jobs_in_process=os.environ.get("RUN_JOBS_IN_PROCESS", "1") == "1",
             metrics_token=os.environ.get("METRICS_TOKEN") or None,

@@ -144,6 +144,7 @@ async def run_worker(container: Container) -> None:
 async def _run(app: procrastinate.App, settings: Settings, name: str) -> None:
     await app.run_worker_async(
         name=name, concurrency=settings.worker_concurrency, wait=True, listen_notify=True,
+        fetch_job_polling_interval=settings.worker_poll_seconds,
         install_signal_handlers=True, shutdown_graceful_timeout=settings.shutdown_grace_seconds,
         update_heartbeat_interval=settings.worker_heartbeat_seconds,
         stalled_worker_timeout=settings.worker_stalled_seconds,

@@ -44,7 +44,9 @@ async def test_staff_run_a_job_and_follow_it_in_job_runs(api: ApiClient) -> None
         audit = (await conn.execute(text("SELECT action, target FROM audit_log WHERE action = 'job.triggered'"))).all()
         assert [tuple(a) for a in audit] == [("job.triggered", "job:expire-points")]
         if conn.dialect.name == "postgresql":  # handed to procrastinate in the same transaction
-            engine_jobs = (await conn.execute(text("SELECT task_name, args FROM procrastinate_jobs"))).all()
+            # (other tests' outbox writes may have left a relay job waiting: the suite does not empty this queue)
+            engine_jobs = (await conn.execute(text("SELECT task_name, args FROM procrastinate_jobs "
+                                                   "WHERE task_name <> 'deliver-webhooks'"))).all()
             assert [(j.task_name, j.args) for j in engine_jobs] == [("expire-points", {"run_id": int(queued["id"])})]
 
     container = api.container
