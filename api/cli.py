@@ -128,9 +128,11 @@ async def _webhooks(settings: Settings, loop: bool) -> dict[str, int]:
 
 
 async def _worker(settings: Settings) -> None:
-    from api.worker import run_worker
+    from api.container import build_container
+    from api.worker import NoLoginCodes, run_worker
 
-    container = _container(settings)
+    # Jobs never send login codes: production needs no SMS sender in the worker.
+    container = build_container(settings, NoLoginCodes())
     try:
         await run_worker(container)
     finally:

@@ -34,6 +34,13 @@ log = logging.getLogger(__name__)
 RETRY_STALLED = "retry-stalled-jobs"
 
 
+class NoLoginCodes:
+    """The worker's code sender: sign-in happens in the app, never in a job."""
+
+    async def send_login_code(self, phone: str, code: str) -> None:
+        raise RuntimeError("the worker does not send login codes")
+
+
 def psycopg_conninfo(database_url: str) -> str:
     """DATABASE_URL is SQLAlchemy's (postgresql+asyncpg://...); psycopg takes the libpq form."""
     scheme, sep, rest = database_url.partition("://")

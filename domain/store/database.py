@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -25,6 +26,11 @@ class TimedQueuePool(AsyncAdaptedQueuePool):
         finally:
             if self.on_wait is not None:
                 self.on_wait(time.perf_counter() - started)
+
+
+# SQLAlchemy names a pool's logger after its class: outside the "sqlalchemy" logger (WARNING by default)
+# this one would log every dispose at INFO.
+logging.getLogger(f"{TimedQueuePool.__module__}.{TimedQueuePool.__name__}").setLevel(logging.WARNING)
 
 
 def ensure_sqlite_dir(url: str) -> None:
