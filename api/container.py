@@ -5,10 +5,12 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from urllib.parse import urlparse
 from zoneinfo import ZoneInfo
 
 from redis.asyncio import Redis
 from redis.asyncio.retry import Retry
+from redis.asyncio.sentinel import Sentinel
 from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from sqlalchemy import text
@@ -32,6 +34,7 @@ from domain.store.database import create_engine, create_read_engine
 from domain.store.presence import InProcessPresence, RedisPresence
 from domain.store.program_snapshot import ProgramSnapshot
 from domain.store.rate_limit import InProcessRateLimiter, RedisRateLimiter
+from domain.store.replica import InProcessPins, RedisPins, ReplicaRouter
 from domain.store.unit_of_work import SharedReads, SqlUnitOfWork
 
 log = logging.getLogger(__name__)
@@ -53,7 +56,12 @@ class Container:
     def __post_init__(self) -> None:
         self.engine = create_engine(self.settings.database_url, self.settings.db_pool_size)
         self.read_engine = create_read_engine(self.settings.database_url, self.engine, self.settings.db_pool_size)
+        replica_url = self.settings.database_replica_url
+        self.replica_engine = (create_read_engine(replica_url, self.engine, self.settings.db_pool_size)
+                               if replica_url else None)
         self.redis: Redis | None = None
+        self.router = ReplicaRouter(self.read_engine, self.replica_engine, InProcessPins(),
+                                    self.settings.read_your_writes_seconds)
         self.timezone = ZoneInfo(self.settings.program_timezone)
         self.program = ProgramSnapshot()
         # `now` is looked up per call, so a test that moves the container's clock moves this one too.
@@ -67,9 +75,10 @@ class Container:
         self.proof_verifier: ProofVerifier | None = (
             SignedDeviceNonce(self.settings.sms_proof_secret, self.uow) if self.settings.sms_proof_secret else None)
 
-    def uow(self, shared_reads: SharedReads | None = None) -> SqlUnitOfWork:
+    def uow(self, shared_reads: SharedReads | None = None, subject: str | None = None) -> SqlUnitOfWork:
+        """`subject` names the caller ("member:7"): with a read replica, its writes pin its reads."""
         return SqlUnitOfWork(self.engine, self.broker, shared_reads, self.read_engine, self.program,
-                             cache=self.cache, clock=self.clock.now)
+                             cache=self.cache, clock=self.clock.now, router=self.router, subject=subject)
 
     @property
     def session_issuer(self) -> SessionIssuer:
@@ -78,9 +87,14 @@ class Container:
     def deps(self, viewer: Viewer, shared_reads: SharedReads | None = None) -> Deps:
         return Deps(self.uow(shared_reads), self.cache, self.clock, viewer)
 
-    def shared_reads(self) -> SharedReads | None:
-        """A request's one connection for its reads (PostgreSQL; SQLite serialises reads anyway)."""
-        return SharedReads(self.read_engine) if self.read_engine is not self.engine else None
+    def shared_reads(self, subject: str | None = None) -> SharedReads | None:
+        """A request's one connection for its reads (PostgreSQL; SQLite serialises reads anyway): on
+        the replica when there is one, unless this caller's own recent write has not reached it."""
+        if self.read_engine is self.engine:
+            return None
+        if not self.router.enabled:
+            return SharedReads(self.read_engine)
+        return SharedReads(self.read_engine, connect=lambda: self.router.connect_for(subject))
 
     def now(self) -> datetime:
         return datetime.now(UTC)
@@ -113,10 +127,35 @@ class Container:
         await self.engine.dispose()
         if self.read_engine is not self.engine:
             await self.read_engine.dispose()
+        if self.replica_engine is not None:
+            await self.replica_engine.dispose()
         await self.broker.close()
         if self.redis is not None:
             await self.redis.aclose()
             self.redis = None
+
+
+def _redis_clients(settings: Settings) -> tuple[Redis, Redis]:
+    """The command client and the pub/sub listener. One quick retry on a dropped connection: after
+    a Redis restart every pooled socket is stale. Redis answers in well under a millisecond; a reply
+    later than REDIS_TIMEOUT_SECONDS means it is stalled, and the shared breaker then keeps cache and
+    publish off it for a while. With Sentinel, each (re)connection asks the sentinels for the current
+    primary, and a reply from a demoted one (READONLY) drops the connection, so a failover needs no
+    restart."""
+    assert settings.redis_url is not None
+    fast = dict(socket_connect_timeout=REDIS_TIMEOUT_SECONDS, socket_timeout=REDIS_TIMEOUT_SECONDS,
+                retry=Retry(NoBackoff(), 1), retry_on_error=[RedisConnectionError])
+    if not settings.redis_sentinels:
+        return (Redis.from_url(settings.redis_url, **fast),  # type: ignore[arg-type]
+                Redis.from_url(settings.redis_url, socket_connect_timeout=0.5))
+    url = urlparse(settings.redis_url)
+    extra: dict[str, object] = {k: v for k, v in (("db", int(url.path.lstrip("/") or 0)),
+                                                   ("password", url.password)) if v}
+    sentinels = [(host, int(port)) for host, _, port in (a.rpartition(":") for a in settings.redis_sentinels)]
+    sentinel = Sentinel(sentinels, socket_timeout=0.5, socket_connect_timeout=0.5)
+    return (sentinel.master_for(settings.redis_sentinel_master, **fast, **extra),  # type: ignore[arg-type]
+            sentinel.master_for(settings.redis_sentinel_master, socket_connect_timeout=0.5,
+                                **extra))  # type: ignore[arg-type]
 
 
 def build_container(settings: Settings, code_sender: CodeSender | None = None) -> Container:
@@ -138,10 +177,7 @@ def build_container(settings: Settings, code_sender: CodeSender | None = None) -
         # One quick retry on a dropped connection: after a Redis restart every pooled socket is stale.
         # Redis answers in well under a millisecond; a reply later than REDIS_TIMEOUT_SECONDS means
         # it is stalled, and the shared breaker then keeps cache and publish off it for a while.
-        redis = Redis.from_url(settings.redis_url, socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
-                               socket_timeout=REDIS_TIMEOUT_SECONDS,
-                               retry=Retry(NoBackoff(), 1), retry_on_error=[RedisConnectionError])
-        listener = Redis.from_url(settings.redis_url, socket_connect_timeout=0.5)
+        redis, listener = _redis_clients(settings)
         breaker = CircuitBreaker()
         cache = RedisCache(redis, settings.redis_prefix, breaker)
         broker = RedisBroker(redis, listener, settings.redis_prefix, breaker=breaker)
@@ -173,6 +209,10 @@ def build_container(settings: Settings, code_sender: CodeSender | None = None) -
         limiter=limiter,
     )
     container.redis = redis
+    if redis is not None:
+        container.router = ReplicaRouter(container.read_engine, container.replica_engine,
+                                         RedisPins(redis, settings.redis_prefix, breaker),
+                                         settings.read_your_writes_seconds)
     if isinstance(cache, RedisCache):
         # In the database, shared by every worker: see RedisCache.
         cache.use_repairs(SqlCacheRepairs(container.engine))

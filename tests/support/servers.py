@@ -9,7 +9,7 @@ import socket
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -85,3 +85,40 @@ def redis_server(port: int | None = None) -> Iterator[tuple[str, subprocess.Pope
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+@contextmanager
+def postgres_with_replica() -> Iterator[tuple[str, str, Callable[[], None]]]:
+    """A primary and a streaming replica (pg_basebackup -R, hot standby) on loopback. Yields both
+    server URLs (no database name) and a function that stops the replica (to test its loss)."""
+    initdb, pg_ctl, basebackup = _pg_bin("initdb"), _pg_bin("pg_ctl"), _pg_bin("pg_basebackup")
+    base = Path(tempfile.mkdtemp(prefix="loyalty-pgrep-"))
+    if os.geteuid() == 0:
+        shutil.chown(base, "postgres", "postgres")
+    primary, replica = base / "primary", base / "replica"
+    primary_port, replica_port = free_port(), free_port()
+    subprocess.run(_as_postgres([initdb, "-D", str(primary), "-A", "trust", "-U", "app", "-E", "UTF8"]),
+                   check=True, capture_output=True)
+
+    def start(data: Path, port: int, log: str) -> None:
+        options = f"-p {port} -k {base} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=100"
+        subprocess.run(_as_postgres([pg_ctl, "-D", str(data), "-o", options, "-l", str(base / log), "-w", "start"]),
+                       check=True, capture_output=True)
+        _wait_for_port(port)
+
+    def stop(data: Path) -> None:
+        subprocess.run(_as_postgres([pg_ctl, "-D", str(data), "-m", "immediate", "stop"]), capture_output=True)
+
+    start(primary, primary_port, "primary.log")
+    try:
+        subprocess.run(_as_postgres([basebackup, "-h", "127.0.0.1", "-p", str(primary_port), "-U", "app",
+                                     "-D", str(replica), "-R", "-X", "stream"]), check=True, capture_output=True)
+        start(replica, replica_port, "replica.log")
+        try:
+            yield (f"postgresql+asyncpg://app@127.0.0.1:{primary_port}",
+                   f"postgresql+asyncpg://app@127.0.0.1:{replica_port}", lambda: stop(replica))
+        finally:
+            stop(replica)
+    finally:
+        stop(primary)
+        shutil.rmtree(base, ignore_errors=True)
