@@ -60,6 +60,7 @@ class Container:
         self.replica_engine = (create_read_engine(replica_url, self.engine, self.settings.db_pool_size)
                                if replica_url else None)
         self.redis: Redis | None = None
+        self.sentinel: Sentinel | None = None
         self.router = ReplicaRouter(self.read_engine, self.replica_engine, InProcessPins(),
                                     self.settings.read_your_writes_seconds)
         self.timezone = ZoneInfo(self.settings.program_timezone)
@@ -133,9 +134,13 @@ class Container:
         if self.redis is not None:
             await self.redis.aclose()
             self.redis = None
+        if self.sentinel is not None:
+            for client in self.sentinel.sentinels:
+                await client.aclose()
+            self.sentinel = None
 
 
-def _redis_clients(settings: Settings) -> tuple[Redis, Redis]:
+def _redis_clients(settings: Settings) -> tuple[Redis, Redis, Sentinel | None]:
     """The command client and the pub/sub listener. One quick retry on a dropped connection: after
     a Redis restart every pooled socket is stale. Redis answers in well under a millisecond; a reply
     later than REDIS_TIMEOUT_SECONDS means it is stalled, and the shared breaker then keeps cache and
@@ -147,7 +152,7 @@ def _redis_clients(settings: Settings) -> tuple[Redis, Redis]:
                 retry=Retry(NoBackoff(), 1), retry_on_error=[RedisConnectionError])
     if not settings.redis_sentinels:
         return (Redis.from_url(settings.redis_url, **fast),  # type: ignore[arg-type]
-                Redis.from_url(settings.redis_url, socket_connect_timeout=0.5))
+                Redis.from_url(settings.redis_url, socket_connect_timeout=0.5), None)
     url = urlparse(settings.redis_url)
     extra: dict[str, object] = {k: v for k, v in (("db", int(url.path.lstrip("/") or 0)),
                                                    ("password", url.password)) if v}
@@ -155,7 +160,7 @@ def _redis_clients(settings: Settings) -> tuple[Redis, Redis]:
     sentinel = Sentinel(sentinels, socket_timeout=0.5, socket_connect_timeout=0.5)
     return (sentinel.master_for(settings.redis_sentinel_master, **fast, **extra),  # type: ignore[arg-type]
             sentinel.master_for(settings.redis_sentinel_master, socket_connect_timeout=0.5,
-                                **extra))  # type: ignore[arg-type]
+                                **extra), sentinel)  # type: ignore[arg-type]
 
 
 def build_container(settings: Settings, code_sender: CodeSender | None = None) -> Container:
@@ -177,9 +182,10 @@ def build_container(settings: Settings, code_sender: CodeSender | None = None) -
         # One quick retry on a dropped connection: after a Redis restart every pooled socket is stale.
         # Redis answers in well under a millisecond; a reply later than REDIS_TIMEOUT_SECONDS means
         # it is stalled, and the shared breaker then keeps cache and publish off it for a while.
-        redis, listener = _redis_clients(settings)
+        redis, listener, sentinel = _redis_clients(settings)
         breaker = CircuitBreaker()
-        cache = RedisCache(redis, settings.redis_prefix, breaker)
+        cache = RedisCache(redis, settings.redis_prefix, breaker,
+                           replicas_to_ack=1 if settings.redis_sentinels else 0)
         broker = RedisBroker(redis, listener, settings.redis_prefix, breaker=breaker)
         limiter: RateLimiter = RedisRateLimiter(redis, settings.redis_prefix)
         presence: Presence = RedisPresence(redis, settings.redis_prefix)
@@ -209,6 +215,7 @@ def build_container(settings: Settings, code_sender: CodeSender | None = None) -
         limiter=limiter,
     )
     container.redis = redis
+    container.sentinel = sentinel if settings.redis_url else None
     if redis is not None:
         container.router = ReplicaRouter(container.read_engine, container.replica_engine,
                                          RedisPins(redis, settings.redis_prefix, breaker),

@@ -122,3 +122,62 @@ def postgres_with_replica() -> Iterator[tuple[str, str, Callable[[], None]]]:
     finally:
         stop(primary)
         shutil.rmtree(base, ignore_errors=True)
+
+
+class SentinelGroup:
+    """A Redis primary, one replica and three sentinels (quorum 2) on loopback, for failover tests."""
+
+    MASTER = "loyalty"
+
+    def __init__(self, base: Path) -> None:
+        self.base = base
+        self.primary_port, self.replica_port = free_port(), free_port()
+        self.sentinel_ports = [free_port() for _ in range(3)]
+        self.procs: dict[str, subprocess.Popen[bytes]] = {}
+
+    def _server(self, name: str, port: int, *extra: str) -> None:
+        binary = shutil.which("redis-server")
+        if not binary:
+            raise MissingServer("redis-server not found: install it (scripts/test.sh does)")
+        self.procs[name] = subprocess.Popen(
+            [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", *extra],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        _wait_for_port(port)
+
+    def start(self) -> None:
+        self._server("primary", self.primary_port)
+        self._server("replica", self.replica_port, "--replicaof", "127.0.0.1", str(self.primary_port))
+        for i, port in enumerate(self.sentinel_ports):
+            conf = self.base / f"sentinel-{i}.conf"
+            conf.write_text(f"port {port}\nbind 127.0.0.1\n"
+                            f"sentinel monitor {self.MASTER} 127.0.0.1 {self.primary_port} 2\n"
+                            f"sentinel down-after-milliseconds {self.MASTER} 1000\n"
+                            f"sentinel failover-timeout {self.MASTER} 5000\n"
+                            f"sentinel parallel-syncs {self.MASTER} 1\n")
+            binary = shutil.which("redis-server")
+            assert binary is not None
+            self.procs[f"sentinel-{i}"] = subprocess.Popen([binary, str(conf), "--sentinel"],
+                                                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            _wait_for_port(port)
+
+    @property
+    def sentinels(self) -> tuple[str, ...]:
+        return tuple(f"127.0.0.1:{p}" for p in self.sentinel_ports)
+
+    def stop(self) -> None:
+        for proc in self.procs.values():
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait(timeout=10)
+
+
+@contextmanager
+def redis_sentinel_group() -> Iterator[SentinelGroup]:
+    base = Path(tempfile.mkdtemp(prefix="loyalty-sentinel-"))
+    group = SentinelGroup(base)
+    try:
+        group.start()
+        yield group
+    finally:
+        group.stop()
+        shutil.rmtree(base, ignore_errors=True)
