@@ -54,10 +54,12 @@ class Container:
     limiter: RateLimiter
 
     def __post_init__(self) -> None:
-        self.engine = create_engine(self.settings.database_url, self.settings.db_pool_size)
-        self.read_engine = create_read_engine(self.settings.database_url, self.engine, self.settings.db_pool_size)
+        bouncer = self.settings.database_pgbouncer
+        self.engine = create_engine(self.settings.database_url, self.settings.db_pool_size, bouncer)
+        self.read_engine = create_read_engine(self.settings.database_url, self.engine, self.settings.db_pool_size,
+                                              bouncer)
         replica_url = self.settings.database_replica_url
-        self.replica_engine = (create_read_engine(replica_url, self.engine, self.settings.db_pool_size)
+        self.replica_engine = (create_read_engine(replica_url, self.engine, self.settings.db_pool_size, bouncer)
                                if replica_url else None)
         self.redis: Redis | None = None
         self.sentinel: Sentinel | None = None

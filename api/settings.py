@@ -31,6 +31,10 @@ class Settings:
     # A streaming replica for the reads of HTTP requests; a caller who wrote reads the primary until
     # the replica has replayed that write, or at most this long (then the replica again).
     database_replica_url: str | None = None
+    # Behind PgBouncer in transaction mode a server connection serves many clients, so statements
+    # cannot stay prepared on it under fixed names: DATABASE_PGBOUNCER=1 turns asyncpg's statement
+    # cache off and names each prepared statement uniquely.
+    database_pgbouncer: bool = False
     read_your_writes_seconds: int = 30
     # kid -> HMAC secret; the active kid signs, every listed kid verifies (so keys can rotate).
     jwt_keys: dict[str, str] = field(default_factory=dict)
@@ -106,6 +110,7 @@ class Settings:
             redis_sentinels=tuple(a.strip() for a in os.environ.get("REDIS_SENTINELS", "").split(",") if a.strip()),
             redis_sentinel_master=os.environ.get("REDIS_SENTINEL_MASTER", cls.redis_sentinel_master),
             database_replica_url=os.environ.get("DATABASE_REPLICA_URL") or None,
+            database_pgbouncer=os.environ.get("DATABASE_PGBOUNCER", "") == "1",
             read_your_writes_seconds=_int("READ_YOUR_WRITES_SECONDS", cls.read_your_writes_seconds),
             jwt_keys=keys,
             jwt_active_kid=os.environ.get("JWT_ACTIVE_KID", next(iter(keys), "")),

@@ -181,3 +181,38 @@ def redis_sentinel_group() -> Iterator[SentinelGroup]:
     finally:
         group.stop()
         shutil.rmtree(base, ignore_errors=True)
+
+
+@contextmanager
+def pgbouncer(server_url: str, pool_size: int = 2) -> Iterator[str]:
+    """PgBouncer in transaction mode in front of `server_url` (postgresql+asyncpg://user@host:port),
+    with few server connections so that clients share them. Yields the same URL form for PgBouncer."""
+    binary = shutil.which("pgbouncer") or "/usr/sbin/pgbouncer"
+    if not Path(binary).exists():
+        raise MissingServer("pgbouncer not found: install it (scripts/test.sh does)")
+    user, host_port = server_url.split("//", 1)[1].split("@", 1)
+    pg_host, pg_port = host_port.split(":")
+    base = Path(tempfile.mkdtemp(prefix="loyalty-pgbouncer-"))
+    port = free_port()
+    (base / "pgbouncer.ini").write_text(
+        "[databases]\n"
+        f"* = host={pg_host} port={pg_port} user={user}\n"
+        "[pgbouncer]\n"
+        f"listen_addr = 127.0.0.1\nlisten_port = {port}\nunix_socket_dir =\n"
+        "auth_type = any\npool_mode = transaction\n"
+        f"default_pool_size = {pool_size}\nmax_client_conn = 500\n"
+        f"logfile = {base / 'pgbouncer.log'}\npidfile = {base / 'pgbouncer.pid'}\n"
+        "ignore_startup_parameters = extra_float_digits\n")
+    if os.geteuid() == 0:  # pgbouncer refuses to run as root
+        shutil.chown(base, "postgres", "postgres")
+        for item in base.iterdir():
+            shutil.chown(item, "postgres", "postgres")
+    proc = subprocess.Popen(_as_postgres([binary, str(base / "pgbouncer.ini")]),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        _wait_for_port(port)
+        yield f"postgresql+asyncpg://{user}@127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+        shutil.rmtree(base, ignore_errors=True)
