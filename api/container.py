@@ -5,10 +5,13 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from typing import Any
+from urllib.parse import urlparse
 from zoneinfo import ZoneInfo
 
 from redis.asyncio import Redis
 from redis.asyncio.retry import Retry
+from redis.asyncio.sentinel import Sentinel
 from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from sqlalchemy import text
@@ -42,6 +45,7 @@ from domain.store.database import create_engine, create_read_engine
 from domain.store.presence import InProcessPresence, RedisPresence
 from domain.store.program_snapshot import ProgramSnapshot
 from domain.store.rate_limit import InProcessRateLimiter, RedisRateLimiter
+from domain.store.replica import InProcessPins, RedisPins, ReplicaRouter
 from domain.store.unit_of_work import SharedReads, SqlUnitOfWork
 
 log = logging.getLogger(__name__)
@@ -61,9 +65,17 @@ class Container:
     limiter: RateLimiter
 
     def __post_init__(self) -> None:
-        self.engine = create_engine(self.settings.database_url, self.settings.db_pool_size)
-        self.read_engine = create_read_engine(self.settings.database_url, self.engine, self.settings.db_pool_size)
+        bouncer = self.settings.database_pgbouncer
+        self.engine = create_engine(self.settings.database_url, self.settings.db_pool_size, bouncer)
+        self.read_engine = create_read_engine(self.settings.database_url, self.engine, self.settings.db_pool_size,
+                                              bouncer)
+        replica_url = self.settings.database_replica_url
+        self.replica_engine = (create_read_engine(replica_url, self.engine, self.settings.db_pool_size, bouncer)
+                               if replica_url else None)
         self.redis: Redis | None = None
+        self.sentinel: Sentinel | None = None
+        self.router = ReplicaRouter(self.read_engine, self.replica_engine, InProcessPins(),
+                                    self.settings.read_your_writes_seconds)
         self.timezone = ZoneInfo(self.settings.program_timezone)
         self.program = ProgramSnapshot()
         # `now` is looked up per call, so a test that moves the container's clock moves this one too.
@@ -78,9 +90,10 @@ class Container:
         self.proof_verifier: ProofVerifier | None = (
             SignedDeviceNonce(self.settings.sms_proof_secret, self.uow) if self.settings.sms_proof_secret else None)
 
-    def uow(self, shared_reads: SharedReads | None = None) -> SqlUnitOfWork:
+    def uow(self, shared_reads: SharedReads | None = None, subject: str | None = None) -> SqlUnitOfWork:
+        """`subject` names the caller ("member:7"): with a read replica, its writes pin its reads."""
         return SqlUnitOfWork(self.engine, self.broker, shared_reads, self.read_engine, self.program,
-                             cache=self.cache, clock=self.clock.now)
+                             cache=self.cache, clock=self.clock.now, router=self.router, subject=subject)
 
     @property
     def session_issuer(self) -> SessionIssuer:
@@ -89,9 +102,14 @@ class Container:
     def deps(self, viewer: Viewer, shared_reads: SharedReads | None = None) -> Deps:
         return Deps(self.uow(shared_reads), self.cache, self.clock, viewer)
 
-    def shared_reads(self) -> SharedReads | None:
-        """A request's one connection for its reads (PostgreSQL; SQLite serialises reads anyway)."""
-        return SharedReads(self.read_engine) if self.read_engine is not self.engine else None
+    def shared_reads(self, subject: str | None = None) -> SharedReads | None:
+        """A request's one connection for its reads (PostgreSQL; SQLite serialises reads anyway): on
+        the replica when there is one, unless this caller's own recent write has not reached it."""
+        if self.read_engine is self.engine:
+            return None
+        if not self.router.enabled:
+            return SharedReads(self.read_engine)
+        return SharedReads(self.read_engine, connect=lambda: self.router.connect_for(subject))
 
     def now(self) -> datetime:
         return datetime.now(UTC)
@@ -125,10 +143,39 @@ class Container:
         await self.engine.dispose()
         if self.read_engine is not self.engine:
             await self.read_engine.dispose()
+        if self.replica_engine is not None:
+            await self.replica_engine.dispose()
         await self.broker.close()
         if self.redis is not None:
             await self.redis.aclose()
             self.redis = None
+        if self.sentinel is not None:
+            for client in self.sentinel.sentinels:
+                await client.aclose()
+            self.sentinel = None
+
+
+def _redis_clients(settings: Settings) -> tuple[Redis, Redis, Sentinel | None]:
+    """The command client and the pub/sub listener. One quick retry on a dropped connection: after
+    a Redis restart every pooled socket is stale. Redis answers in well under a millisecond; a reply
+    later than REDIS_TIMEOUT_SECONDS means it is stalled, and the shared breaker then keeps cache and
+    publish off it for a while. With Sentinel, each (re)connection asks the sentinels for the current
+    primary, and a reply from a demoted one (READONLY) drops the connection, so a failover needs no
+    restart."""
+    assert settings.redis_url is not None
+    fast: dict[str, Any] = dict(socket_connect_timeout=REDIS_TIMEOUT_SECONDS, socket_timeout=REDIS_TIMEOUT_SECONDS,
+                retry=Retry(NoBackoff(), 1), retry_on_error=[RedisConnectionError])
+    if not settings.redis_sentinels:
+        return (TimedRedis.from_url(settings.redis_url, **fast),
+                Redis.from_url(settings.redis_url, socket_connect_timeout=0.5), None)
+    url = urlparse(settings.redis_url)
+    extra: dict[str, Any] = {k: v for k, v in (("db", int(url.path.lstrip("/") or 0)),
+                                                   ("password", url.password)) if v}
+    sentinels = [(host, int(port)) for host, _, port in (a.rpartition(":") for a in settings.redis_sentinels)]
+    sentinel = Sentinel(sentinels, socket_timeout=0.5, socket_connect_timeout=0.5)
+    command = sentinel.master_for(settings.redis_sentinel_master, redis_class=TimedRedis, **fast, **extra)
+    listener = sentinel.master_for(settings.redis_sentinel_master, socket_connect_timeout=0.5, **extra)
+    return command, listener, sentinel
 
 
 async def migrations_state(engine: AsyncEngine) -> str:
@@ -164,13 +211,11 @@ def build_container(settings: Settings, code_sender: CodeSender | None = None) -
         # One quick retry on a dropped connection: after a Redis restart every pooled socket is stale.
         # Redis answers in well under a millisecond; a reply later than REDIS_TIMEOUT_SECONDS means
         # it is stalled, and the shared breaker then keeps cache and publish off it for a while.
-        redis = TimedRedis.from_url(settings.redis_url, socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
-                               socket_timeout=REDIS_TIMEOUT_SECONDS,
-                               retry=Retry(NoBackoff(), 1), retry_on_error=[RedisConnectionError])
-        listener = Redis.from_url(settings.redis_url, socket_connect_timeout=0.5)
+        redis, listener, sentinel = _redis_clients(settings)
         breaker = CircuitBreaker()
         breaker.on_trip = breaker_tripped
-        cache = RedisCache(redis, settings.redis_prefix, breaker)
+        cache = RedisCache(redis, settings.redis_prefix, breaker,
+                           replicas_to_ack=1 if settings.redis_sentinels else 0)
         broker = RedisBroker(redis, listener, settings.redis_prefix, breaker=breaker)
         limiter: RateLimiter = RedisRateLimiter(redis, settings.redis_prefix)
         presence: Presence = RedisPresence(redis, settings.redis_prefix)
@@ -200,6 +245,11 @@ def build_container(settings: Settings, code_sender: CodeSender | None = None) -
         limiter=limiter,
     )
     container.redis = redis
+    container.sentinel = sentinel if settings.redis_url else None
+    if redis is not None:
+        container.router = ReplicaRouter(container.read_engine, container.replica_engine,
+                                         RedisPins(redis, settings.redis_prefix, breaker),
+                                         settings.read_your_writes_seconds)
     if isinstance(cache, RedisCache):
         # In the database, shared by every worker: see RedisCache.
         cache.use_repairs(SqlCacheRepairs(container.engine))

@@ -31,12 +31,20 @@ class Context:
     log_fields: dict[str, object] = field(default_factory=dict)  # for the access log line
 
     def uow(self) -> SqlUnitOfWork:
-        uow = self.container.uow(self.shared_reads)
+        uow = self.container.uow(self.shared_reads, subject=self.subject)
         if self.viewer.role is Role.MEMBER:
             # The token check at the door may have read a stale cached profile: writes re-check erasure
             # in the database inside their own transaction.
             uow.guard_member(self.viewer.subject_id)
         return uow
+
+    @property
+    def subject(self) -> str | None:
+        """Who this caller is for read-your-writes routing ("member:7"); None for anonymous callers."""
+        viewer = self.viewer
+        if viewer.role is None or viewer.subject_id is None:
+            return None
+        return f"{viewer.role.value}:{viewer.subject_id}"
 
     def deps(self) -> Deps:
         """A use case's dependencies: a fresh (guarded) unit of work, the cache, the clock and this caller."""

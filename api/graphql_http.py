@@ -216,7 +216,9 @@ class GraphQLHttpEndpoint:
 
     async def make_context(self, request: Request) -> Context:
         viewer = self._container.tokens.viewer_from_header(request.headers.get("authorization"))
-        shared_reads = self._container.shared_reads()
+        subject = (f"{viewer.role.value}:{viewer.subject_id}"
+                   if viewer.role is not None and viewer.subject_id is not None else None)
+        shared_reads = self._container.shared_reads(subject)
         cache: Cache = self._container.cache
         try:
             if viewer.role is Role.MEMBER and viewer.subject_id is not None:

@@ -24,6 +24,18 @@ class Settings:
     database_url: str = f"sqlite+aiosqlite:///{DEFAULT_DB_PATH}"
     redis_url: str | None = None
     redis_prefix: str = "loyalty:"
+    # Redis high availability: Sentinel addresses ("host:port", ...) and the name of the monitored
+    # primary; when set they replace REDIS_URL's host (its database number and password still apply).
+    redis_sentinels: tuple[str, ...] = ()
+    redis_sentinel_master: str = "loyalty"
+    # A streaming replica for the reads of HTTP requests; a caller who wrote reads the primary until
+    # the replica has replayed that write, or at most this long (then the replica again).
+    database_replica_url: str | None = None
+    # Behind PgBouncer in transaction mode a server connection serves many clients, so statements
+    # cannot stay prepared on it under fixed names: DATABASE_PGBOUNCER=1 turns asyncpg's statement
+    # cache off and names each prepared statement uniquely.
+    database_pgbouncer: bool = False
+    read_your_writes_seconds: int = 30
     # kid -> HMAC secret; the active kid signs, every listed kid verifies (so keys can rotate).
     jwt_keys: dict[str, str] = field(default_factory=dict)
     jwt_active_kid: str = ""
@@ -114,6 +126,11 @@ class Settings:
             database_url=os.environ.get("DATABASE_URL", cls.database_url),
             redis_url=os.environ.get("REDIS_URL") or None,
             redis_prefix=os.environ.get("REDIS_PREFIX", cls.redis_prefix),
+            redis_sentinels=tuple(a.strip() for a in os.environ.get("REDIS_SENTINELS", "").split(",") if a.strip()),
+            redis_sentinel_master=os.environ.get("REDIS_SENTINEL_MASTER", cls.redis_sentinel_master),
+            database_replica_url=os.environ.get("DATABASE_REPLICA_URL") or None,
+            database_pgbouncer=os.environ.get("DATABASE_PGBOUNCER", "") == "1",
+            read_your_writes_seconds=_int("READ_YOUR_WRITES_SECONDS", cls.read_your_writes_seconds),
             jwt_keys=keys,
             jwt_active_kid=os.environ.get("JWT_ACTIVE_KID", next(iter(keys), "")),
             jwt_issuer=os.environ.get("JWT_ISSUER", cls.jwt_issuer),

@@ -11,6 +11,8 @@ missing=()
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 # Headless Chromium proves GraphiQL renders with no network beyond the app (tests/api/test_graphiql_browser.py).
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+# PgBouncer in transaction mode in front of PostgreSQL (tests/integration/test_pgbouncer.py).
+command -v pgbouncer >/dev/null 2>&1 || [ -x /usr/sbin/pgbouncer ] || missing+=(pgbouncer)
 if ! command -v initdb >/dev/null 2>&1 && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
   missing+=(postgresql)
 fi

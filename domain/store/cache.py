@@ -75,6 +75,13 @@ end
 return 1
 """
 
+# How long a write-through waits for a replica to confirm it (Sentinel mode): on loopback or a LAN a
+# replica answers in well under a millisecond; a replica that is down costs writes this much each.
+REPLICA_WAIT_MS = 50
+# After a replica failed to confirm, writes stop waiting for one for this long (they are listed for
+# repair at once), so a Redis running without its replica costs writes no 50 ms each.
+REPLICA_MISSING_SECONDS = 5.0
+
 # How long a renewed lease lets entries be served without looking at the repair list, and how
 # late a renewal may arrive. A worker that lost a write-through lists the key and then waits
 # LEASE_MS + RENEW_SLACK_MS before acknowledging, so every lease granted before its listing is gone.
@@ -128,8 +135,15 @@ class RedisCache:
     whichever worker lost it. Without `repairs` (adapter tests) the lease is renewed blindly."""
 
     def __init__(self, client: Redis, prefix: str, breaker: CircuitBreaker | None = None,
-                 repairs: CacheRepairs | None = None) -> None:
+                 repairs: CacheRepairs | None = None, replicas_to_ack: int = 0,
+                 replica_wait_ms: int = REPLICA_WAIT_MS) -> None:
         self._client = client
+        # With Sentinel, a write-through counts only once a replica has it (WAIT): one the primary
+        # took but never passed on would come back stale after a failover, as an older version that
+        # nothing marks for repair. Unconfirmed writes go on the repair list like lost ones.
+        self._replicas_to_ack = replicas_to_ack
+        self._replica_wait_ms = replica_wait_ms
+        self._replica_missing_until = 0.0
         self._prefix = prefix
         self._put = client.register_script(_PUT_IF_NEWER)
         self._read = client.register_script(_READ)
@@ -183,11 +197,31 @@ class RedisCache:
         raws = list(reply[1:])
         return [await self._decoded(key, raw) for key, raw in zip(keys, raws, strict=True)]
 
+    def _confirmed(self, acked: object) -> bool:
+        if int(acked) >= self._replicas_to_ack:  # type: ignore[call-overload]
+            self._replica_missing_until = 0.0
+            return True
+        log.warning("no Redis replica confirmed a cache write within %sms: listing it for repair, and serving "
+                    "no cached copy until a replica confirms the repair", self._replica_wait_ms)
+        self._replica_missing_until = time.monotonic() + REPLICA_MISSING_SECONDS
+        return False
+
+    async def _fence_confirmed(self) -> bool:
+        """A fence only the primary holds would vanish in a failover with the repair marked done."""
+        if not self._replicas_to_ack:
+            return True
+        if time.monotonic() < self._replica_missing_until:
+            return False
+        return self._confirmed(await self._client.execute_command("WAIT", self._replicas_to_ack,
+                                                                  self._replica_wait_ms))
+
     async def _restore_trust(self, seconds: bytes, micros: bytes) -> bool:
         async with self._renewing:
             if self._repairs is not None:
                 while pending := await self._repairs.pending(REPAIR_BATCH):
                     await self._fence(keys=list(pending), args=[*pending.values(), FENCE_TTL_SECONDS])
+                    if not await self._fence_confirmed():
+                        return False  # the repairs stay listed; readers use the database meanwhile
                     await self._repairs.done(pending)
                     if len(pending) < REPAIR_BATCH:
                         break
@@ -224,8 +258,18 @@ class RedisCache:
                 args: list[str | int] = []
                 for _key, version, value, ttl_seconds in entries:
                     args += [version, json.dumps(value), ttl_seconds]
-                await self._put(keys=keys, args=args)
-                return
+                if not self._replicas_to_ack:
+                    await self._put(keys=keys, args=args)
+                    return
+                if time.monotonic() < self._replica_missing_until:  # known unconfirmable: do not wait again
+                    await self._put(keys=keys, args=args)
+                else:
+                    async with self._client.pipeline(transaction=False) as pipe:  # one round trip
+                        await self._put(keys=keys, args=args, client=pipe)
+                        pipe.execute_command("WAIT", self._replicas_to_ack, self._replica_wait_ms)
+                        _done, acked = await pipe.execute()
+                    if self._confirmed(acked):
+                        return
             except (RedisError, OSError) as exc:
                 self._failed("put", exc)
         await self._lost({full: entry[1] for full, entry in zip(keys, entries, strict=True)})

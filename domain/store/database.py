@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -40,23 +41,45 @@ def ensure_sqlite_dir(url: str) -> None:
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
 
 
-def create_engine(url: str, pool_size: int = 10) -> AsyncEngine:
+def _pgbouncer_args() -> dict[str, object]:
+    """PgBouncer in transaction mode (before 1.21) hands each transaction whichever server connection
+    is free: a statement prepared on one is unknown on the next, and two clients' statements of the
+    same cached name collide. No statement cache, and a unique name per prepared statement."""
+    return {"statement_cache_size": 0, "prepared_statement_name_func": lambda: f"__asyncpg_{uuid.uuid4().hex}__"}
+
+
+def _bounced(url: str) -> str:
+    """SQLAlchemy's own prepared-statement cache is a URL option of its asyncpg dialect."""
+    return make_url(url).update_query_dict({"prepared_statement_cache_size": "0"}).render_as_string(
+        hide_password=False)
+
+
+def create_engine(url: str, pool_size: int = 10, pgbouncer: bool = False) -> AsyncEngine:
     if url.startswith("sqlite"):
         ensure_sqlite_dir(url)
         engine = create_async_engine(url, connect_args={"timeout": 30})
         _make_sqlite_transactions_serial(engine)
         return engine
+    if pgbouncer:
+        return create_async_engine(_bounced(url), pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True,
+                                   connect_args=_pgbouncer_args(), poolclass=TimedQueuePool)
     return create_async_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True,
                                poolclass=TimedQueuePool)
 
 
-def create_read_engine(url: str, write_engine: AsyncEngine, pool_size: int = 10) -> AsyncEngine:
+def create_read_engine(url: str, write_engine: AsyncEngine, pool_size: int = 10,
+                       pgbouncer: bool = False) -> AsyncEngine:
     """PostgreSQL: a second pool whose connections stay in autocommit, for read-only units of work.
     Its pre-ping is one round trip; on a pool whose connections open transactions it is three
     (asyncpg pings inside BEGIN … ROLLBACK), and it happens on every checkout. SQLite reads share
     the one engine (they run one at a time anyway)."""
     if url.startswith("sqlite"):
         return write_engine
+    if pgbouncer:
+        # Not autocommit behind PgBouncer: asyncpg prepares and then executes in two exchanges, and
+        # only an open transaction keeps both on the same server connection.
+        return create_async_engine(_bounced(url), pool_size=pool_size, max_overflow=pool_size,
+                                   pool_pre_ping=True, connect_args=_pgbouncer_args(), poolclass=TimedQueuePool)
     return create_async_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True,
                                isolation_level="AUTOCOMMIT", poolclass=TimedQueuePool)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
 from sqlalchemy import select, text
@@ -37,6 +37,7 @@ from domain.store.privacy_repo import SqlPrivacyRepository
 from domain.store.program_repo import SqlRulesRepository
 from domain.store.program_snapshot import ProgramSnapshot
 from domain.store.purchases_repo import SqlPurchaseRepository
+from domain.store.replica import ReplicaRouter
 from domain.store.rewards_repo import SqlRewardRepository
 from domain.store.segments_repo import SqlSegmentRepository
 from domain.store.surveys_repo import SqlSurveyRepository
@@ -55,8 +56,11 @@ class SharedReads:
     concurrent requests exhaust a worker's pool. `engine` is the autocommit read engine (see
     `SqlUnitOfWork.read_only`); `close()` returns the connection to the pool when the request is done."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine,
+                 connect: Callable[[], Awaitable[AsyncConnection]] | None = None) -> None:
         self._engine = engine
+        # With a read replica, the router picks the connection (replica, or primary for a recent writer).
+        self._connect = connect or engine.connect
         self._conn: AsyncConnection | None = None
         self._lock = asyncio.Lock()
         self._closed = False
@@ -70,7 +74,7 @@ class SharedReads:
             return None
         try:
             if self._conn is None:
-                self._conn = await self._engine.connect()
+                self._conn = await self._connect()
             return self._conn
         except BaseException:
             self._lock.release()
@@ -112,8 +116,14 @@ class SqlUnitOfWork:
 
     def __init__(self, engine: AsyncEngine, broker: Broker, shared_reads: SharedReads | None = None,
                  read_engine: AsyncEngine | None = None, program: ProgramSnapshot | None = None,
-                 cache: Cache | None = None, clock: Callable[[], datetime] = _utc_now) -> None:
+                 cache: Cache | None = None, clock: Callable[[], datetime] = _utc_now,
+                 router: ReplicaRouter | None = None, subject: str | None = None) -> None:
         self._engine = engine
+        # Read replicas: after a commit, `subject` (the caller) is pinned to the primary until the
+        # replica has replayed this commit, so the caller's next read shows what it just wrote.
+        self._router = router if router is not None and router.enabled else None
+        self._subject = subject
+        self._commit_lsn: str | None = None
         self._cache = cache
         self._clock = clock
         self._write_through: list[tuple[str, int, dict[str, object], int]] = []
@@ -212,6 +222,9 @@ class SqlUnitOfWork:
         # database resources. Write-through first: a subscriber told of a change reads the new balance.
         events, self._events = (self._events if self._committed else []), []
         entries, self._write_through = (self._write_through if self._committed else []), []
+        lsn, self._commit_lsn = self._commit_lsn, None
+        if lsn is not None and self._router is not None and self._subject is not None:
+            await self._router.pin(self._subject, lsn)
         if entries and self._cache is not None:
             try:
                 await self._cache.write_through(entries)
@@ -236,6 +249,8 @@ class SqlUnitOfWork:
                                    + await profile_entries(self, self.members.moved))
         await self._conn.commit()
         self._committed = True
+        if self._router is not None and self._subject is not None:
+            self._commit_lsn = await self._router.commit_position(self._conn)
         if self._program_saved and self._program is not None:
             self._program.invalidate()
 
