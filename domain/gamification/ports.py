@@ -7,9 +7,10 @@ from datetime import date, datetime
 from typing import Protocol
 
 from domain.gamification.model import Badge, Challenge, Draw, MemberBadge, Prize, ProgressWindow, Ticket
+from domain.privacy.model import PersonalDataEraser
 
 
-class GamificationRepository(Protocol):
+class GamificationRepository(PersonalDataEraser, Protocol):
     # badges
     async def badges(self) -> list[Badge]: ...
     async def save_badge(self, badge: Badge) -> Badge: ...

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import Row, and_, case, exists, func, insert, literal, select, union, update
+from sqlalchemy import Row, and_, case, delete, exists, func, insert, literal, select, union, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -24,6 +24,7 @@ from domain.gamification.model import (
 )
 from domain.members.model import ERASED_PHONE_PREFIX
 from domain.points.model import EntryKind
+from domain.privacy.model import Erasure
 from domain.store.dialect import insert_ignoring_conflict
 from domain.store.tables import (
     badges,
@@ -159,6 +160,12 @@ class SqlGamificationRepository:
         for r in rows:
             found.setdefault(r.member_id, []).append(MemberBadge(_badge(r), r.period, r.awarded_at, r.expires_at))
         return found
+
+    async def erase_member(self, erasure: Erasure) -> None:
+        """Badges are part of the public profile (titles show on posts): they go. Draw tickets stay, as
+        the paid ledger entries they belong to do: they hold no personal data, and the draw's audit
+        (every roll recomputable) needs them."""
+        await self._conn.execute(delete(member_badges).where(member_badges.c.member_id == erasure.member_id))
 
     # --- challenges -----------------------------------------------------------------------------
 

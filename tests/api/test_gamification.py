@@ -162,6 +162,13 @@ async def test_streak_badge_appears_once_the_seventh_day_is_checked_in(setup, mo
     english = await api.post(BADGES, token=alice.access_token, headers={"Accept-Language": "en"})
     assert english.json()["data"]["me"]["badges"]["badges"][0]["badge"]["name"] == "7-Day Streak"
 
+    erase = """mutation($m: ID!) { eraseMember(input: {memberId: $m, confirmation: "ERASE MY DATA",
+      reason: "hotline"}) { alreadyErased } }"""
+    await api.data(erase, {"m": alice.member_id}, staff)
+    shelf = await api.data("query($m: ID!) { member(id: $m) { badges { badges { period } } } }",
+                           {"m": alice.member_id}, staff)
+    assert shelf["member"]["badges"]["badges"] == [], "erasure takes the badges (and the title) with it"
+
 
 async def test_the_months_top_earners_carry_the_points_hero_title_through_the_next_month(setup, monkeypatch) -> None:
     api, staff = setup
