@@ -91,6 +91,18 @@ async def _segments(settings: Settings) -> dict[str, int]:
         await container.close()
 
 
+async def _badges(settings: Settings) -> dict[str, int]:
+    from domain.auth.viewer import Role, Viewer
+    from domain.deps import Deps
+    from domain.gamification.badges import award_badges
+
+    container = _container(settings)
+    try:
+        return await award_badges(Deps(container.uow(), container.cache, container.clock, Viewer(Role.STAFF, 0)))
+    finally:
+        await container.close()
+
+
 async def _create_partner(settings: Settings, name: str, units: int, points: int, earn_cap: int,
                           burn_cap: int) -> None:
     from domain.auth.viewer import Role, Viewer
@@ -163,6 +175,7 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("expire-points", help="write EXPIRE entries for lots past their date (idempotent)")
     sub.add_parser("evaluate-tiers", help="review members whose tier hold ran out (idempotent)")
     sub.add_parser("birthday-rewards", help="grant this year's birthday rewards due today (idempotent)")
+    sub.add_parser("award-badges", help="award the badges whose rules members now meet (idempotent)")
     sub.add_parser("compute-segments", help="recompute RFM scores and lifecycle stages (idempotent)")
     partner = sub.add_parser("create-partner", help="create a partner account and print its credentials")
     partner.add_argument("name")
@@ -207,6 +220,9 @@ def main(argv: list[str] | None = None) -> int:
         print(asyncio.run(_evaluate(settings)))
     if args.command == "birthday-rewards":
         print(asyncio.run(_birthdays(settings)))
+    if args.command == "award-badges":
+        print(asyncio.run(_badges(settings)))
+        return 0
     if args.command == "compute-segments":
         print(asyncio.run(_segments(settings)))
     if args.command == "create-partner":

@@ -15,6 +15,10 @@ from domain.benefits.services import save_reward
 from domain.community.model import Group
 from domain.community.services import AddComment, CreatePost, comment, create_post, save_group
 from domain.errors import Conflict
+from domain.gamification.badges import STANDARD_BADGES, save_badge
+from domain.gamification.challenges import save_challenge
+from domain.gamification.draws import create_draw
+from domain.gamification.model import Challenge, ChallengeGoal, Draw, Prize, PrizeKind
 from domain.meetups.model import Meetup
 from domain.meetups.services import save_event, sign_up
 from domain.members.lookup import MemberRef
@@ -145,6 +149,24 @@ async def _seed_program(container: Container) -> None:
         0, SurveyKind.NPS, "您有多大可能向朋友推荐我们？", SurveyTrigger.AFTER_PURCHASE,
         now, now + timedelta(days=90), allow_comment=True, purchase_within_days=30, points=20), now)
     await publish_survey(container.uow(), operator, survey.id, now)
+    await _seed_games(container, operator)
+
+
+async def _seed_games(container: Container, operator: Viewer) -> None:
+    """The standard badges, a month-long challenge and an open points draw (积分抽奖)."""
+    deps = container.deps(operator)
+    now = container.now()
+    for badge in STANDARD_BADGES:
+        await save_badge(badge, deps)
+    await save_challenge(Challenge(0, "本月逛街 3 次", "本月内消费 3 笔，即得 300 积分。", ChallengeGoal.PURCHASES,
+                                   3, 300, now - timedelta(days=1), now + timedelta(days=30)), deps)
+    await save_challenge(Challenge(0, "连续签到 7 天", "7 天内每天签到，即得 100 积分。", ChallengeGoal.CHECKIN_DAYS,
+                                   7, 100, now - timedelta(hours=1), now + timedelta(days=7)), deps)
+    await create_draw(Draw(0, "双12积分抽奖", 100, 20, "", now - timedelta(hours=1), now + timedelta(days=14), [
+        Prize(0, 0, "500 积分", PrizeKind.POINTS, 500, 1_000, 200, 200),
+        Prize(0, 1, "品牌保温杯", PrizeKind.GOODS, 0, 300, 50, 50),
+        Prize(0, 2, "50 积分", PrizeKind.POINTS, 50, 4_000, 5_000, 5_000),
+    ], ""), deps)
 
 
 

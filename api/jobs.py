@@ -50,6 +50,13 @@ async def _compute_segments(c: Container) -> dict[str, int]:
     return await compute_segments(c.uow, c.now())
 
 
+async def _award_badges(c: Container) -> dict[str, int]:
+    from domain.auth.viewer import Role, Viewer
+    from domain.gamification.badges import award_badges
+
+    return await award_badges(c.deps(Viewer(Role.STAFF, 0)))
+
+
 async def _deliver_webhooks(c: Container) -> dict[str, int]:
     """Drains what is due now; retries with backoff are picked up by the next wake-up or tick."""
     from api.webhooks import HttpWebhookSender
@@ -80,6 +87,8 @@ JOBS: tuple[Job, ...] = (
     Job("evaluate-tiers", _evaluate_tiers, "daily 01:00", "tier review of members whose hold ran out"),
     Job("birthday-rewards", _birthday_rewards, "daily 08:00", "this year's birthday rewards due today"),
     Job("compute-segments", _compute_segments, "daily 03:00", "RFM scores and lifecycle stages"),
+    Job("award-badges", _award_badges, "every 60m",
+        "badges whose rules members now meet (streaks, referrers; last month's 积分英雄 on the 1st)"),
     Job("deliver-webhooks", _deliver_webhooks, "every 1m",
         "outbox relay: sends due webhook deliveries; also woken by every new outbox row"),
 )

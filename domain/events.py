@@ -86,5 +86,18 @@ class AccessEnded:
         return f"access:{self.role}:{self.subject_id}"
 
 
+@dataclass(frozen=True)
+class BadgeAwarded:
+    """A member earned a badge (the app shows it at once; the messaging area announces it)."""
+
+    member_id: int
+    badge_code: str
+    period: str
+
+    @property
+    def channel(self) -> str:
+        return f"member:{self.member_id}:badges"
+
+
 Event = (MemberProfileChanged | PointsChanged | TierChanged | RedemptionUpdated | OfferIssued | ContentReported
-         | AccessEnded)
+         | AccessEnded | BadgeAwarded)

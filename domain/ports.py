@@ -13,6 +13,7 @@ from domain.benefits.ports import RewardRepository
 from domain.checkins.ports import CheckInRepository
 from domain.community.ports import CommunityRepository
 from domain.events import Event
+from domain.gamification.ports import GamificationRepository
 from domain.jobs.model import JobRunRepository
 from domain.kpis.ports import KpiRepository
 from domain.meetups.model import MeetupRepository
@@ -194,6 +195,8 @@ class UnitOfWork(Protocol):
     def segments(self) -> SegmentRepository: ...
     @property
     def kpis(self) -> KpiRepository: ...
+    @property
+    def games(self) -> GamificationRepository: ...
     @property
     def throttles(self) -> ThrottleRepository: ...
     @property

@@ -15,6 +15,8 @@ from domain.community.model import FeedFilter
 from domain.community.model import Group as DomainGroup
 from domain.community.model import Post as DomainPost
 from domain.errors import BadUserInput
+from domain.gamification.rules import title_of
+from domain.messages import EN
 from schema.connections import PageInfo
 from schema.enums import ReportTarget
 from schema.info import Info
@@ -28,6 +30,16 @@ class Author:
     display_name: str = strawberry.field(description="The name to show; \"Member\" when the author set none, "
                                                      "\"Erased member\" after an erasure.")
     avatar_url: str | None = strawberry.field(description="https URL of the avatar image; null when none was set.")
+    member_id: strawberry.Private[int]
+
+    @strawberry.field(description="The title the author carries now (from their highest-ranked current badge, e.g. "
+                                  "积分英雄), in the caller's language; null: none.")
+    async def title(self, info: Info) -> str | None:
+        badge = title_of(await info.context.loaders.titled_badges_by_member.load(self.member_id),
+                         info.context.container.now())
+        if badge is None:
+            return None
+        return badge.title_en if info.context.language == EN else badge.title
 
 
 @strawberry.type(description="An interest group members join and post in; some are limited to a minimum tier.")
@@ -55,7 +67,8 @@ class Group(Node):
 async def _author(info: Info, member_id: int) -> Author:
     found = await info.context.loaders.author_by_id.load(member_id)
     name, avatar = found or (None, None)
-    return Author(id=strawberry.ID(str(member_id)), display_name=name or "Member", avatar_url=avatar)
+    return Author(id=strawberry.ID(str(member_id)), display_name=name or "Member", avatar_url=avatar,
+                  member_id=member_id)
 
 
 @strawberry.type(description="A comment on a post, or a reply to a top-level comment (replies go one level deep).")

@@ -13,6 +13,8 @@ from domain.benefits.model import Reward
 from domain.benefits.services import rewards_by_id
 from domain.community import services as community
 from domain.community.model import Comment, Group
+from domain.gamification import badges as gamification
+from domain.gamification.model import MemberBadge
 from domain.meetups import services as meetups
 from domain.meetups.model import Signup
 from domain.members.model import ChannelIdentity
@@ -42,6 +44,7 @@ class Loaders:
     tier_rank_by_member: DataLoader[int, int]
     tier_by_id: DataLoader[int, Tier | None]
     signup_by_member_event: DataLoader[tuple[int, int], Signup | None]
+    titled_badges_by_member: DataLoader[int, list[MemberBadge]]
 
     @classmethod
     def for_request(cls, new_uow: Callable[[], UnitOfWork], cache: bool = True) -> Loaders:
@@ -120,7 +123,12 @@ class Loaders:
             found = {m: await meetups.signups_of(new_uow(), m, ids) for m, ids in by_member.items()}
             return [found[m].get(e) for m, e in keys]
 
-        return cls(signup_by_member_event=DataLoader(load_fn=signups, cache=cache),
+        async def titled(member_ids: Sequence[int]) -> list[list[MemberBadge]]:
+            found = await gamification.titled_badges(new_uow(), list(member_ids))
+            return [found.get(m, []) for m in member_ids]
+
+        return cls(titled_badges_by_member=DataLoader(load_fn=titled, cache=cache),
+                   signup_by_member_event=DataLoader(load_fn=signups, cache=cache),
                    tier_by_id=DataLoader(load_fn=tiers, cache=cache),
                    redeemed_in_period=DataLoader(load_fn=redeemed, cache=cache),
                    tier_rank_by_member=DataLoader(load_fn=tier_ranks, cache=cache),

@@ -15,6 +15,14 @@ from domain.members.profile import UNSET, ProfileChanges
 from schema.benefits import MemberBenefits, RedemptionConnection, load_benefits, load_redemptions
 from schema.checkins import CheckIns
 from schema.enums import register_enum
+from schema.gamification import (
+    BadgeShelf,
+    ChallengeProgress,
+    DrawTicketConnection,
+    load_badges,
+    load_challenges,
+    load_tickets,
+)
 from schema.info import Info
 from schema.meetups import Referrals, load_referrals
 from schema.offers import CouponConnection, CouponStatus, load_available_coupons_count, load_coupons
@@ -131,6 +139,23 @@ class MemberType:
     @strawberry.field(description="Daily check-in streak and calendar.")
     def check_ins(self) -> CheckIns:
         return CheckIns(member_id=self.member_id)
+
+    @strawberry.field(description="Badges held and the title carried (e.g. 积分英雄), in the caller's language.")
+    async def badges(self, info: Info) -> BadgeShelf:
+        return await load_badges(info, self.member_id)
+
+    @strawberry.field(description="Challenges running now (and those ended in the last 7 days, still claimable), "
+                                  "with this member's progress; ending soonest first.")
+    async def challenges(self, info: Info) -> list[ChallengeProgress]:
+        return await load_challenges(info, self.member_id)
+
+    @strawberry.field(description="Points-draw tickets, newest first; page with `first`/`after`.")
+    async def draw_tickets(
+        self, info: Info, first: Annotated[int, strawberry.argument(description="Page size (1 to 100).")] = 20,
+        after: Annotated[str | None, strawberry.argument(description=(
+            "Opaque cursor from `pageInfo.endCursor`: the page after it."))] = None,
+    ) -> DrawTicketConnection:
+        return await load_tickets(info, self.member_id, first, after)
 
     @strawberry.field(description="The coupon wallet, newest first; filter by status; page with `first`/`after` "
                                   "(1 to 100).")

@@ -11,10 +11,12 @@ import strawberry
 from domain.benefits import services as benefits
 from domain.community import services as community
 from domain.errors import BadUserInput, NotFound
+from domain.gamification import draws as draws_cases
 from domain.meetups import services as meetups
 from domain.offers import services as offers
 from schema.benefits import Redemption, Reward
 from schema.community import Group, Post
+from schema.gamification import Draw
 from schema.info import Info
 from schema.meetups import Event
 from schema.offers import coupon_view, coupons_view
@@ -39,12 +41,14 @@ async def _resolve(info: Info, raw: strawberry.ID, field: str) -> Node:
         return Group.from_domain(await community.group_for(ctx.uow(), ctx.viewer, row_id))
     if type_name == "Event":
         return Event.from_domain(await meetups.event_for(ctx.uow(), ctx.viewer, row_id))
+    if type_name == "Draw":
+        return Draw.from_domain(await draws_cases.get_draw(row_id, ctx.deps()), ctx.container.now())
     raise NotFound("Nothing has that id.")
 
 
 @strawberry.type
 class NodeQueries:
-    @strawberry.field(description="Any object with a global id (Reward, Redemption, Coupon, Post, Group, Event), "
+    @strawberry.field(description="Any object with a global id (Reward, Redemption, Coupon, Post, Group, Event, Draw), "
                                   "under the rules of its detail query: NOT_FOUND when it does not exist or the "
                                   "caller may not see it; BAD_USER_INPUT for an id this API did not give out.")
     async def node(self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(
@@ -86,6 +90,8 @@ class NodeQueries:
         if rows := wanted.get("Event"):
             # domain/meetups has no batched read yet: one read per distinct event.
             found["Event"] = {i: e for i in set(rows) if (e := await _event_or_none(info, i)) is not None}
+        if rows := wanted.get("Draw"):
+            found["Draw"] = {i: d for i in set(rows) if (d := await _draw_or_none(info, i)) is not None}
         return [found.get(kind, {}).get(row) for kind, row in parsed]
 
 
@@ -93,5 +99,13 @@ async def _event_or_none(info: Info, event_id: int) -> Event | None:
     ctx = info.context
     try:
         return Event.from_domain(await meetups.event_for(ctx.uow(), ctx.viewer, event_id))
+    except NotFound:
+        return None
+
+
+async def _draw_or_none(info: Info, draw_id: int) -> Draw | None:
+    ctx = info.context
+    try:
+        return Draw.from_domain(await draws_cases.get_draw(draw_id, ctx.deps()), ctx.container.now())
     except NotFound:
         return None

@@ -8,6 +8,7 @@ from schema.auth import AuthMutations
 from schema.benefits import BenefitMutations, BenefitQueries
 from schema.checkins import CheckInMutations
 from schema.community import CommunityMutations, CommunityQueries
+from schema.gamification import GamificationMutations, GamificationQueries
 from schema.jobs import JobMutations, JobQueries
 from schema.kpis import KpiQueries
 from schema.meetups import EventMutations, EventQueries
@@ -44,6 +45,7 @@ class Query(
     SegmentQueries,
     KpiQueries,
     JobQueries,
+    GamificationQueries,
 ):
     pass
 
@@ -66,6 +68,7 @@ class Mutation(
     SurveyMutations,
     PrivacyMutations,
     JobMutations,
+    GamificationMutations,
 ):
     pass
 

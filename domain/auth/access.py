@@ -87,6 +87,10 @@ QUERY: dict[str, Access] = {
     "post": _a(MEMBER_OR_STAFF, Scope.PUBLIC),
     "group": _a(MEMBER_OR_STAFF, Scope.PUBLIC),
     "event": _a(MEMBER_OR_STAFF, Scope.PUBLIC),
+    # Gamification: draws and badges are public (the odds and the seed hash are for anyone to check).
+    "draws": _a(ANYONE_HUMAN, Scope.PUBLIC),
+    "draw": _a(ANYONE_HUMAN, Scope.PUBLIC),
+    "badges": _a(ANYONE_HUMAN, Scope.PUBLIC),
 }
 
 MUTATION: dict[str, Access] = {
@@ -154,6 +158,12 @@ MUTATION: dict[str, Access] = {
     "setConsent": _a(MEMBER, Scope.SELF),
     "requestErasure": _a(MEMBER, Scope.SELF),
     "eraseMember": _a(STAFF, Scope.STORE),
+    "enterDraw": _a(MEMBER, Scope.SELF),
+    "claimChallengeReward": _a(MEMBER, Scope.SELF),
+    "createDraw": _a(STAFF, Scope.STORE),
+    "saveChallenge": _a(STAFF, Scope.STORE),
+    "saveBadge": _a(STAFF, Scope.STORE),
+    "awardBadges": _a(STAFF, Scope.STORE),
 }
 
 SUBSCRIPTION: dict[str, Access] = {

@@ -706,3 +706,93 @@ job_runs = Table(
     Column("engine_job_id", BigInteger),
     Index("ix_job_runs_job_status", "job", "status"),
 )
+
+# --- gamification: badges, challenges, points draws ---------------------------------------------
+
+badges = Table(
+    "badges",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("code", String(40), nullable=False, unique=True),
+    Column("name", String(40), nullable=False),
+    Column("name_en", String(60), nullable=False),
+    Column("title", String(40)),  # what the profile and community show while the badge is current
+    Column("title_en", String(60)),
+    Column("rule", String(24), nullable=False),
+    Column("threshold", Integer, nullable=False),
+    Column("rank", Integer, nullable=False, server_default=text("0")),
+    Column("active", Boolean, nullable=False, server_default=text("true")),
+)
+
+member_badges = Table(
+    "member_badges",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("member_id", BigId, ForeignKey("members.id", ondelete="CASCADE"), nullable=False),
+    Column("badge_id", BigId, ForeignKey("badges.id"), nullable=False),
+    Column("period", String(7), nullable=False),  # "2026-11" for a monthly badge, "" for a lasting one
+    Column("awarded_at", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime),
+    UniqueConstraint("member_id", "badge_id", "period", name="uq_member_badges_member_badge_period"),
+)
+
+challenges = Table(
+    "challenges",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("name", String(60), nullable=False),
+    Column("description", String(300), nullable=False),
+    Column("goal", String(16), nullable=False),
+    Column("target", BigInteger, nullable=False),
+    Column("reward_points", Integer, nullable=False),
+    Column("starts_at", UtcDateTime, nullable=False),
+    Column("ends_at", UtcDateTime, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Index("ix_challenges_ends", "ends_at"),
+)
+
+draws = Table(
+    "draws",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("name", String(60), nullable=False),
+    Column("ticket_points", Integer, nullable=False),
+    Column("tickets_per_member", Integer),
+    Column("seed", String(64), nullable=False),  # secret until the draw ends; its hash is public from the start
+    Column("seed_hash", String(64), nullable=False),
+    Column("starts_at", UtcDateTime, nullable=False),
+    Column("ends_at", UtcDateTime, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+)
+
+draw_prizes = Table(
+    "draw_prizes",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("draw_id", BigId, ForeignKey("draws.id"), nullable=False, index=True),
+    Column("position", Integer, nullable=False),
+    Column("name", String(60), nullable=False),
+    Column("kind", String(12), nullable=False),
+    Column("points", Integer, nullable=False, server_default=text("0")),
+    Column("weight_bp", Integer, nullable=False),
+    Column("stock", Integer, nullable=False),
+    Column("initial_stock", Integer, nullable=False),
+    CheckConstraint("stock >= 0", name="stock_not_negative"),
+)
+
+draw_tickets = Table(
+    "draw_tickets",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("draw_id", BigId, ForeignKey("draws.id"), nullable=False),
+    Column("member_id", BigId, ForeignKey("members.id", ondelete="CASCADE"), nullable=False),
+    Column("idempotency_key", String(100), nullable=False),
+    Column("roll", Integer, nullable=False),
+    Column("picked_prize_id", BigId, ForeignKey("draw_prizes.id")),  # what the roll chose
+    Column("prize_id", BigId, ForeignKey("draw_prizes.id")),  # what the member got (null: sold out or no prize)
+    Column("claim_code", String(16)),
+    Column("entry_id", BigId, ForeignKey("points_entries.id"), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    UniqueConstraint("draw_id", "member_id", "idempotency_key", name="uq_draw_tickets_draw_member_key"),
+    Index("ix_draw_tickets_member", "member_id", "id"),
+)

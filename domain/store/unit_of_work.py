@@ -26,6 +26,7 @@ from domain.store.auth_repo import (
 from domain.store.checkins_repo import SqlCheckInRepository
 from domain.store.community_repo import SqlCommunityRepository
 from domain.store.coupons_repo import SqlCouponRepository
+from domain.store.gamification_repo import SqlGamificationRepository
 from domain.store.idempotency_repo import SqlIdempotencyRepository
 from domain.store.jobs_repo import SqlJobRunRepository
 from domain.store.kpis_repo import SqlKpiRepository
@@ -202,6 +203,7 @@ class SqlUnitOfWork:
         self.kpis = SqlKpiRepository(conn)
         self.throttles = SqlThrottleRepository(conn)
         self.job_runs = SqlJobRunRepository(conn)
+        self.games = SqlGamificationRepository(conn)
         return self
 
     async def __aexit__(self, *exc: object) -> None:
