@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import orjson
 from sqlalchemy import event, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
@@ -21,7 +22,8 @@ def create_engine(url: str, pool_size: int = 10) -> AsyncEngine:
         engine = create_async_engine(url, connect_args={"timeout": 30})
         _make_sqlite_transactions_serial(engine)
         return engine
-    return create_async_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+    return create_async_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True,
+                               json_deserializer=orjson.loads)
 
 
 def create_read_engine(url: str, write_engine: AsyncEngine, pool_size: int = 10) -> AsyncEngine:
@@ -31,8 +33,9 @@ def create_read_engine(url: str, write_engine: AsyncEngine, pool_size: int = 10)
     the one engine (they run one at a time anyway)."""
     if url.startswith("sqlite"):
         return write_engine
+    # JSON columns (rules, settings, details) are read on every request: orjson parses them.
     return create_async_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True,
-                               isolation_level="AUTOCOMMIT")
+                               isolation_level="AUTOCOMMIT", json_deserializer=orjson.loads)
 
 
 def _make_sqlite_transactions_serial(engine: AsyncEngine) -> None:
