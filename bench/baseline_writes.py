@@ -106,7 +106,7 @@ class WriteBaseline:
                    $6, $7, $7) RETURNING id""", member_id, order, cents, points, entry_id,
                 json.dumps([{"category": "grocery", "amountCents": cents}]), now)
             await conn.execute(RESULT, "purchase:store:bench", order, json.dumps({"purchaseId": purchase_id}))
-        return _json({"purchaseId": purchase_id, "points": points, "spend": spend + cents})
+        return _json({"purchaseId": purchase_id, "points": points, "spend": int(spend) + cents})
 
     async def redeem(self, request: Request) -> Response:
         member_id = self._member_of(request)

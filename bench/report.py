@@ -92,8 +92,7 @@ def print_write_report(runs: list[Run]) -> None:
     """Each write path against its baseline: req/s, latency, CPU per request, statements, ratio."""
     from bench.writes import BASELINE_STATEMENTS
     say = print
-    labels = [r.label for r in runs if r.server == "graphql" and f"{r.label} (baseline)" in
-              {b.label for b in runs if b.server == "baseline"}]
+    labels = [r.label for r in runs if r.server == "graphql" and r.label in BASELINE_STATEMENTS]
     if not labels:
         return
     say()

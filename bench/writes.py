@@ -46,6 +46,7 @@ async def write_scenarios(container, member_token: Callable[[int], str], everyon
     async with container.engine.connect() as conn:
         spread = [r[0] for r in await conn.execute(text(
             "SELECT id FROM rewards WHERE id <> :hot AND points_price <= 500 ORDER BY id"), {"hot": hot_reward_id})]
+    await _top_up(container, redeemers, now)
     scenarios: dict[str, tuple[list[dict], str, list[dict]]] = {}
     scenarios["earn"] = (
         [{"token": staff_token, "body": graphql_body(EARN, {"m": str(m)})} for m in buyers], "/earn",
@@ -64,3 +65,27 @@ async def write_scenarios(container, member_token: Callable[[int], str], everyon
         [{"token": member_token(m), "body": graphql_body(GIFT, {"to": str(to)})} for m, to in gifts], "/gift",
         [{"token": member_token(m), "body": _body({"to": to, "amount": 1, "key": "%KEY%"})} for m, to in gifts])
     return scenarios
+
+
+TOP_UP = 1_000_000
+
+
+async def _top_up(container, members: list[int], now: datetime) -> None:
+    """Enough points that no redemption or gift of the run is refused (the books stay balanced:
+    entry, lot and account move together), so both servers do the full work every time."""
+    async with container.engine.begin() as conn:
+        await conn.execute(text("""
+            WITH e AS (
+              INSERT INTO points_entries (member_id, kind, amount, reason, source_type, source_ref, idempotency_key,
+                                          details, created_at)
+              SELECT m, 'ADJUST', :p, 'bench top-up', 'bench', 'top-up', 'bench-top-up/' || m, '{}',
+                     CAST(:now AS timestamptz) - interval '1 day'
+              FROM unnest(CAST(:ms AS bigint[])) AS m RETURNING id, member_id
+            ), l AS (
+              INSERT INTO points_lots (member_id, entry_id, original, remaining, earned_at, available_at, expires_at)
+              SELECT member_id, id, :p, :p, CAST(:now AS timestamptz) - interval '1 day',
+                     CAST(:now AS timestamptz) - interval '1 day', CAST(:now AS timestamptz) + interval '300 days'
+              FROM e
+            )
+            UPDATE points_accounts SET balance = balance + :p, version = version + 1
+            WHERE member_id = ANY(CAST(:ms AS bigint[]))"""), {"ms": members, "p": TOP_UP, "now": now})
