@@ -120,11 +120,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seconds", type=float, help="duration of each earn run")
     parser.add_argument("--entries", type=int, help="history length of the large member")
     parser.add_argument("--samples", type=int, help="timed requests per history cell")
+    parser.add_argument("--heavy-seconds", type=float, help="duration of each one-client run (fresh, long history)")
     parser.add_argument("--no-redis", action="store_true", help="in-process cache instead of a redis-server")
     args = parser.parse_args(argv)
     sizes = QUICK if args.quick else FULL
     sizes = replace(sizes, earn_seconds=args.seconds or sizes.earn_seconds, big=args.entries or sizes.big,
-                    samples=args.samples or sizes.samples)
+                    samples=args.samples or sizes.samples, heavy_seconds=args.heavy_seconds or sizes.heavy_seconds)
     if sizes.big <= sizes.small + PAGE:
         parser.error(f"--entries must exceed {sizes.small + PAGE}")
     asyncio.run(run(sizes, use_redis=not args.no_redis))

@@ -66,10 +66,12 @@ async def members(api: ApiClient):
 
 
 async def counted(api: ApiClient, query: str, variables: dict | None, token: str) -> tuple[dict, list[str]]:
-    with count_statements(api.container.engine) as seen:
+    # Both pools: the write engine and PostgreSQL's autocommit read engine (read-only units of work).
+    with count_statements(api.container.engine) as seen, count_statements(api.container.read_engine) as read:
         body = await api.gql(query, variables, token)
     assert "errors" not in body, body
-    return body["data"], list(seen)
+    extra = read if api.container.read_engine is not api.container.engine else []
+    return body["data"], [*seen, *extra]
 
 
 def ceiling(api: ApiClient, limit: int) -> int:
