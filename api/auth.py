@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import time
+from collections import OrderedDict
 from datetime import datetime, timedelta
 
 import jwt
@@ -17,6 +19,10 @@ log = logging.getLogger(__name__)
 ALGORITHM = "HS256"
 # Only this list is ever accepted: "none" and asymmetric algorithms (HS/RS confusion) are refused.
 ALLOWED_ALGORITHMS = [ALGORITHM]
+# Verified tokens kept per worker: a member's app sends the same token for its whole lifetime
+# (15 minutes by default), and checking it again costs more Python than the rest of the request's
+# auth (PyJWT's base64url and claim checks). Bounded: the least recently used go first.
+VERIFIED_TOKENS_MAX = 10_000
 
 
 class JwtTokens:
@@ -28,6 +34,19 @@ class JwtTokens:
         self._issuer = settings.jwt_issuer
         self._audience = settings.jwt_audience
         self._ttl = timedelta(seconds=settings.access_ttl_seconds)
+        self._verified: OrderedDict[str, Viewer] = OrderedDict()
+        self._clock = time.time
+
+    def forget(self, role: str, subject_id: int, session_id: str | None = None) -> None:
+        """Drop the verified tokens of a subject (one session, or all of them: erasure), after the
+        sign-out or erasure committed. They are still checked afresh if sent again."""
+        for token, viewer in list(self._verified.items()):
+            if (viewer.role is not None and viewer.role.value == role and viewer.subject_id == subject_id
+                    and (session_id is None or viewer.session_id == session_id)):
+                del self._verified[token]
+
+    def is_cached(self, token: str) -> bool:
+        return token in self._verified
 
     def issue_access(self, role: Role, subject_id: int, now: datetime, session_id: str | None = None) -> IssuedToken:
         expires = now + self._ttl
@@ -45,6 +64,19 @@ class JwtTokens:
         return IssuedToken(token, expires.replace(microsecond=0))
 
     def verify(self, token: str) -> Viewer:
+        viewer = self._verified.get(token)
+        if viewer is not None:
+            if viewer.expires_at is not None and viewer.expires_at > self._clock():
+                self._verified.move_to_end(token)
+                return viewer
+            del self._verified[token]  # expired: the full check below says so
+        viewer = self._verify(token)
+        self._verified[token] = viewer
+        if len(self._verified) > VERIFIED_TOKENS_MAX:
+            self._verified.popitem(last=False)
+        return viewer
+
+    def _verify(self, token: str) -> Viewer:
         try:
             header = jwt.get_unverified_header(token)
             key = self._keys.get(str(header.get("kid")))

@@ -30,6 +30,7 @@ from api.metrics import (
 from api.settings import Settings
 from api.sms import DevCodeSink
 from api.sms_proof import SignedDeviceNonce
+from api.token_drops import TokenDroppingBroker
 from domain.auth.codes import LoginCodePolicy
 from domain.auth.sessions import SessionIssuer, SessionPolicy
 from domain.auth.staff import PasswordHasher, StaffSignInGuard
@@ -224,11 +225,12 @@ def build_container(settings: Settings, code_sender: CodeSender | None = None) -
         broker = InProcessBroker()
         limiter = InProcessRateLimiter()
         presence = InProcessPresence()
+    tokens = JwtTokens(settings)
     container = Container(
         settings=settings,
-        tokens=JwtTokens(settings),
+        tokens=tokens,
         cache=cache,
-        broker=broker,
+        broker=TokenDroppingBroker(broker, tokens),
         code_sender=code_sender,
         login_policy=LoginCodePolicy(
             ttl_seconds=settings.login_code_ttl_seconds,

@@ -28,8 +28,9 @@ from bench import dataset
 from bench.balance import compare_balance_paths
 from bench.environment import BENCH_KEYS, bench_environment, describe
 from bench.home import BALANCE, CHECK_IN, HISTORY, HOME, REDEEM, Run, drive, graphql_body
-from bench.report import print_report
+from bench.report import print_report, print_write_report
 from bench.servers import Server, server_env
+from bench.writes import write_scenarios
 from domain import cursors
 from domain.auth.viewer import Role
 
@@ -102,6 +103,8 @@ async def main_async(options: Options) -> None:
                            for m in redeemers]
 
         paths = await compare_balance_paths(container, home_sample[:100], data.heavy)
+        writes = await write_scenarios(container, token, everyone, heavy, set(home_sample) | set(check_ins),
+                                       redeemers, data.hot_reward_id)
 
         env = server_env(settings.database_url, settings.redis_url or "", BENCH_KEYS, "bench-home:")
         logs = Path(tempfile.mkdtemp(prefix="bench-home-"))
@@ -128,6 +131,10 @@ async def main_async(options: Options) -> None:
                 (app, "check-in", "/graphql", check_in_requests, dict(clients=c)),
                 (app, "redeem, one reward", "/graphql", redeem_requests, dict(clients=c)),
             ]
+            # Each write path next to its hand-written asyncpg baseline, baseline first (bench/writes.py).
+            for label, (app_requests, base_path, base_requests) in writes.items():
+                plan.append((baseline, f"{label} (baseline)", base_path, base_requests, dict(clients=c)))
+                plan.append((app, label, "/graphql", app_requests, dict(clients=c)))
             for server, label, path, requests, how in plan:
                 progress(f"{label} on {server.name}, {how}, {s:g} s")
                 runs.append(await drive(server, label, path, requests, seconds=s, key_prefix=f"r{len(runs)}",
@@ -136,6 +143,7 @@ async def main_async(options: Options) -> None:
             app.stop()
             baseline.stop()
         print_report(header, options, data, load_seconds, runs, paths)
+        print_write_report(runs)
 
 
 def main(argv: list[str] | None = None) -> None:

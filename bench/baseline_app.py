@@ -24,6 +24,7 @@ from starlette.routing import Route
 
 from api.auth import JwtTokens
 from api.settings import Settings
+from bench.baseline_writes import WriteBaseline, aborting, checkin_points
 from domain import cursors
 from domain.auth.viewer import Role
 
@@ -67,6 +68,7 @@ def create_app() -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         state["pool"] = await asyncpg.create_pool(dsn, min_size=2, max_size=pool_size)
+        writes.checkin_points = await checkin_points(state["pool"])
         yield
         await state["pool"].close()
 
@@ -115,4 +117,14 @@ def create_app() -> Starlette:
             await conn.fetchval("SELECT 1")
         return Response(b'{"status":"ok"}', media_type="application/json")
 
-    return Starlette(routes=[Route("/home", home, methods=["POST"]), Route("/readyz", ready)], lifespan=lifespan)
+    def member_of(request: Request) -> int:
+        viewer = tokens.viewer_from_header(request.headers.get("authorization"))
+        if viewer.role is not Role.MEMBER or viewer.subject_id is None:
+            raise PermissionError("sign in")
+        return viewer.subject_id
+
+    writes = WriteBaseline(lambda: state["pool"], member_of)
+    write_routes = [Route(f"/{name}", aborting(getattr(writes, name.replace("-", "_"))), methods=["POST"])
+                    for name in ("earn", "redeem", "check-in", "gift")]
+    return Starlette(routes=[Route("/home", home, methods=["POST"]), Route("/readyz", ready), *write_routes],
+                     lifespan=lifespan)

@@ -64,8 +64,14 @@ async def report_heavy_earn(container: Container, sizes: Sizes, big: int, open_l
     seeded entries."""
     say(f"\nEarning on a long history: 1 client, the member with {sizes.big:,} entries "
         f"({open_lots:,} open lots), {sizes.heavy_seconds:g} s")
+    fresh_member = (await new_members(container, 1))[0]
+    fresh = await run_earn(container, [fresh_member], 1, sizes.heavy_seconds, "fresh")
     heavy = await run_earn(container, [big], 1, sizes.heavy_seconds, "heavy")
-    say(f"  {'one client':34}{heavy.summary()}")
+    say(f"  {'one client, a fresh member':34}{fresh.summary()}")
+    say(f"  {'one client, the long history':34}{heavy.summary()}")
+    cost = (heavy.cpu_seconds / max(heavy.transactions, 1)) / (fresh.cpu_seconds / max(fresh.transactions, 1))
+    say(f"  long history / fresh: {fresh.rate / heavy.rate if heavy.rate else float('inf'):.2f}x the time per "
+        f"purchase, {cost:.2f}x the CPU per purchase (target: within 1.2x)")
 
 
 def _row(path: str, label: str, low: Percentiles | None, high: Percentiles) -> str:
@@ -114,11 +120,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seconds", type=float, help="duration of each earn run")
     parser.add_argument("--entries", type=int, help="history length of the large member")
     parser.add_argument("--samples", type=int, help="timed requests per history cell")
+    parser.add_argument("--heavy-seconds", type=float, help="duration of each one-client run (fresh, long history)")
     parser.add_argument("--no-redis", action="store_true", help="in-process cache instead of a redis-server")
     args = parser.parse_args(argv)
     sizes = QUICK if args.quick else FULL
     sizes = replace(sizes, earn_seconds=args.seconds or sizes.earn_seconds, big=args.entries or sizes.big,
-                    samples=args.samples or sizes.samples)
+                    samples=args.samples or sizes.samples, heavy_seconds=args.heavy_seconds or sizes.heavy_seconds)
     if sizes.big <= sizes.small + PAGE:
         parser.error(f"--entries must exceed {sizes.small + PAGE}")
     asyncio.run(run(sizes, use_redis=not args.no_redis))

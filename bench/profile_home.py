@@ -22,7 +22,6 @@ from dataclasses import replace
 from datetime import UTC, datetime
 
 import httpx
-from pyinstrument import Profiler
 from sqlalchemy import text
 
 from api.auth import JwtTokens
@@ -70,6 +69,7 @@ async def main_async(requests: int, concurrency: int, cpu: bool) -> None:
             stats = pstats.Stats(profile).sort_stats(os.environ.get("SORT", "tottime"))
             stats.print_stats(os.environ.get("FILTER", ""), 45)
         else:
+            from pyinstrument import Profiler  # only this mode needs it (not a project dependency)
             profiler = Profiler(async_mode="enabled")
             with profiler:
                 await run(requests)

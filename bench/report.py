@@ -83,3 +83,32 @@ def print_report(header: str, options, data, load_seconds: float, runs: list[Run
     # The spread is cache misses (profile, balance), not list sizes: see bench/README.md.
     say(f"  SQL statements per home query a small constant: {low}-{high} over {options.sample} members of every "
         f"tier, 0-10 affordable rewards  {_verdict(high <= 12)}")
+
+
+WRITE_RATIO_TARGET = 0.5
+
+
+def print_write_report(runs: list[Run]) -> None:
+    """Each write path against its baseline: req/s, latency, CPU per request, statements, ratio."""
+    from bench.writes import BASELINE_STATEMENTS
+    say = print
+    labels = [r.label for r in runs if r.server == "graphql" and r.label in BASELINE_STATEMENTS]
+    if not labels:
+        return
+    say()
+    say("Write paths, app / hand-written asyncpg baseline (same run, same clients; ratios, not absolute figures, "
+        "are comparable on this shared machine)")
+    say(f"{'scenario':<24} {'req/s app':>9} {'base':>7} {'p50/p99 app':>15} {'p50/p99 base':>15} "
+        f"{'CPU ms/req app':>14} {'base':>6} {'sql/req app':>11} {'base':>5} {'ratio':>6}  target")
+    for label in labels:
+        app, base = _find(runs, label), _find(runs, f"{label} (baseline)", "baseline")
+        ratio = app.rps / base.rps if base.rps else 0.0
+
+        def cpu(r: Run) -> float:
+            return r.server_cpu * 1000 / r.rps if r.rps else 0.0
+
+        sql = "-" if app.sql is None else f"{app.sql:.1f}"
+        say(f"{label:<24} {app.rps:9.1f} {base.rps:7.1f} "
+            f"{app.latency.p50:7.1f}/{app.latency.p99:<7.1f} {base.latency.p50:7.1f}/{base.latency.p99:<7.1f} "
+            f"{cpu(app):14.1f} {cpu(base):6.1f} {sql:>11} {BASELINE_STATEMENTS.get(label, 0):>5} {ratio:6.2f}  "
+            f">= {WRITE_RATIO_TARGET}x {_verdict(ratio >= WRITE_RATIO_TARGET)}")

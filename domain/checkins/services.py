@@ -60,7 +60,10 @@ async def check_in(deps: Deps) -> CheckInResult:
         streak = streak_ending(days, today - timedelta(days=1)) + 1
         points = 0
         base = await award_activity(uow, deps.clock, ActivityAward(
-            member_id, Activity.CHECK_IN, today.isoformat(), f"checkin/{member_id}/{today.isoformat()}"))
+            member_id, Activity.CHECK_IN, today.isoformat(), f"checkin/{member_id}/{today.isoformat()}",
+            # Not checked in today (above, under the lock): neither this key nor any check-in
+            # points of today exist, since both are written with the check-in row.
+            first_today=True))
         points += base.amount if base else 0
         if settings.checkin_cycle_days and streak % settings.checkin_cycle_days == 0 and settings.checkin_bonus_points:
             await credit(uow, NewEntry(member_id, EntryKind.EARN, settings.checkin_bonus_points,

@@ -10,7 +10,7 @@ from domain.points.ledger import credit
 from domain.points.lots import add_months
 from domain.points.model import Entry, EntryKind
 from domain.points.ports import NewEntry
-from domain.points.rules import Activity, activity_points
+from domain.points.rules import Activity, activity_points, capped
 from domain.ports import UnitOfWork
 from domain.program.services import load_settings
 
@@ -24,6 +24,10 @@ class ActivityAward:
     source_ref: str
     key: str
     points: int | None = None
+    # What the caller established under the account lock: this key was never paid and nothing of
+    # this activity was credited today (a check-in knows it from the check-in days). Saves the
+    # ledger look-ups, which cost a statement each per award.
+    first_today: bool = False
 
 
 async def award_activity(uow: UnitOfWork, clock: Clock, award: ActivityAward) -> Entry | None:
@@ -34,11 +38,13 @@ async def award_activity(uow: UnitOfWork, clock: Clock, award: ActivityAward) ->
     now, today = clock.now(), clock.today()
     day_start, day_end = clock.day_bounds(today)
     source_type = f"activity:{activity.value}"
-    if await uow.points.entry_by_key(source_type, key) is not None:
+    if not award.first_today and await uow.points.entry_by_key(source_type, key) is not None:
         return None
     await uow.points.lock_account(member_id, now)
     rules = await uow.rules.rules()
-    earned_today = await uow.points.credited_between(member_id, source_type, day_start, day_end)
+    earned_today = 0
+    if not award.first_today and capped(rules, activity, today):
+        earned_today = await uow.points.credited_between(member_id, source_type, day_start, day_end)
     points = activity_points(rules, activity, today, earned_today, award.points)
     if points <= 0:
         return None

@@ -14,6 +14,7 @@ from domain.points.model import Lot
 class Take:
     lot_id: int
     amount: int
+    expires_at: datetime | None = None  # the lot's, when the store returned it with the take
 
 
 def add_months(moment: datetime, months: int) -> datetime:

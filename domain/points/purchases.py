@@ -80,13 +80,16 @@ async def record_purchase(cmd: PurchaseCommand, deps: Deps) -> PurchaseResult:
         if slot.replay is not None:
             return await _replay(uow, source, cmd.order_id)
         await uow.points.lock_account(member.id, now)
-        settings = await load_settings(uow)
-        tier = await uow.tiers.current_tier(member.id)
+        settings = await load_settings(uow)  # the program snapshot: no statement on a warm worker
+        # The tier row and the spend in the tier window in one read; the qualification below adds
+        # this purchase instead of summing the window again.
+        since = add_months(now, -settings.tier_window_months)
+        state, spend_before = await uow.tiers.member_tier_and_spend(member.id, since)
+        tier = next((t for t in await uow.tiers.tiers() if t.id == state.tier_id), None) if state else None
         multiplier = tier.multiplier_pct if tier is not None else 100
         rules = await uow.rules.rules()
         earned = purchase_points(cmd.items, rules, multiplier, deps.clock.day_of(bought_at))
-        purchase = await uow.purchases.add(member.id, source, cmd.order_id, cmd.store_id, cmd.amount_cents,
-                                           cmd.items, bought_at, now)
+        entry_id: int | None = None
         if earned.points > 0:
             entry = await credit(
                 uow,
@@ -96,13 +99,17 @@ async def record_purchase(cmd: PurchaseCommand, deps: Deps) -> PurchaseResult:
                 now, bought_at + timedelta(days=settings.return_window_days),
                 add_months(now, settings.points_expiry_months),
             )
-            await uow.purchases.set_points(purchase.id, earned.points, entry.id)
-        change = await apply_qualification(uow, member.id, now, settings, allow_downgrade=False)
+            entry_id = entry.id
+        # Written with its points and entry at once: the purchase row is the result the caller sees.
+        purchase = await uow.purchases.add(member.id, source, cmd.order_id, cmd.store_id, cmd.amount_cents,
+                                           cmd.items, bought_at, now, points=earned.points, entry_id=entry_id)
+        spend = spend_before + (cmd.amount_cents if bought_at > since else 0)
+        change = await apply_qualification(uow, member.id, now, settings, allow_downgrade=False,
+                                           known=(state, spend))
         await reward_on_purchase(uow, member.id, cmd.amount_cents, now)
         slot.done({"purchaseId": purchase.id})
         await uow.commit()
-    final = await _replay_after_commit(uow, source, cmd.order_id)
-    return PurchaseResult(final, earned.points, change)
+    return PurchaseResult(purchase, earned.points, change)
 
 
 async def _replay(uow: UnitOfWork, source: str, order_id: str) -> PurchaseResult:

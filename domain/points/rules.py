@@ -129,6 +129,14 @@ def purchase_points(
     return PurchasePoints(max(total, 0), base, breakdown)
 
 
+def capped(rules: list[EarningRule], activity: Activity, day: date) -> bool:
+    """Whether the activity's rule running that day has a daily cap (else what was earned today
+    does not matter, and nobody needs to sum it)."""
+    rule = next((r for r in rules if r.kind is RuleKind.ACTIVITY and r.activity is activity and r.runs_on(day)),
+                None)
+    return rule is not None and rule.cap is not None
+
+
 def activity_points(rules: list[EarningRule], activity: Activity, day: date, earned_today: int,
                     points: int | None = None) -> int:
     """Points for one occurrence of an activity, limited by what is left of its daily cap.

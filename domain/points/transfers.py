@@ -78,8 +78,9 @@ async def gift_points(cmd: GiftPoints, deps: Deps, lookups: LookupBudget) -> Gif
                 raise NotFound("The original gift is missing.")
             return GiftResult(sent, received)
         await uow.points.lock_accounts(sorted({sender_id, receiver.id}), now)
-        # Again under the lock: the answers above were given before it.
-        await _check_sender(uow, sender_id, amount, settings, now, day_start, day_end)
+        # Again under the lock: the answers above were given before it (the points themselves are
+        # checked by the debit, which refuses exactly as require_spendable does).
+        await _check_sender(uow, sender_id, amount, settings, now, day_start, day_end, points=False)
         ref = f"{sender_id}->{receiver.id}/{key}"
         out = await debit(uow, NewEntry(sender_id, EntryKind.GIFT_OUT, -amount, message or "Gift sent", "gift", ref,
                                         f"gift-out/{sender_id}/{key}", Role.MEMBER, sender_id,
@@ -97,7 +98,7 @@ async def gift_points(cmd: GiftPoints, deps: Deps, lookups: LookupBudget) -> Gif
 
 
 async def _check_sender(uow: UnitOfWork, sender_id: int, amount: int, settings: ProgramSettings, now: datetime,
-                        day_start: datetime, day_end: datetime) -> None:
+                        day_start: datetime, day_end: datetime, *, points: bool = True) -> None:
     if settings.gift_min_tier_rank > 0 and await member_tier_rank(uow, sender_id) < settings.gift_min_tier_rank:
         tiers = ladder(await uow.tiers.tiers())
         needed = next((t.name for t in tiers if t.rank >= settings.gift_min_tier_rank), "a higher tier")
@@ -109,12 +110,16 @@ async def _check_sender(uow: UnitOfWork, sender_id: int, amount: int, settings: 
             f"{max(0, settings.gift_daily_limit_points - sent_today)} left today.",
             limit=settings.gift_daily_limit_points, usedToday=sent_today,
         )
-    await require_spendable(uow, sender_id, amount, now)
+    if points:
+        await require_spendable(uow, sender_id, amount, now)
 
 
 async def _expiries(uow: UnitOfWork, takes: list) -> list[tuple[int, datetime]]:
     found: list[tuple[int, datetime]] = []
     for take in takes:
+        if take.expires_at is not None:  # the debit returned it: no read
+            found.append((take.amount, take.expires_at))
+            continue
         lot = await uow.points.lot(take.lot_id)
         assert lot is not None
         found.append((take.amount, lot.expires_at))

@@ -14,6 +14,7 @@ import logging
 import time
 from typing import Protocol
 
+import orjson
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
@@ -231,7 +232,7 @@ class RedisCache:
         if not raw:
             return None
         try:
-            value = json.loads(raw)
+            value = orjson.loads(raw)  # several entries a request: orjson parses them ~5x faster
         except ValueError:
             log.warning("unreadable cache entry %s dropped", key)
             await self.delete(key)

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import orjson
 from sqlalchemy import event, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import AsyncAdaptedQueuePool
@@ -32,6 +33,12 @@ class TimedQueuePool(AsyncAdaptedQueuePool):
 # SQLAlchemy names a pool's logger after its class: outside the "sqlalchemy" logger (WARNING by default)
 # this one would log every dispose at INFO.
 logging.getLogger(f"{TimedQueuePool.__module__}.{TimedQueuePool.__name__}").setLevel(logging.WARNING)
+
+
+def _pooled(pool_size: int) -> dict[str, Any]:
+    """PostgreSQL pools: timed checkouts (metrics) and orjson for JSON columns."""
+    return dict(pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True, poolclass=TimedQueuePool,
+                json_deserializer=orjson.loads)
 
 
 def ensure_sqlite_dir(url: str) -> None:
@@ -61,10 +68,8 @@ def create_engine(url: str, pool_size: int = 10, pgbouncer: bool = False) -> Asy
         _make_sqlite_transactions_serial(engine)
         return engine
     if pgbouncer:
-        return create_async_engine(_bounced(url), pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True,
-                                   connect_args=_pgbouncer_args(), poolclass=TimedQueuePool)
-    return create_async_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True,
-                               poolclass=TimedQueuePool)
+        return create_async_engine(_bounced(url), **_pooled(pool_size), connect_args=_pgbouncer_args())
+    return create_async_engine(url, **_pooled(pool_size))
 
 
 def create_read_engine(url: str, write_engine: AsyncEngine, pool_size: int = 10,
@@ -78,10 +83,8 @@ def create_read_engine(url: str, write_engine: AsyncEngine, pool_size: int = 10,
     if pgbouncer:
         # Not autocommit behind PgBouncer: asyncpg prepares and then executes in two exchanges, and
         # only an open transaction keeps both on the same server connection.
-        return create_async_engine(_bounced(url), pool_size=pool_size, max_overflow=pool_size,
-                                   pool_pre_ping=True, connect_args=_pgbouncer_args(), poolclass=TimedQueuePool)
-    return create_async_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True,
-                               isolation_level="AUTOCOMMIT", poolclass=TimedQueuePool)
+        return create_async_engine(_bounced(url), **_pooled(pool_size), connect_args=_pgbouncer_args())
+    return create_async_engine(url, **_pooled(pool_size), isolation_level="AUTOCOMMIT")
 
 
 def _make_sqlite_transactions_serial(engine: AsyncEngine) -> None:

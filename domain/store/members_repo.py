@@ -40,17 +40,26 @@ class SqlMemberRepository:
         # Members whose profile version this transaction moved: the unit of work writes their cached
         # profiles through after the commit.
         self.moved: set[int] = set()
+        self._referrers: dict[int, int | None] = {}
 
     async def get(self, member_id: int, for_update: bool = False) -> Member | None:
         query = select(members).where(members.c.id == member_id)
         if for_update:
             query = query.with_for_update()
         row = (await self._conn.execute(query)).first()
-        return _member(row) if row else None
+        return self._noted(row)
 
     async def get_by_phone(self, phone: str) -> Member | None:
         row = (await self._conn.execute(select(members).where(members.c.phone == phone))).first()
-        return _member(row) if row else None
+        return self._noted(row)
+
+    def _noted(self, row: Row | None) -> Member | None:
+        """The member of a full row, remembering its referrer: a purchase asks for it right after
+        resolving the member, and the row already holds it (one statement fewer per earn)."""
+        if row is None:
+            return None
+        self._referrers[row.id] = row.referrer_id
+        return _member(row)
 
     async def get_many(self, member_ids: Sequence[int]) -> dict[int, Member]:
         if not member_ids:
@@ -59,10 +68,13 @@ class SqlMemberRepository:
         return {r.id: _member(r) for r in rows}
 
     async def set_referrer(self, member_id: int, referrer_id: int) -> None:
+        self._referrers.pop(member_id, None)
         await self._conn.execute(update(members).where(members.c.id == member_id, members.c.referrer_id.is_(None))
                                  .values(referrer_id=referrer_id))
 
     async def referrer_of(self, member_id: int) -> int | None:
+        if member_id in self._referrers:
+            return self._referrers[member_id]
         return await self._conn.scalar(select(members.c.referrer_id).where(members.c.id == member_id))
 
     async def invitees_count(self, member_id: int) -> int:
@@ -71,7 +83,7 @@ class SqlMemberRepository:
 
     async def get_by_code(self, member_code: str) -> Member | None:
         row = (await self._conn.execute(select(members).where(members.c.member_code == member_code))).first()
-        return _member(row) if row else None
+        return self._noted(row)
 
     async def names(self, member_ids: Sequence[int]) -> dict[int, tuple[str | None, bool]]:
         if not member_ids:

@@ -7,12 +7,20 @@ from dataclasses import replace
 from datetime import datetime
 
 from sqlalchemy import Row, and_, bindparam, case, func, insert, or_, select, tuple_, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.points.model import Entry, EntryKind, Lot
 from domain.points.ports import NewEntry
 from domain.privacy.model import Erasure
-from domain.store.dialect import insert_ignoring_conflict
+from domain.store.ledger_statements import (
+    PG_CREDIT,
+    PG_DEBIT,
+    as_taken,
+    chosen_lots,
+    entry_params,
+    written_entry,
+)
 from domain.store.tables import members, points_accounts, points_entries, points_lot_moves, points_lots
 
 # Statements on the member read path, built once with bound parameters: building a select() and
@@ -46,6 +54,10 @@ def _lot_totals_statement():
 _LOT_TOTALS = _lot_totals_statement()
 
 
+def _upsert(conn: AsyncConnection):
+    return (postgresql if conn.dialect.name == "postgresql" else sqlite).insert(points_accounts)
+
+
 def _entry(row: Row) -> Entry:
     return Entry(row.id, row.member_id, EntryKind(row.kind), row.amount, row.reason, row.source_type,
                  row.source_ref, row.created_at, dict(row.details or {}))
@@ -62,23 +74,27 @@ class SqlPointsRepository:
         # Accounts whose version this transaction moved: the unit of work writes their cached
         # balances through after the commit, so no use case has to remember to.
         self.moved: set[int] = set()
+        # (balance, version) of the accounts this transaction moved, as their last update returned them.
+        self._accounts: dict[int, tuple[int, int]] = {}
+        self._locked: dict[int, int] = {}  # account locks this transaction holds, with the balance then
 
     async def lock_account(self, member_id: int, now: datetime) -> int:
         return (await self.lock_accounts([member_id], now))[member_id]
 
     async def lock_accounts(self, member_ids: Sequence[int], now: datetime) -> dict[int, int]:
         # Always in ascending id order, so two transactions locking the same pair cannot deadlock.
-        ordered = sorted(set(member_ids))
-        for member_id in ordered:
-            await self._conn.execute(
-                insert_ignoring_conflict(self._conn, points_accounts, ["member_id"]).values(
-                    member_id=member_id, balance=0, version=0, updated_at=now
-                )
-            )
+        # One statement per account: an upsert whose no-op update takes the row lock (as FOR UPDATE
+        # would) and hands back the balance, created or not.
         balances: dict[int, int] = {}
-        for member_id in ordered:
-            balances[member_id] = int(await self._conn.scalar(
-                select(points_accounts.c.balance).where(points_accounts.c.member_id == member_id).with_for_update()
+        for member_id in sorted(set(member_ids)):
+            if member_id in self._locked:  # already held by this transaction: no second round trip
+                balances[member_id] = self._accounts.get(member_id, (self._locked[member_id], 0))[0]
+                continue
+            balances[member_id] = self._locked[member_id] = int(await self._conn.scalar(
+                _upsert(self._conn).values(member_id=member_id, balance=0, version=0, updated_at=now)
+                .on_conflict_do_update(index_elements=["member_id"],
+                                       set_={"member_id": points_accounts.c.member_id})
+                .returning(points_accounts.c.balance)
             ))
         return balances
 
@@ -95,13 +111,77 @@ class SqlPointsRepository:
 
     async def bump_account(self, member_id: int, delta: int, now: datetime) -> int:
         self.moved.add(member_id)
-        return int(await self._conn.scalar(
+        row = (await self._conn.execute(
             update(points_accounts)
             .where(points_accounts.c.member_id == member_id)
             .values(balance=points_accounts.c.balance + delta, version=points_accounts.c.version + 1,
                     updated_at=now)
-            .returning(points_accounts.c.version)
-        ))
+            .returning(points_accounts.c.balance, points_accounts.c.version)
+        )).one()
+        self._accounts[member_id] = (int(row.balance), int(row.version))
+        return int(row.version)
+
+    async def credit_lots(self, new: NewEntry, now: datetime, lots: Sequence[tuple[int, datetime, datetime]]
+                          ) -> tuple[Entry, int]:
+        """A credit entry, its lots ((amount, available_at, expires_at) each) and the account moved by
+        `new.amount`: one statement on PostgreSQL whatever the number of lots. Returns the entry and
+        the account's new version. The caller holds the account lock."""
+        if self._conn.dialect.name != "postgresql":
+            entry = await self.add_entry(new, now)
+            await self._conn.execute(insert(points_lots), [
+                dict(member_id=new.member_id, entry_id=entry.id, original=amount, remaining=amount, earned_at=now,
+                     available_at=available_at, expires_at=expires_at) for amount, available_at, expires_at in lots])
+            return entry, await self.bump_account(new.member_id, new.amount, now)
+        self.moved.add(new.member_id)
+        params = entry_params(new, now)
+        params.update(amounts=[a for a, _, _ in lots], availables=[a for _, a, _ in lots],
+                      expiries=[e for _, _, e in lots])
+        row = (await self._conn.execute(PG_CREDIT, params)).one()
+        self._accounts[new.member_id] = (int(row.balance), int(row.version))
+        return written_entry(row.entry_id, new, now), int(row.version)
+
+    async def debit_lots(self, new: NewEntry, now: datetime, first_lot_ids: Sequence[int], allow_shortfall: bool
+                         ) -> tuple[Entry | None, list[tuple[int, int, datetime]], int, int]:
+        """Take `-new.amount` points: the named lots first (pending or not), then spendable lots oldest
+        first, chosen and updated set-based, their moves inserted together, the entry written with the
+        amount actually taken (details carry `shortfall` when short) and the account moved. On
+        PostgreSQL all of it is one statement, whatever the number of lots. Nothing is written when
+        nothing could be taken, or when the debit is short and `allow_shortfall` is false.
+        Returns (entry or None, [(lot id, points taken, lot expiry)], points coverable, new version)."""
+        wanted = -new.amount
+        if self._conn.dialect.name != "postgresql":
+            return await self._debit_lots_stepwise(new, now, wanted, list(first_lot_ids), allow_shortfall)
+        params = entry_params(new, now)
+        params.update(first=list(first_lot_ids), wanted=wanted, allow=allow_shortfall)
+        rows = (await self._conn.execute(PG_DEBIT, params)).all()
+        taken = int(rows[0].taken)
+        if rows[0].entry_id is None:
+            return None, [], taken, 0
+        self.moved.add(new.member_id)
+        self._accounts[new.member_id] = (int(rows[0].balance), int(rows[0].version))
+        takes = sorted(((int(r.lot_id), int(r.take), r.expires_at) for r in rows if r.lot_id is not None),
+                       key=lambda t: t[0])
+        return written_entry(rows[0].entry_id, as_taken(new, taken, wanted), now), takes, taken, int(rows[0].version)
+
+    async def _debit_lots_stepwise(self, new: NewEntry, now: datetime, wanted: int, first: list[int],
+                                   allow_shortfall: bool) -> tuple[Entry | None, list[tuple[int, int, datetime]],
+                                                                   int, int]:
+        # SQLite (tests, the embedded default): the same choice in a fixed five statements.
+        rows = (await self._conn.execute(chosen_lots(first), {"member_id": new.member_id, "now": now,
+                                                                "wanted": wanted})).all()
+        takes = [(int(r.id), int(r.take), r.expires_at) for r in rows]
+        taken = sum(t for _, t, _ in takes)
+        if taken == 0 or (taken < wanted and not allow_shortfall):
+            return None, [], taken, 0
+        entry = await self.add_entry(as_taken(new, taken, wanted), now)
+        lots = points_lots.c
+        await self._conn.execute(
+            update(points_lots).where(lots.id.in_([i for i, _, _ in takes]))
+            .values(remaining=lots.remaining - case({i: t for i, t, _ in takes}, value=lots.id)))
+        await self._conn.execute(insert(points_lot_moves), [
+            dict(entry_id=entry.id, lot_id=i, amount=-t) for i, t, _ in takes])
+        version = await self.bump_account(new.member_id, -taken, now)
+        return entry, takes, taken, version
 
     async def add_lot(self, member_id: int, entry_id: int, amount: int, earned_at: datetime,
                       available_at: datetime, expires_at: datetime) -> int:
@@ -221,6 +301,8 @@ class SqlPointsRepository:
         return int(found or 0)
 
     async def account_version(self, member_id: int) -> tuple[int, int]:
+        if member_id in self._accounts:  # moved by this transaction: the RETURNING of that move
+            return self._accounts[member_id]
         row = (await self._conn.execute(_ACCOUNT, {"member_id": member_id})).first()
         return (int(row.balance), int(row.version)) if row else (0, 0)
 

@@ -28,14 +28,25 @@ def _rule(row: Row) -> EarningRule:
 class SqlRulesRepository:
     def __init__(self, conn: AsyncConnection, snapshot: ProgramSnapshot | None = None,
                  saved: Callable[[], None] | None = None) -> None:
-        """`snapshot`: read-only units of work only; `saved`: told when the settings change."""
+        """`snapshot`: the process's copy of rules and settings; `saved`: told when they change."""
         self._conn = conn
         self._snapshot = snapshot
         self._saved = saved
 
     async def rules(self) -> list[EarningRule]:
+        if self._snapshot is not None:
+            return await self._snapshot.rules(self._read_rules)
+        return await self._read_rules()
+
+    async def _read_rules(self) -> list[EarningRule]:
         rows = await self._conn.execute(select(earning_rules).order_by(earning_rules.c.id))
         return [_rule(r) for r in rows]
+
+    def _note_saved(self) -> None:
+        # This transaction reads its own writes from now on, and the commit drops the shared copy.
+        self._snapshot = None
+        if self._saved is not None:
+            self._saved()
 
     async def rule(self, rule_id: int) -> EarningRule | None:
         row = (await self._conn.execute(select(earning_rules).where(earning_rules.c.id == rule_id))).first()
@@ -53,6 +64,7 @@ class SqlRulesRepository:
             statement = update(earning_rules).where(earning_rules.c.id == rule.id).values(**values)
         else:
             statement = insert(earning_rules).values(**values)
+        self._note_saved()
         row = (await self._conn.execute(statement.returning(*earning_rules.c))).one()
         return _rule(row)
 
@@ -66,8 +78,7 @@ class SqlRulesRepository:
         return {r.key: r.value for r in rows}
 
     async def save_settings(self, values: dict[str, object], now: datetime) -> None:
-        if self._saved is not None:
-            self._saved()
+        self._note_saved()
         existing = set((await self.settings()).keys())
         for key, value in values.items():
             if key in existing:

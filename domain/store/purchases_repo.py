@@ -51,12 +51,13 @@ class SqlPurchaseRepository:
         return _purchase(row) if row else None
 
     async def add(self, member_id: int, source: str, order_id: str, store_id: str, amount_cents: int,
-                  items: list[LineItem], purchased_at: datetime, now: datetime) -> Purchase:
+                  items: list[LineItem], purchased_at: datetime, now: datetime, *, points: int = 0,
+                  entry_id: int | None = None) -> Purchase:
         row = (await self._conn.execute(
             insert(purchases).values(
                 member_id=member_id, source=source, order_id=order_id, store_id=store_id,
                 amount_cents=amount_cents, items=[i.__dict__ for i in items], purchased_at=purchased_at,
-                created_at=now,
+                created_at=now, points_awarded=points, entry_id=entry_id,
             ).returning(*purchases.c)
         )).one()
         return _purchase(row)

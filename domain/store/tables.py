@@ -166,6 +166,10 @@ points_lots = Table(
     CheckConstraint("remaining >= 0 AND remaining <= original", name="remaining_in_range"),
     Index("ix_points_lots_member_open", "member_id", "remaining"),
     Index("ix_points_lots_expires_at", "expires_at"),
+    # A member's open lots oldest first, with what the balance split and a debit read (migration 0022).
+    Index("ix_points_lots_open_totals", "member_id", "earned_at", "id",
+          postgresql_include=["remaining", "available_at", "expires_at"],
+          postgresql_where=text("remaining > 0"), sqlite_where=text("remaining > 0")),
 )
 
 points_lot_moves = Table(

@@ -43,7 +43,7 @@ def _change(row: Row) -> TierChange:
 class SqlTierRepository:
     def __init__(self, conn: AsyncConnection, snapshot: ProgramSnapshot | None = None,
                  saved: Callable[[], None] | None = None) -> None:
-        """`snapshot`: read-only units of work only; `saved`: told when the ladder changes."""
+        """`snapshot`: the process's copy of the ladder; `saved`: told when the ladder changes."""
         self._conn = conn
         self._snapshot = snapshot
         self._saved = saved
@@ -64,6 +64,7 @@ class SqlTierRepository:
             statement = update(tiers).where(tiers.c.id == tier.id).values(**values)
         else:
             statement = insert(tiers).values(**values)
+        self._snapshot = None  # this transaction reads its own writes from now on
         if self._saved is not None:
             self._saved()
         return _tier((await self._conn.execute(statement.returning(*tiers.c))).one())

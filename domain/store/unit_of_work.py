@@ -179,7 +179,8 @@ class SqlUnitOfWork:
         self._write_through = []
         self._committed = False
         self._program_saved = False
-        snapshot = self._program if self._read_only else None
+        # Writes use the program snapshot too: see program_snapshot for why that is safe.
+        snapshot = self._program
         self.members = SqlMemberRepository(conn)
         self.login_codes = SqlLoginCodeRepository(conn)
         self.refresh_tokens = SqlRefreshTokenRepository(conn)

@@ -42,16 +42,21 @@ async def spend_in_window(uow: UnitOfWork, member_id: int, now: datetime, settin
 
 
 async def apply_qualification(uow: UnitOfWork, member_id: int, now: datetime, settings: ProgramSettings,
-                              *, allow_downgrade: bool) -> TierChange | None:
+                              *, allow_downgrade: bool, known: tuple[MemberTier | None, int] | None = None
+                              ) -> TierChange | None:
     """Inside the caller's transaction (account locked): move the member to the tier their spend
     qualifies for. Upgrades happen at once and pay the upgrade reward once per tier; a
-    downgrade only when allowed and the current tier's hold has run out."""
+    downgrade only when allowed and the current tier's hold has run out. `known`: the member's tier
+    row and window spend, when the caller read them under the same lock (a purchase does)."""
     tiers = await uow.tiers.tiers()
     if not ladder(tiers):
         return None
-    state = await uow.tiers.member_tier(member_id)
+    if known is not None:
+        state, spend = known
+    else:
+        state = await uow.tiers.member_tier(member_id)
+        spend = await spend_in_window(uow, member_id, now, settings)
     current = _current(tiers, state)
-    spend = await spend_in_window(uow, member_id, now, settings)
     target = qualifying_tier(tiers, spend)
     held_until = add_months(now, settings.tier_grace_months) if target.rank > 0 else None
     if target.rank > current.rank:
