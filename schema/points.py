@@ -112,8 +112,10 @@ class PointsBalance:
     available: int = strawberry.field(description="Whole points spendable now.")
     pending: int = strawberry.field(description="Whole points earned on purchases still inside their return window: "
                                                 "not yet spendable.")
-    total: int = strawberry.field(description="The ledger sum in whole points (available plus pending, plus any "
-                                              "expired points not yet written off).")
+    total: int = strawberry.field(description="The ledger sum in whole points (available plus held plus pending, "
+                                              "plus any expired points not yet written off).")
+    held: int = strawberry.field(description="Whole points reserved by points payments at a store not yet captured "
+                                             "or released: the member's, but not spendable.")
     member_id: strawberry.Private[int]
     balance: strawberry.Private[Balance]
 
@@ -144,7 +146,8 @@ class PointsBalance:
 
     @classmethod
     def from_domain(cls, b: Balance) -> PointsBalance:
-        return cls(available=b.available, pending=b.pending, total=b.total, member_id=b.member_id, balance=b)
+        return cls(available=b.available, pending=b.pending, total=b.total, held=b.held, member_id=b.member_id,
+                   balance=b)
 
 
 async def load_balance(info: Info, member_id: int) -> PointsBalance:

@@ -14,6 +14,7 @@ from schema.members import MemberMutations, MemberQueries
 from schema.nodes import NodeQueries
 from schema.offers import OfferMutations, OfferQueries
 from schema.partners import PartnerMutations, PartnerQueries
+from schema.payments import PaymentMutations, PaymentQueries
 from schema.points import PointsMutations, PointsQueries
 from schema.privacy import PrivacyMutations, PrivacyQueries
 from schema.program import ProgramMutations, ProgramQueries
@@ -30,6 +31,7 @@ class Query(
     MemberQueries,
     NodeQueries,
     PointsQueries,
+    PaymentQueries,
     TierQueries,
     BenefitQueries,
     OfferQueries,
@@ -52,6 +54,7 @@ class Mutation(
     AuthMutations,
     MemberMutations,
     PointsMutations,
+    PaymentMutations,
     BenefitMutations,
     OfferMutations,
     CheckInMutations,

@@ -64,6 +64,11 @@ def _validate(cmd: PurchaseCommand, now: datetime) -> None:
         raise BadUserInput("The purchase is invalid.", errors)
 
 
+def validate_order(cmd: PurchaseCommand, now: datetime) -> None:
+    """The shape of an order (ids, amount, lines add up); a points payment's order is checked alike."""
+    _validate(cmd, now)
+
+
 async def record_purchase(cmd: PurchaseCommand, deps: Deps) -> PurchaseResult:
     """Rules that describe the purchase judge it by its own time (`purchasedAt`, default now), not
     by when the POS uploaded it: a CAMPAIGN (double-points day) runs on the purchase's day in the

@@ -33,13 +33,15 @@ def _lot_totals_statement():
     now = bindparam("now", type_=lots.available_at.type)
     horizon = bindparam("horizon", type_=lots.expires_at.type)
     spendable = (lots.available_at <= now) & (lots.expires_at > now)
+    free = lots.remaining - lots.held  # held points are reserved for a payment's capture
     return select(
-        func.coalesce(func.sum(case((spendable, lots.remaining), else_=0)), 0),
+        func.coalesce(func.sum(case((spendable, free), else_=0)), 0),
         func.coalesce(func.sum(case((lots.available_at > now, lots.remaining), else_=0)), 0),
-        func.coalesce(func.sum(case((spendable & (lots.expires_at <= horizon), lots.remaining), else_=0)), 0),
+        func.coalesce(func.sum(case((spendable & (lots.expires_at <= horizon), free), else_=0)), 0),
         func.min(case((lots.available_at > now, lots.available_at))),
         func.min(case((spendable, lots.expires_at))),
         func.min(case((spendable & (lots.expires_at > horizon), lots.expires_at))),
+        func.coalesce(func.sum(lots.held), 0),
     ).where(lots.member_id == bindparam("member_id", type_=lots.member_id.type), lots.remaining > 0)
 
 
@@ -113,17 +115,19 @@ class SqlPointsRepository:
         ))
 
     async def open_lots(self, member_id: int) -> list[Lot]:
+        """`remaining` net of points-payment holds: what any debit (or expiry) may take."""
+        free = (points_lots.c.remaining - points_lots.c.held).label("remaining")
         rows = await self._conn.execute(
-            select(points_lots)
-            .where(points_lots.c.member_id == member_id, points_lots.c.remaining > 0)
+            select(*(c for c in points_lots.c if c.name != "remaining"), free)
+            .where(points_lots.c.member_id == member_id, points_lots.c.remaining - points_lots.c.held > 0)
             .order_by(points_lots.c.earned_at, points_lots.c.id)
         )
         return [_lot(r) for r in rows]
 
-    async def lot_totals(self, member_id: int, now: datetime, horizon: datetime) -> tuple[int, int, int, list]:
-        """(available, pending, expiring by horizon, [moments the split next changes]) in one query."""
+    async def lot_totals(self, member_id: int, now: datetime, horizon: datetime) -> tuple[int, int, int, list, int]:
+        """(available, pending, expiring by horizon, [moments the split next changes], held) in one query."""
         row = (await self._conn.execute(_LOT_TOTALS, {"member_id": member_id, "now": now, "horizon": horizon})).one()
-        return int(row[0]), int(row[1]), int(row[2]), [row[3], row[4], row[5]]
+        return int(row[0]), int(row[1]), int(row[2]), [row[3], row[4], row[5]], int(row[6])
 
     async def lot(self, lot_id: int) -> Lot | None:
         row = (await self._conn.execute(select(points_lots).where(points_lots.c.id == lot_id))).first()
@@ -132,7 +136,7 @@ class SqlPointsRepository:
     async def take_from_lot(self, entry_id: int, lot_id: int, amount: int) -> None:
         result = await self._conn.execute(
             update(points_lots)
-            .where(points_lots.c.id == lot_id, points_lots.c.remaining >= amount)
+            .where(points_lots.c.id == lot_id, points_lots.c.remaining - points_lots.c.held >= amount)
             .values(remaining=points_lots.c.remaining - amount)
         )
         if result.rowcount != 1:
@@ -265,7 +269,7 @@ class SqlPointsRepository:
     async def members_with_expired_lots(self, now: datetime, limit: int) -> list[int]:
         rows = await self._conn.scalars(
             select(points_lots.c.member_id)
-            .where(points_lots.c.remaining > 0, points_lots.c.expires_at <= now)
+            .where(points_lots.c.remaining - points_lots.c.held > 0, points_lots.c.expires_at <= now)
             .group_by(points_lots.c.member_id).order_by(points_lots.c.member_id).limit(limit)
         )
         return [int(r) for r in rows]

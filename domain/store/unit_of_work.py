@@ -26,6 +26,7 @@ from domain.store.auth_repo import (
 from domain.store.checkins_repo import SqlCheckInRepository
 from domain.store.community_repo import SqlCommunityRepository
 from domain.store.coupons_repo import SqlCouponRepository
+from domain.store.holds_repo import SqlHoldRepository
 from domain.store.idempotency_repo import SqlIdempotencyRepository
 from domain.store.kpis_repo import SqlKpiRepository
 from domain.store.meetups_repo import SqlMeetupRepository
@@ -175,6 +176,7 @@ class SqlUnitOfWork:
         self.audit = SqlAuditLog(conn)
         self.points = SqlPointsRepository(conn)
         self.purchases = SqlPurchaseRepository(conn)
+        self.holds = SqlHoldRepository(conn)
         self.idempotency = SqlIdempotencyRepository(conn)
         self.rules = SqlRulesRepository(conn, snapshot, self._note_program_saved)
         self.tiers = SqlTierRepository(conn, snapshot, self._note_program_saved)
