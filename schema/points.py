@@ -286,6 +286,9 @@ class RefundType:
 class RecordRefundPayload:
     refund: RefundType = strawberry.field(description="The refund.")
     purchase: PurchaseType = strawberry.field(description="The order after the refund.")
+    points_returned: int = strawberry.field(description="Whole points that paid part of this order "
+                                                        "(`capturePointsPayment`) and that this refund gave back, "
+                                                        "in proportion; 0 when points paid none of it.")
 
 
 @strawberry.input(description="Points one member gifts to another.")
@@ -416,7 +419,8 @@ class PointsMutations:
         result = await purchases.record_refund(purchases.RefundCommand(
             input.store_id, input.order_id, input.refund_id, input.amount_cents), info.context.deps())
         return RecordRefundPayload(refund=RefundType.from_domain(result.refund),
-                                   purchase=PurchaseType.from_domain(result.purchase))
+                                   purchase=PurchaseType.from_domain(result.purchase),
+                                   points_returned=result.points_returned)
 
     @strawberry.mutation(description="Member: gift points to another member (by phone or member code). Errors: "
                                      "UNAUTHENTICATED, FORBIDDEN (tier too low to gift), INSUFFICIENT_POINTS, "

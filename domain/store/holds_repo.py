@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Row, insert, select, update
+from sqlalchemy import Row, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.payments.model import Hold, HoldStatus
-from domain.store.tables import points_hold_lots, points_holds, points_lots
+from domain.store.tables import points_entries, points_hold_lots, points_holds, points_lot_moves, points_lots
 
 
 def _hold(row: Row) -> Hold:
@@ -83,3 +83,12 @@ class SqlHoldRepository:
             points_holds.c.member_id == member_id, points_holds.c.status == HoldStatus.HELD.value,
             points_holds.c.expires_at <= now).order_by(points_holds.c.id))
         return [_hold(r) for r in rows]
+
+    async def returned_by_lot(self, member_id: int, source_ref: str) -> dict[int, int]:
+        """Points earlier refunds of this order's points payment gave back, per lot."""
+        e, m = points_entries.c, points_lot_moves.c
+        rows = await self._conn.execute(
+            select(m.lot_id, func.sum(m.amount)).join(points_entries, e.id == m.entry_id)
+            .where(e.member_id == member_id, e.source_type == "payment", e.source_ref == source_ref, e.amount > 0)
+            .group_by(m.lot_id))
+        return {int(lot_id): int(amount) for lot_id, amount in rows}

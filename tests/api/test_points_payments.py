@@ -271,3 +271,83 @@ async def test_authorize_racing_redeem_spends_each_point_once(pg_api: ApiClient)
         mine = await points(api, s.access_token)
         assert mine["available"] == 400
         assert balances[int(s.member_id)] - held.get(int(s.member_id), 0) == 400
+
+
+PURCHASE = """mutation($i: RecordPurchaseInput!) { recordPurchase(input: $i) { pointsEarned } }"""
+REFUND = """mutation($o: String!, $r: String!, $a: Int!) { recordRefund(input: {storeId: "S1", orderId: $o,
+  refundId: $r, amountCents: $a}) { pointsReturned refund { pointsReversed } } }"""
+PAYMENT_STATE = """mutation($o: String!) { capturePointsPayment(storeId: "S1", orderId: $o) {
+  payment { points pointsRefunded } } }"""
+
+
+async def lot_remaining(api: ApiClient) -> list[int]:
+    from sqlalchemy import select
+
+    from domain.store.tables import points_lots
+    async with api.container.engine.connect() as conn:
+        return [r for r, in await conn.execute(select(points_lots.c.remaining).order_by(points_lots.c.id))]
+
+
+async def pay_and_record(api: ApiClient, staff: str, order_id: str, points: int, amount: int = 10_000) -> int:
+    await api.data(AUTHORIZE, {"i": order(order_id, points, amount=amount)}, staff)
+    await api.data(CAPTURE, {"s": "S1", "o": order_id}, staff)
+    recorded = await api.data(PURCHASE, {"i": {"member": {"phone": PHONE}, "storeId": "S1", "orderId": order_id,
+                                               "amountCents": amount,
+                                               "items": [{"category": "服饰", "amountCents": amount}]}}, staff)
+    return recorded["recordPurchase"]["pointsEarned"]
+
+
+async def test_refunds_return_paid_points_to_their_lots_in_proportion(setup) -> None:
+    api, member, staff = setup
+    # ¥100 order, 400 points pay ¥4: the base rate (1 point per ¥1) earns on the ¥96 paid in money.
+    assert await pay_and_record(api, staff, "G-1", 400) == 96
+    assert await lot_remaining(api) == [0, 600, 96]
+    first = (await api.data(REFUND, {"o": "G-1", "r": "rf-1", "a": 3333}, staff))["recordRefund"]
+    # 400 * 3333 // 10000 = 133 points back; 96 * 3333 // 10000 = 31 earned points reversed.
+    assert (first["pointsReturned"], first["refund"]["pointsReversed"]) == (133, 31)
+    # Back to the capture's lots, the one expiring last first: 100 to the 700 lot, 33 to the 300 lot.
+    assert await lot_remaining(api) == [33, 700, 65]
+    replay = (await api.data(REFUND, {"o": "G-1", "r": "rf-1", "a": 3333}, staff))["recordRefund"]
+    assert replay == first
+    rest = (await api.data(REFUND, {"o": "G-1", "r": "rf-2", "a": 6667}, staff))["recordRefund"]
+    assert (rest["pointsReturned"], rest["refund"]["pointsReversed"]) == (267, 65)
+    assert await lot_remaining(api) == [300, 700, 0]
+    assert await points(api, member.access_token) == {"available": 1000, "held": 0, "total": 1000}
+    state = (await api.data(PAYMENT_STATE, {"o": "G-1"}, staff))["capturePointsPayment"]["payment"]
+    assert state == {"points": 400, "pointsRefunded": 400}
+    await assert_books_balance(api.container.engine)
+
+
+async def test_many_small_refunds_never_return_more_than_was_paid(setup) -> None:
+    api, _member, staff = setup
+    await pay_and_record(api, staff, "H-1", 999, amount=2_000)
+    returned = [(await api.data(REFUND, {"o": "H-1", "r": f"s-{i}", "a": 300}, staff))["recordRefund"][
+        "pointsReturned"] for i in range(6)]
+    # After refunds totalling R cents the member has had 999 * R // 2000 points back in all.
+    assert returned == [149, 150, 150, 150, 150, 150]
+    last = (await api.data(REFUND, {"o": "H-1", "r": "s-last", "a": 200}, staff))["recordRefund"]
+    assert sum(returned) + last["pointsReturned"] == 999
+    await assert_books_balance(api.container.engine)
+
+
+async def test_paid_points_whose_lot_expired_come_back_for_a_grace_period(api: ApiClient, monkeypatch) -> None:
+    await configure_program(api.container)
+    member = await api.sign_in(PHONE)
+    staff = await staff_token(api)
+    await api.data(ADJUST, {"m": member.member_id, "a": 500, "k": "seed"}, staff)
+    schedule = await api.data("{ me { points { expirySchedule { expiresAt } } } }", token=member.access_token)
+    expires_at = datetime.fromisoformat(schedule["me"]["points"]["expirySchedule"][0]["expiresAt"])
+    monkeypatch.setattr(api.container, "now", lambda: expires_at - timedelta(minutes=5))
+    await pay_and_record(api, staff, "J-1", 300)
+    later = expires_at + timedelta(days=1)
+    monkeypatch.setattr(api.container, "now", lambda: later)
+    assert (await expire_points(api.container.uow, later))["points"] == 200
+    back = (await api.data(REFUND, {"o": "J-1", "r": "rf", "a": 10_000}, staff))["recordRefund"]
+    assert back["pointsReturned"] == 300
+    mine = await api.data("{ me { points { available total expirySchedule { expiresAt points } } } }",
+                          token=member.access_token)
+    assert (mine["me"]["points"]["available"], mine["me"]["points"]["total"]) == (300, 300)
+    [reissued] = mine["me"]["points"]["expirySchedule"]
+    assert reissued["points"] == 300
+    assert datetime.fromisoformat(reissued["expiresAt"]) == later + timedelta(days=30)
+    await assert_books_balance(api.container.engine)
