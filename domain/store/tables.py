@@ -340,6 +340,8 @@ rewards = Table(
     Column("image_urls", JSON, nullable=False),
     Column("active", Boolean, nullable=False, server_default=text("true")),
     Column("created_at", UtcDateTime, nullable=False),
+    # Points + cash rewards: the cash part of one unit, in cents, paid outside (a payment reference).
+    Column("cash_price_cents", BigInteger, nullable=False, server_default=text("0")),
     CheckConstraint("stock IS NULL OR stock >= 0", name="stock_not_negative"),
     Index("ix_rewards_price", "points_price", "id"),
 )
@@ -359,7 +361,11 @@ redemptions = Table(
     Column("expires_at", UtcDateTime, nullable=False),
     Column("used_at", UtcDateTime),
     Column("cancelled_at", UtcDateTime),
+    Column("cash_paid_cents", BigInteger, nullable=False, server_default=text("0")),
+    # The external payment that settled the cash part; one payment pays one redemption.
+    Column("payment_reference", String(64)),
     Index("ix_redemptions_member_reward", "member_id", "reward_id", "created_at"),
+    Index("uq_redemptions_payment_reference", "payment_reference", unique=True),
 )
 
 coupon_templates = Table(

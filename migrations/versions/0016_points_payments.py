@@ -1,4 +1,4 @@
-"""points as payment: holds on lots (authorize / capture / release)
+"""points as payment: holds on lots (authorize / capture / release); points + cash rewards
 
 Revision ID: 0016
 Revises: 0015
@@ -22,6 +22,15 @@ _ID = sa.BigInteger().with_variant(sa.Integer(), 'sqlite')
 
 
 def upgrade() -> None:
+    # Points + cash rewards (rewards and redemptions are catalogue-sized, not ledger-sized).
+    with op.batch_alter_table('rewards', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('cash_price_cents', sa.BigInteger(), server_default=sa.text('0'),
+                                      nullable=False))
+    with op.batch_alter_table('redemptions', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('cash_paid_cents', sa.BigInteger(), server_default=sa.text('0'),
+                                      nullable=False))
+        batch_op.add_column(sa.Column('payment_reference', sa.String(length=64), nullable=True))
+        batch_op.create_index('uq_redemptions_payment_reference', ['payment_reference'], unique=True)
     with op.batch_alter_table('points_lots', schema=None) as batch_op:
         batch_op.add_column(sa.Column('held', sa.BigInteger(), server_default=sa.text('0'), nullable=False))
     op.create_table('points_holds',
@@ -67,3 +76,9 @@ def downgrade() -> None:
     op.drop_table('points_holds')
     with op.batch_alter_table('points_lots', schema=None) as batch_op:
         batch_op.drop_column('held')
+    with op.batch_alter_table('redemptions', schema=None) as batch_op:
+        batch_op.drop_index('uq_redemptions_payment_reference')
+        batch_op.drop_column('payment_reference')
+        batch_op.drop_column('cash_paid_cents')
+    with op.batch_alter_table('rewards', schema=None) as batch_op:
+        batch_op.drop_column('cash_price_cents')

@@ -351,3 +351,64 @@ async def test_paid_points_whose_lot_expired_come_back_for_a_grace_period(api: A
     assert reissued["points"] == 300
     assert datetime.fromisoformat(reissued["expiresAt"]) == later + timedelta(days=30)
     await assert_books_balance(api.container.engine)
+
+
+SAVE_REWARD = """mutation($i: SaveRewardInput!) { saveReward(input: $i) {
+  reward { id pointsPrice cashPriceCents } } }"""
+REDEEM_CASH = """mutation($r: ID!, $k: String!, $p: String) {
+  redeemReward(input: {rewardId: $r, quantity: 2, idempotencyKey: $k, paymentReference: $p}) {
+    redemption { id pointsSpent cashPaidCents paymentReference status } } }"""
+
+
+async def add_cash_reward(api: ApiClient, staff: str, cash: int = 2_990) -> str:
+    saved = await api.data(SAVE_REWARD, {"i": {"name": "咖啡机（积分+现金）", "category": "家电", "kind": "GOODS",
+                                               "pointsPrice": 100, "cashPriceCents": cash, "stock": 10}}, staff)
+    assert saved["saveReward"]["reward"]["cashPriceCents"] == cash
+    return saved["saveReward"]["reward"]["id"]
+
+
+async def test_points_and_cash_rewards_need_the_payment_reference_of_the_cash_part(setup) -> None:
+    api, member, staff = setup
+    reward = await add_cash_reward(api, staff)
+    missing = await api.gql(REDEEM_CASH, {"r": reward, "k": "c1", "p": None}, member.access_token)
+    assert error_codes(missing) == ["BAD_USER_INPUT"]
+    assert missing["errors"][0]["extensions"]["fieldErrors"][0]["field"] == "paymentReference"
+    assert error_codes(await api.gql(REDEEM_CASH, {"r": reward, "k": "c1", "p": "bad ref!"}, member.access_token)) \
+        == ["BAD_USER_INPUT"]
+    assert await points(api, member.access_token) == {"available": 1000, "held": 0, "total": 1000}
+    done = (await api.data(REDEEM_CASH, {"r": reward, "k": "c1", "p": "WXPAY-4200001"}, member.access_token))[
+        "redeemReward"]["redemption"]
+    assert (done["pointsSpent"], done["cashPaidCents"], done["paymentReference"]) == (200, 5980, "WXPAY-4200001")
+    replay = await api.data(REDEEM_CASH, {"r": reward, "k": "c1", "p": "WXPAY-4200001"}, member.access_token)
+    assert replay["redeemReward"]["redemption"] == done
+    # One payment pays one redemption.
+    again = await api.gql(REDEEM_CASH, {"r": reward, "k": "c2", "p": "WXPAY-4200001"}, member.access_token)
+    assert error_codes(again) == ["CONFLICT"]
+    # A points-only reward refuses a reference (it would be a payment taken for nothing).
+    plain = await add_reward(api.container, price=10)
+    body = await api.gql(REDEEM_CASH, {"r": plain.id, "k": "c3", "p": "WXPAY-4200002"}, member.access_token)
+    assert error_codes(body) == ["BAD_USER_INPUT"]
+    assert await points(api, member.access_token) == {"available": 800, "held": 0, "total": 800}
+    bad = await api.gql(SAVE_REWARD, {"i": {"name": "x", "category": "y", "kind": "GOODS", "pointsPrice": 1,
+                                            "cashPriceCents": -1}}, staff)
+    assert error_codes(bad) == ["BAD_USER_INPUT"]
+    await assert_books_balance(api.container.engine)
+
+
+@pytest.mark.postgres
+async def test_one_payment_reference_pays_one_redemption_under_concurrency(pg_api: ApiClient) -> None:
+    api = pg_api
+    await configure_program(api.container)
+    staff = await staff_token(api)
+    reward = await add_cash_reward(api, staff)
+    members = []
+    for i in range(10):
+        s = await api.sign_in(f"1380000{i:04d}")
+        await api.data(ADJUST, {"m": s.member_id, "a": 1000, "k": f"seed-{i}"}, staff)
+        members.append(s)
+    bodies = await asyncio.gather(*(api.gql(REDEEM_CASH, {"r": reward, "k": "same", "p": "ALIPAY-77"}, s.access_token)
+                                    for s in members))
+    assert sum("errors" not in b for b in bodies) == 1
+    assert {c for b in bodies if "errors" in b for c in error_codes(b)} == {"CONFLICT"}
+    balances = await assert_books_balance(api.container.engine)
+    assert sorted(balances.values()) == [800] + [1000] * 9
