@@ -412,3 +412,25 @@ async def test_one_payment_reference_pays_one_redemption_under_concurrency(pg_ap
     assert {c for b in bodies if "errors" in b for c in error_codes(b)} == {"CONFLICT"}
     balances = await assert_books_balance(api.container.engine)
     assert sorted(balances.values()) == [800] + [1000] * 9
+
+
+@pytest.mark.postgres
+async def test_capture_racing_release_on_one_order_ends_it_once(pg_api: ApiClient) -> None:
+    api = pg_api
+    await configure_program(api.container)
+    member = await api.sign_in(PHONE)
+    staff = await staff_token(api)
+    await api.data(ADJUST, {"m": member.member_id, "a": 1000, "k": "seed"}, staff)
+    for i in range(5):
+        await api.data(AUTHORIZE, {"i": order(f"Z-{i}", 100, key=f"z{i}")}, staff)
+    bodies = await asyncio.gather(*(api.gql(mutation, {"s": "S1", "o": f"Z-{i}"}, staff)
+                                    for i in range(5) for mutation in (CAPTURE, RELEASE)))
+    captured = 0
+    for i in range(5):
+        capture, release = bodies[2 * i:2 * i + 2]
+        assert [c for b in (capture, release) for c in error_codes(b)] == ["POINTS_PAYMENT_NOT_OPEN"]
+        captured += "errors" not in capture
+    assert await points(api, member.access_token) == {"available": 1000 - 100 * captured, "held": 0,
+                                                      "total": 1000 - 100 * captured}
+    await assert_books_balance(api.container.engine)
+    assert await assert_holds_balance(api.container.engine) == {}
