@@ -53,6 +53,16 @@ async def _expire(settings: Settings) -> dict[str, int]:
         await container.close()
 
 
+async def _release_holds(settings: Settings) -> dict[str, int]:
+    from domain.payments.expiry import release_expired_holds
+
+    container = _container(settings)
+    try:
+        return await release_expired_holds(container.uow, container.now())
+    finally:
+        await container.close()
+
+
 async def _evaluate(settings: Settings) -> dict[str, int]:
     from domain.tiers.services import evaluate_tiers
 
@@ -173,6 +183,7 @@ def main(argv: list[str] | None = None) -> int:
     staff.add_argument("--name", default="")
     staff.add_argument("--password", help="read from the terminal when omitted")
     sub.add_parser("expire-points", help="write EXPIRE entries for lots past their date (idempotent)")
+    sub.add_parser("release-expired-holds", help="free points of payment holds past their time (idempotent)")
     sub.add_parser("evaluate-tiers", help="review members whose tier hold ran out (idempotent)")
     sub.add_parser("birthday-rewards", help="grant this year's birthday rewards due today (idempotent)")
     sub.add_parser("award-badges", help="award the badges whose rules members now meet (idempotent)")
@@ -216,6 +227,8 @@ def main(argv: list[str] | None = None) -> int:
         asyncio.run(_create_staff(settings, args.username, password, args.name))
     if args.command == "expire-points":
         print(asyncio.run(_expire(settings)))
+    if args.command == "release-expired-holds":
+        print(asyncio.run(_release_holds(settings)))
     if args.command == "evaluate-tiers":
         print(asyncio.run(_evaluate(settings)))
     if args.command == "birthday-rewards":

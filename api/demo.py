@@ -96,6 +96,8 @@ DEMO_REWARDS = [
     Reward(0, "品牌帆布包", "goods", RewardKind.GOODS, 1_500, stock=50),
     Reward(0, "双人电影票", "experience", RewardKind.EXPERIENCE, 4_000, stock=20, min_tier_rank=1),
     Reward(0, "公益植树一棵", "charity", RewardKind.DONATION, 100),
+    # Points + cash: 800 points and ¥49, the cash part paid in the app (paymentReference).
+    Reward(0, "小米充电宝（积分+现金）", "goods", RewardKind.GOODS, 800, stock=100, cash_price_cents=4_900),
 ]
 DEMO_WELCOME = CouponTemplate(0, "新人礼：9 折（最高减 ¥50）", CouponKind.PERCENT_OFF, percent=10, cap_cents=5_000,
                               valid_days=30)

@@ -24,6 +24,7 @@ class ErrorCode(StrEnum):
     OUT_OF_STOCK = "OUT_OF_STOCK"
     NOT_ELIGIBLE = "NOT_ELIGIBLE"
     VOUCHER_NOT_USABLE = "VOUCHER_NOT_USABLE"
+    POINTS_PAYMENT_NOT_OPEN = "POINTS_PAYMENT_NOT_OPEN"
     COUPON_NOT_USABLE = "COUPON_NOT_USABLE"
     EVENT_FULL = "EVENT_FULL"
     IDENTITY_ALREADY_LINKED = "IDENTITY_ALREADY_LINKED"
@@ -56,6 +57,8 @@ DESCRIPTIONS: dict[ErrorCode, str] = {
     ErrorCode.NOT_ELIGIBLE: "The member does not qualify (tier, audience or survey window).",
     ErrorCode.VOUCHER_NOT_USABLE: "The reward voucher is used, expired or cancelled; "
                                   "`extensions.status` says which.",
+    ErrorCode.POINTS_PAYMENT_NOT_OPEN: "The order's points payment is no longer on hold (captured, released or "
+                                       "expired); `extensions.status` says which.",
     ErrorCode.COUPON_NOT_USABLE: "The coupon cannot be applied (used, expired, minimum spend not met).",
     ErrorCode.EVENT_FULL: "The event has no places left.",
     ErrorCode.IDENTITY_ALREADY_LINKED: "The identity (openid, card, device) belongs to another member.",

@@ -41,6 +41,8 @@ MESSAGES: dict[str, dict[str, str]] = {
     C.OUT_OF_STOCK: {ZH_CN: "已抢光啦。", EN: "None left."},
     C.NOT_ELIGIBLE: {ZH_CN: "您暂不符合参与条件。", EN: "You are not eligible for this."},
     C.VOUCHER_NOT_USABLE: {ZH_CN: "该兑换券不可用。", EN: "This voucher cannot be used."},
+    C.POINTS_PAYMENT_NOT_OPEN: {ZH_CN: "该笔积分抵扣已结束（已扣除、已释放或已超时）。",
+                                EN: "This points payment is no longer on hold."},
     C.COUPON_NOT_USABLE: {ZH_CN: "该优惠券不可用。", EN: "This coupon cannot be used."},
     C.EVENT_FULL: {ZH_CN: "活动名额已满。", EN: "This event is full."},
     C.IDENTITY_ALREADY_LINKED: {ZH_CN: "该账号已绑定其他会员。",

@@ -20,6 +20,7 @@ from domain.meetups.model import MeetupRepository
 from domain.members.model import Channel, ChannelIdentity, Member
 from domain.offers.ports import CouponRepository
 from domain.partners.model import PartnerRepository
+from domain.payments.ports import HoldRepository
 from domain.points.ports import IdempotencyRepository, PointsRepository, PurchaseRepository, RulesRepository
 from domain.privacy.model import Erasure, PrivacyRepository
 from domain.segments.ports import SegmentRepository
@@ -167,6 +168,8 @@ class UnitOfWork(Protocol):
     def points(self) -> PointsRepository: ...
     @property
     def purchases(self) -> PurchaseRepository: ...
+    @property
+    def holds(self) -> HoldRepository: ...
     @property
     def idempotency(self) -> IdempotencyRepository: ...
     @property

@@ -77,6 +77,9 @@ class Reward(Node):
                                                  "`rewards(category:)`.")
     kind: RewardKind = strawberry.field(description="What the reward gives.")
     points_price: int = strawberry.field(description="Price of one unit, in whole points.")
+    cash_price_cents: int = strawberry.field(description="A points + cash reward: the cash part of one unit, in "
+                                                         "cents (paid outside, its reference passed to "
+                                                         "`redeemReward`); 0 for points only.")
     stock: int | None = strawberry.field(description="Left in stock; null means unlimited.")
     per_member_limit: int | None = strawberry.field(
         description="How many units one member may redeem per `limitPeriod`; null means no limit.")
@@ -110,7 +113,8 @@ class Reward(Node):
         return cls(id=global_id("Reward", r.id), name=r.name, description=r.description, category=r.category,
                    kind=r.kind, points_price=r.points_price, stock=r.stock, per_member_limit=r.per_member_limit,
                    limit_period=r.limit_period, min_tier_rank=r.min_tier_rank, valid_from=r.valid_from,
-                   valid_until=r.valid_until, image_urls=list(r.image_urls), active=r.active, reward=r)
+                   valid_until=r.valid_until, image_urls=list(r.image_urls), active=r.active,
+                   cash_price_cents=r.cash_price_cents, reward=r)
 
 
 async def _eligibility(info: Info, reward: DomainReward) -> Eligibility | None:
@@ -154,6 +158,10 @@ class Redemption(Node):
     created_at: datetime = strawberry.field(description="When the points were spent (UTC).")
     expires_at: datetime = strawberry.field(description="The voucher cannot be used from then on (UTC).")
     used_at: datetime | None = strawberry.field(description="When staff marked it used (UTC); null until then.")
+    cash_paid_cents: int = strawberry.field(description="The cash part paid (the unit's cash price times the "
+                                                        "quantity), in cents; 0 for a points-only reward.")
+    payment_reference: str | None = strawberry.field(description="The external payment that settled the cash "
+                                                                 "part; null for a points-only reward.")
     reward_id: strawberry.Private[int]
 
     @strawberry.field(description="The reward redeemed; null only if it can no longer be loaded.")
@@ -165,7 +173,8 @@ class Redemption(Node):
     def from_domain(cls, r: DomainRedemption, now: datetime) -> Redemption:
         return cls(id=global_id("Redemption", r.id), quantity=r.quantity, points_spent=r.points_spent,
                    voucher_code=r.voucher_code, status=r.status_at(now), created_at=r.created_at,
-                   expires_at=r.expires_at, used_at=r.used_at, reward_id=r.reward_id)
+                   expires_at=r.expires_at, used_at=r.used_at, cash_paid_cents=r.cash_paid_cents,
+                   payment_reference=r.payment_reference, reward_id=r.reward_id)
 
 
 @strawberry.type(description="Tier perks: what the member's tier gives, and what the next one would add.")
@@ -211,6 +220,9 @@ class SaveRewardInput:
     category: str = strawberry.field(description="Catalog category, 1 to 40 characters (trimmed).")
     kind: RewardKind = strawberry.field(description="What the reward gives.")
     points_price: int = strawberry.field(description="Price of one unit in whole points, 1 to 10,000,000.")
+    cash_price_cents: int = strawberry.field(default=0, description="A points + cash reward: the cash part of one "
+                                                                    "unit in cents, 0 to 100,000,000 (0: points "
+                                                                    "only).")
     stock: int | None = strawberry.field(default=None, description="Units in stock (0 or more); null: unlimited.")
     per_member_limit: int | None = strawberry.field(default=None, description="Units one member may redeem per "
                                                                               "`limitPeriod` (1 or more); null: "
@@ -244,6 +256,10 @@ class RedeemRewardInput:
                                                         "retrying with the same key returns the same "
                                                         "redemption, reusing it for another request is "
                                                         "IDEMPOTENCY_CONFLICT.")
+    payment_reference: str | None = strawberry.field(
+        default=None, description="Required for a points + cash reward (`cashPriceCents` > 0), refused otherwise: "
+                                  "the reference of the external payment that settled the cash part (1-64 letters, "
+                                  "digits or . _ : / -); one payment pays one redemption (else CONFLICT).")
 
 
 @strawberry.type(description="The result of a redemption mutation.")
@@ -312,7 +328,7 @@ class BenefitMutations:
             per_member_limit=input.per_member_limit, limit_period=input.limit_period,
             min_tier_rank=input.min_tier_rank, valid_from=input.valid_from, valid_until=input.valid_until,
             voucher_valid_days=input.voucher_valid_days, description=input.description,
-            image_urls=list(input.image_urls), active=input.active,
+            image_urls=list(input.image_urls), active=input.active, cash_price_cents=input.cash_price_cents,
         )
         saved = await services.save_reward(ctx.uow(), ctx.viewer, reward, ctx.container.now())
         return RewardPayload(reward=Reward.from_domain(saved))
@@ -320,12 +336,15 @@ class BenefitMutations:
     @strawberry.mutation(description="Member: spend points on a reward (oldest points first) and get a voucher; a "
                                      "retry with the same key returns the same voucher. Errors: NOT_FOUND (not on "
                                      "offer), NOT_ELIGIBLE (tier too low), LIMIT_EXCEEDED, INSUFFICIENT_POINTS, "
-                                     "OUT_OF_STOCK, IDEMPOTENCY_CONFLICT, BAD_USER_INPUT (quantity).")
+                                     "OUT_OF_STOCK, IDEMPOTENCY_CONFLICT, BAD_USER_INPUT (quantity, "
+                                     "paymentReference missing for a points + cash reward), CONFLICT (payment "
+                                     "reference already used).")
     async def redeem_reward(self, info: Info, input: Annotated[RedeemRewardInput, strawberry.argument(
             description="The reward, the quantity and an idempotency key.")]) -> RedemptionPayload:
         ctx = info.context
         redemption = await services.redeem_reward(services.RedeemReward(
-            parse_id(input.reward_id, "rewardId"), input.quantity, input.idempotency_key), ctx.deps())
+            parse_id(input.reward_id, "rewardId"), input.quantity, input.idempotency_key, input.payment_reference),
+            ctx.deps())
         return RedemptionPayload(redemption=Redemption.from_domain(redemption, ctx.container.now()))
 
     @strawberry.mutation(description="Staff/POS: mark a voucher used (once). Unknown code: NOT_FOUND; already "

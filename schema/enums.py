@@ -82,6 +82,7 @@ register_enum(EntrySource, "PointsEntrySource", "What a points entry came from."
     "EVENT": "Attending an event.",
     "EXPIRY": "Points expiring.",
     "PARTNER": "A partner transaction (earn, burn or reversal).",
+    "PAYMENT": "Points that paid (part of) an order at a store, or came back when it was refunded.",
     "ACTIVITY": "An activity paid by an earning rule (check-in, post, survey...).",
     "CHECK_IN_BONUS": "The check-in streak bonus.",
     "CHECK_IN_MAKEUP": "The cost of a make-up check-in.",

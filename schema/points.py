@@ -112,8 +112,10 @@ class PointsBalance:
     available: int = strawberry.field(description="Whole points spendable now.")
     pending: int = strawberry.field(description="Whole points earned on purchases still inside their return window: "
                                                 "not yet spendable.")
-    total: int = strawberry.field(description="The ledger sum in whole points (available plus pending, plus any "
-                                              "expired points not yet written off).")
+    total: int = strawberry.field(description="The ledger sum in whole points (available plus held plus pending, "
+                                              "plus any expired points not yet written off).")
+    held: int = strawberry.field(description="Whole points reserved by points payments at a store not yet captured "
+                                             "or released: the member's, but not spendable.")
     member_id: strawberry.Private[int]
     balance: strawberry.Private[Balance]
 
@@ -144,7 +146,8 @@ class PointsBalance:
 
     @classmethod
     def from_domain(cls, b: Balance) -> PointsBalance:
-        return cls(available=b.available, pending=b.pending, total=b.total, member_id=b.member_id, balance=b)
+        return cls(available=b.available, pending=b.pending, total=b.total, held=b.held, member_id=b.member_id,
+                   balance=b)
 
 
 async def load_balance(info: Info, member_id: int) -> PointsBalance:
@@ -283,6 +286,9 @@ class RefundType:
 class RecordRefundPayload:
     refund: RefundType = strawberry.field(description="The refund.")
     purchase: PurchaseType = strawberry.field(description="The order after the refund.")
+    points_returned: int = strawberry.field(description="Whole points that paid part of this order "
+                                                        "(`capturePointsPayment`) and that this refund gave back, "
+                                                        "in proportion; 0 when points paid none of it.")
 
 
 @strawberry.input(description="Points one member gifts to another.")
@@ -413,7 +419,8 @@ class PointsMutations:
         result = await purchases.record_refund(purchases.RefundCommand(
             input.store_id, input.order_id, input.refund_id, input.amount_cents), info.context.deps())
         return RecordRefundPayload(refund=RefundType.from_domain(result.refund),
-                                   purchase=PurchaseType.from_domain(result.purchase))
+                                   purchase=PurchaseType.from_domain(result.purchase),
+                                   points_returned=result.points_returned)
 
     @strawberry.mutation(description="Member: gift points to another member (by phone or member code). Errors: "
                                      "UNAUTHENTICATED, FORBIDDEN (tier too low to gift), INSUFFICIENT_POINTS, "

@@ -153,6 +153,18 @@ class ProgramSettings:
         description='A member is DORMANT until their last purchase is this many days old, then CHURNED.')
     rfm_windows: list[int] = strawberry.field(
         description='Windows in days, ascending, over which RFM scores are computed; a segment names one of them.')
+    payment_points_per_yuan: int = strawberry.field(
+        description="Points as payment: this many points pay ¥1 (100 = a point pays 1 cent); 0 = points cannot pay.")
+    payment_max_share_bp: int = strawberry.field(
+        description="The most of an order points may pay, in basis points (5000 = half the order).")
+    payment_min_order_cents: int = strawberry.field(
+        description="Smallest order (in cents) points may pay part of.")
+    payment_min_balance_left: int = strawberry.field(
+        description="Whole points a member must keep after paying with points.")
+    payment_hold_minutes: int = strawberry.field(
+        description="Minutes an authorized points payment holds the points before it times out.")
+    payment_excluded_categories: list[str] = strawberry.field(
+        description="Line item categories points never pay for.")
 
     @classmethod
     def from_domain(cls, s: DomainSettings) -> ProgramSettings:
@@ -223,6 +235,18 @@ class UpdateProgramSettingsInput:
     rfm_windows: list[int] | None = strawberry.field(default=None, description=(
         "Windows in days over which RFM scores are computed: 1 to 6 different windows of 1 to 730 days "
         "(stored ascending)."))
+    payment_points_per_yuan: int | None = strawberry.field(default=None, description=(
+        "Points as payment: this many points pay ¥1; 0 = points cannot pay. Allowed: 0 to 10,000."))
+    payment_max_share_bp: int | None = strawberry.field(default=None, description=(
+        "The most of an order points may pay, in basis points. Allowed: 0 to 10,000."))
+    payment_min_order_cents: int | None = strawberry.field(default=None, description=(
+        "Smallest order (in cents) points may pay part of. Allowed: 0 to 100,000,000."))
+    payment_min_balance_left: int | None = strawberry.field(default=None, description=(
+        "Whole points a member must keep after paying with points. Allowed: 0 to 10,000,000."))
+    payment_hold_minutes: int | None = strawberry.field(default=None, description=(
+        "Minutes an authorized points payment holds the points. Allowed: 1 to 1,440."))
+    payment_excluded_categories: list[str] | None = strawberry.field(default=None, description=(
+        "Line item categories points never pay for: at most 50, each 1 to 40 characters (replaces the list)."))
 
 
 @strawberry.type(description="The result of updateProgramSettings.")

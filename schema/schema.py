@@ -16,6 +16,7 @@ from schema.members import MemberMutations, MemberQueries
 from schema.nodes import NodeQueries
 from schema.offers import OfferMutations, OfferQueries
 from schema.partners import PartnerMutations, PartnerQueries
+from schema.payments import PaymentMutations, PaymentQueries
 from schema.points import PointsMutations, PointsQueries
 from schema.privacy import PrivacyMutations, PrivacyQueries
 from schema.program import ProgramMutations, ProgramQueries
@@ -32,6 +33,7 @@ class Query(
     MemberQueries,
     NodeQueries,
     PointsQueries,
+    PaymentQueries,
     TierQueries,
     BenefitQueries,
     OfferQueries,
@@ -56,6 +58,7 @@ class Mutation(
     AuthMutations,
     MemberMutations,
     PointsMutations,
+    PaymentMutations,
     BenefitMutations,
     OfferMutations,
     CheckInMutations,

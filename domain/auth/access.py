@@ -76,6 +76,8 @@ QUERY: dict[str, Access] = {
     "memberInsights": _a(STAFF, Scope.STORE),
     "memberSegment": _a(STAFF, Scope.STORE),
     "programKpis": _a(STAFF, Scope.STORE),
+    # The POS quotes for the member at the till, the member's app for themself (domain/payments).
+    "quotePointsPayment": _a(MEMBER_OR_STAFF, Scope.SELF),
     # Detail pages and Relay refetching. Each resolver applies the rule of the list the entity comes
     # from: anyone sees rewards; a member only their own coupons and redemptions and the groups and
     # posts of their tier; an id the caller may not see answers as if it did not exist.
@@ -108,6 +110,11 @@ MUTATION: dict[str, Access] = {
     # Partners earn through partnerEarn (linked members, caps), never through the POS path.
     "recordPurchase": _a(STAFF, Scope.STORE),
     "recordRefund": _a(STAFF, Scope.STORE),
+    # Points as payment is the POS path (orders per store, like recordPurchase). Partners spend
+    # members' points through partnerBurn, which holds them to the member's consent code and caps.
+    "authorizePointsPayment": _a(STAFF, Scope.STORE),
+    "capturePointsPayment": _a(STAFF, Scope.STORE),
+    "releasePointsPayment": _a(STAFF, Scope.STORE),
     "giftPoints": _a(MEMBER, Scope.SELF),
     "adjustPoints": _a(STAFF, Scope.STORE),
     "saveReward": _a(STAFF, Scope.STORE),

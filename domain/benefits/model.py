@@ -66,6 +66,7 @@ class Reward:
     image_urls: list[str] = field(default_factory=list)
     active: bool = True
     created_at: datetime | None = None
+    cash_price_cents: int = 0  # a points + cash reward: the cash part of one unit, settled outside
 
     def on_offer(self, now: datetime) -> bool:
         return self.active and (self.valid_from is None or self.valid_from <= now) and (
@@ -86,6 +87,8 @@ class Redemption:
     expires_at: datetime
     used_at: datetime | None = None
     cancelled_at: datetime | None = None
+    cash_paid_cents: int = 0
+    payment_reference: str | None = None  # the external payment of the cash part
 
     def status_at(self, now: datetime) -> RedemptionStatus:
         if self.status is RedemptionStatus.ISSUED and self.expires_at <= now:

@@ -42,6 +42,8 @@ def validate_reward(reward: Reward) -> Reward:
         errors.append(FieldError("description", "A description is at most 2000 characters."))
     if not 0 < reward.points_price <= 10_000_000:
         errors.append(FieldError("pointsPrice", "The price is 1 to 10,000,000 points."))
+    if not 0 <= reward.cash_price_cents <= 100_000_000:
+        errors.append(FieldError("cashPriceCents", "The cash part is 0 to 100,000,000 cents."))
     if reward.stock is not None and reward.stock < 0:
         errors.append(FieldError("stock", "Stock is 0 or more (leave it empty for unlimited)."))
     if reward.per_member_limit is not None and reward.per_member_limit <= 0:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -11,7 +12,7 @@ from domain.benefits.model import Redemption, RedemptionStatus, Reward
 from domain.benefits.ports import RewardFilter, RewardSort
 from domain.benefits.rules import new_voucher_code, period_start, validate_reward, voucher_expiry
 from domain.deps import Deps
-from domain.errors import BadUserInput, LimitExceeded, NotFound
+from domain.errors import BadUserInput, Conflict, LimitExceeded, NotFound
 from domain.events import RedemptionUpdated
 from domain.idempotency import idempotent
 from domain.points.ledger import debit, restore
@@ -21,6 +22,7 @@ from domain.ports import UnitOfWork
 from domain.visibility import reads_member
 
 MAX_QUANTITY = 20
+_PAYMENT_REFERENCE = re.compile(r"[A-Za-z0-9_.:/\-]{1,64}")
 
 
 async def save_reward(uow: UnitOfWork, viewer: Viewer, reward: Reward, now: datetime) -> Reward:
@@ -92,6 +94,8 @@ class RedeemReward:
     reward_id: int
     quantity: int
     idempotency_key: str
+    # A points + cash reward: the external payment (no gateway here) that settled the cash part.
+    payment_reference: str | None = None
 
 
 async def redeem_reward(cmd: RedeemReward, deps: Deps) -> Redemption:
@@ -103,6 +107,11 @@ async def redeem_reward(cmd: RedeemReward, deps: Deps) -> Redemption:
     if not 1 <= quantity <= MAX_QUANTITY:
         raise BadUserInput.for_field("quantity", f"Redeem 1 to {MAX_QUANTITY} at a time.")
     request: dict[str, object] = {"reward": reward_id, "quantity": quantity}
+    reference = cmd.payment_reference.strip() if cmd.payment_reference is not None else None
+    if reference is not None:
+        if not _PAYMENT_REFERENCE.fullmatch(reference):
+            raise BadUserInput.for_field("paymentReference", "Use 1-64 letters, digits or . _ : / -")
+        request["paymentReference"] = reference  # only when given: older retries keep their fingerprint
     async with uow, idempotent(uow, f"redeem:{member_id}", key, request, now) as slot:
         if slot.replay is not None:
             found = await uow.rewards.redemption(int(slot.replay["redemption"]))
@@ -112,6 +121,14 @@ async def redeem_reward(cmd: RedeemReward, deps: Deps) -> Redemption:
         reward = await uow.rewards.get(reward_id)
         if reward is None or not reward.on_offer(now):
             raise NotFound("That reward is not on offer.")
+        if reward.cash_price_cents and reference is None:
+            raise BadUserInput.for_field("paymentReference", "This reward has a cash part: give the reference of "
+                                                             "the payment that settled it.")
+        if not reward.cash_price_cents and reference is not None:
+            raise BadUserInput.for_field("paymentReference", "This reward is paid in points only.")
+        if reference is not None and await uow.rewards.redemption_by_payment(reference) is not None:
+            # Also a unique index: a concurrent redemption with the same reference fails as CONFLICT.
+            raise Conflict("This payment reference already paid another redemption.")
         await uow.points.lock_account(member_id, now)
         if await member_tier_rank(uow, member_id) < reward.min_tier_rank:
             raise NotEligible("Your tier cannot redeem this reward yet.")
@@ -129,7 +146,8 @@ async def redeem_reward(cmd: RedeemReward, deps: Deps) -> Redemption:
                                           member_id, {"rewardId": reward.id, "quantity": quantity}), now)
         assert moved.entry is not None
         redemption = await uow.rewards.add_redemption(member_id, reward.id, quantity, price, new_voucher_code(),
-                                                      moved.entry.id, now, voucher_expiry(reward, now))
+                                                      moved.entry.id, now, voucher_expiry(reward, now),
+                                                      reward.cash_price_cents * quantity, reference)
         # Stock last: the hot reward row stays locked only from here to the commit, and running
         # out still rolls back the debit and the voucher above.
         if not await uow.rewards.take_stock(reward.id, quantity):

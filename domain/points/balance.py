@@ -21,7 +21,7 @@ def _to_cache(b: Balance) -> dict[str, object]:
     return {
         "total": b.total, "available": b.available, "pending": b.pending, "expiring_soon": b.expiring_soon,
         "days": b.expiring_window_days, "version": b.version,
-        "valid_until": b.valid_until.isoformat() if b.valid_until else None,
+        "valid_until": b.valid_until.isoformat() if b.valid_until else None, "held": b.held,
     }
 
 
@@ -32,6 +32,7 @@ def _from_cache(member_id: int, data: dict[str, object]) -> Balance:
         pending=int(data["pending"]), expiring_soon=int(data["expiring_soon"]),  # type: ignore[call-overload]
         expiring_window_days=int(data["days"]), version=int(data["version"]),  # type: ignore[call-overload]
         valid_until=datetime.fromisoformat(str(valid_until)) if valid_until else None,
+        held=int(data.get("held", 0)),  # type: ignore[call-overload]
     )
 
 
@@ -40,11 +41,11 @@ async def compute_balance(uow: UnitOfWork, member_id: int, now: datetime, soon_d
     total, version = await uow.points.account_version(member_id)
     window = timedelta(days=soon_days)
     # Aggregated in the database: members with years of purchases have thousands of open lots.
-    available, pending, expiring, (next_available, next_expiry, next_after) = await uow.points.lot_totals(
+    available, pending, expiring, (next_available, next_expiry, next_after), held = await uow.points.lot_totals(
         member_id, now, now + window)
     moments = [m for m in (next_available, next_expiry, next_after - window if next_after else None) if m]
     next_change = min((m for m in moments if m > now), default=None)
-    return Balance(member_id, total, available, pending, expiring, soon_days, version, next_change)
+    return Balance(member_id, total, available, pending, expiring, soon_days, version, next_change, held)
 
 
 @dataclass(frozen=True)

@@ -54,7 +54,7 @@ class Entry:
 
 @dataclass(frozen=True)
 class Balance:
-    """What a member sees. `total` is the ledger sum; available + pending + expired-unswept == total."""
+    """What a member sees. `total` is the ledger sum; available + held + pending + expired-unswept == total."""
 
     member_id: int
     total: int
@@ -65,6 +65,8 @@ class Balance:
     version: int
     # When the numbers change by the clock alone (a lot becomes available or expires).
     valid_until: datetime | None = None
+    # Points reserved by open points-payment holds: in `total`, not in `available`.
+    held: int = 0
 
 
 class EntrySource(StrEnum):
@@ -80,6 +82,7 @@ class EntrySource(StrEnum):
     EVENT = "event"
     EXPIRY = "expiry"
     PARTNER = "partner"
+    PAYMENT = "payment"
     ACTIVITY = "activity"
     CHECK_IN_BONUS = "checkin-bonus"
     CHECK_IN_MAKEUP = "checkin-makeup"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from domain.auth.sources import purchase_source
@@ -11,6 +11,8 @@ from domain.deps import Deps
 from domain.errors import BadUserInput, FieldError, IdempotencyConflict, NotFound
 from domain.idempotency import idempotent
 from domain.members.lookup import MemberRef, resolve
+from domain.payments.model import HoldStatus
+from domain.payments.refunds import return_paid_points
 from domain.points.ledger import credit, debit
 from domain.points.lots import add_months
 from domain.points.model import EntryKind
@@ -64,6 +66,11 @@ def _validate(cmd: PurchaseCommand, now: datetime) -> None:
         raise BadUserInput("The purchase is invalid.", errors)
 
 
+def validate_order(cmd: PurchaseCommand, now: datetime) -> None:
+    """The shape of an order (ids, amount, lines add up); a points payment's order is checked alike."""
+    _validate(cmd, now)
+
+
 async def record_purchase(cmd: PurchaseCommand, deps: Deps) -> PurchaseResult:
     """Rules that describe the purchase judge it by its own time (`purchasedAt`, default now), not
     by when the POS uploaded it: a CAMPAIGN (double-points day) runs on the purchase's day in the
@@ -89,6 +96,13 @@ async def record_purchase(cmd: PurchaseCommand, deps: Deps) -> PurchaseResult:
         multiplier = tier.multiplier_pct if tier is not None else 100
         rules = await uow.rules.rules()
         earned = purchase_points(cmd.items, rules, multiplier, deps.clock.day_of(bought_at))
+        paid = (await uow.holds.get(source, cmd.order_id) if uow.points.may_have_points_payment(member.id)
+                else None)
+        if paid is not None and paid.status is HoldStatus.CAPTURED:
+            # Points earn on what was paid in money only: the share points paid earns nothing.
+            cash = max(0, cmd.amount_cents - paid.covers_cents)
+            earned = replace(earned, points=earned.points * cash // cmd.amount_cents,
+                             breakdown=[*earned.breakdown, {"paidWithPointsCents": paid.covers_cents}])
         entry_id: int | None = None
         if earned.points > 0:
             entry = await credit(
@@ -130,6 +144,7 @@ async def _replay_after_commit(uow: UnitOfWork, source: str, order_id: str) -> P
 class RefundResult:
     purchase: Purchase
     refund: Refund
+    points_returned: int = 0  # of the points that paid the order (domain/payments/refunds.py)
 
 
 @dataclass(frozen=True)
@@ -143,7 +158,8 @@ class RefundCommand:
 async def record_refund(cmd: RefundCommand, deps: Deps) -> RefundResult:
     """Reverse points in proportion to the refunded amount. The purchase's own lot is taken back
     first; if those points were already spent, what is left elsewhere is clawed back and the
-    rest is recorded as a shortfall (the balance never goes negative)."""
+    rest is recorded as a shortfall (the balance never goes negative). If points paid part of
+    the order, their share of the refund comes back to the lots they came from (return_paid_points)."""
     uow, viewer, now = deps.uow, deps.viewer, deps.clock.now()
     store_id, order_id, refund_id, amount_cents = cmd.store_id, cmd.order_id, cmd.refund_id, cmd.amount_cents
     source = purchase_source(viewer, store_id)
@@ -159,7 +175,8 @@ async def record_refund(cmd: RefundCommand, deps: Deps) -> RefundResult:
             refund = await uow.purchases.refund(purchase.id, refund_id)
             if refund is None:
                 raise IdempotencyConflict("The original refund is missing.")
-            return RefundResult(purchase, refund)
+            back = await uow.points.entry_by_key("payment", f"pay-refund/{source}/{order_id}/{refund_id}")
+            return RefundResult(purchase, refund, back.amount if back else 0)
         if purchase.refunded_cents + amount_cents > purchase.amount_cents:
             raise BadUserInput.for_field(
                 "amountCents",
@@ -185,6 +202,7 @@ async def record_refund(cmd: RefundCommand, deps: Deps) -> RefundResult:
             entry_id = moved.entry.id if moved.entry else None
             shortfall = moved.shortfall
         refund = await uow.purchases.add_refund(purchase, refund_id, amount_cents, reverse, shortfall, entry_id, now)
+        returned = await return_paid_points(uow, viewer, purchase, refund_id, amount_cents, now)
         slot.done({"refundId": refund.id})
         await uow.commit()
-    return RefundResult(await _replay_after_commit(uow, source, order_id), refund)
+    return RefundResult(await _replay_after_commit(uow, source, order_id), refund, returned)

@@ -35,6 +35,16 @@ class ProgramSettings:
     lifecycle_dormant_days: int = 180
     # RFM windows in days (compute-segments scores each; segments name one). Ascending, distinct.
     rfm_windows: tuple[int, ...] = (7, 30, 90, 365)
+    # Points as payment (domain/payments): what a point is worth (points per ¥1; 0 turns paying with
+    # points off), the most of an order points may pay (basis points of the order), the smallest
+    # order they may pay, points a member must keep, minutes an authorization holds points, and line
+    # item categories points never pay for.
+    payment_points_per_yuan: int = 100
+    payment_max_share_bp: int = 5000
+    payment_min_order_cents: int = 0
+    payment_min_balance_left: int = 0
+    payment_hold_minutes: int = 15
+    payment_excluded_categories: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -42,7 +52,9 @@ class ProgramSettings:
     @classmethod
     def from_dict(cls, data: dict[str, object]) -> ProgramSettings:
         known = {f.name for f in fields(cls)}
-        values = {k: tuple(int(x) for x in v) if k in _LISTS else int(v)  # type: ignore[attr-defined, call-overload]
+        values = {k: tuple(int(x) for x in v) if k in _LISTS  # type: ignore[attr-defined]
+                  else tuple(str(x) for x in v) if k in _TEXT_LISTS  # type: ignore[attr-defined]
+                  else int(v)  # type: ignore[call-overload]
                   for k, v in data.items() if k in known}
         return cls(**values)  # type: ignore[arg-type]
 
@@ -58,6 +70,9 @@ class ProgramSettings:
             "referral_min_purchase_cents": (0, 100_000_000), "referral_referrer_points": (0, 100_000),
             "referral_referee_points": (0, 100_000),
             "lifecycle_new_days": (1, 365), "lifecycle_active_days": (1, 730), "lifecycle_dormant_days": (2, 1460),
+            "payment_points_per_yuan": (0, 10_000), "payment_max_share_bp": (0, 10_000),
+            "payment_min_order_cents": (0, 100_000_000), "payment_min_balance_left": (0, 10_000_000),
+            "payment_hold_minutes": (1, 1440),
         }
         errors = [
             FieldError(camel_case(name), f"{camel_case(name)} must be between {low} and {high}.")
@@ -72,12 +87,20 @@ class ProgramSettings:
                 1 <= w <= MAX_RFM_WINDOW_DAYS for w in windows):
             errors.append(FieldError("rfmWindows", f"Give 1 to {MAX_RFM_WINDOWS} different windows of 1 to "
                                                    f"{MAX_RFM_WINDOW_DAYS} days."))
+        categories = tuple(sorted({c.strip() for c in self.payment_excluded_categories}))
+        if len(categories) > MAX_EXCLUDED_CATEGORIES or not all(0 < len(c) <= 40 for c in categories):
+            errors.append(FieldError("paymentExcludedCategories",
+                                     f"Give at most {MAX_EXCLUDED_CATEGORIES} categories of 1 to 40 characters."))
         if errors:
             raise BadUserInput("Program settings are invalid.", errors)
         ordered = tuple(sorted(windows))
-        return self if self.rfm_windows == ordered else replace(self, rfm_windows=ordered)
+        if self.rfm_windows == ordered and self.payment_excluded_categories == categories:
+            return self
+        return replace(self, rfm_windows=ordered, payment_excluded_categories=categories)
 
 
 MAX_RFM_WINDOWS = 6
 MAX_RFM_WINDOW_DAYS = 730
+MAX_EXCLUDED_CATEGORIES = 50
 _LISTS = {"rfm_windows"}
+_TEXT_LISTS = {"payment_excluded_categories"}

@@ -45,10 +45,11 @@ def chosen_lots(first: list[int]):
     named = lots.id.in_(first) if first else false()
     wanted = bindparam("wanted", type_=BigInteger)
     now = bindparam("now", type_=lots.available_at.type)
-    before = (func.sum(lots.remaining).over(order_by=(case((named, 0), else_=1), lots.earned_at, lots.id))
-              - lots.remaining).label("before")
-    open_lots = (select(lots.id, lots.remaining, lots.expires_at, before)
-                 .where(lots.member_id == bindparam("member_id", type_=lots.member_id.type), lots.remaining > 0,
+    free = lots.remaining - lots.held  # points held for a payment are not spendable (see domain/payments)
+    before = (func.sum(free).over(order_by=(case((named, 0), else_=1), lots.earned_at, lots.id))
+              - free).label("before")
+    open_lots = (select(lots.id, free.label("remaining"), lots.expires_at, before)
+                 .where(lots.member_id == bindparam("member_id", type_=lots.member_id.type), free > 0,
                         or_(named, and_(lots.available_at <= now, lots.expires_at > now))).subquery())
     c = open_lots.c
     take = case((c.remaining < wanted - c.before, c.remaining), else_=wanted - c.before)
@@ -70,16 +71,18 @@ _SHORT_DETAILS = """CASE WHEN total.taken < CAST(:wanted AS BIGINT)
                 || jsonb_build_object('shortfall', CAST(:wanted AS BIGINT) - total.taken) AS JSON)
       ELSE CAST(:details AS JSON) END"""
 
-# Choose the lots by a running sum, write the entry only if enough was found (or a shortfall is
+# Choose the lots by a running sum over their free points (remaining less what a payment holds),
+# write the entry only if enough was found (or a shortfall is
 # allowed), then take from the lots, record the moves and move the account, each conditional on the
 # entry existing: nothing is written when the debit is refused. The caller holds the account lock, so
 # no other transaction moves these lots meanwhile.
 PG_DEBIT = text(f"""
 WITH open_lots AS (
-  SELECT id, remaining, expires_at,
-         SUM(remaining) OVER (ORDER BY (id = ANY(CAST(:first AS BIGINT[]))) DESC, earned_at, id) - remaining AS before
+  SELECT id, remaining - held AS remaining, expires_at,
+         SUM(remaining - held) OVER (ORDER BY (id = ANY(CAST(:first AS BIGINT[]))) DESC, earned_at, id)
+           - (remaining - held) AS before
   FROM points_lots
-  WHERE member_id = CAST(:member AS BIGINT) AND remaining > 0
+  WHERE member_id = CAST(:member AS BIGINT) AND remaining - held > 0
     AND (id = ANY(CAST(:first AS BIGINT[]))
          OR (available_at <= CAST(:now AS TIMESTAMPTZ) AND expires_at > CAST(:now AS TIMESTAMPTZ)))
 ), chosen AS (

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 
-from sqlalchemy import Row, and_, bindparam, case, func, insert, or_, select, tuple_, update
+from sqlalchemy import Row, and_, bindparam, case, exists, func, insert, or_, select, true, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -21,7 +21,7 @@ from domain.store.ledger_statements import (
     entry_params,
     written_entry,
 )
-from domain.store.tables import members, points_accounts, points_entries, points_lot_moves, points_lots
+from domain.store.tables import members, points_accounts, points_entries, points_holds, points_lot_moves, points_lots
 
 # Statements on the member read path, built once with bound parameters: building a select() and
 # its cache key costs more Python than running it (the profile of the home query said so).
@@ -41,13 +41,15 @@ def _lot_totals_statement():
     now = bindparam("now", type_=lots.available_at.type)
     horizon = bindparam("horizon", type_=lots.expires_at.type)
     spendable = (lots.available_at <= now) & (lots.expires_at > now)
+    free = lots.remaining - lots.held  # held points are reserved for a payment's capture
     return select(
-        func.coalesce(func.sum(case((spendable, lots.remaining), else_=0)), 0),
+        func.coalesce(func.sum(case((spendable, free), else_=0)), 0),
         func.coalesce(func.sum(case((lots.available_at > now, lots.remaining), else_=0)), 0),
-        func.coalesce(func.sum(case((spendable & (lots.expires_at <= horizon), lots.remaining), else_=0)), 0),
+        func.coalesce(func.sum(case((spendable & (lots.expires_at <= horizon), free), else_=0)), 0),
         func.min(case((lots.available_at > now, lots.available_at))),
         func.min(case((spendable, lots.expires_at))),
         func.min(case((spendable & (lots.expires_at > horizon), lots.expires_at))),
+        func.coalesce(func.sum(lots.held), 0),
     ).where(lots.member_id == bindparam("member_id", type_=lots.member_id.type), lots.remaining > 0)
 
 
@@ -76,6 +78,7 @@ class SqlPointsRepository:
         self.moved: set[int] = set()
         # (balance, version) of the accounts this transaction moved, as their last update returned them.
         self._accounts: dict[int, tuple[int, int]] = {}
+        self._paid_with_points: set[int] = set()  # locked members with a captured points payment
         self._locked: dict[int, int] = {}  # account locks this transaction holds, with the balance then
 
     async def lock_account(self, member_id: int, now: datetime) -> int:
@@ -90,13 +93,26 @@ class SqlPointsRepository:
             if member_id in self._locked:  # already held by this transaction: no second round trip
                 balances[member_id] = self._accounts.get(member_id, (self._locked[member_id], 0))[0]
                 continue
-            balances[member_id] = self._locked[member_id] = int(await self._conn.scalar(
+            # The same round trip tells whether the member has a captured points payment, so a
+            # purchase only looks for its order's payment when there can be one.
+            # (SQLite allows no subquery in RETURNING: there the purchase always looks.)
+            paid = (exists().where(points_holds.c.member_id == points_accounts.c.member_id,
+                                   points_holds.c.status == "CAPTURED")
+                    if self._conn.dialect.name == "postgresql" else true())
+            row = (await self._conn.execute(
                 _upsert(self._conn).values(member_id=member_id, balance=0, version=0, updated_at=now)
                 .on_conflict_do_update(index_elements=["member_id"],
                                        set_={"member_id": points_accounts.c.member_id})
-                .returning(points_accounts.c.balance)
-            ))
+                .returning(points_accounts.c.balance, paid)
+            )).one()
+            balances[member_id] = self._locked[member_id] = int(row[0])
+            if row[1]:
+                self._paid_with_points.add(member_id)
         return balances
+
+    def may_have_points_payment(self, member_id: int) -> bool:
+        """After lock_account: False when the member has no captured points payment at all."""
+        return member_id not in self._locked or member_id in self._paid_with_points
 
     async def add_entry(self, entry: NewEntry, now: datetime) -> Entry:
         row = (await self._conn.execute(
@@ -193,17 +209,19 @@ class SqlPointsRepository:
         ))
 
     async def open_lots(self, member_id: int) -> list[Lot]:
+        """`remaining` net of points-payment holds: what any debit (or expiry) may take."""
+        free = (points_lots.c.remaining - points_lots.c.held).label("remaining")
         rows = await self._conn.execute(
-            select(points_lots)
-            .where(points_lots.c.member_id == member_id, points_lots.c.remaining > 0)
+            select(*(c for c in points_lots.c if c.name != "remaining"), free)
+            .where(points_lots.c.member_id == member_id, points_lots.c.remaining - points_lots.c.held > 0)
             .order_by(points_lots.c.earned_at, points_lots.c.id)
         )
         return [_lot(r) for r in rows]
 
-    async def lot_totals(self, member_id: int, now: datetime, horizon: datetime) -> tuple[int, int, int, list]:
-        """(available, pending, expiring by horizon, [moments the split next changes]) in one query."""
+    async def lot_totals(self, member_id: int, now: datetime, horizon: datetime) -> tuple[int, int, int, list, int]:
+        """(available, pending, expiring by horizon, [moments the split next changes], held) in one query."""
         row = (await self._conn.execute(_LOT_TOTALS, {"member_id": member_id, "now": now, "horizon": horizon})).one()
-        return int(row[0]), int(row[1]), int(row[2]), [row[3], row[4], row[5]]
+        return int(row[0]), int(row[1]), int(row[2]), [row[3], row[4], row[5]], int(row[6])
 
     async def lot(self, lot_id: int) -> Lot | None:
         row = (await self._conn.execute(select(points_lots).where(points_lots.c.id == lot_id))).first()
@@ -212,7 +230,7 @@ class SqlPointsRepository:
     async def take_from_lot(self, entry_id: int, lot_id: int, amount: int) -> None:
         result = await self._conn.execute(
             update(points_lots)
-            .where(points_lots.c.id == lot_id, points_lots.c.remaining >= amount)
+            .where(points_lots.c.id == lot_id, points_lots.c.remaining - points_lots.c.held >= amount)
             .values(remaining=points_lots.c.remaining - amount)
         )
         if result.rowcount != 1:
@@ -347,7 +365,7 @@ class SqlPointsRepository:
     async def members_with_expired_lots(self, now: datetime, limit: int) -> list[int]:
         rows = await self._conn.scalars(
             select(points_lots.c.member_id)
-            .where(points_lots.c.remaining > 0, points_lots.c.expires_at <= now)
+            .where(points_lots.c.remaining - points_lots.c.held > 0, points_lots.c.expires_at <= now)
             .group_by(points_lots.c.member_id).order_by(points_lots.c.member_id).limit(limit)
         )
         return [int(r) for r in rows]

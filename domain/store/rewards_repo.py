@@ -48,14 +48,14 @@ def _reward(row: Row) -> Reward:
         stock=row.stock, per_member_limit=row.per_member_limit, limit_period=LimitPeriod(row.limit_period),
         min_tier_rank=row.min_tier_rank, valid_from=row.valid_from, valid_until=row.valid_until,
         voucher_valid_days=row.voucher_valid_days, description=row.description, image_urls=list(row.image_urls),
-        active=row.active, created_at=row.created_at,
+        active=row.active, created_at=row.created_at, cash_price_cents=row.cash_price_cents,
     )
 
 
 def _redemption(row: Row) -> Redemption:
     return Redemption(row.id, row.member_id, row.reward_id, row.quantity, row.points_spent, row.voucher_code,
                       RedemptionStatus(row.status), row.entry_id, row.created_at, row.expires_at, row.used_at,
-                      row.cancelled_at)
+                      row.cancelled_at, row.cash_paid_cents, row.payment_reference)
 
 
 class SqlRewardRepository:
@@ -68,7 +68,7 @@ class SqlRewardRepository:
             points_price=reward.points_price, stock=reward.stock, per_member_limit=reward.per_member_limit,
             limit_period=reward.limit_period.value, min_tier_rank=reward.min_tier_rank, valid_from=reward.valid_from,
             valid_until=reward.valid_until, voucher_valid_days=reward.voucher_valid_days,
-            image_urls=list(reward.image_urls), active=reward.active,
+            image_urls=list(reward.image_urls), active=reward.active, cash_price_cents=reward.cash_price_cents,
         )
         if reward.id:
             statement = update(rewards).where(rewards.c.id == reward.id).values(**values)
@@ -134,11 +134,13 @@ class SqlRewardRepository:
         return [(r.reward_id, r.created_at, r.quantity) for r in rows]
 
     async def add_redemption(self, member_id: int, reward_id: int, quantity: int, points: int, code: str,
-                             entry_id: int, now: datetime, expires_at: datetime) -> Redemption:
+                             entry_id: int, now: datetime, expires_at: datetime, cash_cents: int = 0,
+                             payment_reference: str | None = None) -> Redemption:
         row = (await self._conn.execute(
             insert(redemptions).values(
                 member_id=member_id, reward_id=reward_id, quantity=quantity, points_spent=points, voucher_code=code,
                 status=RedemptionStatus.ISSUED.value, entry_id=entry_id, created_at=now, expires_at=expires_at,
+                cash_paid_cents=cash_cents, payment_reference=payment_reference,
             ).returning(*redemptions.c)
         )).one()
         return _redemption(row)
@@ -179,3 +181,8 @@ class SqlRewardRepository:
             query = query.where(redemptions.c.id < before)
         rows = await self._conn.execute(query.order_by(redemptions.c.id.desc()).limit(limit))
         return [_redemption(r) for r in rows]
+
+    async def redemption_by_payment(self, payment_reference: str) -> Redemption | None:
+        row = (await self._conn.execute(
+            select(redemptions).where(redemptions.c.payment_reference == payment_reference))).first()
+        return _redemption(row) if row else None

@@ -163,6 +163,9 @@ points_lots = Table(
     Column("earned_at", UtcDateTime, nullable=False),
     Column("available_at", UtcDateTime, nullable=False),
     Column("expires_at", UtcDateTime, nullable=False),
+    # Points of `remaining` an open points-payment hold reserves (points_hold_lots): still the
+    # member's (in the ledger and the balance total) but spendable by nothing but that hold's capture.
+    Column("held", BigInteger, nullable=False, server_default=text("0")),
     CheckConstraint("remaining >= 0 AND remaining <= original", name="remaining_in_range"),
     Index("ix_points_lots_member_open", "member_id", "remaining"),
     Index("ix_points_lots_expires_at", "expires_at"),
@@ -170,6 +173,38 @@ points_lots = Table(
     Index("ix_points_lots_open_totals", "member_id", "earned_at", "id",
           postgresql_include=["remaining", "available_at", "expires_at"],
           postgresql_where=text("remaining > 0"), sqlite_where=text("remaining > 0")),
+)
+
+# Points as payment: one hold per order (source = "store:<id>", as purchases), HELD until captured
+# (a ledger debit, entry_id), released, or expired by release_expired_holds.
+points_holds = Table(
+    "points_holds",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("member_id", BigId, ForeignKey("members.id", ondelete="CASCADE"), nullable=False),
+    Column("source", String(80), nullable=False),
+    Column("order_id", String(64), nullable=False),
+    Column("store_id", String(64), nullable=False),
+    Column("points", BigInteger, nullable=False),
+    Column("covers_cents", BigInteger, nullable=False),
+    Column("order_cents", BigInteger, nullable=False),
+    Column("status", String(12), nullable=False),
+    Column("entry_id", BigId, ForeignKey("points_entries.id")),
+    Column("points_refunded", BigInteger, nullable=False, server_default=text("0")),
+    Column("expires_at", UtcDateTime, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    UniqueConstraint("source", "order_id", name="uq_points_holds_source_order"),
+    Index("ix_points_holds_status_expires", "status", "expires_at"),
+    Index("ix_points_holds_member", "member_id"),
+)
+
+points_hold_lots = Table(
+    "points_hold_lots",
+    metadata,
+    Column("hold_id", BigId, ForeignKey("points_holds.id", ondelete="CASCADE"), primary_key=True),
+    Column("lot_id", BigId, ForeignKey("points_lots.id"), primary_key=True),
+    Column("amount", BigInteger, nullable=False),
 )
 
 points_lot_moves = Table(
@@ -309,6 +344,8 @@ rewards = Table(
     Column("image_urls", JSON, nullable=False),
     Column("active", Boolean, nullable=False, server_default=text("true")),
     Column("created_at", UtcDateTime, nullable=False),
+    # Points + cash rewards: the cash part of one unit, in cents, paid outside (a payment reference).
+    Column("cash_price_cents", BigInteger, nullable=False, server_default=text("0")),
     CheckConstraint("stock IS NULL OR stock >= 0", name="stock_not_negative"),
     Index("ix_rewards_price", "points_price", "id"),
 )
@@ -328,7 +365,11 @@ redemptions = Table(
     Column("expires_at", UtcDateTime, nullable=False),
     Column("used_at", UtcDateTime),
     Column("cancelled_at", UtcDateTime),
+    Column("cash_paid_cents", BigInteger, nullable=False, server_default=text("0")),
+    # The external payment that settled the cash part; one payment pays one redemption.
+    Column("payment_reference", String(64)),
     Index("ix_redemptions_member_reward", "member_id", "reward_id", "created_at"),
+    Index("uq_redemptions_payment_reference", "payment_reference", unique=True),
 )
 
 coupon_templates = Table(

@@ -27,6 +27,7 @@ from domain.store.checkins_repo import SqlCheckInRepository
 from domain.store.community_repo import SqlCommunityRepository
 from domain.store.coupons_repo import SqlCouponRepository
 from domain.store.gamification_repo import SqlGamificationRepository
+from domain.store.holds_repo import SqlHoldRepository
 from domain.store.idempotency_repo import SqlIdempotencyRepository
 from domain.store.jobs_repo import SqlJobRunRepository
 from domain.store.kpis_repo import SqlKpiRepository
@@ -188,6 +189,7 @@ class SqlUnitOfWork:
         self.audit = SqlAuditLog(conn)
         self.points = SqlPointsRepository(conn)
         self.purchases = SqlPurchaseRepository(conn)
+        self.holds = SqlHoldRepository(conn)
         self.idempotency = SqlIdempotencyRepository(conn)
         self.rules = SqlRulesRepository(conn, snapshot, self._note_program_saved)
         self.tiers = SqlTierRepository(conn, snapshot, self._note_program_saved)

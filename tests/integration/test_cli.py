@@ -28,7 +28,8 @@ def test_cli_commands_run_and_jobs_are_idempotent(tmp_path: Path, monkeypatch: p
     assert in_thread(main, ["create-partner", "Coffee Co", "--rate", "100:40"]) == 0
     out = capsys.readouterr().out
     assert "created staff account ops-cli" in out and "client_secret=" in out
-    for job in ("expire-points", "evaluate-tiers", "birthday-rewards", "deliver-webhooks", "compute-segments"):
+    for job in ("expire-points", "evaluate-tiers", "birthday-rewards", "deliver-webhooks", "compute-segments",
+                "release-expired-holds"):
         assert in_thread(main, [job]) == 0
         after_first = _contents(tmp_path / "cli.db")
         assert in_thread(main, [job]) == 0

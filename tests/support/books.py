@@ -33,3 +33,24 @@ async def assert_books_balance(engine: AsyncEngine) -> dict[int, int]:
     assert negative == 0
     assert {k: int(v) for k, v in consumed.items() if v} == {k: int(v) for k, v in moved.items() if v}
     return {m: int(stored.get(m, 0)) for m in members}
+
+
+async def assert_holds_balance(engine: AsyncEngine) -> dict[int, int]:
+    """Points-payment holds: every lot's `held` is the sum of what open (HELD) holds reserve on it,
+    never more than what is left in the lot. Returns held points per member."""
+    from domain.store.tables import points_hold_lots, points_holds
+
+    async with engine.connect() as conn:
+        on_lots = dict((await conn.execute(
+            select(points_lots.c.id, points_lots.c.held).where(points_lots.c.held != 0))).all())
+        reserved = dict((await conn.execute(
+            select(points_hold_lots.c.lot_id, func.sum(points_hold_lots.c.amount))
+            .join(points_holds, points_holds.c.id == points_hold_lots.c.hold_id)
+            .where(points_holds.c.status == "HELD").group_by(points_hold_lots.c.lot_id))).all())
+        over = await conn.scalar(select(func.count()).select_from(points_lots).where(
+            (points_lots.c.held < 0) | (points_lots.c.held > points_lots.c.remaining)))
+        per_member = dict((await conn.execute(
+            select(points_lots.c.member_id, func.sum(points_lots.c.held)).group_by(points_lots.c.member_id))).all())
+    assert {k: int(v) for k, v in on_lots.items()} == {k: int(v) for k, v in reserved.items() if v}
+    assert over == 0
+    return {m: int(v) for m, v in per_member.items() if v}
