@@ -14,6 +14,8 @@ from domain.benefits.model import LimitPeriod, Reward, RewardKind
 from domain.benefits.services import save_reward
 from domain.community.model import Group
 from domain.community.services import AddComment, CreatePost, comment, create_post, save_group
+from domain.entitlements.model import EntitlementKind, EntitlementPeriod
+from domain.entitlements.services import GrantSpec, SetTierEntitlements, save_kind, set_tier_entitlements
 from domain.errors import Conflict
 from domain.meetups.model import Meetup
 from domain.meetups.services import save_event, sign_up
@@ -129,6 +131,7 @@ async def _seed_program(container: Container) -> None:
     now = container.now()
     for tier in DEMO_TIERS:
         await save_tier(container.uow(), operator, tier)
+    await _seed_entitlements(container, operator)
     for rule in DEMO_RULES:
         await save_rule(container.uow(), operator, rule, now)
     for reward in DEMO_REWARDS:
@@ -147,6 +150,34 @@ async def _seed_program(container: Container) -> None:
     await publish_survey(container.uow(), operator, survey.id, now)
 
 
+
+
+# Tier perks as entitlements: kind (code, 中文名, English name, 单位, unit) and per tier (code, quota, period).
+DEMO_ENTITLEMENT_KINDS = [
+    EntitlementKind(0, "PARKING_HOURS", "免费停车", "Free parking", "小时", "hours"),
+    EntitlementKind(0, "LOUNGE_VISIT", "贵宾休息室", "VIP lounge", "次", "visits"),
+    EntitlementKind(0, "GIFT_WRAP", "礼品包装", "Gift wrapping", "次", "times"),
+    EntitlementKind(0, "PERSONAL_SHOPPER", "私人购物顾问", "Personal shopper", "次", "sessions"),
+]
+DEMO_TIER_ENTITLEMENTS = {
+    "GOLD": [GrantSpec("PARKING_HOURS", 2, EntitlementPeriod.DAY), GrantSpec("GIFT_WRAP", 2, EntitlementPeriod.MONTH)],
+    "PLATINUM": [GrantSpec("PARKING_HOURS", 3, EntitlementPeriod.DAY),
+                 GrantSpec("LOUNGE_VISIT", 1, EntitlementPeriod.MONTH),
+                 GrantSpec("GIFT_WRAP", 4, EntitlementPeriod.MONTH)],
+    "DIAMOND": [GrantSpec("PARKING_HOURS", 4, EntitlementPeriod.DAY),
+                GrantSpec("LOUNGE_VISIT", 2, EntitlementPeriod.MONTH),
+                GrantSpec("GIFT_WRAP", None, None),
+                GrantSpec("PERSONAL_SHOPPER", 1, EntitlementPeriod.MONTH)],
+}
+
+
+async def _seed_entitlements(container: Container, operator: Viewer) -> None:
+    deps = container.deps(operator)
+    for kind in DEMO_ENTITLEMENT_KINDS:
+        await save_kind(kind, deps)
+    tiers = {t.code: t.id for t in await list_tiers(container.uow())}
+    for code, grants in DEMO_TIER_ENTITLEMENTS.items():
+        await set_tier_entitlements(SetTierEntitlements(tiers[code], grants), container.deps(operator))
 
 
 async def _seed_screens(container: Container, operator: Viewer) -> None:

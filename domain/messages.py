@@ -38,8 +38,13 @@ MESSAGES: dict[str, dict[str, str]] = {
                      EN: "Too many attempts; try again in {retryAfterSeconds} seconds."},
     C.INSUFFICIENT_POINTS: {ZH_CN: "积分不足。", EN: "Not enough points."},
     C.LIMIT_EXCEEDED: {ZH_CN: "已达到次数上限。", EN: "The limit has been reached."},
+    f"{C.LIMIT_EXCEEDED}.entitlement_quota": {
+        ZH_CN: "本期{kind}额度不足，剩余{remaining}。",
+        EN: "Not enough of this perk left this period ({remaining} left)."},
     C.OUT_OF_STOCK: {ZH_CN: "已抢光啦。", EN: "None left."},
     C.NOT_ELIGIBLE: {ZH_CN: "您暂不符合参与条件。", EN: "You are not eligible for this."},
+    f"{C.NOT_ELIGIBLE}.entitlement_not_in_tier": {
+        ZH_CN: "当前会员等级不包含{kind}权益。", EN: "The member's tier does not include this perk."},
     C.VOUCHER_NOT_USABLE: {ZH_CN: "该兑换券不可用。", EN: "This voucher cannot be used."},
     C.COUPON_NOT_USABLE: {ZH_CN: "该优惠券不可用。", EN: "This coupon cannot be used."},
     C.EVENT_FULL: {ZH_CN: "活动名额已满。", EN: "This event is full."},

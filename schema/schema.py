@@ -8,6 +8,7 @@ from schema.auth import AuthMutations
 from schema.benefits import BenefitMutations, BenefitQueries
 from schema.checkins import CheckInMutations
 from schema.community import CommunityMutations, CommunityQueries
+from schema.entitlements import EntitlementMutations, EntitlementQueries
 from schema.kpis import KpiQueries
 from schema.meetups import EventMutations, EventQueries
 from schema.members import MemberMutations, MemberQueries
@@ -42,6 +43,7 @@ class Query(
     PrivacyQueries,
     SegmentQueries,
     KpiQueries,
+    EntitlementQueries,
 ):
     pass
 
@@ -63,6 +65,7 @@ class Mutation(
     ProgramMutations,
     SurveyMutations,
     PrivacyMutations,
+    EntitlementMutations,
 ):
     pass
 

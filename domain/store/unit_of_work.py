@@ -26,6 +26,7 @@ from domain.store.auth_repo import (
 from domain.store.checkins_repo import SqlCheckInRepository
 from domain.store.community_repo import SqlCommunityRepository
 from domain.store.coupons_repo import SqlCouponRepository
+from domain.store.entitlements_repo import SqlEntitlementRepository
 from domain.store.idempotency_repo import SqlIdempotencyRepository
 from domain.store.kpis_repo import SqlKpiRepository
 from domain.store.meetups_repo import SqlMeetupRepository
@@ -190,6 +191,7 @@ class SqlUnitOfWork:
         self.segments = SqlSegmentRepository(conn)
         self.kpis = SqlKpiRepository(conn)
         self.throttles = SqlThrottleRepository(conn)
+        self.entitlements = SqlEntitlementRepository(conn)
         return self
 
     async def __aexit__(self, *exc: object) -> None:

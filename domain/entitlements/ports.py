@@ -1,0 +1,29 @@
+"""Storage the entitlement use cases need."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Protocol
+
+from domain.entitlements.model import EntitlementKind, EntitlementUse, Grant
+
+
+class EntitlementRepository(Protocol):
+    async def kinds(self) -> list[EntitlementKind]: ...
+    async def kind_by_code(self, code: str) -> EntitlementKind | None: ...
+    async def save_kind(self, kind: EntitlementKind) -> EntitlementKind: ...
+    async def grants(self, tier_ids: list[int] | None = None) -> list[Grant]:
+        """Every tier's grants, or those of the tiers named."""
+        ...
+    async def replace_grants(self, tier_id: int, grants: list[Grant]) -> None: ...
+    async def used_since(self, member_id: int, starts: dict[int, datetime]) -> dict[int, int]:
+        """Quantity used per kind id since that kind's period start (kinds without uses left out)."""
+        ...
+    async def add_use(self, member_id: int, kind_id: int, tier_id: int, quantity: int, store_id: str,
+                      staff_id: int, period_start: datetime | None, idempotency_key: str,
+                      now: datetime) -> EntitlementUse: ...
+    async def use(self, use_id: int) -> EntitlementUse | None: ...
+    async def uses(self, member_id: int, limit: int,
+                   before: tuple[datetime, int] | None = None) -> list[EntitlementUse]:
+        """Newest first; keyset on (used_at, id)."""
+        ...
