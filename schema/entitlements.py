@@ -59,11 +59,15 @@ class EntitlementGrant:
     quota: int | None = strawberry.field(description="How many units per period; null when unlimited.")
     period: EntitlementPeriod | None = strawberry.field(description="The span the quota counts over; null when "
                                                                    "unlimited.")
+    discount_pct: int | None = strawberry.field(description="A member price: percent off lines of `categories` "
+                                                            "(applied by `priceQuote`); null for other perks.")
+    categories: list[str] = strawberry.field(description="The member price's categories; empty: every category.")
 
     @classmethod
     def from_domain(cls, g: DomainGrant, kind: DomainKind, language: str) -> EntitlementGrant:
         return cls(tier_id=strawberry.ID(str(g.tier_id)), kind=EntitlementKind.from_domain(kind, language),
-                   unlimited=g.unlimited, quota=g.quota, period=g.period)
+                   unlimited=g.unlimited, quota=g.quota, period=g.period, discount_pct=g.discount_pct,
+                   categories=list(g.categories))
 
 
 @strawberry.type(description="A perk the member's tier grants, with what is left of it this period.")
@@ -79,12 +83,16 @@ class Entitlement:
                                                                  "midnight in the program time zone.")
     resets_at: datetime | None = strawberry.field(description="When the quota is full again: the start of the "
                                                               "next period (UTC); null when unlimited.")
+    discount_pct: int | None = strawberry.field(description="A member price: percent off lines of `categories`; "
+                                                            "null for other perks.")
+    categories: list[str] = strawberry.field(description="The member price's categories; empty: every category.")
 
     @classmethod
     def from_domain(cls, s: DomainStatus, language: str) -> Entitlement:
         return cls(kind=EntitlementKind.from_domain(s.kind, language), unlimited=s.grant.unlimited,
                    quota=s.grant.quota, period=s.grant.period, used=s.used, remaining=s.remaining,
-                   period_start=s.period_start, resets_at=s.resets_at)
+                   period_start=s.period_start, resets_at=s.resets_at, discount_pct=s.grant.discount_pct,
+                   categories=list(s.grant.categories))
 
 
 @strawberry.type(description="What the next tier up adds to the member's perks.")
@@ -173,6 +181,10 @@ class TierEntitlementInput:
     period: EntitlementPeriod | None = strawberry.field(default=None, description="The span the quota counts over; "
                                                                                  "required with a quota, null "
                                                                                  "without.")
+    discount_pct: int | None = strawberry.field(default=None, description="Makes this perk a member price: 1 to 50 "
+                                                                          "percent off (no quota, no period).")
+    categories: list[str] = strawberry.field(default_factory=list, description="The member price's categories (at "
+                                                                               "most 50); empty: every category.")
 
 
 @strawberry.input(description="Everything one tier grants (replaces what it granted before).")
@@ -248,7 +260,8 @@ class EntitlementMutations:
         ctx = info.context
         grants = await services.set_tier_entitlements(services.SetTierEntitlements(
             parse_id(input.tier_id, "tierId"),
-            [services.GrantSpec(g.kind_code, g.quota, g.period) for g in input.grants]), ctx.deps())
+            [services.GrantSpec(g.kind_code, g.quota, g.period, g.discount_pct, tuple(g.categories))
+             for g in input.grants]), ctx.deps())
         kinds = await services.list_kinds(ctx.deps())
         return SetTierEntitlementsPayload(grants=_grants(grants, kinds, ctx.language))
 

@@ -18,6 +18,7 @@ from schema.partners import PartnerMutations, PartnerQueries
 from schema.points import PointsMutations, PointsQueries
 from schema.privacy import PrivacyMutations, PrivacyQueries
 from schema.program import ProgramMutations, ProgramQueries
+from schema.quotes import QuoteMutations, QuoteQueries
 from schema.segments import SegmentQueries
 from schema.subscriptions import Subscription
 from schema.surveys import SurveyMutations, SurveyQueries
@@ -44,6 +45,7 @@ class Query(
     SegmentQueries,
     KpiQueries,
     EntitlementQueries,
+    QuoteQueries,
 ):
     pass
 
@@ -66,6 +68,7 @@ class Mutation(
     SurveyMutations,
     PrivacyMutations,
     EntitlementMutations,
+    QuoteMutations,
 ):
     pass
 

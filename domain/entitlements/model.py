@@ -3,7 +3,7 @@ each tier grants of them per period, and each use at a store."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
@@ -32,12 +32,20 @@ class EntitlementKind:
 
 @dataclass(frozen=True)
 class Grant:
-    """What one tier gets of one kind: `quota` per `period`, or unlimited (both None)."""
+    """What one tier gets of one kind: `quota` per `period`, or unlimited (both None). A member
+    price is a grant with `discount_pct` (percent off lines of `categories`, empty: every category);
+    it applies through the price quote, has no quota and is not used at a store."""
 
     tier_id: int
     kind_id: int
     quota: int | None
     period: EntitlementPeriod | None
+    discount_pct: int | None = None
+    categories: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def is_member_price(self) -> bool:
+        return self.discount_pct is not None
 
     @property
     def unlimited(self) -> bool:

@@ -13,6 +13,8 @@ STORE_ID = re.compile(r"[A-Za-z0-9_.:\-]{1,64}")  # the same spelling purchases 
 MAX_QUOTA = 1_000_000
 MAX_USE_QUANTITY = 1_000
 MAX_GRANTS = 50
+MAX_DISCOUNT_PCT = 50
+MAX_CATEGORIES = 50
 
 
 def validate_kind(kind: EntitlementKind) -> EntitlementKind:
@@ -44,6 +46,15 @@ def validate_grants(grants: list[Grant]) -> list[Grant]:
             errors.append(FieldError(f"grants.{i}.period", "A quota needs the period it is counted over."))
         if g.quota is not None and not 1 <= g.quota <= MAX_QUOTA:
             errors.append(FieldError(f"grants.{i}.quota", f"A quota is 1 to {MAX_QUOTA}; null for unlimited."))
+        if g.discount_pct is not None and not 1 <= g.discount_pct <= MAX_DISCOUNT_PCT:
+            errors.append(FieldError(f"grants.{i}.discountPct", f"A member price is 1 to {MAX_DISCOUNT_PCT}% off."))
+        if g.discount_pct is not None and g.quota is not None:
+            errors.append(FieldError(f"grants.{i}.quota", "A member price has no quota."))
+        if g.categories and g.discount_pct is None:
+            errors.append(FieldError(f"grants.{i}.categories", "Categories belong to a member price (discountPct)."))
+        if len(g.categories) > MAX_CATEGORIES or not all(0 < len(c.strip()) <= 40 for c in g.categories):
+            errors.append(FieldError(f"grants.{i}.categories", f"At most {MAX_CATEGORIES} categories of 1 to 40 "
+                                                               "characters."))
     if errors:
         raise BadUserInput("The tier's entitlements are invalid.", errors)
     return grants
@@ -58,6 +69,12 @@ def _better(upcoming: Grant, held: Grant | None) -> bool:
     average daily allowance (an approximation only used to decide what to show)."""
     if held is None:
         return True
+    if upcoming.is_member_price or held.is_member_price:
+        if not (upcoming.is_member_price and held.is_member_price):
+            return upcoming.is_member_price
+        wider = bool(held.categories) and (not upcoming.categories
+                                           or not set(upcoming.categories) <= set(held.categories))
+        return (upcoming.discount_pct or 0) > (held.discount_pct or 0) or wider
     if upcoming.quota is None:
         return held.quota is not None
     if held.quota is None:

@@ -49,6 +49,8 @@ class GrantSpec:
     kind_code: str
     quota: int | None
     period: EntitlementPeriod | None
+    discount_pct: int | None = None
+    categories: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -69,11 +71,13 @@ async def set_tier_entitlements(cmd: SetTierEntitlements, deps: Deps) -> list[Gr
                    for i, g in enumerate(cmd.grants) if g.kind_code.strip().upper() not in by_code]
         if unknown:
             raise BadUserInput("The tier's entitlements are invalid.", unknown)
-        grants = validate_grants([Grant(cmd.tier_id, by_code[g.kind_code.strip().upper()].id, g.quota, g.period)
+        grants = validate_grants([Grant(cmd.tier_id, by_code[g.kind_code.strip().upper()].id, g.quota, g.period,
+                                        g.discount_pct, tuple(c.strip() for c in g.categories))
                                   for g in cmd.grants])
         await uow.entitlements.replace_grants(cmd.tier_id, grants)
         await uow.audit.record(Role.STAFF, staff_id, "tier.entitlements_set", f"tier:{cmd.tier_id}", {
-            "grants": [{"kind": k.code, "quota": g.quota, "period": g.period.value if g.period else None}
+            "grants": [{"kind": k.code, "quota": g.quota, "period": g.period.value if g.period else None,
+                        "discountPct": g.discount_pct, "categories": list(g.categories)}
                        for g in grants for k in [next(k for k in by_code.values() if k.id == g.kind_id)]]}, now)
         await uow.commit()
     return grants
@@ -198,6 +202,9 @@ async def use_entitlement(cmd: UseEntitlement, deps: Deps) -> UseResult:
                 return UseResult(replayed, (await _statuses(uow, member.id, [grant], {kind.id: kind}, deps))[0])
             await uow.lock(f"entitlement:{member.id}:{kind.id}")
             tier, held = await _grant_for(uow, member.id, kind.id)
+            if held is not None and held.is_member_price:
+                raise BadUserInput.for_field("kindCode", "A member price applies through the price quote, "
+                                                         "not as a use.")
             if tier is None or held is None:
                 raise NotEligible(f"The member's tier does not include {kind.name_en}.",
                                   key="entitlement_not_in_tier", kind=kind.name_zh)

@@ -8,7 +8,7 @@ from sqlalchemy import Row, and_, delete, func, insert, or_, select, tuple_, upd
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.entitlements.model import EntitlementKind, EntitlementPeriod, EntitlementUse, Grant
-from domain.store.tables import entitlement_kinds, entitlement_uses, tier_entitlements
+from domain.store.tables import coupon_stacking, entitlement_kinds, entitlement_uses, tier_entitlements
 
 
 def _kind(row: Row) -> EntitlementKind:
@@ -16,7 +16,8 @@ def _kind(row: Row) -> EntitlementKind:
 
 
 def _grant(row: Row) -> Grant:
-    return Grant(row.tier_id, row.kind_id, row.quota, EntitlementPeriod(row.period) if row.period else None)
+    return Grant(row.tier_id, row.kind_id, row.quota, EntitlementPeriod(row.period) if row.period else None,
+                 row.discount_pct, tuple(row.categories or ()))
 
 
 def _use(row: Row) -> EntitlementUse:
@@ -54,7 +55,8 @@ class SqlEntitlementRepository:
         if grants:
             await self._conn.execute(insert(tier_entitlements), [
                 {"tier_id": tier_id, "kind_id": g.kind_id, "quota": g.quota,
-                 "period": g.period.value if g.period else None} for g in grants])
+                 "period": g.period.value if g.period else None, "discount_pct": g.discount_pct,
+                 "categories": list(g.categories)} for g in grants])
 
     async def used_since(self, member_id: int, starts: dict[int, datetime]) -> dict[int, int]:
         # One statement for every kind, each with its own period start (index member, kind, used_at).
@@ -87,3 +89,13 @@ class SqlEntitlementRepository:
             query = query.where(tuple_(u.used_at, u.id) < tuple_(*before))
         rows = await self._conn.execute(query.order_by(u.used_at.desc(), u.id.desc()).limit(limit))
         return [_use(r) for r in rows]
+
+    async def stacking(self) -> dict[str, bool]:
+        rows = await self._conn.execute(select(coupon_stacking))
+        return {r.coupon_kind: r.with_member_price for r in rows}
+
+    async def replace_stacking(self, rules: dict[str, bool]) -> None:
+        await self._conn.execute(delete(coupon_stacking))
+        if rules:
+            await self._conn.execute(insert(coupon_stacking), [
+                {"coupon_kind": kind, "with_member_price": combines} for kind, combines in rules.items()])

@@ -285,6 +285,17 @@ tier_entitlements = Table(
     Column("kind_id", BigId, ForeignKey("entitlement_kinds.id"), primary_key=True),
     Column("quota", Integer),  # null: unlimited
     Column("period", String(8)),  # DAY / WEEK / MONTH / YEAR; null with an unlimited quota
+    # A member price: percent off lines of these categories (empty: every category); no quota.
+    Column("discount_pct", Integer),
+    Column("categories", JSON, nullable=False),
+)
+
+# Which coupon kinds combine with the member price on one order (no row: the kind combines).
+coupon_stacking = Table(
+    "coupon_stacking",
+    metadata,
+    Column("coupon_kind", String(20), primary_key=True),
+    Column("with_member_price", Boolean, nullable=False),
 )
 
 entitlement_uses = Table(

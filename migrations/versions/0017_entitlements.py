@@ -1,4 +1,4 @@
-"""tier perks as entitlements: kinds, per-tier quotas, uses
+"""tier perks as entitlements: kinds, per-tier quotas and member prices, uses, coupon stacking
 
 Revision ID: 0017
 Revises: 0015
@@ -35,10 +35,17 @@ def upgrade() -> None:
     sa.Column('kind_id', _ID, nullable=False),
     sa.Column('quota', sa.Integer(), nullable=True),
     sa.Column('period', sa.String(length=8), nullable=True),
+    sa.Column('discount_pct', sa.Integer(), nullable=True),
+    sa.Column('categories', sa.JSON(), nullable=False),
     sa.ForeignKeyConstraint(['kind_id'], ['entitlement_kinds.id'],
                             name=op.f('fk_tier_entitlements_kind_id_entitlement_kinds')),
     sa.ForeignKeyConstraint(['tier_id'], ['tiers.id'], name=op.f('fk_tier_entitlements_tier_id_tiers')),
     sa.PrimaryKeyConstraint('tier_id', 'kind_id', name=op.f('pk_tier_entitlements'))
+    )
+    op.create_table('coupon_stacking',
+    sa.Column('coupon_kind', sa.String(length=20), nullable=False),
+    sa.Column('with_member_price', sa.Boolean(), nullable=False),
+    sa.PrimaryKeyConstraint('coupon_kind', name=op.f('pk_coupon_stacking'))
     )
     op.create_table('entitlement_uses',
     sa.Column('id', _ID, autoincrement=True, nullable=False),
@@ -65,5 +72,6 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table('entitlement_uses')
+    op.drop_table('coupon_stacking')
     op.drop_table('tier_entitlements')
     op.drop_table('entitlement_kinds')

@@ -198,4 +198,4 @@ async def test_demo_gold_member_sees_chinese_perks_and_what_platinum_adds(api: A
         ("免费停车", "小时", 2, "DAY"), ("礼品包装", "次", 2, "MONTH")}
     assert me["nextTierEntitlements"]["tier"]["code"] == "PLATINUM"
     assert {a["kind"]["code"] for a in me["nextTierEntitlements"]["adds"]} == {
-        "PARKING_HOURS", "LOUNGE_VISIT", "GIFT_WRAP"}
+        "PARKING_HOURS", "LOUNGE_VISIT", "GIFT_WRAP", "MEMBER_PRICE"}

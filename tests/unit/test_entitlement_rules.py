@@ -49,3 +49,27 @@ def test_the_next_tier_adds_new_perks_and_more_generous_quotas_only() -> None:
     # 2 a week (~8.6 a month) is less than 10 a month; a quota never beats unlimited.
     assert added == {1, 4, 5, 6}
     assert next_tier_adds(held, held) == []
+
+
+def test_quote_ties_keep_the_coupon_and_prefer_the_member_price() -> None:
+    from datetime import timedelta
+
+    from domain.entitlements.pricing import best_quote
+    from domain.offers.model import Coupon, CouponKind, CouponStatus, CouponTemplate, IssueSource
+    from domain.points.rules import LineItem
+
+    now = utc(2026, 12, 2)
+    price = Grant(1, 9, None, None, 10, ("beauty",))
+    cash = CouponTemplate(1, "10 off", CouponKind.CASH_OFF, value_cents=100, valid_days=30)
+
+    def coupon(cid: int, days: int) -> Coupon:
+        return Coupon(cid, 1, 1, f"C{cid}", CouponStatus.AVAILABLE, IssueSource.STAFF, now, now,
+                      now + timedelta(days=days))
+
+    lines = [LineItem("beauty", 1_000)]
+    # Member price (100) equals the coupon alone (100): the coupon is kept for another order.
+    q = best_quote(lines, "S1", [price], [(coupon(1, 5), cash)], lambda kind: False)
+    assert (q.member_price_applied, q.coupon, q.payable_cents) == (True, None, 900)
+    # Combining, two equal coupons: the one expiring first is used.
+    q = best_quote(lines, "S1", [price], [(coupon(2, 9), cash), (coupon(3, 4), cash)], lambda kind: True)
+    assert (q.coupon.id if q.coupon else None, q.total_discount_cents, q.payable_cents) == (3, 200, 800)
