@@ -57,7 +57,7 @@ async def _evaluate(settings: Settings) -> dict[str, int]:
 
     container = _container(settings)
     try:
-        return await evaluate_tiers(container.uow, container.now())
+        return await evaluate_tiers(container.uow, container.now(), zone=container.clock.zone)
     finally:
         await container.close()
 

@@ -79,3 +79,12 @@ def message(code: str, language: str, key: str | None = None, values: Mapping[st
 
 def has_entry(code: str, key: str | None) -> bool:
     return bool(key) and f"{code}.{key}" in MESSAGES
+
+
+# Tier progress (domain/tiers/progress_text.py): "¥8,000 more, or 3 more purchases to reach Gold".
+TIER_PROGRESS_TEXT: dict[str, dict[str, str]] = {
+    ZH_CN: {"SPEND": "再消费{amount}", "PURCHASES": "再购物{amount}次", "TIER_POINTS": "再获得{amount}定级积分",
+            "any": "，或", "all": "，并且", "sentence": "{parts}即可升级为{tier}"},
+    EN: {"SPEND": "{amount} more", "PURCHASES": "{amount} more purchases", "TIER_POINTS": "{amount} more tier points",
+         "any": ", or ", "all": " and ", "sentence": "{parts} to reach {tier}"},
+}

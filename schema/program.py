@@ -123,6 +123,12 @@ class ProgramSettings:
         description='Months of spending that count towards qualifying for a tier.')
     tier_grace_months: int = strawberry.field(
         description='Months a reached tier is kept before a downgrade can take effect.')
+    tier_calendar_year: int = strawberry.field(
+        description='1: tiers qualify on the calendar year so far (program time zone); 0: on the last '
+                    '`tierWindowMonths` months.')
+    tier_downgrade_one_step: int = strawberry.field(
+        description='1: a tier review moves a member down one tier at a time; 0: straight to the tier they qualify '
+                    'for.')
     welcome_coupon_template_id: strawberry.ID | None = strawberry.field(
         description="Coupon template given to every new member; null when none is set.")
     birthday_coupon_template_id: strawberry.ID | None = strawberry.field(
@@ -184,6 +190,12 @@ class UpdateProgramSettingsInput:
         default=None, description='Months of spending that count towards qualifying for a tier. Allowed: 1 to 36.')
     tier_grace_months: int | None = strawberry.field(
         default=None, description='Months a reached tier is kept before a downgrade can take effect. Allowed: 0 to 36.')
+    tier_calendar_year: int | None = strawberry.field(
+        default=None, description='1: tiers qualify on the calendar year so far; 0: on rolling months. Allowed: 0 '
+                                  'to 1.')
+    tier_downgrade_one_step: int | None = strawberry.field(
+        default=None, description='1: reviews move down one tier at a time; 0: to the tier qualified for. Allowed: 0 '
+                                  'to 1.')
     welcome_coupon_template_id: strawberry.ID | None = strawberry.field(
         default=None, description='A coupon template id; "0" removes the setting.')
     birthday_coupon_template_id: strawberry.ID | None = strawberry.field(

@@ -97,7 +97,8 @@ async def record_purchase(cmd: PurchaseCommand, deps: Deps) -> PurchaseResult:
                 add_months(now, settings.points_expiry_months),
             )
             await uow.purchases.set_points(purchase.id, earned.points, entry.id)
-        change = await apply_qualification(uow, member.id, now, settings, allow_downgrade=False)
+        change = await apply_qualification(uow, member.id, now, settings, allow_downgrade=False,
+                                           zone=deps.clock.zone)
         await reward_on_purchase(uow, member.id, cmd.amount_cents, now)
         slot.done({"purchaseId": purchase.id})
         await uow.commit()

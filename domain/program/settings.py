@@ -17,6 +17,8 @@ class ProgramSettings:
     gift_min_tier_rank: int = 0
     tier_window_months: int = 12
     tier_grace_months: int = 12
+    tier_calendar_year: int = 0  # 1: tiers qualify on the calendar year so far (program time zone), not rolling months
+    tier_downgrade_one_step: int = 0  # 1: a review moves down one tier at a time; 0: to the tier qualified for
     welcome_coupon_template_id: int = 0  # 0: none
     birthday_coupon_template_id: int = 0
     upgrade_coupon_template_id: int = 0
@@ -51,6 +53,7 @@ class ProgramSettings:
             "return_window_days": (0, 90), "points_expiry_months": (1, 120), "expiring_soon_days": (1, 365),
             "gift_daily_limit_points": (0, 10_000_000), "gift_min_tier_rank": (0, 100),
             "tier_window_months": (1, 36), "tier_grace_months": (0, 36),
+            "tier_calendar_year": (0, 1), "tier_downgrade_one_step": (0, 1),
             "welcome_coupon_template_id": (0, 2**62), "birthday_coupon_template_id": (0, 2**62),
             "upgrade_coupon_template_id": (0, 2**62), "birthday_whole_month": (0, 1),
             "checkin_cycle_days": (0, 31), "checkin_bonus_points": (0, 100_000),

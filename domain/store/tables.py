@@ -262,6 +262,11 @@ tiers = Table(
     Column("upgrade_reward_points", Integer, nullable=False, server_default=text("0")),
     Column("benefits", JSON, nullable=False),
     Column("active", Boolean, nullable=False, server_default=text("true")),
+    # Qualification paths besides spend (migration 0017): null is "not a path".
+    Column("min_purchases", Integer),
+    Column("min_tier_points", BigInteger),
+    Column("qualify_mode", String(3), nullable=False, server_default=text("'ANY'")),
+    Column("spend_path", Boolean, nullable=False, server_default=text("true")),
 )
 
 

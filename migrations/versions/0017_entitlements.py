@@ -1,4 +1,4 @@
-"""tier perks as entitlements: kinds, per-tier quotas and member prices, uses, coupon stacking
+"""tier perks as entitlements: kinds, per-tier quotas and member prices, uses, coupon stacking; tier qualification paths
 
 Revision ID: 0017
 Revises: 0015
@@ -19,6 +19,13 @@ _ID = sa.BigInteger().with_variant(sa.Integer(), 'sqlite')
 
 
 def upgrade() -> None:
+    # Tier qualification paths: nullable or constant defaults, so no table rewrite.
+    with op.batch_alter_table('tiers', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('min_purchases', sa.Integer(), nullable=True))
+        batch_op.add_column(sa.Column('min_tier_points', sa.BigInteger(), nullable=True))
+        batch_op.add_column(sa.Column('qualify_mode', sa.String(length=3), server_default=sa.text("'ANY'"),
+                                      nullable=False))
+        batch_op.add_column(sa.Column('spend_path', sa.Boolean(), server_default=sa.text('true'), nullable=False))
     op.create_table('entitlement_kinds',
     sa.Column('id', _ID, autoincrement=True, nullable=False),
     sa.Column('code', sa.String(length=30), nullable=False),
@@ -75,3 +82,8 @@ def downgrade() -> None:
     op.drop_table('coupon_stacking')
     op.drop_table('tier_entitlements')
     op.drop_table('entitlement_kinds')
+    with op.batch_alter_table('tiers', schema=None) as batch_op:
+        batch_op.drop_column('spend_path')
+        batch_op.drop_column('qualify_mode')
+        batch_op.drop_column('min_tier_points')
+        batch_op.drop_column('min_purchases')
