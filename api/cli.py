@@ -67,7 +67,7 @@ async def _birthdays(settings: Settings) -> dict[str, int]:
 
     container = _container(settings)
     try:
-        return await birthday_rewards(container.uow, container.now(), container.today())
+        return await birthday_rewards(container.uow, container.now(), container.today(), zone=container.clock.zone)
     finally:
         await container.close()
 

@@ -11,8 +11,8 @@ from domain.deps import Deps
 from domain.errors import BadUserInput, FieldError, IdempotencyConflict, NotFound
 from domain.idempotency import idempotent
 from domain.members.lookup import MemberRef, resolve
+from domain.points.expiry_policy import lot_expiry
 from domain.points.ledger import credit, debit
-from domain.points.lots import add_months
 from domain.points.model import EntryKind
 from domain.points.ports import NewEntry, Purchase, Refund
 from domain.points.rules import LineItem, purchase_points
@@ -94,12 +94,12 @@ async def record_purchase(cmd: PurchaseCommand, deps: Deps) -> PurchaseResult:
                          f"{source}/{cmd.order_id}", f"{source}/{cmd.order_id}", viewer.role, viewer.subject_id,
                          {"breakdown": earned.breakdown, "tierMultiplierPct": multiplier}),
                 now, bought_at + timedelta(days=settings.return_window_days),
-                add_months(now, settings.points_expiry_months),
+                lot_expiry(now, settings, deps.clock.zone),
             )
             await uow.purchases.set_points(purchase.id, earned.points, entry.id)
         change = await apply_qualification(uow, member.id, now, settings, allow_downgrade=False,
                                            zone=deps.clock.zone)
-        await reward_on_purchase(uow, member.id, cmd.amount_cents, now)
+        await reward_on_purchase(uow, member.id, cmd.amount_cents, now, deps.clock.zone)
         slot.done({"purchaseId": purchase.id})
         await uow.commit()
     final = await _replay_after_commit(uow, source, cmd.order_id)

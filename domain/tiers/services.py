@@ -11,6 +11,7 @@ from domain.errors import BadUserInput, NotFound
 from domain.events import TierChanged
 from domain.offers.model import IssueSource
 from domain.offers.services import CouponGrant, issue_by_setting
+from domain.points.expiry_policy import lot_expiry
 from domain.points.ledger import credit
 from domain.points.lots import add_months
 from domain.points.model import EntryKind
@@ -105,7 +106,7 @@ async def apply_qualification(uow: UnitOfWork, member_id: int, now: datetime, se
                 uow,
                 NewEntry(member_id, EntryKind.EARN, target.upgrade_reward_points, f"Welcome to {target.name}",
                          "tier", str(target.id), key),
-                now, now, add_months(now, settings.points_expiry_months),
+                now, now, lot_expiry(now, settings, zone),
             )
     if reason is TierChangeReason.UPGRADE:
         grant = CouponGrant(member_id, IssueSource.TIER_UPGRADE, f"upgrade/{member_id}/{target.id}")
