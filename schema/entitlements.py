@@ -17,7 +17,7 @@ from domain.messages import EN
 from schema.connections import PageInfo
 from schema.enums import register_enum
 from schema.info import Info
-from schema.refs import MemberRefInput, parse_id
+from schema.refs import MemberRefInput, Node, global_id, parse_id
 from schema.tiers import Tier
 
 # Registered in place (strawberry.enum returns the class itself), so type checkers see a plain enum.
@@ -103,8 +103,9 @@ class NextTierEntitlements:
 
 
 @strawberry.type(description="One use of a perk at a store.")
-class EntitlementUse:
-    id: strawberry.ID = strawberry.field(description="The use's id.")
+class EntitlementUse(Node):
+    id: strawberry.ID = strawberry.field(description="Global id of the use (`node(id)` fetches it again: the "
+                                                     "member or staff).")
     kind: EntitlementKind = strawberry.field(description="The perk used.")
     quantity: int = strawberry.field(description="Units used.")
     store_id: str = strawberry.field(description="The store where it was used.")
@@ -112,7 +113,7 @@ class EntitlementUse:
 
     @classmethod
     def from_domain(cls, u: DomainUse, kind: DomainKind, language: str) -> EntitlementUse:
-        return cls(id=strawberry.ID(str(u.id)), kind=EntitlementKind.from_domain(kind, language),
+        return cls(id=global_id("EntitlementUse", u.id), kind=EntitlementKind.from_domain(kind, language),
                    quantity=u.quantity, store_id=u.store_id, used_at=u.used_at)
 
 

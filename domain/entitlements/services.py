@@ -18,6 +18,7 @@ from domain.members.lookup import MemberRef, resolve
 from domain.ports import UnitOfWork
 from domain.tiers.model import Tier
 from domain.tiers.rules import ladder, next_tier
+from domain.visibility import reads_member
 
 MAX_PAGE = 100
 
@@ -247,3 +248,19 @@ async def entitlement_uses(member_id: int, first: int, after: str | None, deps: 
 
 def cursor_of(use: EntitlementUse) -> str:
     return cursors.encode(use.used_at, use.id)
+
+
+async def visible_uses(use_ids: list[int], deps: Deps) -> tuple[dict[int, EntitlementUse], dict[int, EntitlementKind]]:
+    """The caller's own uses among these ids (staff: all), in one query; others are absent."""
+    async with deps.uow.read_only() as uow:
+        found = await uow.entitlements.uses_by_ids(sorted(set(use_ids)))
+        kinds = {k.id: k for k in await uow.entitlements.kinds()} if found else {}
+    return {i: u for i, u in found.items() if reads_member(deps.viewer, u.member_id)}, kinds
+
+
+async def use_for(use_id: int, deps: Deps) -> tuple[EntitlementUse, EntitlementKind]:
+    """One use: its member or staff; anyone else learns nothing (NOT_FOUND)."""
+    uses, kinds = await visible_uses([use_id], deps)
+    if use_id not in uses:
+        raise NotFound("No such entitlement use.")
+    return uses[use_id], kinds[uses[use_id].kind_id]

@@ -99,3 +99,7 @@ class SqlEntitlementRepository:
         if rules:
             await self._conn.execute(insert(coupon_stacking), [
                 {"coupon_kind": kind, "with_member_price": combines} for kind, combines in rules.items()])
+
+    async def uses_by_ids(self, use_ids: list[int]) -> dict[int, EntitlementUse]:
+        rows = await self._conn.execute(select(entitlement_uses).where(entitlement_uses.c.id.in_(use_ids)))
+        return {r.id: _use(r) for r in rows}

@@ -163,6 +163,21 @@ async def test_usage_history_is_a_connection_newest_first(setup) -> None:
     assert not rest["me"]["entitlementUses"]["pageInfo"]["hasNextPage"]
 
 
+async def test_a_use_is_a_node_its_member_and_staff_can_fetch(setup, monkeypatch) -> None:
+    api, member, staff, _tiers, _moment = setup
+    use_id = (await api.data(USE, use_input(), staff))["useEntitlement"]["use"]["id"]
+    node = "query($id: ID!) { node(id: $id) { id ... on EntitlementUse { quantity storeId kind { code } } } }"
+    mine = (await api.data(node, {"id": use_id}, member.access_token))["node"]
+    assert mine == {"id": use_id, "quantity": 1, "storeId": "SH-001", "kind": {"code": "PARKING_HOURS"}}
+    assert (await api.data(node, {"id": use_id}, staff))["node"] == mine
+    monkeypatch.undo()  # back to the real clock: a token issued "tomorrow" is not valid yet
+    other = await api.sign_in("13900139000")
+    assert error_codes(await api.gql(node, {"id": use_id}, other.access_token)) == ["NOT_FOUND"]
+    many = await api.data("query($ids: [ID!]!) { nodes(ids: $ids) { id } }", {"ids": [use_id, use_id]},
+                          other.access_token)
+    assert many["nodes"] == [None, None]
+
+
 async def test_staff_changes_are_audited(setup) -> None:
     api, _member, _staff, tiers, _moment = setup
     async with api.container.engine.connect() as conn:
