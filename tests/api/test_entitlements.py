@@ -178,6 +178,14 @@ async def test_a_use_is_a_node_its_member_and_staff_can_fetch(setup, monkeypatch
     assert many["nodes"] == [None, None]
 
 
+async def test_uses_are_in_the_members_data_export(setup, monkeypatch) -> None:
+    api, member, staff, _tiers, _moment = setup
+    await api.data(USE, use_input(store="SH-009"), staff)
+    monkeypatch.undo()
+    doc = (await api.data("{ exportMyData { document } }", token=member.access_token))["exportMyData"]["document"]
+    assert [(u["storeId"], u["quantity"]) for u in doc["entitlementUses"]] == [("SH-009", 1)]
+
+
 async def test_staff_changes_are_audited(setup) -> None:
     api, _member, _staff, tiers, _moment = setup
     async with api.container.engine.connect() as conn:
