@@ -68,7 +68,7 @@ async def _evaluate(settings: Settings) -> dict[str, int]:
 
     container = _container(settings)
     try:
-        return await evaluate_tiers(container.uow, container.now())
+        return await evaluate_tiers(container.uow, container.now(), zone=container.clock.zone)
     finally:
         await container.close()
 
@@ -78,7 +78,7 @@ async def _birthdays(settings: Settings) -> dict[str, int]:
 
     container = _container(settings)
     try:
-        return await birthday_rewards(container.uow, container.now(), container.today())
+        return await birthday_rewards(container.uow, container.now(), container.today(), zone=container.clock.zone)
     finally:
         await container.close()
 

@@ -14,6 +14,9 @@ from domain.benefits.model import LimitPeriod, Reward, RewardKind
 from domain.benefits.services import save_reward
 from domain.community.model import Group
 from domain.community.services import AddComment, CreatePost, comment, create_post, save_group
+from domain.entitlements.model import EntitlementKind, EntitlementPeriod
+from domain.entitlements.quotes import set_coupon_stacking
+from domain.entitlements.services import GrantSpec, SetTierEntitlements, save_kind, set_tier_entitlements
 from domain.errors import Conflict
 from domain.gamification.badges import STANDARD_BADGES, save_badge
 from domain.gamification.challenges import save_challenge
@@ -135,6 +138,7 @@ async def _seed_program(container: Container) -> None:
     now = container.now()
     for tier in DEMO_TIERS:
         await save_tier(container.uow(), operator, tier)
+    await _seed_entitlements(container, operator)
     for rule in DEMO_RULES:
         await save_rule(container.uow(), operator, rule, now)
     for reward in DEMO_REWARDS:
@@ -171,6 +175,40 @@ async def _seed_games(container: Container, operator: Viewer) -> None:
     ], ""), deps)
 
 
+
+
+# Tier perks as entitlements: kind (code, 中文名, English name, 单位, unit) and per tier (code, quota, period).
+DEMO_ENTITLEMENT_KINDS = [
+    EntitlementKind(0, "PARKING_HOURS", "免费停车", "Free parking", "小时", "hours"),
+    EntitlementKind(0, "LOUNGE_VISIT", "贵宾休息室", "VIP lounge", "次", "visits"),
+    EntitlementKind(0, "GIFT_WRAP", "礼品包装", "Gift wrapping", "次", "times"),
+    EntitlementKind(0, "PERSONAL_SHOPPER", "私人购物顾问", "Personal shopper", "次", "sessions"),
+    EntitlementKind(0, "MEMBER_PRICE", "会员价", "Member price", "%", "%"),
+]
+DEMO_TIER_ENTITLEMENTS = {
+    "GOLD": [GrantSpec("PARKING_HOURS", 2, EntitlementPeriod.DAY), GrantSpec("GIFT_WRAP", 2, EntitlementPeriod.MONTH)],
+    "PLATINUM": [GrantSpec("PARKING_HOURS", 3, EntitlementPeriod.DAY),
+                 GrantSpec("LOUNGE_VISIT", 1, EntitlementPeriod.MONTH),
+                 GrantSpec("GIFT_WRAP", 4, EntitlementPeriod.MONTH),
+                 GrantSpec("MEMBER_PRICE", None, None, 3, ("美妆",))],
+    "DIAMOND": [GrantSpec("PARKING_HOURS", 4, EntitlementPeriod.DAY),
+                GrantSpec("LOUNGE_VISIT", 2, EntitlementPeriod.MONTH),
+                GrantSpec("GIFT_WRAP", None, None),
+                GrantSpec("PERSONAL_SHOPPER", 1, EntitlementPeriod.MONTH),
+                GrantSpec("MEMBER_PRICE", None, None, 5, ("美妆", "服饰"))],
+}
+
+
+async def _seed_entitlements(container: Container, operator: Viewer) -> None:
+    deps = container.deps(operator)
+    for kind in DEMO_ENTITLEMENT_KINDS:
+        await save_kind(kind, deps)
+    tiers = {t.code: t.id for t in await list_tiers(container.uow())}
+    for code, grants in DEMO_TIER_ENTITLEMENTS.items():
+        await set_tier_entitlements(SetTierEntitlements(tiers[code], grants), container.deps(operator))
+    # Percent-off coupons do not stack on member prices; cash and spend-and-save coupons do.
+    await set_coupon_stacking([CouponKind.CASH_OFF, CouponKind.SPEND_AND_SAVE, CouponKind.BUY_ONE_GET_ONE,
+                               CouponKind.FREE_ITEM], container.deps(operator))
 
 
 async def _seed_screens(container: Container, operator: Viewer) -> None:

@@ -38,8 +38,13 @@ MESSAGES: dict[str, dict[str, str]] = {
                      EN: "Too many attempts; try again in {retryAfterSeconds} seconds."},
     C.INSUFFICIENT_POINTS: {ZH_CN: "积分不足。", EN: "Not enough points."},
     C.LIMIT_EXCEEDED: {ZH_CN: "已达到次数上限。", EN: "The limit has been reached."},
+    f"{C.LIMIT_EXCEEDED}.entitlement_quota": {
+        ZH_CN: "本期{kind}额度不足，剩余{remaining}。",
+        EN: "Not enough of this perk left this period ({remaining} left)."},
     C.OUT_OF_STOCK: {ZH_CN: "已抢光啦。", EN: "None left."},
     C.NOT_ELIGIBLE: {ZH_CN: "您暂不符合参与条件。", EN: "You are not eligible for this."},
+    f"{C.NOT_ELIGIBLE}.entitlement_not_in_tier": {
+        ZH_CN: "当前会员等级不包含{kind}权益。", EN: "The member's tier does not include this perk."},
     C.VOUCHER_NOT_USABLE: {ZH_CN: "该兑换券不可用。", EN: "This voucher cannot be used."},
     C.POINTS_PAYMENT_NOT_OPEN: {ZH_CN: "该笔积分抵扣已结束（已扣除、已释放或已超时）。",
                                 EN: "This points payment is no longer on hold."},
@@ -76,3 +81,12 @@ def message(code: str, language: str, key: str | None = None, values: Mapping[st
 
 def has_entry(code: str, key: str | None) -> bool:
     return bool(key) and f"{code}.{key}" in MESSAGES
+
+
+# Tier progress (domain/tiers/progress_text.py): "¥8,000 more, or 3 more purchases to reach Gold".
+TIER_PROGRESS_TEXT: dict[str, dict[str, str]] = {
+    ZH_CN: {"SPEND": "再消费{amount}", "PURCHASES": "再购物{amount}次", "TIER_POINTS": "再获得{amount}定级积分",
+            "any": "，或", "all": "，并且", "sentence": "{parts}即可升级为{tier}"},
+    EN: {"SPEND": "{amount} more", "PURCHASES": "{amount} more purchases", "TIER_POINTS": "{amount} more tier points",
+         "any": ", or ", "all": " and ", "sentence": "{parts} to reach {tier}"},
+}

@@ -12,6 +12,7 @@ from domain.auth.viewer import Role
 from domain.benefits.ports import RewardRepository
 from domain.checkins.ports import CheckInRepository
 from domain.community.ports import CommunityRepository
+from domain.entitlements.ports import EntitlementRepository
 from domain.events import Event
 from domain.gamification.ports import GamificationRepository
 from domain.jobs.model import JobRunRepository
@@ -204,6 +205,8 @@ class UnitOfWork(Protocol):
     def throttles(self) -> ThrottleRepository: ...
     @property
     def job_runs(self) -> JobRunRepository: ...
+    @property
+    def entitlements(self) -> EntitlementRepository: ...
 
     async def __aenter__(self) -> UnitOfWork: ...
     async def __aexit__(self, *exc: object) -> None: ...

@@ -153,4 +153,4 @@ class EventMutations:
             description="The member's `checkinCode` (4 to 16 letters and digits; case-insensitive).")]) -> EventSignup:
         ctx = info.context
         return EventSignup.from_domain(await services.check_in_attendee(ctx.uow(), ctx.viewer, code,
-                                                                        ctx.container.now()))
+                                                                        ctx.container.now(), ctx.container.clock.zone))

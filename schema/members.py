@@ -14,6 +14,14 @@ from domain.members.model import Member as DomainMember
 from domain.members.profile import UNSET, ProfileChanges
 from schema.benefits import MemberBenefits, RedemptionConnection, load_benefits, load_redemptions
 from schema.checkins import CheckIns
+from schema.entitlements import (
+    Entitlement,
+    EntitlementUseConnection,
+    NextTierEntitlements,
+    load_entitlement_uses,
+    load_entitlements,
+    load_next_tier_entitlements,
+)
 from schema.enums import register_enum
 from schema.gamification import (
     BadgeShelf,
@@ -177,6 +185,23 @@ class MemberType:
     @strawberry.field(description="Tier perks the member has now, and what the next tier adds.")
     async def benefits(self, info: Info) -> MemberBenefits:
         return await load_benefits(info, self.member_id)
+
+    @strawberry.field(description="Perks the member's tier grants, with the quota left this period and when it "
+                                  "resets.")
+    async def entitlements(self, info: Info) -> list[Entitlement]:
+        return await load_entitlements(info, self.member_id)
+
+    @strawberry.field(description="What the next tier up would add to the member's perks.")
+    async def next_tier_entitlements(self, info: Info) -> NextTierEntitlements:
+        return await load_next_tier_entitlements(info, self.member_id)
+
+    @strawberry.field(description="Perk uses at stores, newest first; page with `first`/`after`.")
+    async def entitlement_uses(
+        self, info: Info, first: Annotated[int, strawberry.argument(description="Page size (1 to 100).")] = 20,
+        after: Annotated[str | None, strawberry.argument(description=(
+            "Opaque cursor from `pageInfo.endCursor`: the page after it."))] = None,
+    ) -> EntitlementUseConnection:
+        return await load_entitlement_uses(info, self.member_id, first, after)
 
     @strawberry.field(description="Redemptions (vouchers), newest first; page with `first`/`after`.")
     async def redemptions(

@@ -10,12 +10,14 @@ import strawberry
 
 from domain.benefits import services as benefits
 from domain.community import services as community
+from domain.entitlements import services as entitlements
 from domain.errors import BadUserInput, NotFound
 from domain.gamification import draws as draws_cases
 from domain.meetups import services as meetups
 from domain.offers import services as offers
 from schema.benefits import Redemption, Reward
 from schema.community import Group, Post
+from schema.entitlements import EntitlementUse
 from schema.gamification import Draw
 from schema.info import Info
 from schema.meetups import Event
@@ -43,12 +45,16 @@ async def _resolve(info: Info, raw: strawberry.ID, field: str) -> Node:
         return Event.from_domain(await meetups.event_for(ctx.uow(), ctx.viewer, row_id))
     if type_name == "Draw":
         return Draw.from_domain(await draws_cases.get_draw(row_id, ctx.deps()), ctx.container.now())
+    if type_name == "EntitlementUse":
+        use, kind = await entitlements.use_for(row_id, ctx.deps())
+        return EntitlementUse.from_domain(use, kind, ctx.language)
     raise NotFound("Nothing has that id.")
 
 
 @strawberry.type
 class NodeQueries:
-    @strawberry.field(description="Any object with a global id (Reward, Redemption, Coupon, Post, Group, Event, Draw), "
+    @strawberry.field(description="Any object with a global id (Reward, Redemption, Coupon, Post, Group, Event, "
+                                  "Draw, EntitlementUse), "
                                   "under the rules of its detail query: NOT_FOUND when it does not exist or the "
                                   "caller may not see it; BAD_USER_INPUT for an id this API did not give out.")
     async def node(self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(
@@ -87,6 +93,10 @@ class NodeQueries:
         if rows := wanted.get("Group"):
             found["Group"] = {i: Group.from_domain(g)
                               for i, g in (await community.visible_groups(ctx.uow(), ctx.viewer, rows)).items()}
+        if rows := wanted.get("EntitlementUse"):
+            uses, kinds = await entitlements.visible_uses(rows, ctx.deps())
+            found["EntitlementUse"] = {i: EntitlementUse.from_domain(u, kinds[u.kind_id], ctx.language)
+                                       for i, u in uses.items()}
         if rows := wanted.get("Event"):
             # domain/meetups has no batched read yet: one read per distinct event.
             found["Event"] = {i: e for i in set(rows) if (e := await _event_or_none(info, i)) is not None}

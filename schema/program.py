@@ -112,7 +112,14 @@ class ProgramSettings:
             "Days after a purchase during which it can be returned; its points stay pending (not spendable) until "
             "then."))
     points_expiry_months: int = strawberry.field(
-        description='Months after they are earned that points expire.')
+        description='Months after they are earned that points expire (policy 0, rolling).')
+    points_expiry_policy: int = strawberry.field(
+        description='0: rolling `pointsExpiryMonths`; 1: points earned in year Y expire at the end of '
+                    '`pointsExpiryMonth`/`pointsExpiryDay` of Y+1; 2: at the end of the `pointsExpiryQuarters`-th '
+                    'quarter after earning. Applies to points earned from then on.')
+    points_expiry_month: int = strawberry.field(description='Month of the fixed expiry day (policy 1).')
+    points_expiry_day: int = strawberry.field(description='Day of the fixed expiry day (policy 1).')
+    points_expiry_quarters: int = strawberry.field(description='Quarters after the quarter of earning (policy 2).')
     expiring_soon_days: int = strawberry.field(
         description='How many days ahead points count as "expiring soon" in the balance.')
     gift_daily_limit_points: int = strawberry.field(
@@ -123,6 +130,12 @@ class ProgramSettings:
         description='Months of spending that count towards qualifying for a tier.')
     tier_grace_months: int = strawberry.field(
         description='Months a reached tier is kept before a downgrade can take effect.')
+    tier_calendar_year: int = strawberry.field(
+        description='1: tiers qualify on the calendar year so far (program time zone); 0: on the last '
+                    '`tierWindowMonths` months.')
+    tier_downgrade_one_step: int = strawberry.field(
+        description='1: a tier review moves a member down one tier at a time; 0: straight to the tier they qualify '
+                    'for.')
     welcome_coupon_template_id: strawberry.ID | None = strawberry.field(
         description="Coupon template given to every new member; null when none is set.")
     birthday_coupon_template_id: strawberry.ID | None = strawberry.field(
@@ -185,6 +198,15 @@ class UpdateProgramSettingsInput:
             "then. Allowed: 0 to 90."))
     points_expiry_months: int | None = strawberry.field(
         default=None, description='Months after they are earned that points expire. Allowed: 1 to 120.')
+    points_expiry_policy: int | None = strawberry.field(
+        default=None, description='0 rolling months, 1 a fixed day of the next year, 2 the end of the Nth quarter '
+                                  'after earning. Allowed: 0 to 2. Points already earned keep their expiry.')
+    points_expiry_month: int | None = strawberry.field(
+        default=None, description='Month of the fixed expiry day (policy 1). Allowed: 1 to 12.')
+    points_expiry_day: int | None = strawberry.field(
+        default=None, description='Day of the fixed expiry day (policy 1); must exist every year. Allowed: 1 to 31.')
+    points_expiry_quarters: int | None = strawberry.field(
+        default=None, description='Quarters after the quarter of earning (policy 2). Allowed: 1 to 12.')
     expiring_soon_days: int | None = strawberry.field(
         default=None, description=(
             "How many days ahead points count as \"expiring soon\" in the balance. Allowed: 1 to 365."))
@@ -196,6 +218,12 @@ class UpdateProgramSettingsInput:
         default=None, description='Months of spending that count towards qualifying for a tier. Allowed: 1 to 36.')
     tier_grace_months: int | None = strawberry.field(
         default=None, description='Months a reached tier is kept before a downgrade can take effect. Allowed: 0 to 36.')
+    tier_calendar_year: int | None = strawberry.field(
+        default=None, description='1: tiers qualify on the calendar year so far; 0: on rolling months. Allowed: 0 '
+                                  'to 1.')
+    tier_downgrade_one_step: int | None = strawberry.field(
+        default=None, description='1: reviews move down one tier at a time; 0: to the tier qualified for. Allowed: 0 '
+                                  'to 1.')
     welcome_coupon_template_id: strawberry.ID | None = strawberry.field(
         default=None, description='A coupon template id; "0" removes the setting.')
     birthday_coupon_template_id: strawberry.ID | None = strawberry.field(

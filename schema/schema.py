@@ -8,6 +8,7 @@ from schema.auth import AuthMutations
 from schema.benefits import BenefitMutations, BenefitQueries
 from schema.checkins import CheckInMutations
 from schema.community import CommunityMutations, CommunityQueries
+from schema.entitlements import EntitlementMutations, EntitlementQueries
 from schema.gamification import GamificationMutations, GamificationQueries
 from schema.jobs import JobMutations, JobQueries
 from schema.kpis import KpiQueries
@@ -20,6 +21,7 @@ from schema.payments import PaymentMutations, PaymentQueries
 from schema.points import PointsMutations, PointsQueries
 from schema.privacy import PrivacyMutations, PrivacyQueries
 from schema.program import ProgramMutations, ProgramQueries
+from schema.quotes import QuoteMutations, QuoteQueries
 from schema.segments import SegmentQueries
 from schema.subscriptions import Subscription
 from schema.surveys import SurveyMutations, SurveyQueries
@@ -48,6 +50,8 @@ class Query(
     KpiQueries,
     JobQueries,
     GamificationQueries,
+    EntitlementQueries,
+    QuoteQueries,
 ):
     pass
 
@@ -72,6 +76,8 @@ class Mutation(
     PrivacyMutations,
     JobMutations,
     GamificationMutations,
+    EntitlementMutations,
+    QuoteMutations,
 ):
     pass
 

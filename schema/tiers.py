@@ -10,10 +10,13 @@ import strawberry
 from domain import cursors
 from domain.errors import NotFound
 from domain.tiers import services
+from domain.tiers.model import QualifyMode as DomainMode
+from domain.tiers.model import QualifyPath as DomainPath
 from domain.tiers.model import Tier as DomainTier
 from domain.tiers.model import TierChange as DomainTierChange
 from domain.tiers.model import TierChangeReason as DomainReason
 from domain.tiers.model import TierProgress
+from domain.tiers.progress_text import progress_sentence
 from schema.connections import PageInfo
 from schema.enums import register_enum
 from schema.info import Info
@@ -27,6 +30,18 @@ register_enum(DomainReason, "TierChangeReason", "Why a member's tier changed.", 
     "RENEWED": "The member kept the tier they held for another period.",
 })
 TierChangeReason = DomainReason
+register_enum(DomainMode, "QualifyMode", "How a tier's qualification paths combine.", {
+    "ANY": "Meeting one configured path is enough.",
+    "ALL": "Every configured path must be met.",
+})
+QualifyMode = DomainMode
+register_enum(DomainPath, "QualifyPath", "One way to qualify for a tier, counted over the qualification window.", {
+    "SPEND": "Qualifying spend in cents: purchases less refunds.",
+    "PURCHASES": "Number of purchases not wholly refunded.",
+    "TIER_POINTS": "Qualifying (tier) points: points earned less earnings reversed; spending points never lowers "
+                   "them, and tier-upgrade rewards do not count.",
+})
+QualifyPath = DomainPath
 
 
 @strawberry.type(description="A level of the loyalty program (e.g. Silver, Gold), reached by qualifying spend.")
@@ -41,12 +56,28 @@ class Tier:
     upgrade_reward_points: int = strawberry.field(description="Whole points credited on an upgrade to this tier.")
     benefits: list[str] = strawberry.field(description="Benefits to show members, one line each.")
     active: bool = strawberry.field(description="False for a retired tier, left out of the ladder.")
+    spend_path: bool = strawberry.field(description="Whether spend (`thresholdCents`) is a qualification path.")
+    min_purchases: int | None = strawberry.field(description="Purchases in the window that qualify; null: not a "
+                                                             "path.")
+    min_tier_points: int | None = strawberry.field(description="Qualifying (tier) points in the window that qualify; "
+                                                               "null: not a path.")
+    qualify_mode: QualifyMode = strawberry.field(description="ANY: one path is enough; ALL: every path is needed.")
 
     @classmethod
     def from_domain(cls, t: DomainTier) -> Tier:
         return cls(id=strawberry.ID(str(t.id)), code=t.code, name=t.name, rank=t.rank,
                    threshold_cents=t.threshold_cents, multiplier_pct=t.multiplier_pct,
-                   upgrade_reward_points=t.upgrade_reward_points, benefits=list(t.benefits), active=t.active)
+                   upgrade_reward_points=t.upgrade_reward_points, benefits=list(t.benefits), active=t.active,
+                   spend_path=t.spend_path, min_purchases=t.min_purchases, min_tier_points=t.min_tier_points,
+                   qualify_mode=t.qualify_mode)
+
+
+@strawberry.type(description="One path to the next tier.")
+class TierPathProgress:
+    path: QualifyPath = strawberry.field(description="What is counted.")
+    current: int = strawberry.field(description="The member's figure in the window (cents for SPEND).")
+    required: int = strawberry.field(description="What the next tier needs.")
+    remaining: int = strawberry.field(description="What is left (0 when met).")
 
 
 @strawberry.type(name="TierProgress", description="Qualifying spend in the current window and what the next "
@@ -56,8 +87,18 @@ class TierProgressType:
                                                                "`windowEnd`, in cents (1/100 yuan).")
     spend_to_next_cents: int = strawberry.field(description="Spend still needed to reach the next tier, in cents; "
                                                             "0 at the top tier.")
-    window_start: datetime = strawberry.field(description="Start of the qualifying window (UTC).")
+    window_start: datetime = strawberry.field(description="Start of the qualifying window (UTC): rolling months "
+                                                          "back, or 1 January in the program time zone.")
     window_end: datetime = strawberry.field(description="End of the qualifying window: now (UTC).")
+    purchases_in_window: int = strawberry.field(description="Purchases in the window (not wholly refunded); 0 when "
+                                                            "no tier qualifies on purchases.")
+    tier_points_in_window: int = strawberry.field(description="Qualifying (tier) points in the window; 0 when no "
+                                                              "tier qualifies on points.")
+    mode: QualifyMode = strawberry.field(description="How the next tier's paths combine.")
+    paths: list[TierPathProgress] = strawberry.field(description="Each path to the next tier; empty at the top.")
+    sentence: str | None = strawberry.field(description="What is left, in the caller's language (e.g. "
+                                                        "\"¥8,000 more, or 3 more purchases to reach Gold\"); null at "
+                                                        "the top of the ladder.")
 
 
 @strawberry.type(description="A member's tier, the next one up, and the progress towards it.")
@@ -70,12 +111,18 @@ class TierStatus:
     )
 
     @classmethod
-    def from_domain(cls, p: TierProgress) -> TierStatus:
+    def from_domain(cls, p: TierProgress, language: str) -> TierStatus:
+        figures = p.figures
         return cls(
             current=Tier.from_domain(p.current), next=Tier.from_domain(p.next) if p.next else None,
-            progress=TierProgressType(amount_in_window_cents=p.spend_in_window_cents,
-                                      spend_to_next_cents=p.spend_to_next_cents, window_start=p.window_start,
-                                      window_end=p.window_end),
+            progress=TierProgressType(
+                amount_in_window_cents=p.spend_in_window_cents, spend_to_next_cents=p.spend_to_next_cents,
+                window_start=p.window_start, window_end=p.window_end,
+                purchases_in_window=figures.purchases if figures else 0,
+                tier_points_in_window=figures.tier_points if figures else 0, mode=p.mode,
+                paths=[TierPathProgress(path=x.path, current=x.current, required=x.required, remaining=x.remaining)
+                       for x in p.paths],
+                sentence=progress_sentence(p.paths, p.mode, p.next.name, language) if p.next else None),
             expires_at=p.held_until,
         )
 
@@ -129,7 +176,9 @@ class TierChangeConnection:
 
 async def load_tier_status(info: Info, member_id: int) -> TierStatus:
     ctx = info.context
-    return TierStatus.from_domain(await services.tier_progress(ctx.uow(), ctx.viewer, member_id, ctx.container.now()))
+    progress = await services.tier_progress(ctx.uow(), ctx.viewer, member_id, ctx.container.now(),
+                                            ctx.container.clock.zone)
+    return TierStatus.from_domain(progress, ctx.language)
 
 
 async def load_tier_history(info: Info, member_id: int, first: int, after: str | None) -> TierChangeConnection:
@@ -154,6 +203,14 @@ class SaveTierInput:
     benefits: list[str] = strawberry.field(default_factory=list, description="Benefits to show members, one line "
                                                                              "each.")
     active: bool = strawberry.field(default=True, description="False retires the tier (left out of the ladder).")
+    spend_path: bool = strawberry.field(default=True, description="Whether spend (`thresholdCents`) qualifies; a "
+                                                                  "tier above the base needs at least one path.")
+    min_purchases: int | None = strawberry.field(default=None, description="Purchases in the window that qualify, "
+                                                                           "1 to 100,000; null: not a path.")
+    min_tier_points: int | None = strawberry.field(default=None, description="Qualifying points in the window "
+                                                                             "that qualify; null: not a path.")
+    qualify_mode: QualifyMode = strawberry.field(default=DomainMode.ANY, description="ANY: one path is enough; "
+                                                                                     "ALL: every path is needed.")
 
 
 @strawberry.type(description="The result of `saveTier`.")
@@ -180,6 +237,8 @@ class TierMutations:
             id=parse_id(input.id) if input.id is not None else 0, code=input.code, name=input.name,
             rank=input.rank, threshold_cents=input.threshold_cents, multiplier_pct=input.multiplier_pct,
             upgrade_reward_points=input.upgrade_reward_points, benefits=list(input.benefits), active=input.active,
+            min_purchases=input.min_purchases, min_tier_points=input.min_tier_points,
+            qualify_mode=input.qualify_mode, spend_path=input.spend_path,
         )
         saved = await services.save_tier(info.context.uow(), info.context.viewer, tier)
         return SaveTierPayload(tier=Tier.from_domain(saved))

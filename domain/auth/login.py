@@ -154,6 +154,6 @@ async def sign_in(cmd: SignIn, deps: Deps, login: MemberLogin) -> MemberSignIn:
                                    CouponGrant(member.id, IssueSource.WELCOME, f"welcome/{member.id}"), now)
         else:
             # Catch-up for members the daily job has not reached yet (or who edited a birthday into this month).
-            await grant_birthday(uow, member.id, now, today)
+            await grant_birthday(uow, member.id, now, today, deps.clock.zone)
         await uow.commit()
     return MemberSignIn(member, session, created)

@@ -9,8 +9,8 @@ from domain.auth.viewer import Role
 from domain.deps import Deps
 from domain.errors import BadUserInput, Forbidden, LimitExceeded
 from domain.points.activities import ActivityAward, award_activity
+from domain.points.expiry_policy import lot_expiry
 from domain.points.ledger import credit, debit
-from domain.points.lots import add_months
 from domain.points.model import EntryKind
 from domain.points.ports import NewEntry
 from domain.points.rules import Activity
@@ -69,7 +69,7 @@ async def check_in(deps: Deps) -> CheckInResult:
             await credit(uow, NewEntry(member_id, EntryKind.EARN, settings.checkin_bonus_points,
                                        f"{streak}-day check-in streak", "checkin-bonus", today.isoformat(),
                                        f"checkin-bonus/{member_id}/{today.isoformat()}"),
-                         now, now, add_months(now, settings.points_expiry_months))
+                         now, now, lot_expiry(now, settings, deps.clock.zone))
             points += settings.checkin_bonus_points
         await uow.checkins.add(member_id, today, points, False, now)
         await uow.commit()

@@ -13,8 +13,8 @@ from domain.clock import Clock
 from domain.deps import Deps
 from domain.errors import BadUserInput, FieldError, NotFound
 from domain.gamification.model import Challenge, ChallengeGoal, ChallengeProgress, ProgressWindow
+from domain.points.expiry_policy import lot_expiry
 from domain.points.ledger import credit
-from domain.points.lots import add_months
 from domain.points.model import EntryKind
 from domain.points.ports import NewEntry
 from domain.program.services import load_settings
@@ -103,7 +103,7 @@ async def claim_challenge_reward(cmd: ClaimReward, deps: Deps) -> ChallengeProgr
         settings = await load_settings(uow)
         await credit(uow, NewEntry(member_id, EntryKind.EARN, challenge.reward_points,
                                    f"Challenge completed: {challenge.name}", SOURCE, str(challenge.id), key),
-                     now, now, add_months(now, settings.points_expiry_months))
+                     now, now, lot_expiry(now, settings, deps.clock.zone))
         await uow.commit()
     return ChallengeProgress(challenge, progress, True)
 

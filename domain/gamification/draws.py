@@ -19,8 +19,8 @@ from domain.errors import BadUserInput, FieldError, LimitExceeded, NotFound
 from domain.gamification.model import Draw, PrizeKind, Ticket
 from domain.gamification.rules import check_prizes, prize_for_roll, roll_for, seed_hash
 from domain.idempotency import check_key
+from domain.points.expiry_policy import lot_expiry
 from domain.points.ledger import credit, debit
-from domain.points.lots import add_months
 from domain.points.model import EntryKind
 from domain.points.ports import NewEntry
 from domain.program.services import load_settings
@@ -122,7 +122,7 @@ async def enter_draw(cmd: EnterDraw, deps: Deps) -> DrawOutcome:
             settings = await load_settings(uow)
             await credit(uow, NewEntry(member_id, EntryKind.EARN, won.points, f"Draw prize: {won.name}", "draw-prize",
                                        str(draw.id), f"draw-prize/{draw.id}/{member_id}/{key}"),
-                         now, now, add_months(now, settings.points_expiry_months))
+                         now, now, lot_expiry(now, settings, deps.clock.zone))
         ticket = await uow.games.add_ticket(Ticket(
             0, draw.id, member_id, key, roll, picked.id if picked else None, won.id if won else None,
             _claim_code() if won is not None and won.kind is PrizeKind.GOODS else None, paid.entry.id, now))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, tzinfo
 
 from domain.auth.viewer import Role, Viewer
 from domain.benefits.errors import NotEligible
@@ -14,8 +14,8 @@ from domain.benefits.services import member_tier_rank
 from domain.errors import BadUserInput, Conflict, FieldError, NotFound
 from domain.meetups.errors import MeetupFull
 from domain.meetups.model import Meetup, Signup
+from domain.points.expiry_policy import lot_expiry
 from domain.points.ledger import credit
-from domain.points.lots import add_months
 from domain.points.model import EntryKind
 from domain.points.ports import NewEntry
 from domain.ports import UnitOfWork
@@ -86,7 +86,8 @@ async def cancel(uow: UnitOfWork, viewer: Viewer, event_id: int, now: datetime) 
 _CODE = re.compile(r"[A-Z0-9]{4,16}")
 
 
-async def check_in_attendee(uow: UnitOfWork, viewer: Viewer, code: str, now: datetime) -> Signup:
+async def check_in_attendee(uow: UnitOfWork, viewer: Viewer, code: str, now: datetime,
+                            zone: tzinfo) -> Signup:
     """Staff scan the member's code at the door; attendance points are paid once."""
     viewer.require_staff()
     code = code.strip().upper()
@@ -107,7 +108,7 @@ async def check_in_attendee(uow: UnitOfWork, viewer: Viewer, code: str, now: dat
             await credit(uow, NewEntry(signup.member_id, EntryKind.EARN, event.attendance_points,
                                        f"Attended {event.title}", "event", str(event.id),
                                        f"event/{event.id}/{signup.member_id}"),
-                         now, now, add_months(now, settings.points_expiry_months))
+                         now, now, lot_expiry(now, settings, zone))
         await uow.commit()
         attended = await uow.meetups.signup(signup.event_id, signup.member_id)
     assert attended is not None

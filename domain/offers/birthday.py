@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import calendar
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import UTC, date, datetime, tzinfo
 
 from domain.offers.model import IssueSource
 from domain.offers.services import CouponGrant, issue_by_setting
+from domain.points.expiry_policy import lot_expiry
 from domain.points.ledger import credit
-from domain.points.lots import add_months
 from domain.points.model import EntryKind
 from domain.points.ports import NewEntry
 from domain.points.rules import Activity, RuleKind
@@ -28,7 +28,7 @@ def in_birthday_window(birthday: date, today: date, whole_month: bool) -> bool:
     return birthday.day == today.day
 
 
-async def grant_birthday(uow: UnitOfWork, member_id: int, now: datetime, today: date) -> bool:
+async def grant_birthday(uow: UnitOfWork, member_id: int, now: datetime, today: date, zone: tzinfo) -> bool:
     """Inside the caller's transaction. True when something was granted now."""
     member = await uow.members.get(member_id)
     settings = await load_settings(uow)
@@ -50,7 +50,7 @@ async def grant_birthday(uow: UnitOfWork, member_id: int, now: datetime, today: 
         points = rule.points * (tier.multiplier_pct if tier else 100) // 100
         await uow.points.lock_account(member_id, now)
         await credit(uow, NewEntry(member_id, EntryKind.EARN, points, "Happy birthday", source_type,
-                                   str(today.year), key), now, now, add_months(now, settings.points_expiry_months))
+                                   str(today.year), key), now, now, lot_expiry(now, settings, zone))
         granted = True
     coupon = await issue_by_setting(uow, settings.birthday_coupon_template_id,
                                     CouponGrant(member_id, IssueSource.BIRTHDAY, key), now)
@@ -58,7 +58,7 @@ async def grant_birthday(uow: UnitOfWork, member_id: int, now: datetime, today: 
 
 
 async def birthday_rewards(new_uow: Callable[[], UnitOfWork], now: datetime, today: date,
-                           batch: int = 500) -> dict[str, int]:
+                           batch: int = 500, zone: tzinfo = UTC) -> dict[str, int]:
     """The daily job (`cli birthday-rewards`). Idempotent: the yearly key stops repeats."""
     counts = {"checked": 0, "granted": 0}
     after = 0
@@ -69,7 +69,7 @@ async def birthday_rewards(new_uow: Callable[[], UnitOfWork], now: datetime, tod
             return counts
         for member_id in member_ids:
             async with new_uow() as uow:
-                granted = await grant_birthday(uow, member_id, now, today)
+                granted = await grant_birthday(uow, member_id, now, today, zone)
                 await uow.commit()
             counts["checked"] += 1
             counts["granted"] += granted

@@ -26,8 +26,8 @@ from domain.errors import (
 )
 from domain.members.model import Member
 from domain.partners.model import Partner, PartnerLink, PartnerTransaction, hash_secret, new_secret, secret_matches
+from domain.points.expiry_policy import lot_expiry
 from domain.points.ledger import credit, debit, restore
-from domain.points.lots import add_months
 from domain.points.model import EntryKind
 from domain.points.ports import NewEntry
 from domain.ports import Cache, RateLimiter, TokenIssuer, UnitOfWork
@@ -229,7 +229,7 @@ async def partner_earn(cmd: PartnerEarn, deps: Deps) -> PartnerTransaction:
         entry = await credit(uow, NewEntry(member_id, EntryKind.EARN, points, f"Earned at {partner.name}",
                                            f"partner:{partner.id}", txn_id, f"earn/{txn_id}", Role.PARTNER, partner.id,
                                            {"partnerAmount": partner_amount}),
-                             now, now, add_months(now, settings.points_expiry_months))
+                             now, now, lot_expiry(now, settings, deps.clock.zone))
         txn = await uow.partners.add_transaction(partner.id, txn_id, "EARN", member_id, partner_amount, points,
                                                  entry.id, now)
         await _announce(uow, txn, now)

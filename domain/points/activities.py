@@ -6,8 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from domain.clock import Clock
+from domain.points.expiry_policy import lot_expiry
 from domain.points.ledger import credit
-from domain.points.lots import add_months
 from domain.points.model import Entry, EntryKind
 from domain.points.ports import NewEntry
 from domain.points.rules import Activity, activity_points, capped
@@ -52,6 +52,6 @@ async def award_activity(uow: UnitOfWork, clock: Clock, award: ActivityAward) ->
     return await credit(
         uow, NewEntry(member_id, EntryKind.EARN, points, activity.value.replace("_", " ").title(), source_type,
                       source_ref, key),
-        now, now, add_months(now, settings.points_expiry_months),
+        now, now, lot_expiry(now, settings, clock.zone),
     )
 

@@ -13,8 +13,8 @@ from domain.idempotency import idempotent
 from domain.members.lookup import MemberRef, resolve
 from domain.payments.model import HoldStatus
 from domain.payments.refunds import return_paid_points
+from domain.points.expiry_policy import lot_expiry
 from domain.points.ledger import credit, debit
-from domain.points.lots import add_months
 from domain.points.model import EntryKind
 from domain.points.ports import NewEntry, Purchase, Refund
 from domain.points.rules import LineItem, purchase_points
@@ -22,7 +22,7 @@ from domain.ports import UnitOfWork
 from domain.program.services import load_settings
 from domain.referrals.services import reward_on_purchase
 from domain.tiers.model import TierChange
-from domain.tiers.services import apply_qualification
+from domain.tiers.services import apply_qualification, window_start
 
 _ORDER_ID = re.compile(r"[A-Za-z0-9_.:\-]{1,64}")
 MAX_ITEMS = 200
@@ -90,7 +90,7 @@ async def record_purchase(cmd: PurchaseCommand, deps: Deps) -> PurchaseResult:
         settings = await load_settings(uow)  # the program snapshot: no statement on a warm worker
         # The tier row and the spend in the tier window in one read; the qualification below adds
         # this purchase instead of summing the window again.
-        since = add_months(now, -settings.tier_window_months)
+        since = window_start(now, settings, deps.clock.zone)
         state, spend_before = await uow.tiers.member_tier_and_spend(member.id, since)
         tier = next((t for t in await uow.tiers.tiers() if t.id == state.tier_id), None) if state else None
         multiplier = tier.multiplier_pct if tier is not None else 100
@@ -111,7 +111,7 @@ async def record_purchase(cmd: PurchaseCommand, deps: Deps) -> PurchaseResult:
                          f"{source}/{cmd.order_id}", f"{source}/{cmd.order_id}", viewer.role, viewer.subject_id,
                          {"breakdown": earned.breakdown, "tierMultiplierPct": multiplier}),
                 now, bought_at + timedelta(days=settings.return_window_days),
-                add_months(now, settings.points_expiry_months),
+                lot_expiry(now, settings, deps.clock.zone),
             )
             entry_id = entry.id
         # Written with its points and entry at once: the purchase row is the result the caller sees.
@@ -119,8 +119,8 @@ async def record_purchase(cmd: PurchaseCommand, deps: Deps) -> PurchaseResult:
                                            cmd.items, bought_at, now, points=earned.points, entry_id=entry_id)
         spend = spend_before + (cmd.amount_cents if bought_at > since else 0)
         change = await apply_qualification(uow, member.id, now, settings, allow_downgrade=False,
-                                           known=(state, spend))
-        await reward_on_purchase(uow, member.id, cmd.amount_cents, now)
+                                           zone=deps.clock.zone, known=(state, spend))
+        await reward_on_purchase(uow, member.id, cmd.amount_cents, now, deps.clock.zone)
         slot.done({"purchaseId": purchase.id})
         await uow.commit()
     return PurchaseResult(purchase, earned.points, change)

@@ -11,8 +11,8 @@ from domain.deps import Deps
 from domain.errors import BadUserInput, Forbidden, LimitExceeded, NotFound, RateLimited
 from domain.idempotency import idempotent
 from domain.members.lookup import MemberRef, resolve
+from domain.points.expiry_policy import lot_expiry
 from domain.points.ledger import credit, credit_lots, debit, require_spendable
-from domain.points.lots import add_months
 from domain.points.model import Entry, EntryKind
 from domain.points.ports import NewEntry
 from domain.ports import RateLimiter, UnitOfWork
@@ -157,7 +157,7 @@ async def adjust_points(cmd: AdjustPoints, deps: Deps) -> Entry:
         new = NewEntry(member_id, EntryKind.ADJUST, amount, reason.strip(), "staff", str(staff_id),
                        f"adjust/{key}", Role.STAFF, staff_id)
         if amount > 0:
-            entry = await credit(uow, new, now, now, add_months(now, settings.points_expiry_months))
+            entry = await credit(uow, new, now, now, lot_expiry(now, settings, deps.clock.zone))
         else:
             moved = await debit(uow, new, now)
             assert moved.entry is not None

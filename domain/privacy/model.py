@@ -29,7 +29,7 @@ ERASED_TEXT = "[erased]"
 EXPORT_SECTIONS = (
     "profile", "identities", "consents", "pointsLedger", "purchases", "redemptions", "coupons", "checkIns",
     "tierChanges", "posts", "comments", "likes", "groups", "reports", "eventSignups", "partnerLinks",
-    "partnerTransactions", "surveyAnswers", "rfmScores", "lifecycleChanges",
+    "partnerTransactions", "surveyAnswers", "rfmScores", "lifecycleChanges", "entitlementUses",
 )
 EXPORT_PAGE = 500
 EXPORT_MAX_ROWS = 10_000

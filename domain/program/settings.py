@@ -12,11 +12,19 @@ from domain.naming import camel_case
 class ProgramSettings:
     return_window_days: int = 7
     points_expiry_months: int = 12
+    # Expiry policy (domain/points/expiry_policy.py): 0 rolling months, 1 a fixed day of the next year,
+    # 2 the end of the Nth quarter after earning. Lots keep the expiry stamped when credited.
+    points_expiry_policy: int = 0
+    points_expiry_month: int = 3
+    points_expiry_day: int = 31
+    points_expiry_quarters: int = 4
     expiring_soon_days: int = 30
     gift_daily_limit_points: int = 5_000
     gift_min_tier_rank: int = 0
     tier_window_months: int = 12
     tier_grace_months: int = 12
+    tier_calendar_year: int = 0  # 1: tiers qualify on the calendar year so far (program time zone), not rolling months
+    tier_downgrade_one_step: int = 0  # 1: a review moves down one tier at a time; 0: to the tier qualified for
     welcome_coupon_template_id: int = 0  # 0: none
     birthday_coupon_template_id: int = 0
     upgrade_coupon_template_id: int = 0
@@ -61,8 +69,11 @@ class ProgramSettings:
     def validated(self) -> ProgramSettings:
         limits = {
             "return_window_days": (0, 90), "points_expiry_months": (1, 120), "expiring_soon_days": (1, 365),
+            "points_expiry_policy": (0, 2), "points_expiry_month": (1, 12), "points_expiry_day": (1, 31),
+            "points_expiry_quarters": (1, 12),
             "gift_daily_limit_points": (0, 10_000_000), "gift_min_tier_rank": (0, 100),
             "tier_window_months": (1, 36), "tier_grace_months": (0, 36),
+            "tier_calendar_year": (0, 1), "tier_downgrade_one_step": (0, 1),
             "welcome_coupon_template_id": (0, 2**62), "birthday_coupon_template_id": (0, 2**62),
             "upgrade_coupon_template_id": (0, 2**62), "birthday_whole_month": (0, 1),
             "checkin_cycle_days": (0, 31), "checkin_bonus_points": (0, 100_000),
@@ -79,6 +90,10 @@ class ProgramSettings:
             for name, (low, high) in limits.items()
             if not low <= getattr(self, name) <= high
         ]
+        # A fixed expiry day must exist every year (so 29 February is refused).
+        if not errors and self.points_expiry_day > _DAYS_IN_MONTH[self.points_expiry_month]:
+            errors.append(FieldError("pointsExpiryDay", f"pointsExpiryDay must exist in month "
+                                                        f"{self.points_expiry_month} every year."))
         if not errors and self.lifecycle_dormant_days <= self.lifecycle_active_days:
             errors.append(FieldError("lifecycleDormantDays",
                                      "lifecycleDormantDays must be more than lifecycleActiveDays."))
@@ -99,6 +114,7 @@ class ProgramSettings:
         return replace(self, rfm_windows=ordered, payment_excluded_categories=categories)
 
 
+_DAYS_IN_MONTH = {1: 31, 2: 28, 3: 31, 4: 30, 5: 31, 6: 30, 7: 31, 8: 31, 9: 30, 10: 31, 11: 30, 12: 31}
 MAX_RFM_WINDOWS = 6
 MAX_RFM_WINDOW_DAYS = 730
 MAX_EXCLUDED_CATEGORIES = 50

@@ -4,13 +4,13 @@ rewarded once, when the newcomer makes a first qualifying purchase."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, tzinfo
 
 from domain.auth.viewer import Viewer
 from domain.errors import BadUserInput, NotFound
 from domain.members.model import Member
+from domain.points.expiry_policy import lot_expiry
 from domain.points.ledger import credit
-from domain.points.lots import add_months
 from domain.points.model import EntryKind
 from domain.points.ports import NewEntry
 from domain.ports import UnitOfWork
@@ -29,7 +29,8 @@ async def link_referrer(uow: UnitOfWork, member: Member, invite_code: str) -> No
     await uow.members.set_referrer(member.id, referrer.id)
 
 
-async def reward_on_purchase(uow: UnitOfWork, member_id: int, amount_cents: int, now: datetime) -> bool:
+async def reward_on_purchase(uow: UnitOfWork, member_id: int, amount_cents: int, now: datetime,
+                             zone: tzinfo) -> bool:
     """Inside the purchase's transaction: pay both sides once, on the first qualifying purchase."""
     referrer_id = await uow.members.referrer_of(member_id)
     if referrer_id is None:
@@ -40,7 +41,7 @@ async def reward_on_purchase(uow: UnitOfWork, member_id: int, amount_cents: int,
     key = f"referral/{member_id}"
     if await uow.points.entry_by_key("referral", key) is not None:
         return False
-    expires = add_months(now, settings.points_expiry_months)
+    expires = lot_expiry(now, settings, zone)
     await uow.points.lock_accounts([member_id, referrer_id], now)
     if settings.referral_referee_points:
         await credit(uow, NewEntry(member_id, EntryKind.EARN, settings.referral_referee_points,

@@ -15,6 +15,7 @@ from domain.store.tables import (
     check_ins,
     comments,
     coupons,
+    entitlement_uses,
     event_signups,
     group_members,
     lifecycle_changes,
@@ -58,6 +59,7 @@ _SECTIONS: dict[str, tuple[Table, Column[Any], tuple[Column[Any], ...]]] = {
     "surveyAnswers": (survey_answers, survey_answers.c.member_id, (survey_answers.c.id,)),
     "rfmScores": (member_rfm, member_rfm.c.member_id, (member_rfm.c.window_days,)),
     "lifecycleChanges": (lifecycle_changes, lifecycle_changes.c.member_id, (lifecycle_changes.c.id,)),
+    "entitlementUses": (entitlement_uses, entitlement_uses.c.member_id, (entitlement_uses.c.id,)),
 }
 
 

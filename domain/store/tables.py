@@ -301,6 +301,63 @@ tiers = Table(
     Column("upgrade_reward_points", Integer, nullable=False, server_default=text("0")),
     Column("benefits", JSON, nullable=False),
     Column("active", Boolean, nullable=False, server_default=text("true")),
+    # Qualification paths besides spend (migration 0017): null is "not a path".
+    Column("min_purchases", Integer),
+    Column("min_tier_points", BigInteger),
+    Column("qualify_mode", String(3), nullable=False, server_default=text("'ANY'")),
+    Column("spend_path", Boolean, nullable=False, server_default=text("true")),
+)
+
+
+# Tier perks as entitlements (migration 0017).
+entitlement_kinds = Table(
+    "entitlement_kinds",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("code", String(30), nullable=False, unique=True),
+    Column("name_zh", String(40), nullable=False),
+    Column("name_en", String(60), nullable=False),
+    Column("unit_zh", String(10), nullable=False),
+    Column("unit_en", String(20), nullable=False),
+    Column("active", Boolean, nullable=False, server_default=text("true")),
+)
+
+tier_entitlements = Table(
+    "tier_entitlements",
+    metadata,
+    Column("tier_id", BigId, ForeignKey("tiers.id"), primary_key=True),
+    Column("kind_id", BigId, ForeignKey("entitlement_kinds.id"), primary_key=True),
+    Column("quota", Integer),  # null: unlimited
+    Column("period", String(8)),  # DAY / WEEK / MONTH / YEAR; null with an unlimited quota
+    # A member price: percent off lines of these categories (empty: every category); no quota.
+    Column("discount_pct", Integer),
+    Column("categories", JSON, nullable=False),
+)
+
+# Which coupon kinds combine with the member price on one order (no row: the kind combines).
+coupon_stacking = Table(
+    "coupon_stacking",
+    metadata,
+    Column("coupon_kind", String(20), primary_key=True),
+    Column("with_member_price", Boolean, nullable=False),
+)
+
+entitlement_uses = Table(
+    "entitlement_uses",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("member_id", BigId, ForeignKey("members.id", ondelete="CASCADE"), nullable=False),
+    Column("kind_id", BigId, ForeignKey("entitlement_kinds.id"), nullable=False),
+    Column("tier_id", BigId, ForeignKey("tiers.id"), nullable=False),
+    Column("quantity", Integer, nullable=False),
+    Column("store_id", String(64), nullable=False),
+    Column("staff_id", BigId, nullable=False),
+    Column("period_start", UtcDateTime),
+    Column("idempotency_key", String(100), nullable=False),
+    Column("used_at", UtcDateTime, nullable=False),
+    # The quota check sums one member's uses of one kind since the period start; history pages by time.
+    Index("ix_entitlement_uses_member_kind_at", "member_id", "kind_id", "used_at"),
+    Index("ix_entitlement_uses_member_at", "member_id", "used_at", "id"),
 )
 
 member_tiers = Table(

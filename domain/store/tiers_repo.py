@@ -11,8 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from domain.store.dialect import insert_ignoring_conflict
 from domain.store.program_snapshot import ProgramSnapshot
 from domain.store.spend_query import MEMBER, QUALIFYING_SPEND
-from domain.store.tables import member_tiers, tier_changes, tiers
-from domain.tiers.model import MemberTier, Tier, TierChange, TierChangeReason
+from domain.store.tables import member_tiers, points_entries, purchases, tier_changes, tiers
+from domain.tiers.model import MemberTier, QualifyingFigures, QualifyMode, Tier, TierChange, TierChangeReason
 
 # Read on every home screen: built once (see points_repo).
 _LADDER = select(tiers).order_by(tiers.c.rank)
@@ -28,7 +28,8 @@ _MEMBER_TIER_AND_SPEND = select(_SPEND.c.spend, *member_tiers.c).select_from(
 
 def _tier(row: Row) -> Tier:
     return Tier(row.id, row.code, row.name, row.rank, row.threshold_cents, row.multiplier_pct,
-                row.upgrade_reward_points, list(row.benefits or []), row.active)
+                row.upgrade_reward_points, list(row.benefits or []), row.active, row.min_purchases,
+                row.min_tier_points, QualifyMode(row.qualify_mode), row.spend_path)
 
 
 def _member_tier(row: Row) -> MemberTier:
@@ -59,7 +60,9 @@ class SqlTierRepository:
     async def save_tier(self, tier: Tier) -> Tier:
         values = dict(code=tier.code, name=tier.name, rank=tier.rank, threshold_cents=tier.threshold_cents,
                       multiplier_pct=tier.multiplier_pct, upgrade_reward_points=tier.upgrade_reward_points,
-                      benefits=list(tier.benefits), active=tier.active)
+                      benefits=list(tier.benefits), active=tier.active, min_purchases=tier.min_purchases,
+                      min_tier_points=tier.min_tier_points, qualify_mode=tier.qualify_mode.value,
+                      spend_path=tier.spend_path)
         if tier.id:
             statement = update(tiers).where(tiers.c.id == tier.id).values(**values)
         else:
@@ -130,3 +133,20 @@ class SqlTierRepository:
             .order_by(member_tiers.c.member_id).limit(limit)
         )
         return [_member_tier(r) for r in rows]
+
+    async def figures_since(self, member_id: int, since: datetime) -> QualifyingFigures:
+        """Spend (the one QUALIFYING_SPEND statement), purchases not wholly refunded, and qualifying
+        points: earned points (not tier-upgrade rewards, which would lift members tier by tier) less
+        earnings reversed (refunds), by when the entry was written. Redemptions, expiry and gifts do
+        not count, so spending points never lowers a tier."""
+        p, e = purchases.c, points_entries.c
+        counted = select(func.count()).where(p.member_id == member_id, p.purchased_at > since,
+                                             p.amount_cents > p.refunded_cents).scalar_subquery()
+        earned = select(func.coalesce(func.sum(e.amount), 0)).where(
+            e.member_id == member_id, e.created_at > since,
+            ((e.kind == "EARN") & (e.amount > 0) & (e.source_type != "tier")) | ((e.kind == "REVERSE") & (e.amount < 0))
+        ).scalar_subquery()
+        spend = QUALIFYING_SPEND.scalar_subquery()
+        row = (await self._conn.execute(select(spend.label("spend"), counted.label("purchases"),
+                                               earned.label("points")), {"member_id": member_id, "since": since})).one()
+        return QualifyingFigures(int(row.spend), int(row.purchases), max(0, int(row.points)))

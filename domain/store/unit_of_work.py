@@ -26,6 +26,7 @@ from domain.store.auth_repo import (
 from domain.store.checkins_repo import SqlCheckInRepository
 from domain.store.community_repo import SqlCommunityRepository
 from domain.store.coupons_repo import SqlCouponRepository
+from domain.store.entitlements_repo import SqlEntitlementRepository
 from domain.store.gamification_repo import SqlGamificationRepository
 from domain.store.holds_repo import SqlHoldRepository
 from domain.store.idempotency_repo import SqlIdempotencyRepository
@@ -207,6 +208,7 @@ class SqlUnitOfWork:
         self.throttles = SqlThrottleRepository(conn)
         self.job_runs = SqlJobRunRepository(conn)
         self.games = SqlGamificationRepository(conn)
+        self.entitlements = SqlEntitlementRepository(conn)
         return self
 
     async def __aexit__(self, *exc: object) -> None:

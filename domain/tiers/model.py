@@ -7,6 +7,19 @@ from datetime import datetime
 from enum import StrEnum
 
 
+class QualifyMode(StrEnum):
+    """How a tier's qualification paths combine."""
+
+    ANY = "ANY"  # one configured path is enough
+    ALL = "ALL"  # every configured path must be met
+
+
+class QualifyPath(StrEnum):
+    SPEND = "SPEND"  # qualifying spend in cents (purchases less refunds)
+    PURCHASES = "PURCHASES"  # purchases not wholly refunded
+    TIER_POINTS = "TIER_POINTS"  # qualifying points: earned, less earnings reversed; spending never lowers them
+
+
 @dataclass(frozen=True)
 class Tier:
     id: int
@@ -18,6 +31,46 @@ class Tier:
     upgrade_reward_points: int = 0
     benefits: list[str] = field(default_factory=list)
     active: bool = True
+    # Qualification paths besides spend (threshold_cents, unless spend_path is off); null: not a path.
+    min_purchases: int | None = None
+    min_tier_points: int | None = None
+    qualify_mode: QualifyMode = QualifyMode.ANY
+    spend_path: bool = True
+
+    def paths(self) -> dict[QualifyPath, int]:
+        """Each configured path and what it requires."""
+        out: dict[QualifyPath, int] = {}
+        if self.spend_path:
+            out[QualifyPath.SPEND] = self.threshold_cents
+        if self.min_purchases is not None:
+            out[QualifyPath.PURCHASES] = self.min_purchases
+        if self.min_tier_points is not None:
+            out[QualifyPath.TIER_POINTS] = self.min_tier_points
+        return out
+
+
+@dataclass(frozen=True)
+class QualifyingFigures:
+    """A member's figures in the qualification window."""
+
+    spend_cents: int
+    purchases: int = 0
+    tier_points: int = 0
+
+    def value(self, path: QualifyPath) -> int:
+        return {QualifyPath.SPEND: self.spend_cents, QualifyPath.PURCHASES: self.purchases,
+                QualifyPath.TIER_POINTS: self.tier_points}[path]
+
+
+@dataclass(frozen=True)
+class PathProgress:
+    path: QualifyPath
+    current: int
+    required: int
+
+    @property
+    def remaining(self) -> int:
+        return max(0, self.required - self.current)
 
 
 class TierChangeReason(StrEnum):
@@ -56,3 +109,6 @@ class TierProgress:
     window_start: datetime
     window_end: datetime
     held_until: datetime | None
+    figures: QualifyingFigures | None = None
+    paths: list[PathProgress] = field(default_factory=list)  # towards the next tier
+    mode: QualifyMode = QualifyMode.ANY

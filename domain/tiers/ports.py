@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Protocol
 
-from domain.tiers.model import MemberTier, Tier, TierChange, TierChangeReason
+from domain.tiers.model import MemberTier, QualifyingFigures, Tier, TierChange, TierChangeReason
 
 
 class TierRepository(Protocol):
@@ -26,3 +26,6 @@ class TierRepository(Protocol):
                       before: tuple[datetime, int] | None = None) -> list[TierChange]: ...
     async def count_history(self, member_id: int) -> int: ...
     async def members_due_for_review(self, now: datetime, limit: int, after_member_id: int) -> list[MemberTier]: ...
+    async def figures_since(self, member_id: int, since: datetime) -> QualifyingFigures:
+        """Spend, purchase count and qualifying (tier) points after `since`."""
+        ...

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import UTC, datetime, time, tzinfo
 
 from domain import cursors
 from domain.auth.viewer import Viewer
@@ -11,6 +11,7 @@ from domain.errors import BadUserInput, NotFound
 from domain.events import TierChanged
 from domain.offers.model import IssueSource
 from domain.offers.services import CouponGrant, issue_by_setting
+from domain.points.expiry_policy import lot_expiry
 from domain.points.ledger import credit
 from domain.points.lots import add_months
 from domain.points.model import EntryKind
@@ -18,8 +19,16 @@ from domain.points.ports import NewEntry
 from domain.ports import UnitOfWork
 from domain.program.services import load_settings
 from domain.program.settings import ProgramSettings
-from domain.tiers.model import MemberTier, Tier, TierChange, TierChangeReason, TierProgress
-from domain.tiers.rules import ladder, next_tier, qualifying_tier, validate_tier
+from domain.tiers.model import (
+    MemberTier,
+    PathProgress,
+    QualifyingFigures,
+    Tier,
+    TierChange,
+    TierChangeReason,
+    TierProgress,
+)
+from domain.tiers.rules import ladder, next_tier, one_step_down, qualified_tier, uses_counts, validate_tier
 
 
 def _base(tiers: list[Tier]) -> Tier:
@@ -37,27 +46,51 @@ def _current(tiers: list[Tier], state: MemberTier | None) -> Tier:
     return _base(tiers)
 
 
-async def spend_in_window(uow: UnitOfWork, member_id: int, now: datetime, settings: ProgramSettings) -> int:
-    return await uow.purchases.spend_since(member_id, add_months(now, -settings.tier_window_months))
+def window_start(now: datetime, settings: ProgramSettings, zone: tzinfo = UTC) -> datetime:
+    """Start of the qualification window: `tier_window_months` back (rolling, the default), or
+    1 January of the current year in the program time zone (`tier_calendar_year`)."""
+    if settings.tier_calendar_year:
+        year = now.astimezone(zone).year
+        return datetime.combine(datetime(year, 1, 1).date(), time.min, zone).astimezone(UTC)
+    return add_months(now, -settings.tier_window_months)
+
+
+async def spend_in_window(uow: UnitOfWork, member_id: int, now: datetime, settings: ProgramSettings,
+                          zone: tzinfo = UTC) -> int:
+    return await uow.purchases.spend_since(member_id, window_start(now, settings, zone))
+
+
+async def figures_in_window(uow: UnitOfWork, tiers: list[Tier], member_id: int, now: datetime,
+                            settings: ProgramSettings, zone: tzinfo = UTC) -> QualifyingFigures:
+    """Spend alone (one statement, as before) unless a tier also qualifies on purchases or points."""
+    since = window_start(now, settings, zone)
+    if uses_counts(tiers):
+        return await uow.tiers.figures_since(member_id, since)
+    return QualifyingFigures(await uow.purchases.spend_since(member_id, since))
 
 
 async def apply_qualification(uow: UnitOfWork, member_id: int, now: datetime, settings: ProgramSettings,
-                              *, allow_downgrade: bool, known: tuple[MemberTier | None, int] | None = None
-                              ) -> TierChange | None:
-    """Inside the caller's transaction (account locked): move the member to the tier their spend
-    qualifies for. Upgrades happen at once and pay the upgrade reward once per tier; a
-    downgrade only when allowed and the current tier's hold has run out. `known`: the member's tier
-    row and window spend, when the caller read them under the same lock (a purchase does)."""
+                              *, allow_downgrade: bool, zone: tzinfo = UTC,
+                              known: tuple[MemberTier | None, int] | None = None) -> TierChange | None:
+    """Inside the caller's transaction (account locked): move the member to the tier their figures
+    qualify for. Upgrades happen at once and pay the upgrade reward once per tier; a
+    downgrade only when allowed and the current tier's hold has run out: to the tier qualified
+    for, or one tier down (`tier_downgrade_one_step`, the next step after another grace period).
+    `known`: the member's tier row and window spend, when the caller read them under the same lock
+    (a purchase does); enough when no tier qualifies on purchase counts or tier points."""
     tiers = await uow.tiers.tiers()
     if not ladder(tiers):
         return None
-    if known is not None:
-        state, spend = known
+    if known is not None and not uses_counts(tiers):
+        state, figures = known[0], QualifyingFigures(known[1])
     else:
-        state = await uow.tiers.member_tier(member_id)
-        spend = await spend_in_window(uow, member_id, now, settings)
+        state = known[0] if known is not None else await uow.tiers.member_tier(member_id)
+        figures = await figures_in_window(uow, tiers, member_id, now, settings, zone)
     current = _current(tiers, state)
-    target = qualifying_tier(tiers, spend)
+    spend = figures.spend_cents
+    target = qualified_tier(tiers, figures)
+    if target.rank < current.rank and settings.tier_downgrade_one_step:
+        target = one_step_down(tiers, current)
     held_until = add_months(now, settings.tier_grace_months) if target.rank > 0 else None
     if target.rank > current.rank:
         reason = TierChangeReason.UPGRADE
@@ -79,7 +112,7 @@ async def apply_qualification(uow: UnitOfWork, member_id: int, now: datetime, se
                 uow,
                 NewEntry(member_id, EntryKind.EARN, target.upgrade_reward_points, f"Welcome to {target.name}",
                          "tier", str(target.id), key),
-                now, now, add_months(now, settings.points_expiry_months),
+                now, now, lot_expiry(now, settings, zone),
             )
     if reason is TierChangeReason.UPGRADE:
         grant = CouponGrant(member_id, IssueSource.TIER_UPGRADE, f"upgrade/{member_id}/{target.id}")
@@ -88,23 +121,31 @@ async def apply_qualification(uow: UnitOfWork, member_id: int, now: datetime, se
     return change
 
 
-async def tier_progress(uow: UnitOfWork, viewer: Viewer, member_id: int, now: datetime) -> TierProgress:
+async def tier_progress(uow: UnitOfWork, viewer: Viewer, member_id: int, now: datetime,
+                        zone: tzinfo = UTC) -> TierProgress:
     viewer.require_self_or_staff(member_id)
     async with uow.read_only():
         settings = await load_settings(uow)
         tiers = await uow.tiers.tiers()
-        state, spend = await uow.tiers.member_tier_and_spend(
-            member_id, add_months(now, -settings.tier_window_months))
+        since = window_start(now, settings, zone)
+        state, spend = await uow.tiers.member_tier_and_spend(member_id, since)
+        figures = (await uow.tiers.figures_since(member_id, since) if uses_counts(tiers)
+                   else QualifyingFigures(spend))
     current = _current(tiers, state)
     upcoming = next_tier(tiers, current)
+    paths = ([PathProgress(path, figures.value(path), required) for path, required in upcoming.paths().items()]
+             if upcoming else [])
     return TierProgress(
         current=current,
         next=upcoming,
         spend_in_window_cents=spend,
-        spend_to_next_cents=max(0, upcoming.threshold_cents - spend) if upcoming else 0,
-        window_start=add_months(now, -settings.tier_window_months),
+        spend_to_next_cents=max(0, upcoming.threshold_cents - spend) if upcoming and upcoming.spend_path else 0,
+        window_start=since,
         window_end=now,
         held_until=state.held_until if state and current.rank > 0 else None,
+        figures=figures,
+        paths=paths,
+        mode=upcoming.qualify_mode if upcoming else current.qualify_mode,
     )
 
 
@@ -144,7 +185,7 @@ async def save_tier(uow: UnitOfWork, viewer: Viewer, tier: Tier) -> Tier:
     return saved
 
 
-async def evaluate_tiers(new_uow, now: datetime, batch: int = 500) -> dict[str, int]:
+async def evaluate_tiers(new_uow, now: datetime, batch: int = 500, zone: tzinfo = UTC) -> dict[str, int]:
     """The review job (`cli evaluate-tiers`): members whose hold ran out are renewed or moved down.
     Idempotent: a second run finds nobody due."""
     counts = {"reviewed": 0, "downgraded": 0, "upgraded": 0}
@@ -159,7 +200,8 @@ async def evaluate_tiers(new_uow, now: datetime, batch: int = 500) -> dict[str, 
             async with new_uow() as uow:
                 await uow.points.lock_account(state.member_id, now)
                 settings = await load_settings(uow)
-                change = await apply_qualification(uow, state.member_id, now, settings, allow_downgrade=True)
+                change = await apply_qualification(uow, state.member_id, now, settings, allow_downgrade=True,
+                                                   zone=zone)
                 await uow.commit()
             counts["reviewed"] += 1
             if change is not None:
