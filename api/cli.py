@@ -158,6 +158,15 @@ def main(argv: list[str] | None = None) -> int:
     partner.add_argument("--daily-burn-cap", type=int, default=100_000)
     hooks = sub.add_parser("deliver-webhooks", help="send due webhook deliveries from the outbox")
     hooks.add_argument("--loop", action="store_true", help="keep delivering every few seconds")
+    codes = sub.add_parser("generate-coupon-codes", help="make a batch of single-use coupon codes (optionally "
+                                                         "exported to CSV)")
+    codes.add_argument("--template", type=int, required=True, help="coupon template id")
+    codes.add_argument("--count", type=int, required=True, help="how many codes (up to 10,000,000)")
+    codes.add_argument("--label", default="", help="what the batch is for (print run, partner)")
+    codes.add_argument("--out", type=Path, help="also write the codes to this CSV file")
+    export_codes = sub.add_parser("export-coupon-codes", help="write a batch's codes to CSV (streamed)")
+    export_codes.add_argument("batch", type=int, help="batch id")
+    export_codes.add_argument("--out", type=Path, required=True, help="the CSV file to write")
     export = sub.add_parser("export-schema", help="write the SDL to schema.graphql")
     export.add_argument("--check", action="store_true", help="fail if schema.graphql is out of date")
     args = parser.parse_args(argv)
@@ -199,6 +208,14 @@ def main(argv: list[str] | None = None) -> int:
         units, _, points = args.rate.partition(":")
         asyncio.run(_create_partner(settings, args.name, int(units), int(points), args.daily_earn_cap,
                                     args.daily_burn_cap))
+    if args.command == "generate-coupon-codes":
+        from api.coupon_code_files import generate_coupon_codes
+
+        asyncio.run(generate_coupon_codes(settings, args.template, args.count, args.label, args.out))
+    if args.command == "export-coupon-codes":
+        from api.coupon_code_files import export_coupon_codes
+
+        asyncio.run(export_coupon_codes(settings, args.batch, args.out))
     if args.command == "deliver-webhooks":
         print(asyncio.run(_webhooks(settings, args.loop)))
     if args.command == "serve":

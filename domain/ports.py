@@ -16,7 +16,7 @@ from domain.events import Event
 from domain.kpis.ports import KpiRepository
 from domain.meetups.model import MeetupRepository
 from domain.members.model import Channel, ChannelIdentity, Member
-from domain.offers.ports import CouponRepository
+from domain.offers.ports import CouponCodeRepository, CouponRepository
 from domain.partners.model import PartnerRepository
 from domain.points.ports import IdempotencyRepository, PointsRepository, PurchaseRepository, RulesRepository
 from domain.privacy.model import Erasure, PrivacyRepository
@@ -175,6 +175,8 @@ class UnitOfWork(Protocol):
     def rewards(self) -> RewardRepository: ...
     @property
     def coupons(self) -> CouponRepository: ...
+    @property
+    def coupon_codes(self) -> CouponCodeRepository: ...
     @property
     def checkins(self) -> CheckInRepository: ...
     @property

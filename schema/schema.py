@@ -8,6 +8,7 @@ from schema.auth import AuthMutations
 from schema.benefits import BenefitMutations, BenefitQueries
 from schema.checkins import CheckInMutations
 from schema.community import CommunityMutations, CommunityQueries
+from schema.coupon_codes import CouponCodeMutations
 from schema.kpis import KpiQueries
 from schema.meetups import EventMutations, EventQueries
 from schema.members import MemberMutations, MemberQueries
@@ -54,6 +55,7 @@ class Mutation(
     PointsMutations,
     BenefitMutations,
     OfferMutations,
+    CouponCodeMutations,
     CheckInMutations,
     CommunityMutations,
     EventMutations,

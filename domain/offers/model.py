@@ -27,6 +27,7 @@ class IssueSource(StrEnum):
     TIER_UPGRADE = "TIER_UPGRADE"
     STAFF = "STAFF"
     CLAIM = "CLAIM"
+    CODE = "CODE"  # claimed with a code from a batch (claimCouponCode)
 
 
 class NotClaimableReason(StrEnum):
@@ -100,3 +101,35 @@ class OfferForMember:
         if self.remaining_quantity == 0:
             return NotClaimableReason.SOLD_OUT
         return None
+
+
+class CodeStatus(StrEnum):
+    AVAILABLE = "AVAILABLE"  # printed or handed out, not used yet
+    CLAIMED = "CLAIMED"  # a member put it in their wallet: the coupon carries the same code
+    REDEEMED = "REDEEMED"  # used at a till without being claimed
+
+
+@dataclass(frozen=True)
+class CodeBatch:
+    """Unique single-use codes of one template (for print or a partner). `valid_until` is fixed when
+    the batch is made: the template's end, or `valid_days` counted from the batch's creation."""
+
+    id: int
+    template_id: int
+    label: str
+    quantity: int
+    created_at: datetime
+    valid_until: datetime
+
+
+@dataclass(frozen=True)
+class CouponCode:
+    id: int
+    batch_id: int
+    code: str
+    status: CodeStatus
+    member_id: int | None = None
+    coupon_id: int | None = None
+    order_ref: str | None = None
+    discount_cents: int | None = None
+    used_at: datetime | None = None

@@ -370,6 +370,34 @@ coupons = Table(
     Index("ix_coupons_member_template", "member_id", "template_id"),
 )
 
+coupon_code_batches = Table(
+    "coupon_code_batches",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("template_id", BigId, ForeignKey("coupon_templates.id"), nullable=False),
+    Column("label", String(80), nullable=False),
+    Column("quantity", BigInteger, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("valid_until", UtcDateTime, nullable=False),
+)
+
+# One row per printed code (millions per batch): narrow on purpose; who used it and how is filled
+# in only once it is used.
+coupon_codes = Table(
+    "coupon_codes",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("batch_id", BigId, ForeignKey("coupon_code_batches.id"), nullable=False),
+    Column("code", String(16), nullable=False, unique=True),
+    Column("status", String(12), nullable=False),
+    Column("member_id", BigId, ForeignKey("members.id", ondelete="SET NULL")),
+    Column("coupon_id", BigId, ForeignKey("coupons.id", ondelete="SET NULL")),
+    Column("order_ref", String(200), unique=True),
+    Column("discount_cents", BigInteger),
+    Column("used_at", UtcDateTime),
+    Index("ix_coupon_codes_batch_id", "batch_id", "id"),
+)
+
 check_ins = Table(
     "check_ins",
     metadata,
