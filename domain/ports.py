@@ -16,7 +16,7 @@ from domain.events import Event
 from domain.kpis.ports import KpiRepository
 from domain.meetups.model import MeetupRepository
 from domain.members.model import Channel, ChannelIdentity, Member
-from domain.offers.ports import CouponCodeRepository, CouponRepository
+from domain.offers.ports import CouponCodeRepository, CouponRepository, CouponShareRepository
 from domain.partners.model import PartnerRepository
 from domain.points.ports import IdempotencyRepository, PointsRepository, PurchaseRepository, RulesRepository
 from domain.privacy.model import Erasure, PrivacyRepository
@@ -177,6 +177,8 @@ class UnitOfWork(Protocol):
     def coupons(self) -> CouponRepository: ...
     @property
     def coupon_codes(self) -> CouponCodeRepository: ...
+    @property
+    def coupon_shares(self) -> CouponShareRepository: ...
     @property
     def checkins(self) -> CheckInRepository: ...
     @property

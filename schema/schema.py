@@ -9,6 +9,7 @@ from schema.benefits import BenefitMutations, BenefitQueries
 from schema.checkins import CheckInMutations
 from schema.community import CommunityMutations, CommunityQueries
 from schema.coupon_codes import CouponCodeMutations
+from schema.coupon_sharing import CouponSharingMutations
 from schema.kpis import KpiQueries
 from schema.meetups import EventMutations, EventQueries
 from schema.members import MemberMutations, MemberQueries
@@ -56,6 +57,7 @@ class Mutation(
     BenefitMutations,
     OfferMutations,
     CouponCodeMutations,
+    CouponSharingMutations,
     CheckInMutations,
     CommunityMutations,
     EventMutations,

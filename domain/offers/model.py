@@ -19,6 +19,7 @@ class CouponStatus(StrEnum):
     AVAILABLE = "AVAILABLE"
     REDEEMED = "REDEEMED"
     EXPIRED = "EXPIRED"
+    SHARED = "SHARED"  # given to a friend (shareCoupon): the friend holds a new coupon with its own code
 
 
 class IssueSource(StrEnum):
@@ -28,6 +29,7 @@ class IssueSource(StrEnum):
     STAFF = "STAFF"
     CLAIM = "CLAIM"
     CODE = "CODE"  # claimed with a code from a batch (claimCouponCode)
+    SHARE = "SHARE"  # given by a friend (shareCoupon); such a coupon cannot be given on again
 
 
 class NotClaimableReason(StrEnum):
@@ -54,6 +56,7 @@ class CouponTemplate:
     issued_count: int = 0
     claimable: bool = False
     active: bool = True
+    shareable: bool = False  # a member may give an unused coupon of it to a friend, once
 
 
 @dataclass(frozen=True)
@@ -133,3 +136,23 @@ class CouponCode:
     order_ref: str | None = None
     discount_cents: int | None = None
     used_at: datetime | None = None
+
+
+class ShareStatus(StrEnum):
+    PENDING = "PENDING"  # a link waits for the friend to sign up and accept it
+    ACCEPTED = "ACCEPTED"  # the friend holds the coupon
+    CANCELLED = "CANCELLED"  # the giver took an unaccepted link back; their coupon is usable again
+
+
+@dataclass(frozen=True)
+class CouponShare:
+    id: int
+    coupon_id: int
+    from_member_id: int
+    status: ShareStatus
+    created_at: datetime
+    expires_at: datetime
+    to_member_id: int | None = None
+    to_phone: str | None = None
+    received_coupon_id: int | None = None
+    settled_at: datetime | None = None

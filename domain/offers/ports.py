@@ -5,7 +5,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Protocol
 
-from domain.offers.model import CodeBatch, Coupon, CouponCode, CouponStatus, CouponTemplate, IssueSource
+from domain.offers.model import (
+    CodeBatch,
+    Coupon,
+    CouponCode,
+    CouponShare,
+    CouponStatus,
+    CouponTemplate,
+    IssueSource,
+    ShareStatus,
+)
+from domain.privacy.model import Erasure
 
 
 class CouponRepository(Protocol):
@@ -65,4 +75,29 @@ class CouponCodeRepository(Protocol):
     async def link_coupon(self, code_id: int, coupon_id: int) -> None: ...
     async def mark_redeemed(self, code_id: int, order_ref: str, discount_cents: int, now: datetime) -> bool:
         """AVAILABLE → REDEEMED; False when someone else used or claimed it first."""
+        ...
+
+
+class CouponShareRepository(Protocol):
+    """Coupons given to friends. The giver's coupon moves AVAILABLE → SHARED by a conditional
+    update, so a till using it and a share racing for it cannot both succeed."""
+
+    async def retire_coupon(self, coupon_id: int, member_id: int, now: datetime) -> bool:
+        """The giver's AVAILABLE, unexpired coupon → SHARED; False when it was used meanwhile."""
+        ...
+
+    async def restore_coupon(self, coupon_id: int) -> None: ...
+    async def add_share(self, share: CouponShare, token_hash: str | None) -> CouponShare | None:
+        """None when this coupon was already shared once (the unique coupon id)."""
+        ...
+
+    async def share(self, share_id: int) -> CouponShare | None: ...
+    async def share_by_token(self, token_hash: str) -> CouponShare | None: ...
+    async def settle(self, share_id: int, status: ShareStatus, to_member_id: int | None, now: datetime) -> bool:
+        """PENDING → ACCEPTED or CANCELLED; False when someone settled it first."""
+        ...
+
+    async def link_received(self, share_id: int, coupon_id: int) -> None: ...
+    async def erase_member(self, erasure: Erasure) -> None:
+        """Forget the phone a coupon was sent to, when it is the erased member's."""
         ...

@@ -348,6 +348,7 @@ coupon_templates = Table(
     Column("claimable", Boolean, nullable=False, server_default=text("false")),
     Column("active", Boolean, nullable=False, server_default=text("true")),
     Column("updated_at", UtcDateTime, nullable=False),
+    Column("shareable", Boolean, nullable=False, server_default=text("false")),
     CheckConstraint("total_quantity IS NULL OR issued_count <= total_quantity", name="not_over_issued"),
 )
 
@@ -396,6 +397,24 @@ coupon_codes = Table(
     Column("discount_cents", BigInteger),
     Column("used_at", UtcDateTime),
     Index("ix_coupon_codes_batch_id", "batch_id", "id"),
+)
+
+# A coupon given to a friend: the giver's coupon is retired (status SHARED) and the friend gets a
+# new one with a fresh code. One row per given coupon (unique): a coupon is given once.
+coupon_shares = Table(
+    "coupon_shares",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("coupon_id", BigId, ForeignKey("coupons.id", ondelete="CASCADE"), nullable=False, unique=True),
+    Column("from_member_id", BigId, ForeignKey("members.id", ondelete="CASCADE"), nullable=False),
+    Column("to_member_id", BigId, ForeignKey("members.id", ondelete="SET NULL")),
+    Column("to_phone", String(20)),
+    Column("token_hash", String(64), unique=True),
+    Column("status", String(12), nullable=False),
+    Column("received_coupon_id", BigId, ForeignKey("coupons.id", ondelete="SET NULL")),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),
+    Column("settled_at", UtcDateTime),
 )
 
 check_ins = Table(

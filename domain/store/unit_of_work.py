@@ -26,6 +26,7 @@ from domain.store.auth_repo import (
 from domain.store.checkins_repo import SqlCheckInRepository
 from domain.store.community_repo import SqlCommunityRepository
 from domain.store.coupon_codes_repo import SqlCouponCodeRepository
+from domain.store.coupon_shares_repo import SqlCouponShareRepository
 from domain.store.coupons_repo import SqlCouponRepository
 from domain.store.idempotency_repo import SqlIdempotencyRepository
 from domain.store.kpis_repo import SqlKpiRepository
@@ -182,6 +183,7 @@ class SqlUnitOfWork:
         self.rewards = SqlRewardRepository(conn)
         self.coupons = SqlCouponRepository(conn)
         self.coupon_codes = SqlCouponCodeRepository(conn)
+        self.coupon_shares = SqlCouponShareRepository(conn)
         self.checkins = SqlCheckInRepository(conn)
         self.community = SqlCommunityRepository(conn)
         self.meetups = SqlMeetupRepository(conn)
