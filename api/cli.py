@@ -167,6 +167,12 @@ def main(argv: list[str] | None = None) -> int:
     export_codes = sub.add_parser("export-coupon-codes", help="write a batch's codes to CSV (streamed)")
     export_codes.add_argument("batch", type=int, help="batch id")
     export_codes.add_argument("--out", type=Path, required=True, help="the CSV file to write")
+    members_in = sub.add_parser("import-members", help="import members from CSV or JSONL (idempotent per row "
+                                                      "key, resumable, rejects file)")
+    members_in.add_argument("file", type=Path)
+    members_in.add_argument("--rejects", type=Path, help="where bad rows go (default: FILE.rejects.csv)")
+    members_in.add_argument("--batch", type=int, default=5_000, help="rows per transaction")
+    members_in.add_argument("--format", choices=["csv", "jsonl"], help="default: from the file's suffix")
     export = sub.add_parser("export-schema", help="write the SDL to schema.graphql")
     export.add_argument("--check", action="store_true", help="fail if schema.graphql is out of date")
     args = parser.parse_args(argv)
@@ -216,6 +222,11 @@ def main(argv: list[str] | None = None) -> int:
         from api.coupon_code_files import export_coupon_codes
 
         asyncio.run(export_coupon_codes(settings, args.batch, args.out))
+    if args.command == "import-members":
+        from api.member_files import import_members_file
+
+        rejects = args.rejects or args.file.with_name(args.file.name + ".rejects.csv")
+        asyncio.run(import_members_file(settings, args.file, rejects, args.batch, args.format))
     if args.command == "deliver-webhooks":
         print(asyncio.run(_webhooks(settings, args.loop)))
     if args.command == "serve":

@@ -15,6 +15,7 @@ from domain.community.ports import CommunityRepository
 from domain.events import Event
 from domain.kpis.ports import KpiRepository
 from domain.meetups.model import MeetupRepository
+from domain.members.import_ports import MemberImportRepository
 from domain.members.model import Channel, ChannelIdentity, Member
 from domain.offers.ports import CouponCodeRepository, CouponRepository, CouponShareRepository
 from domain.partners.model import PartnerRepository
@@ -179,6 +180,8 @@ class UnitOfWork(Protocol):
     def coupon_codes(self) -> CouponCodeRepository: ...
     @property
     def coupon_shares(self) -> CouponShareRepository: ...
+    @property
+    def member_imports(self) -> MemberImportRepository: ...
     @property
     def checkins(self) -> CheckInRepository: ...
     @property

@@ -20,7 +20,7 @@ from domain.ports import CodeSender, ProofVerifier, UnitOfWork
 from domain.program.services import load_settings
 from domain.referrals.services import link_referrer
 
-_MEMBER_CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
+_MEMBER_CODE_ALPHABET = MEMBER_CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 
 
 @dataclass(frozen=True)

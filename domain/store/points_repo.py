@@ -63,6 +63,9 @@ class SqlPointsRepository:
         # balances through after the commit, so no use case has to remember to.
         self.moved: set[int] = set()
 
+    def note_moved(self, member_ids: Sequence[int]) -> None:
+        self.moved.update(member_ids)
+
     async def lock_account(self, member_id: int, now: datetime) -> int:
         return (await self.lock_accounts([member_id], now))[member_id]
 

@@ -51,6 +51,15 @@ members = Table(
     Column("referrer_id", BigId, ForeignKey("members.id"), index=True),
 )
 
+# Row keys of bulk imports (import-members): a key recorded here is skipped by later runs.
+member_imports = Table(
+    "member_imports",
+    metadata,
+    Column("row_key", String(100), primary_key=True),
+    Column("member_id", BigId, ForeignKey("members.id", ondelete="CASCADE"), nullable=False),
+    Column("imported_at", UtcDateTime, nullable=False),
+)
+
 member_identities = Table(
     "member_identities",
     metadata,

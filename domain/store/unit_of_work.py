@@ -31,6 +31,7 @@ from domain.store.coupons_repo import SqlCouponRepository
 from domain.store.idempotency_repo import SqlIdempotencyRepository
 from domain.store.kpis_repo import SqlKpiRepository
 from domain.store.meetups_repo import SqlMeetupRepository
+from domain.store.member_import_repo import SqlMemberImportRepository
 from domain.store.members_repo import SqlMemberRepository
 from domain.store.partners_repo import SqlPartnerRepository
 from domain.store.points_repo import SqlPointsRepository
@@ -184,6 +185,7 @@ class SqlUnitOfWork:
         self.coupons = SqlCouponRepository(conn)
         self.coupon_codes = SqlCouponCodeRepository(conn)
         self.coupon_shares = SqlCouponShareRepository(conn)
+        self.member_imports = SqlMemberImportRepository(conn)
         self.checkins = SqlCheckInRepository(conn)
         self.community = SqlCommunityRepository(conn)
         self.meetups = SqlMeetupRepository(conn)
