@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import getpass
 import sys
+from datetime import date
 from pathlib import Path
 
 from api.settings import Settings
@@ -173,6 +174,14 @@ def main(argv: list[str] | None = None) -> int:
     members_in.add_argument("--rejects", type=Path, help="where bad rows go (default: FILE.rejects.csv)")
     members_in.add_argument("--batch", type=int, default=5_000, help="rows per transaction")
     members_in.add_argument("--format", choices=["csv", "jsonl"], help="default: from the file's suffix")
+    data_out = sub.add_parser("export-data", help="members (with balance at the period end), ledger or purchases "
+                                                  "of a period to CSV, streamed")
+    data_out.add_argument("kind", choices=["members", "ledger", "purchases"])
+    data_out.add_argument("--from", dest="first_day", type=date.fromisoformat, required=True,
+                          help="first day (YYYY-MM-DD, program time zone)")
+    data_out.add_argument("--to", dest="last_day", type=date.fromisoformat, required=True,
+                          help="last day, included")
+    data_out.add_argument("--out", type=Path, required=True)
     export = sub.add_parser("export-schema", help="write the SDL to schema.graphql")
     export.add_argument("--check", action="store_true", help="fail if schema.graphql is out of date")
     args = parser.parse_args(argv)
@@ -216,8 +225,13 @@ def main(argv: list[str] | None = None) -> int:
                                     args.daily_burn_cap))
     if args.command == "generate-coupon-codes":
         from api.coupon_code_files import generate_coupon_codes
+        from domain.errors import DomainError
 
-        asyncio.run(generate_coupon_codes(settings, args.template, args.count, args.label, args.out))
+        try:
+            asyncio.run(generate_coupon_codes(settings, args.template, args.count, args.label, args.out))
+        except DomainError as error:
+            print(f"generate-coupon-codes: {error.message}", file=sys.stderr)
+            return 2
     if args.command == "export-coupon-codes":
         from api.coupon_code_files import export_coupon_codes
 
@@ -227,6 +241,15 @@ def main(argv: list[str] | None = None) -> int:
 
         rejects = args.rejects or args.file.with_name(args.file.name + ".rejects.csv")
         asyncio.run(import_members_file(settings, args.file, rejects, args.batch, args.format))
+    if args.command == "export-data":
+        from api.data_export import export_data
+        from domain.errors import DomainError
+
+        try:
+            asyncio.run(export_data(settings, args.kind, args.first_day, args.last_day, args.out))
+        except DomainError as error:  # bad input is a message and exit code 2, not a traceback
+            print(f"export-data: {error.message}", file=sys.stderr)
+            return 2
     if args.command == "deliver-webhooks":
         print(asyncio.run(_webhooks(settings, args.loop)))
     if args.command == "serve":

@@ -13,6 +13,7 @@ from domain.benefits.ports import RewardRepository
 from domain.checkins.ports import CheckInRepository
 from domain.community.ports import CommunityRepository
 from domain.events import Event
+from domain.exports.model import ExportRepository
 from domain.kpis.ports import KpiRepository
 from domain.meetups.model import MeetupRepository
 from domain.members.import_ports import MemberImportRepository
@@ -182,6 +183,8 @@ class UnitOfWork(Protocol):
     def coupon_shares(self) -> CouponShareRepository: ...
     @property
     def member_imports(self) -> MemberImportRepository: ...
+    @property
+    def exports(self) -> ExportRepository: ...
     @property
     def checkins(self) -> CheckInRepository: ...
     @property

@@ -28,6 +28,7 @@ from domain.store.community_repo import SqlCommunityRepository
 from domain.store.coupon_codes_repo import SqlCouponCodeRepository
 from domain.store.coupon_shares_repo import SqlCouponShareRepository
 from domain.store.coupons_repo import SqlCouponRepository
+from domain.store.exports_repo import SqlExportRepository
 from domain.store.idempotency_repo import SqlIdempotencyRepository
 from domain.store.kpis_repo import SqlKpiRepository
 from domain.store.meetups_repo import SqlMeetupRepository
@@ -186,6 +187,7 @@ class SqlUnitOfWork:
         self.coupon_codes = SqlCouponCodeRepository(conn)
         self.coupon_shares = SqlCouponShareRepository(conn)
         self.member_imports = SqlMemberImportRepository(conn)
+        self.exports = SqlExportRepository(conn)
         self.checkins = SqlCheckInRepository(conn)
         self.community = SqlCommunityRepository(conn)
         self.meetups = SqlMeetupRepository(conn)
