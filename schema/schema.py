@@ -12,6 +12,7 @@ from schema.coupon_codes import CouponCodeMutations
 from schema.coupon_sharing import CouponSharingMutations
 from schema.kpis import KpiQueries
 from schema.meetups import EventMutations, EventQueries
+from schema.member_merge import MemberMergeMutations, MemberMergeQueries
 from schema.members import MemberMutations, MemberQueries
 from schema.nodes import NodeQueries
 from schema.offers import OfferMutations, OfferQueries
@@ -30,6 +31,7 @@ from schema.webhooks import WebhookMutations, WebhookQueries
                               "token); each field says who may call it and the main error codes.")
 class Query(
     MemberQueries,
+    MemberMergeQueries,
     NodeQueries,
     PointsQueries,
     TierQueries,
@@ -53,6 +55,7 @@ class Query(
 class Mutation(
     AuthMutations,
     MemberMutations,
+    MemberMergeMutations,
     PointsMutations,
     BenefitMutations,
     OfferMutations,

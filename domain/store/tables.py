@@ -60,6 +60,20 @@ member_imports = Table(
     Column("imported_at", UtcDateTime, nullable=False),
 )
 
+# Member merges (mergeMembers): final, one row per merged member (unique), kept as the record of
+# what moved; the merged member's row stays (the ledger points at it) with nothing left in it.
+member_merges = Table(
+    "member_merges",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("kept_member_id", BigId, ForeignKey("members.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("merged_member_id", BigId, ForeignKey("members.id", ondelete="CASCADE"), nullable=False, unique=True),
+    Column("staff_id", BigId, nullable=False),
+    Column("reason", String(200), nullable=False),
+    Column("moved", JSON, nullable=False),
+    Column("merged_at", UtcDateTime, nullable=False),
+)
+
 member_identities = Table(
     "member_identities",
     metadata,

@@ -33,6 +33,7 @@ from domain.store.idempotency_repo import SqlIdempotencyRepository
 from domain.store.kpis_repo import SqlKpiRepository
 from domain.store.meetups_repo import SqlMeetupRepository
 from domain.store.member_import_repo import SqlMemberImportRepository
+from domain.store.member_merge_repo import SqlMemberMergeRepository
 from domain.store.members_repo import SqlMemberRepository
 from domain.store.partners_repo import SqlPartnerRepository
 from domain.store.points_repo import SqlPointsRepository
@@ -188,6 +189,7 @@ class SqlUnitOfWork:
         self.coupon_shares = SqlCouponShareRepository(conn)
         self.member_imports = SqlMemberImportRepository(conn)
         self.exports = SqlExportRepository(conn)
+        self.member_merges = SqlMemberMergeRepository(conn)
         self.checkins = SqlCheckInRepository(conn)
         self.community = SqlCommunityRepository(conn)
         self.meetups = SqlMeetupRepository(conn)

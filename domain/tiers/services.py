@@ -42,10 +42,12 @@ async def spend_in_window(uow: UnitOfWork, member_id: int, now: datetime, settin
 
 
 async def apply_qualification(uow: UnitOfWork, member_id: int, now: datetime, settings: ProgramSettings,
-                              *, allow_downgrade: bool) -> TierChange | None:
+                              *, allow_downgrade: bool, rewarded_elsewhere: frozenset[int] = frozenset()
+                              ) -> TierChange | None:
     """Inside the caller's transaction (account locked): move the member to the tier their spend
     qualifies for. Upgrades happen at once and pay the upgrade reward once per tier; a
-    downgrade only when allowed and the current tier's hold has run out."""
+    downgrade only when allowed and the current tier's hold has run out. `rewarded_elsewhere`:
+    tier ids whose reward this person already got under another member id (a merge)."""
     tiers = await uow.tiers.tiers()
     if not ladder(tiers):
         return None
@@ -67,7 +69,8 @@ async def apply_qualification(uow: UnitOfWork, member_id: int, now: datetime, se
         return None
     await uow.tiers.set_member_tier(member_id, target.id, now, held_until)
     change = await uow.tiers.add_change(member_id, current.id if state else None, target.id, reason, spend, now)
-    if reason is TierChangeReason.UPGRADE and target.upgrade_reward_points > 0:
+    paid = target.id in rewarded_elsewhere
+    if reason is TierChangeReason.UPGRADE and target.upgrade_reward_points > 0 and not paid:
         key = f"tier-upgrade:{member_id}:{target.id}"
         if await uow.points.entry_by_key("tier", key) is None:
             await credit(
@@ -76,7 +79,7 @@ async def apply_qualification(uow: UnitOfWork, member_id: int, now: datetime, se
                          "tier", str(target.id), key),
                 now, now, add_months(now, settings.points_expiry_months),
             )
-    if reason is TierChangeReason.UPGRADE:
+    if reason is TierChangeReason.UPGRADE and not paid:
         grant = CouponGrant(member_id, IssueSource.TIER_UPGRADE, f"upgrade/{member_id}/{target.id}")
         await issue_by_setting(uow, settings.upgrade_coupon_template_id, grant, now)
     uow.publish_after_commit(TierChanged(member_id, current.id, target.id))
