@@ -7,6 +7,7 @@ import asyncio
 import getpass
 import os
 import sys
+from datetime import date
 from pathlib import Path
 
 from api.settings import Settings
@@ -196,6 +197,29 @@ def main(argv: list[str] | None = None) -> int:
     hooks = sub.add_parser("deliver-webhooks", help="send due webhook deliveries from the outbox")
     hooks.add_argument("--loop", action="store_true", help="keep delivering every few seconds")
     sub.add_parser("worker", help="run the background jobs of api/jobs.py on procrastinate (PostgreSQL)")
+    codes = sub.add_parser("generate-coupon-codes", help="make a batch of single-use coupon codes (optionally "
+                                                         "exported to CSV)")
+    codes.add_argument("--template", type=int, required=True, help="coupon template id")
+    codes.add_argument("--count", type=int, required=True, help="how many codes (up to 10,000,000)")
+    codes.add_argument("--label", default="", help="what the batch is for (print run, partner)")
+    codes.add_argument("--out", type=Path, help="also write the codes to this CSV file")
+    export_codes = sub.add_parser("export-coupon-codes", help="write a batch's codes to CSV (streamed)")
+    export_codes.add_argument("batch", type=int, help="batch id")
+    export_codes.add_argument("--out", type=Path, required=True, help="the CSV file to write")
+    members_in = sub.add_parser("import-members", help="import members from CSV or JSONL (idempotent per row "
+                                                      "key, resumable, rejects file)")
+    members_in.add_argument("file", type=Path)
+    members_in.add_argument("--rejects", type=Path, help="where bad rows go (default: FILE.rejects.csv)")
+    members_in.add_argument("--batch", type=int, default=5_000, help="rows per transaction")
+    members_in.add_argument("--format", choices=["csv", "jsonl"], help="default: from the file's suffix")
+    data_out = sub.add_parser("export-data", help="members (with balance at the period end), ledger or purchases "
+                                                  "of a period to CSV, streamed")
+    data_out.add_argument("kind", choices=["members", "ledger", "purchases"])
+    data_out.add_argument("--from", dest="first_day", type=date.fromisoformat, required=True,
+                          help="first day (YYYY-MM-DD, program time zone)")
+    data_out.add_argument("--to", dest="last_day", type=date.fromisoformat, required=True,
+                          help="last day, included")
+    data_out.add_argument("--out", type=Path, required=True)
     export = sub.add_parser("export-schema", help="write the SDL to schema.graphql")
     export.add_argument("--check", action="store_true", help="fail if schema.graphql is out of date")
     args = parser.parse_args(argv)
@@ -242,6 +266,33 @@ def main(argv: list[str] | None = None) -> int:
         units, _, points = args.rate.partition(":")
         asyncio.run(_create_partner(settings, args.name, int(units), int(points), args.daily_earn_cap,
                                     args.daily_burn_cap))
+    if args.command == "generate-coupon-codes":
+        from api.coupon_code_files import generate_coupon_codes
+        from domain.errors import DomainError
+
+        try:
+            asyncio.run(generate_coupon_codes(settings, args.template, args.count, args.label, args.out))
+        except DomainError as error:
+            print(f"generate-coupon-codes: {error.message}", file=sys.stderr)
+            return 2
+    if args.command == "export-coupon-codes":
+        from api.coupon_code_files import export_coupon_codes
+
+        asyncio.run(export_coupon_codes(settings, args.batch, args.out))
+    if args.command == "import-members":
+        from api.member_files import import_members_file
+
+        rejects = args.rejects or args.file.with_name(args.file.name + ".rejects.csv")
+        asyncio.run(import_members_file(settings, args.file, rejects, args.batch, args.format))
+    if args.command == "export-data":
+        from api.data_export import export_data
+        from domain.errors import DomainError
+
+        try:
+            asyncio.run(export_data(settings, args.kind, args.first_day, args.last_day, args.out))
+        except DomainError as error:  # bad input is a message and exit code 2, not a traceback
+            print(f"export-data: {error.message}", file=sys.stderr)
+            return 2
     if args.command == "deliver-webhooks":
         print(asyncio.run(_webhooks(settings, args.loop)))
     if args.command == "worker":

@@ -39,6 +39,7 @@ register_enum(DomainStatus, "CouponStatus", "Where a member's coupon stands.", {
     "AVAILABLE": "Can be used (from `validFrom`) until `validUntil`.",
     "REDEEMED": "Used on an order.",
     "EXPIRED": "Not used before `validUntil`.",
+    "SHARED": "Given to a friend (`shareCoupon`); the friend holds a new coupon with its own code.",
 })
 CouponStatus = DomainStatus
 register_enum(DomainSource, "CouponSource", "How the member got a coupon.", {
@@ -47,6 +48,8 @@ register_enum(DomainSource, "CouponSource", "How the member got a coupon.", {
     "TIER_UPGRADE": "The gift for reaching a higher tier.",
     "STAFF": "Sent by staff (`issueCoupons`).",
     "CLAIM": "Claimed by the member from an offer (`claimOffer`).",
+    "CODE": "Claimed by the member with a code from a batch (`claimCouponCode`).",
+    "SHARE": "Given by a friend (`shareCoupon`); it cannot be given on.",
 })
 IssueSource = DomainSource
 
@@ -79,6 +82,8 @@ class CouponTemplate:
     claimable: bool = strawberry.field(description="Listed in `offers` for members to claim.")
     active: bool = strawberry.field(description="False: no more coupons are issued from it (issued ones stay "
                                                 "valid).")
+    shareable: bool = strawberry.field(description="Members may give an unused coupon of it to a friend, once "
+                                                   "(`shareCoupon`).")
 
     @classmethod
     def from_domain(cls, t: DomainTemplate) -> CouponTemplate:
@@ -87,7 +92,7 @@ class CouponTemplate:
                    categories=list(t.categories), stores=list(t.stores), valid_from=t.valid_from,
                    valid_until=t.valid_until, valid_days=t.valid_days, per_member_limit=t.per_member_limit,
                    total_quantity=t.total_quantity, issued_count=t.issued_count, claimable=t.claimable,
-                   active=t.active)
+                   active=t.active, shareable=t.shareable)
 
 
 @strawberry.type(description="A coupon in a member's wallet, with its template's terms.")
@@ -116,6 +121,9 @@ class Coupon(Node):
     categories: list[str] = strawberry.field(description="Item categories it applies to; empty: every category.")
     stores: list[str] = strawberry.field(description="Store ids where it is valid; empty: every store.")
     usage_terms: str = strawberry.field(description="The terms in one line, for the wallet card (English).")
+    can_share: bool = strawberry.field(description="Whether `shareCoupon` would give it to a friend now: its "
+                                                   "template is shareable, it is unused and was not itself "
+                                                   "received from a friend.")
 
     @classmethod
     def from_domain(cls, c: DomainCoupon, now: datetime, t: DomainTemplate) -> Coupon:
@@ -127,7 +135,9 @@ class Coupon(Node):
                    template_id=strawberry.ID(str(c.template_id)), name=t.name, kind=t.kind,
                    value_cents=t.value_cents, percent=t.percent, cap_cents=t.cap_cents,
                    min_spend_cents=t.min_spend_cents, categories=list(t.categories), stores=list(t.stores),
-                   usage_terms=describe_terms(t))
+                   usage_terms=describe_terms(t),
+                   can_share=(t.shareable and c.source is not DomainSource.SHARE
+                              and c.status_at(now) is DomainStatus.AVAILABLE))
 
 
 async def coupons_view(info: Info, found: list[DomainCoupon]) -> list[Coupon]:
@@ -257,6 +267,8 @@ class SaveCouponTemplateInput:
                                                                             "more); null: unlimited.")
     claimable: bool = strawberry.field(default=False, description="List it in `offers` for members to claim.")
     active: bool = strawberry.field(default=True, description="False stops issuing from it.")
+    shareable: bool = strawberry.field(default=False, description="Members may give an unused coupon of it to a "
+                                                                  "friend, once.")
 
 
 @strawberry.input(description="Staff: which members get a coupon. Give `memberIds`, or one or more segment "
@@ -366,7 +378,7 @@ class OfferMutations:
             min_spend_cents=input.min_spend_cents, categories=list(input.categories), stores=list(input.stores),
             valid_from=input.valid_from, valid_until=input.valid_until, valid_days=input.valid_days,
             per_member_limit=input.per_member_limit, total_quantity=input.total_quantity,
-            claimable=input.claimable, active=input.active,
+            claimable=input.claimable, active=input.active, shareable=input.shareable,
         )
         saved = await services.save_template(ctx.uow(), ctx.viewer, template, ctx.container.now())
         return CouponTemplatePayload(template=CouponTemplate.from_domain(saved))

@@ -35,6 +35,9 @@ register_enum(DomainEntryKind, "PointsEntryKind", "What a points ledger entry di
     "ADJUST": "A manual correction by staff, with a reason: a credit or a debit.",
     "GIFT_OUT": "Points this member gifted to another member: a debit.",
     "GIFT_IN": "Points another member gifted to this member: a credit.",
+    "MERGE_OUT": "Staff merged this member into another (`mergeMembers`): all points left, a debit.",
+    "MERGE_IN": "Staff merged another member into this one: their points arrived with their expiry dates, a "
+                "credit.",
     "REVERSE": "A reversal: a debit when earned points are taken back (a refund, a reversed partner earn), a "
                "credit when spent points come back (a cancelled redemption, a reversed partner burn).",
 })

@@ -8,11 +8,14 @@ from schema.auth import AuthMutations
 from schema.benefits import BenefitMutations, BenefitQueries
 from schema.checkins import CheckInMutations
 from schema.community import CommunityMutations, CommunityQueries
+from schema.coupon_codes import CouponCodeMutations
+from schema.coupon_sharing import CouponSharingMutations
 from schema.entitlements import EntitlementMutations, EntitlementQueries
 from schema.gamification import GamificationMutations, GamificationQueries
 from schema.jobs import JobMutations, JobQueries
 from schema.kpis import KpiQueries
 from schema.meetups import EventMutations, EventQueries
+from schema.member_merge import MemberMergeMutations, MemberMergeQueries
 from schema.members import MemberMutations, MemberQueries
 from schema.nodes import NodeQueries
 from schema.offers import OfferMutations, OfferQueries
@@ -33,6 +36,7 @@ from schema.webhooks import WebhookMutations, WebhookQueries
                               "token); each field says who may call it and the main error codes.")
 class Query(
     MemberQueries,
+    MemberMergeQueries,
     NodeQueries,
     PointsQueries,
     PaymentQueries,
@@ -61,10 +65,13 @@ class Query(
 class Mutation(
     AuthMutations,
     MemberMutations,
+    MemberMergeMutations,
     PointsMutations,
     PaymentMutations,
     BenefitMutations,
     OfferMutations,
+    CouponCodeMutations,
+    CouponSharingMutations,
     CheckInMutations,
     CommunityMutations,
     EventMutations,

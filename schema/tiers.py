@@ -28,6 +28,8 @@ register_enum(DomainReason, "TierChangeReason", "Why a member's tier changed.", 
     "UPGRADE": "Qualifying spend reached a higher tier's threshold.",
     "DOWNGRADE": "At a tier review, spend in the window no longer qualified for the tier held.",
     "RENEWED": "The member kept the tier they held for another period.",
+    "IMPORTED": "Carried over from the previous system by a bulk import (`import-members`), held until its "
+                "expiry.",
 })
 TierChangeReason = DomainReason
 register_enum(DomainMode, "QualifyMode", "How a tier's qualification paths combine.", {

@@ -20,7 +20,7 @@ from domain.ports import CodeSender, ProofVerifier, UnitOfWork
 from domain.program.services import load_settings
 from domain.referrals.services import link_referrer
 
-_MEMBER_CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
+_MEMBER_CODE_ALPHABET = MEMBER_CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 
 
 @dataclass(frozen=True)
@@ -145,6 +145,9 @@ async def sign_in(cmd: SignIn, deps: Deps, login: MemberLogin) -> MemberSignIn:
             if not await uow.login_codes.consume(record.id, now):
                 raise wrong
         member, created = await uow.members.get_or_create(phone, new_member_code(), now)
+        if not created and (kept := await uow.member_merges.merged_into(member.id)) is not None:
+            # Staff merged this phone's member into another: it is the same person, who signs in there.
+            member = await uow.members.get(kept) or member
         session = await login.sessions.open(uow, Role.MEMBER, member.id, now)
         if created:
             if invite_code:

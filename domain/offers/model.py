@@ -19,6 +19,7 @@ class CouponStatus(StrEnum):
     AVAILABLE = "AVAILABLE"
     REDEEMED = "REDEEMED"
     EXPIRED = "EXPIRED"
+    SHARED = "SHARED"  # given to a friend (shareCoupon): the friend holds a new coupon with its own code
 
 
 class IssueSource(StrEnum):
@@ -27,6 +28,8 @@ class IssueSource(StrEnum):
     TIER_UPGRADE = "TIER_UPGRADE"
     STAFF = "STAFF"
     CLAIM = "CLAIM"
+    CODE = "CODE"  # claimed with a code from a batch (claimCouponCode)
+    SHARE = "SHARE"  # given by a friend (shareCoupon); such a coupon cannot be given on again
 
 
 class NotClaimableReason(StrEnum):
@@ -53,6 +56,7 @@ class CouponTemplate:
     issued_count: int = 0
     claimable: bool = False
     active: bool = True
+    shareable: bool = False  # a member may give an unused coupon of it to a friend, once
 
 
 @dataclass(frozen=True)
@@ -100,3 +104,55 @@ class OfferForMember:
         if self.remaining_quantity == 0:
             return NotClaimableReason.SOLD_OUT
         return None
+
+
+class CodeStatus(StrEnum):
+    AVAILABLE = "AVAILABLE"  # printed or handed out, not used yet
+    CLAIMED = "CLAIMED"  # a member put it in their wallet: the coupon carries the same code
+    REDEEMED = "REDEEMED"  # used at a till without being claimed
+
+
+@dataclass(frozen=True)
+class CodeBatch:
+    """Unique single-use codes of one template (for print or a partner). `valid_until` is fixed when
+    the batch is made: the template's end, or `valid_days` counted from the batch's creation."""
+
+    id: int
+    template_id: int
+    label: str
+    quantity: int
+    created_at: datetime
+    valid_until: datetime
+
+
+@dataclass(frozen=True)
+class CouponCode:
+    id: int
+    batch_id: int
+    code: str
+    status: CodeStatus
+    member_id: int | None = None
+    coupon_id: int | None = None
+    order_ref: str | None = None
+    discount_cents: int | None = None
+    used_at: datetime | None = None
+
+
+class ShareStatus(StrEnum):
+    PENDING = "PENDING"  # a link waits for the friend to sign up and accept it
+    ACCEPTED = "ACCEPTED"  # the friend holds the coupon
+    CANCELLED = "CANCELLED"  # the giver took an unaccepted link back; their coupon is usable again
+
+
+@dataclass(frozen=True)
+class CouponShare:
+    id: int
+    coupon_id: int
+    from_member_id: int
+    status: ShareStatus
+    created_at: datetime
+    expires_at: datetime
+    to_member_id: int | None = None
+    to_phone: str | None = None
+    received_coupon_id: int | None = None
+    settled_at: datetime | None = None

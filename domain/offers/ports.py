@@ -5,7 +5,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Protocol
 
-from domain.offers.model import Coupon, CouponStatus, CouponTemplate, IssueSource
+from domain.offers.model import (
+    CodeBatch,
+    Coupon,
+    CouponCode,
+    CouponShare,
+    CouponStatus,
+    CouponTemplate,
+    IssueSource,
+    ShareStatus,
+)
+from domain.privacy.model import Erasure
 
 
 class CouponRepository(Protocol):
@@ -37,4 +47,57 @@ class CouponRepository(Protocol):
     async def claimed_counts(self, member_id: int, template_ids: list[int]) -> dict[int, int]: ...
     async def count_available(self, member_id: int, now: datetime) -> int:
         """Coupons the member can still use: not redeemed and not past their end."""
+        ...
+
+
+class CouponCodeRepository(Protocol):
+    """Batches of single-use codes (coupon_codes); the conditional updates are what make a code
+    usable once under concurrency."""
+
+    async def add_batch(self, template_id: int, label: str, quantity: int, now: datetime,
+                        valid_until: datetime) -> CodeBatch: ...
+    async def batch(self, batch_id: int) -> CodeBatch | None: ...
+    async def insert_codes(self, batch_id: int, codes: list[str]) -> int:
+        """Set-based insert; codes that already exist anywhere are skipped. Returns how many went in."""
+        ...
+
+    async def count_codes(self, batch_id: int) -> int: ...
+    async def codes_after(self, batch_id: int, after_id: int, limit: int) -> list[CouponCode]:
+        """Keyset page in generation order, for streaming exports."""
+        ...
+
+    async def by_code(self, code: str) -> CouponCode | None: ...
+    async def by_order(self, order_ref: str) -> CouponCode | None: ...
+    async def mark_claimed(self, code_id: int, member_id: int, now: datetime) -> bool:
+        """AVAILABLE → CLAIMED; False when someone else used or claimed it first."""
+        ...
+
+    async def link_coupon(self, code_id: int, coupon_id: int) -> None: ...
+    async def mark_redeemed(self, code_id: int, order_ref: str, discount_cents: int, now: datetime) -> bool:
+        """AVAILABLE → REDEEMED; False when someone else used or claimed it first."""
+        ...
+
+
+class CouponShareRepository(Protocol):
+    """Coupons given to friends. The giver's coupon moves AVAILABLE → SHARED by a conditional
+    update, so a till using it and a share racing for it cannot both succeed."""
+
+    async def retire_coupon(self, coupon_id: int, member_id: int, now: datetime) -> bool:
+        """The giver's AVAILABLE, unexpired coupon → SHARED; False when it was used meanwhile."""
+        ...
+
+    async def restore_coupon(self, coupon_id: int) -> None: ...
+    async def add_share(self, share: CouponShare, token_hash: str | None) -> CouponShare | None:
+        """None when this coupon was already shared once (the unique coupon id)."""
+        ...
+
+    async def share(self, share_id: int) -> CouponShare | None: ...
+    async def share_by_token(self, token_hash: str) -> CouponShare | None: ...
+    async def settle(self, share_id: int, status: ShareStatus, to_member_id: int | None, now: datetime) -> bool:
+        """PENDING → ACCEPTED or CANCELLED; False when someone settled it first."""
+        ...
+
+    async def link_received(self, share_id: int, coupon_id: int) -> None: ...
+    async def erase_member(self, erasure: Erasure) -> None:
+        """Forget the phone a coupon was sent to, when it is the erased member's."""
         ...

@@ -15,6 +15,8 @@ class EntryKind(StrEnum):
     GIFT_OUT = "GIFT_OUT"
     GIFT_IN = "GIFT_IN"
     REVERSE = "REVERSE"
+    MERGE_OUT = "MERGE_OUT"  # member merge: everything of the merged member leaves (balance → 0)
+    MERGE_IN = "MERGE_IN"  # member merge: the kept member receives it, lot by lot, expiry kept
 
 
 @dataclass(frozen=True)

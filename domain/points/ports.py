@@ -57,6 +57,10 @@ class Refund:
 
 
 class PointsRepository(Protocol):
+    def note_moved(self, member_ids: Sequence[int]) -> None:
+        """Accounts a set-based statement moved (bulk import): written through after commit like the rest."""
+        ...
+
     async def lock_account(self, member_id: int, now: datetime) -> int:
         """Create the account if needed, lock it for this transaction, return its ledger balance."""
         ...

@@ -106,6 +106,14 @@ class SqlRefreshTokenRepository:
             .values(revoked_at=now)
         )
 
+    async def revoke_subject(self, role: Role, subject_id: int, now: datetime) -> None:
+        """Every live refresh token of one subject (a merged member) stops working."""
+        await self._conn.execute(
+            update(refresh_tokens)
+            .where(refresh_tokens.c.role == role.value, refresh_tokens.c.subject_id == subject_id,
+                   refresh_tokens.c.revoked_at.is_(None))
+            .values(revoked_at=now))
+
     async def erase_member(self, erasure: Erasure) -> None:
         """Signed out everywhere: no refresh token of the member works again."""
         await self._conn.execute(

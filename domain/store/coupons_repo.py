@@ -25,7 +25,7 @@ def _template(row: Row) -> CouponTemplate:
         cap_cents=row.cap_cents, min_spend_cents=row.min_spend_cents, categories=list(row.categories),
         stores=list(row.stores), valid_from=row.valid_from, valid_until=row.valid_until, valid_days=row.valid_days,
         per_member_limit=row.per_member_limit, total_quantity=row.total_quantity, issued_count=row.issued_count,
-        claimable=row.claimable, active=row.active,
+        claimable=row.claimable, active=row.active, shareable=row.shareable,
     )
 
 
@@ -45,7 +45,7 @@ class SqlCouponRepository:
             min_spend_cents=t.min_spend_cents, categories=list(t.categories), stores=list(t.stores),
             valid_from=t.valid_from, valid_until=t.valid_until, valid_days=t.valid_days,
             per_member_limit=t.per_member_limit, total_quantity=t.total_quantity, claimable=t.claimable,
-            active=t.active, updated_at=now,
+            active=t.active, shareable=t.shareable, updated_at=now,
         )
         if t.id:
             statement = update(coupon_templates).where(coupon_templates.c.id == t.id).values(**values)

@@ -81,6 +81,9 @@ class SqlPointsRepository:
         self._paid_with_points: set[int] = set()  # locked members with a captured points payment
         self._locked: dict[int, int] = {}  # account locks this transaction holds, with the balance then
 
+    def note_moved(self, member_ids: Sequence[int]) -> None:
+        self.moved.update(member_ids)
+
     async def lock_account(self, member_id: int, now: datetime) -> int:
         return (await self.lock_accounts([member_id], now))[member_id]
 

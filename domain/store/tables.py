@@ -51,6 +51,29 @@ members = Table(
     Column("referrer_id", BigId, ForeignKey("members.id"), index=True),
 )
 
+# Row keys of bulk imports (import-members): a key recorded here is skipped by later runs.
+member_imports = Table(
+    "member_imports",
+    metadata,
+    Column("row_key", String(100), primary_key=True),
+    Column("member_id", BigId, ForeignKey("members.id", ondelete="CASCADE"), nullable=False),
+    Column("imported_at", UtcDateTime, nullable=False),
+)
+
+# Member merges (mergeMembers): final, one row per merged member (unique), kept as the record of
+# what moved; the merged member's row stays (the ledger points at it) with nothing left in it.
+member_merges = Table(
+    "member_merges",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("kept_member_id", BigId, ForeignKey("members.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("merged_member_id", BigId, ForeignKey("members.id", ondelete="CASCADE"), nullable=False, unique=True),
+    Column("staff_id", BigId, nullable=False),
+    Column("reason", String(200), nullable=False),
+    Column("moved", JSON, nullable=False),
+    Column("merged_at", UtcDateTime, nullable=False),
+)
+
 member_identities = Table(
     "member_identities",
     metadata,
@@ -450,6 +473,7 @@ coupon_templates = Table(
     Column("claimable", Boolean, nullable=False, server_default=text("false")),
     Column("active", Boolean, nullable=False, server_default=text("true")),
     Column("updated_at", UtcDateTime, nullable=False),
+    Column("shareable", Boolean, nullable=False, server_default=text("false")),
     CheckConstraint("total_quantity IS NULL OR issued_count <= total_quantity", name="not_over_issued"),
 )
 
@@ -470,6 +494,52 @@ coupons = Table(
     Column("order_ref", String(200), unique=True),
     Column("discount_cents", BigInteger),
     Index("ix_coupons_member_template", "member_id", "template_id"),
+)
+
+coupon_code_batches = Table(
+    "coupon_code_batches",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("template_id", BigId, ForeignKey("coupon_templates.id"), nullable=False),
+    Column("label", String(80), nullable=False),
+    Column("quantity", BigInteger, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("valid_until", UtcDateTime, nullable=False),
+)
+
+# One row per printed code (millions per batch): narrow on purpose; who used it and how is filled
+# in only once it is used.
+coupon_codes = Table(
+    "coupon_codes",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("batch_id", BigId, ForeignKey("coupon_code_batches.id"), nullable=False),
+    Column("code", String(16), nullable=False, unique=True),
+    Column("status", String(12), nullable=False),
+    Column("member_id", BigId, ForeignKey("members.id", ondelete="SET NULL")),
+    Column("coupon_id", BigId, ForeignKey("coupons.id", ondelete="SET NULL")),
+    Column("order_ref", String(200), unique=True),
+    Column("discount_cents", BigInteger),
+    Column("used_at", UtcDateTime),
+    Index("ix_coupon_codes_batch_id", "batch_id", "id"),
+)
+
+# A coupon given to a friend: the giver's coupon is retired (status SHARED) and the friend gets a
+# new one with a fresh code. One row per given coupon (unique): a coupon is given once.
+coupon_shares = Table(
+    "coupon_shares",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("coupon_id", BigId, ForeignKey("coupons.id", ondelete="CASCADE"), nullable=False, unique=True),
+    Column("from_member_id", BigId, ForeignKey("members.id", ondelete="CASCADE"), nullable=False),
+    Column("to_member_id", BigId, ForeignKey("members.id", ondelete="SET NULL")),
+    Column("to_phone", String(20)),
+    Column("token_hash", String(64), unique=True),
+    Column("status", String(12), nullable=False),
+    Column("received_coupon_id", BigId, ForeignKey("coupons.id", ondelete="SET NULL")),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),
+    Column("settled_at", UtcDateTime),
 )
 
 check_ins = Table(

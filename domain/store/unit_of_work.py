@@ -25,14 +25,19 @@ from domain.store.auth_repo import (
 )
 from domain.store.checkins_repo import SqlCheckInRepository
 from domain.store.community_repo import SqlCommunityRepository
+from domain.store.coupon_codes_repo import SqlCouponCodeRepository
+from domain.store.coupon_shares_repo import SqlCouponShareRepository
 from domain.store.coupons_repo import SqlCouponRepository
 from domain.store.entitlements_repo import SqlEntitlementRepository
+from domain.store.exports_repo import SqlExportRepository
 from domain.store.gamification_repo import SqlGamificationRepository
 from domain.store.holds_repo import SqlHoldRepository
 from domain.store.idempotency_repo import SqlIdempotencyRepository
 from domain.store.jobs_repo import SqlJobRunRepository
 from domain.store.kpis_repo import SqlKpiRepository
 from domain.store.meetups_repo import SqlMeetupRepository
+from domain.store.member_import_repo import SqlMemberImportRepository
+from domain.store.member_merge_repo import SqlMemberMergeRepository
 from domain.store.members_repo import SqlMemberRepository
 from domain.store.partners_repo import SqlPartnerRepository
 from domain.store.points_repo import SqlPointsRepository
@@ -196,6 +201,11 @@ class SqlUnitOfWork:
         self.tiers = SqlTierRepository(conn, snapshot, self._note_program_saved)
         self.rewards = SqlRewardRepository(conn)
         self.coupons = SqlCouponRepository(conn)
+        self.coupon_codes = SqlCouponCodeRepository(conn)
+        self.coupon_shares = SqlCouponShareRepository(conn)
+        self.member_imports = SqlMemberImportRepository(conn)
+        self.exports = SqlExportRepository(conn)
+        self.member_merges = SqlMemberMergeRepository(conn)
         self.checkins = SqlCheckInRepository(conn)
         self.community = SqlCommunityRepository(conn)
         self.meetups = SqlMeetupRepository(conn)

@@ -78,6 +78,7 @@ class TierChangeReason(StrEnum):
     UPGRADE = "UPGRADE"
     DOWNGRADE = "DOWNGRADE"
     RENEWED = "RENEWED"
+    IMPORTED = "IMPORTED"  # set by import-members (a tier carried over from the old system)
 
 
 @dataclass(frozen=True)

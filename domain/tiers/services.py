@@ -71,13 +71,16 @@ async def figures_in_window(uow: UnitOfWork, tiers: list[Tier], member_id: int, 
 
 async def apply_qualification(uow: UnitOfWork, member_id: int, now: datetime, settings: ProgramSettings,
                               *, allow_downgrade: bool, zone: tzinfo = UTC,
-                              known: tuple[MemberTier | None, int] | None = None) -> TierChange | None:
+                              known: tuple[MemberTier | None, int] | None = None,
+                              rewarded_elsewhere: frozenset[int] = frozenset()) -> TierChange | None:
     """Inside the caller's transaction (account locked): move the member to the tier their figures
     qualify for. Upgrades happen at once and pay the upgrade reward once per tier; a
     downgrade only when allowed and the current tier's hold has run out: to the tier qualified
     for, or one tier down (`tier_downgrade_one_step`, the next step after another grace period).
     `known`: the member's tier row and window spend, when the caller read them under the same lock
-    (a purchase does); enough when no tier qualifies on purchase counts or tier points."""
+    (a purchase does); enough when no tier qualifies on purchase counts or tier points.
+    `rewarded_elsewhere`: tier ids whose reward this person already got under another member id (a
+    merge)."""
     tiers = await uow.tiers.tiers()
     if not ladder(tiers):
         return None
@@ -105,7 +108,8 @@ async def apply_qualification(uow: UnitOfWork, member_id: int, now: datetime, se
         return None
     await uow.tiers.set_member_tier(member_id, target.id, now, held_until)
     change = await uow.tiers.add_change(member_id, current.id if state else None, target.id, reason, spend, now)
-    if reason is TierChangeReason.UPGRADE and target.upgrade_reward_points > 0:
+    paid = target.id in rewarded_elsewhere
+    if reason is TierChangeReason.UPGRADE and target.upgrade_reward_points > 0 and not paid:
         key = f"tier-upgrade:{member_id}:{target.id}"
         if await uow.points.entry_by_key("tier", key) is None:
             await credit(
@@ -114,7 +118,7 @@ async def apply_qualification(uow: UnitOfWork, member_id: int, now: datetime, se
                          "tier", str(target.id), key),
                 now, now, lot_expiry(now, settings, zone),
             )
-    if reason is TierChangeReason.UPGRADE:
+    if reason is TierChangeReason.UPGRADE and not paid:
         grant = CouponGrant(member_id, IssueSource.TIER_UPGRADE, f"upgrade/{member_id}/{target.id}")
         await issue_by_setting(uow, settings.upgrade_coupon_template_id, grant, now)
     uow.publish_after_commit(TierChanged(member_id, current.id, target.id))
