@@ -17,6 +17,17 @@ class EntryKind(StrEnum):
     REVERSE = "REVERSE"
 
 
+class SalesChannel(StrEnum):
+    """Where an order was placed; channel share in the KPIs splits sales by it."""
+
+    POS = "POS"
+    APP = "APP"
+    MINI_PROGRAM = "MINI_PROGRAM"
+    ECOMMERCE = "ECOMMERCE"
+    PARTNER = "PARTNER"
+    IMPORT = "IMPORT"
+
+
 @dataclass(frozen=True)
 class Lot:
     """Points from one credit. `remaining` falls as spending, expiry or reversal consume it."""

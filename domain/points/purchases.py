@@ -13,7 +13,7 @@ from domain.idempotency import idempotent
 from domain.members.lookup import MemberRef, resolve
 from domain.points.ledger import credit, debit
 from domain.points.lots import add_months
-from domain.points.model import EntryKind
+from domain.points.model import EntryKind, SalesChannel
 from domain.points.ports import NewEntry, Purchase, Refund
 from domain.points.rules import LineItem, purchase_points
 from domain.ports import UnitOfWork
@@ -24,6 +24,7 @@ from domain.tiers.services import apply_qualification
 
 _ORDER_ID = re.compile(r"[A-Za-z0-9_.:\-]{1,64}")
 MAX_ITEMS = 200
+MAX_QUANTITY = 100_000
 MAX_ORDER_CENTS = 100_000_000_00  # ¥100 million: anything above is a keying error
 
 
@@ -35,6 +36,7 @@ class PurchaseCommand:
     amount_cents: int
     items: list[LineItem]
     purchased_at: datetime | None = None
+    channel: SalesChannel | None = None  # None: POS, the till that sends this mutation
 
 
 @dataclass(frozen=True)
@@ -56,6 +58,8 @@ def _validate(cmd: PurchaseCommand, now: datetime) -> None:
         errors.append(FieldError("items", f"Send 1 to {MAX_ITEMS} line items."))
     elif any(i.amount_cents < 0 or not 0 < len(i.category.strip()) <= 40 for i in cmd.items):
         errors.append(FieldError("items", "Each item has a category (1-40 characters) and a non-negative amount."))
+    elif any(not 0 < i.quantity <= MAX_QUANTITY for i in cmd.items):
+        errors.append(FieldError("items", f"Each item has a quantity of 1 to {MAX_QUANTITY}."))
     elif sum(i.amount_cents for i in cmd.items) != cmd.amount_cents:
         errors.append(FieldError("items", "Line items must add up to the order amount."))
     if cmd.purchased_at is not None and cmd.purchased_at > now + timedelta(minutes=5):
@@ -74,7 +78,9 @@ async def record_purchase(cmd: PurchaseCommand, deps: Deps) -> PurchaseResult:
     _validate(cmd, now)
     bought_at = cmd.purchased_at or now
     payload = {"member": cmd.member.__dict__, "amount": cmd.amount_cents, "store": cmd.store_id,
-               "items": [i.__dict__ for i in cmd.items]}
+               "items": [_payload_item(i) for i in cmd.items]}
+    if cmd.channel is not None:  # absent as before channels existed, so an old order still replays
+        payload["channel"] = cmd.channel.value
     async with uow, idempotent(uow, f"purchase:{source}", cmd.order_id, payload, now) as slot:
         member = await resolve(uow, cmd.member)
         if slot.replay is not None:
@@ -86,7 +92,7 @@ async def record_purchase(cmd: PurchaseCommand, deps: Deps) -> PurchaseResult:
         rules = await uow.rules.rules()
         earned = purchase_points(cmd.items, rules, multiplier, deps.clock.day_of(bought_at))
         purchase = await uow.purchases.add(member.id, source, cmd.order_id, cmd.store_id, cmd.amount_cents,
-                                           cmd.items, bought_at, now)
+                                           cmd.items, bought_at, now, cmd.channel or SalesChannel.POS)
         if earned.points > 0:
             entry = await credit(
                 uow,
@@ -103,6 +109,15 @@ async def record_purchase(cmd: PurchaseCommand, deps: Deps) -> PurchaseResult:
         await uow.commit()
     final = await _replay_after_commit(uow, source, cmd.order_id)
     return PurchaseResult(final, earned.points, change)
+
+
+def _payload_item(item: LineItem) -> dict[str, object]:
+    """The line as the idempotency payload holds it; quantity 1 left out, so an order sent before
+    quantities existed replays rather than conflicts."""
+    line = dict(item.__dict__)
+    if line["quantity"] == 1:
+        del line["quantity"]
+    return line
 
 
 async def _replay(uow: UnitOfWork, source: str, order_id: str) -> PurchaseResult:

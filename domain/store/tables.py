@@ -194,6 +194,9 @@ purchases = Table(
     Column("items", JSON, nullable=False),
     Column("purchased_at", UtcDateTime, nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
+    # Both nullable (migration 0020 on a big table): null channel is POS, null quantity one unit per line.
+    Column("channel", String(16)),
+    Column("item_quantity", BigInteger),
     UniqueConstraint("source", "order_id", name="uq_purchases_source_order"),
     Index("ix_purchases_member_purchased", "member_id", "purchased_at"),
 )
