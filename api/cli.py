@@ -90,6 +90,25 @@ async def _segments(settings: Settings) -> dict[str, int]:
         await container.close()
 
 
+async def _rollup_kpis(settings: Settings, from_day: str | None, to_day: str | None,
+                       everything: bool) -> dict[str, int]:
+    from datetime import date
+
+    from api.progress import ProgressBar
+    from domain.kpis.rollups import first_rollup_day, rollup_kpis
+
+    container = _container(settings)
+    try:
+        clock = container.clock
+        end = date.fromisoformat(to_day) if to_day else clock.today()
+        start = (await first_rollup_day(container.uow, clock) if everything
+                 else date.fromisoformat(from_day) if from_day else None)
+        bar = ProgressBar(((end - start).days + 1) if start else 2, "rolling up days")
+        return await rollup_kpis(container.uow, clock, start, end, progress=bar.advance)
+    finally:
+        await container.close()
+
+
 async def _create_partner(settings: Settings, name: str, units: int, points: int, earn_cap: int,
                           burn_cap: int) -> None:
     from domain.auth.viewer import Role, Viewer
@@ -151,6 +170,11 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("evaluate-tiers", help="review members whose tier hold ran out (idempotent)")
     sub.add_parser("birthday-rewards", help="grant this year's birthday rewards due today (idempotent)")
     sub.add_parser("compute-segments", help="recompute RFM scores and lifecycle stages (idempotent)")
+    rollup = sub.add_parser("rollup-kpis", help="recompute the daily KPI rollups (default: yesterday and today; "
+                                                "idempotent)")
+    rollup.add_argument("--from", dest="from_day", help="first local day YYYY-MM-DD")
+    rollup.add_argument("--to", dest="to_day", help="last local day YYYY-MM-DD (default today)")
+    rollup.add_argument("--all", action="store_true", help="from the day the first member joined (backfill)")
     partner = sub.add_parser("create-partner", help="create a partner account and print its credentials")
     partner.add_argument("name")
     partner.add_argument("--rate", default="100:40", help="PARTNER_UNITS:PROGRAM_POINTS (default 100:40)")
@@ -195,6 +219,8 @@ def main(argv: list[str] | None = None) -> int:
         print(asyncio.run(_birthdays(settings)))
     if args.command == "compute-segments":
         print(asyncio.run(_segments(settings)))
+    if args.command == "rollup-kpis":
+        print(asyncio.run(_rollup_kpis(settings, args.from_day, args.to_day, args.all)))
     if args.command == "create-partner":
         units, _, points = args.rate.partition(":")
         asyncio.run(_create_partner(settings, args.name, int(units), int(points), args.daily_earn_cap,

@@ -13,7 +13,7 @@ from domain.benefits.ports import RewardRepository
 from domain.checkins.ports import CheckInRepository
 from domain.community.ports import CommunityRepository
 from domain.events import Event
-from domain.kpis.ports import KpiRepository
+from domain.kpis.ports import KpiRepository, KpiRollupRepository
 from domain.meetups.model import MeetupRepository
 from domain.members.model import Channel, ChannelIdentity, Member
 from domain.offers.ports import CouponRepository
@@ -193,6 +193,8 @@ class UnitOfWork(Protocol):
     def segments(self) -> SegmentRepository: ...
     @property
     def kpis(self) -> KpiRepository: ...
+    @property
+    def kpi_rollups(self) -> KpiRollupRepository: ...
     @property
     def throttles(self) -> ThrottleRepository: ...
 

@@ -153,6 +153,9 @@ class ProgramSettings:
         description='A member is DORMANT until their last purchase is this many days old, then CHURNED.')
     rfm_windows: list[int] = strawberry.field(
         description='Windows in days, ascending, over which RFM scores are computed; a segment names one of them.')
+    point_value_cents_per_100_points: int = strawberry.field(
+        description="What 100 points are worth to the program, in cents (100: one point is one fen); the operator "
+                    "KPIs value outstanding points (the points liability) with it.")
 
     @classmethod
     def from_domain(cls, s: DomainSettings) -> ProgramSettings:
@@ -223,6 +226,8 @@ class UpdateProgramSettingsInput:
     rfm_windows: list[int] | None = strawberry.field(default=None, description=(
         "Windows in days over which RFM scores are computed: 1 to 6 different windows of 1 to 730 days "
         "(stored ascending)."))
+    point_value_cents_per_100_points: int | None = strawberry.field(default=None, description=(
+        "What 100 points are worth to the program, in cents, for the points liability. Allowed: 0 to 100,000."))
 
 
 @strawberry.type(description="The result of updateProgramSettings.")

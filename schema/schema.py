@@ -13,6 +13,7 @@ from schema.meetups import EventMutations, EventQueries
 from schema.members import MemberMutations, MemberQueries
 from schema.nodes import NodeQueries
 from schema.offers import OfferMutations, OfferQueries
+from schema.operator_kpis import OperatorKpiQueries
 from schema.partners import PartnerMutations, PartnerQueries
 from schema.points import PointsMutations, PointsQueries
 from schema.privacy import PrivacyMutations, PrivacyQueries
@@ -38,6 +39,7 @@ class Query(
     PartnerQueries,
     WebhookQueries,
     ProgramQueries,
+    OperatorKpiQueries,
     SurveyQueries,
     PrivacyQueries,
     SegmentQueries,

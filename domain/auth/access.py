@@ -75,6 +75,7 @@ QUERY: dict[str, Access] = {
     "memberInsights": _a(STAFF, Scope.STORE),
     "memberSegment": _a(STAFF, Scope.STORE),
     "programKpis": _a(STAFF, Scope.STORE),
+    "operatorKpis": _a(STAFF, Scope.STORE),
     # Detail pages and Relay refetching. Each resolver applies the rule of the list the entity comes
     # from: anyone sees rewards; a member only their own coupons and redemptions and the groups and
     # posts of their tier; an id the caller may not see answers as if it did not exist.

@@ -35,6 +35,9 @@ class ProgramSettings:
     lifecycle_dormant_days: int = 180
     # RFM windows in days (compute-segments scores each; segments name one). Ascending, distinct.
     rfm_windows: tuple[int, ...] = (7, 30, 90, 365)
+    # What 100 points are worth to the program, in cents (100: a point is one fen), for the points
+    # liability in the operator KPIs.
+    point_value_cents_per_100_points: int = 100
 
     def to_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -57,6 +60,7 @@ class ProgramSettings:
             "makeup_checkins_per_month": (0, 31), "makeup_cost_points": (0, 100_000),
             "referral_min_purchase_cents": (0, 100_000_000), "referral_referrer_points": (0, 100_000),
             "referral_referee_points": (0, 100_000),
+            "point_value_cents_per_100_points": (0, 100_000),
             "lifecycle_new_days": (1, 365), "lifecycle_active_days": (1, 730), "lifecycle_dormant_days": (2, 1460),
         }
         errors = [

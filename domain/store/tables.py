@@ -672,6 +672,24 @@ lifecycle_changes = Table(
 )
 # Program-wide reports (domain/kpis) read each table by a time range across all members; without
 # these every report scans whole tables (bench.kpis --compare-indexes).
+# Daily KPI rollups (domain/kpis/rollup_model.py), replaced a day at a time by the rollup job.
+kpi_daily_rollups = Table(
+    "kpi_daily_rollups",
+    metadata,
+    Column("day", Date, primary_key=True),
+    Column("metric", String(32), primary_key=True),
+    Column("dim1", String(64), primary_key=True),
+    Column("dim2", String(64), primary_key=True),
+    Column("value", BigInteger, nullable=False),
+)
+
+kpi_rollup_days = Table(
+    "kpi_rollup_days",
+    metadata,
+    Column("day", Date, primary_key=True),
+    Column("rolled_at", UtcDateTime, nullable=False),
+)
+
 Index("ix_members_joined_at", members.c.joined_at)
 Index("ix_check_ins_created_at", check_ins.c.created_at)
 Index("ix_posts_created_at", posts.c.created_at)
@@ -689,3 +707,10 @@ cache_repairs = Table(
     Column("version", BigInteger, nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
 )
+
+# The rollup job reads one day of each of these at a time.
+Index("ix_purchases_purchased_at", purchases.c.purchased_at)
+Index("ix_refunds_created_at", refunds.c.created_at)
+Index("ix_points_entries_created_at", points_entries.c.created_at)
+Index("ix_coupons_issued_at", coupons.c.issued_at)
+Index("ix_coupons_redeemed_at", coupons.c.redeemed_at)

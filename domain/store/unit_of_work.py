@@ -27,6 +27,7 @@ from domain.store.checkins_repo import SqlCheckInRepository
 from domain.store.community_repo import SqlCommunityRepository
 from domain.store.coupons_repo import SqlCouponRepository
 from domain.store.idempotency_repo import SqlIdempotencyRepository
+from domain.store.kpi_rollups_repo import SqlKpiRollupRepository
 from domain.store.kpis_repo import SqlKpiRepository
 from domain.store.meetups_repo import SqlMeetupRepository
 from domain.store.members_repo import SqlMemberRepository
@@ -189,6 +190,7 @@ class SqlUnitOfWork:
         self.privacy = SqlPrivacyRepository(conn)
         self.segments = SqlSegmentRepository(conn)
         self.kpis = SqlKpiRepository(conn)
+        self.kpi_rollups = SqlKpiRollupRepository(conn)
         self.throttles = SqlThrottleRepository(conn)
         return self
 
