@@ -13,6 +13,7 @@ from domain.benefits.ports import RewardRepository
 from domain.checkins.ports import CheckInRepository
 from domain.community.ports import CommunityRepository
 from domain.events import Event
+from domain.imports.ports import PurchaseImportRepository
 from domain.kpis.ports import KpiRepository, KpiRollupRepository
 from domain.meetups.model import MeetupRepository
 from domain.members.model import Channel, ChannelIdentity, Member
@@ -195,6 +196,8 @@ class UnitOfWork(Protocol):
     def kpis(self) -> KpiRepository: ...
     @property
     def kpi_rollups(self) -> KpiRollupRepository: ...
+    @property
+    def purchase_import(self) -> PurchaseImportRepository: ...
     @property
     def throttles(self) -> ThrottleRepository: ...
 

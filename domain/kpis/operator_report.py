@@ -38,7 +38,10 @@ from domain.tiers.model import Tier
 from domain.tiers.rules import ladder
 
 SALES = [Metric.ORDERS, Metric.SALES_CENTS, Metric.UNITS, Metric.REFUND_CENTS]
-DAILY = [*SALES, Metric.NEW_MEMBERS, Metric.FIRST_PURCHASES]
+CHANNEL_SALES = [Metric.CHANNEL_ORDERS, Metric.CHANNEL_SALES_CENTS, Metric.CHANNEL_UNITS, Metric.CHANNEL_REFUND_CENTS]
+AS_SALES = dict(zip(CHANNEL_SALES, SALES, strict=True))
+# Totals and the daily series add up the channel rows: a handful a day, where stores may be hundreds.
+DAILY = [*CHANNEL_SALES, Metric.NEW_MEMBERS, Metric.FIRST_PURCHASES]
 EPOCH = date(1970, 1, 1)
 
 
@@ -61,10 +64,11 @@ async def operator_kpis(cmd: OperatorKpiReport, deps: Deps) -> OperatorKpis:
     async with uow.read_only():
         rolled = await uow.kpi_rollups.rolled_days(period.from_day, period.to_day)
         sums = await uow.kpi_rollups.sums(period.from_day, period.to_day, [
-            *SALES, Metric.TIER_ORDERS, Metric.TIER_SALES_CENTS, Metric.TIER_REFUND_CENTS, Metric.NEW_MEMBERS,
-            Metric.FIRST_PURCHASES, Metric.POINTS_CREDITED, Metric.POINTS_DEBITED, Metric.COUPONS_ISSUED,
-            Metric.COUPONS_REDEEMED, Metric.COUPON_DISCOUNT_CENTS])
-        previous = await uow.kpi_rollups.sums(before_from, before_to, [Metric.ORDERS, Metric.SALES_CENTS])
+            *SALES, *CHANNEL_SALES, Metric.TIER_ORDERS, Metric.TIER_SALES_CENTS, Metric.TIER_REFUND_CENTS,
+            Metric.NEW_MEMBERS, Metric.FIRST_PURCHASES, Metric.POINTS_CREDITED, Metric.POINTS_DEBITED,
+            Metric.COUPONS_ISSUED, Metric.COUPONS_REDEEMED, Metric.COUPON_DISCOUNT_CENTS])
+        previous = await uow.kpi_rollups.sums(before_from, before_to,
+                                              [Metric.CHANNEL_ORDERS, Metric.CHANNEL_SALES_CENTS])
         daily = await uow.kpi_rollups.daily(period.from_day, period.to_day, DAILY)
         daily += await uow.kpi_rollups.daily(period.from_day, period.to_day, [Metric.POINTS_CREDITED],
                                              EntryKind.EARN.value)
@@ -82,8 +86,11 @@ async def operator_kpis(cmd: OperatorKpiReport, deps: Deps) -> OperatorKpis:
 
     total: dict[str, int] = defaultdict(int)
     for metric, _d1, _d2, value in sums:
-        total[metric] += value
-    prev = {m: sum(v for mm, _a, _b, v in previous if mm == m) for m in (Metric.ORDERS, Metric.SALES_CENTS)}
+        if metric not in SALES:  # the store rows add up to the channel rows; count one of them
+            total[AS_SALES.get(metric, metric)] += value  # type: ignore[call-overload]
+    prev: dict[str, int] = defaultdict(int)
+    for metric, _d1, _d2, value in previous:
+        prev[AS_SALES[Metric(metric)]] += value
     orders, sales = total[Metric.ORDERS], total[Metric.SALES_CENTS]
     aov = per(sales, orders)
     prev_aov = per(prev[Metric.SALES_CENTS], prev[Metric.ORDERS])
@@ -112,8 +119,8 @@ async def operator_kpis(cmd: OperatorKpiReport, deps: Deps) -> OperatorKpis:
         # Whole cents, rounded down: the liability is stated, not billed.
         liability_cents=outstanding * value_per_100 // 100,
         days=_days(daily),
-        stores=_slices(sums, 0, orders, sales),
-        channels=_slices(sums, 1, orders, sales),
+        stores=_slices(sums, {m: m for m in SALES}, orders, sales),
+        channels=_slices(sums, AS_SALES, orders, sales),
         tiers=_tiers(sums, tiers, orders, sales),
         cohorts=_cohorts(period, joins, cohort_spend),
         coupons=_coupons(sums, templates),
@@ -131,7 +138,7 @@ def _by_dim(sums: list[tuple[str, str, str, int]], metric: Metric) -> dict[str, 
 def _days(daily: list[tuple[date, str, int]]) -> list[KpiDay]:
     by_day: dict[date, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for day, metric, value in daily:
-        by_day[day][metric] = value
+        by_day[day][AS_SALES.get(metric, metric)] = value  # type: ignore[call-overload]
     # Points credited here are EARN only (issued), debited REDEEM only (redeemed): see operator_kpis.
     return [KpiDay(day, v[Metric.ORDERS], v[Metric.SALES_CENTS], v[Metric.REFUND_CENTS], v[Metric.UNITS],
                    per(v[Metric.SALES_CENTS], v[Metric.ORDERS]), v[Metric.NEW_MEMBERS], v[Metric.FIRST_PURCHASES],
@@ -139,11 +146,12 @@ def _days(daily: list[tuple[date, str, int]]) -> list[KpiDay]:
             for day, v in sorted(by_day.items())]
 
 
-def _slices(sums: list[tuple[str, str, str, int]], dim: int, orders: int, sales: int) -> list[SalesSlice]:
+def _slices(sums: list[tuple[str, str, str, int]], metrics: dict[Metric, Metric], orders: int,
+            sales: int) -> list[SalesSlice]:
     keyed: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    for metric, d1, d2, value in sums:
-        if metric in SALES:
-            keyed[(d1, d2)[dim]][metric] += value
+    for metric, d1, _d2, value in sums:
+        if metric in metrics:
+            keyed[d1][metrics[metric]] += value  # type: ignore[index]
     slices = [_slice(key, v, orders, sales) for key, v in keyed.items()]
     return sorted(slices, key=lambda s: (-s.sales_cents, s.key))
 

@@ -11,10 +11,15 @@ from enum import StrEnum
 
 
 class Metric(StrEnum):
-    ORDERS = "orders"  # dims: store, channel (by purchase time)
-    SALES_CENTS = "sales_cents"  # dims: store, channel
-    UNITS = "units"  # dims: store, channel; item quantities (one per line before quantities existed)
-    REFUND_CENTS = "refund_cents"  # dims: store, channel of the refunded order (by refund time)
+    # Per store and, separately, per channel (not their product, which grows as stores x channels).
+    ORDERS = "orders"  # dim: store (by purchase time)
+    SALES_CENTS = "sales_cents"  # dim: store
+    UNITS = "units"  # dim: store; item quantities (one per line before quantities existed)
+    REFUND_CENTS = "refund_cents"  # dim: store of the refunded order (by refund time)
+    CHANNEL_ORDERS = "channel_orders"  # dim: channel
+    CHANNEL_SALES_CENTS = "channel_sales_cents"
+    CHANNEL_UNITS = "channel_units"
+    CHANNEL_REFUND_CENTS = "channel_refund_cents"
     TIER_ORDERS = "tier_orders"  # dim: tier id the member held at purchase time ('' = base tier)
     TIER_SALES_CENTS = "tier_sales_cents"  # dim: tier id
     TIER_REFUND_CENTS = "tier_refund_cents"  # dim: tier id the member held when the order was placed

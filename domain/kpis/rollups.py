@@ -8,7 +8,7 @@ yesterday and today (the default); `import-purchases` re-rolls the days it touch
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date, timedelta, tzinfo
 
 from domain.clock import Clock
@@ -20,12 +20,18 @@ BASE_TIER = ""  # members who never changed tier hold the base tier
 
 def rows_for_day(facts: DayFacts, zone: tzinfo) -> list[RollupRow]:
     """Pure: the day's facts as rollup rows (zero rows left out)."""
-    rows: list[RollupRow] = []
+    sums: Counter[tuple[Metric, str]] = Counter()
     for s in facts.sales:
-        rows += [RollupRow(Metric.ORDERS, s.orders, s.store_id, s.channel),
-                 RollupRow(Metric.SALES_CENTS, s.sales_cents, s.store_id, s.channel),
-                 RollupRow(Metric.UNITS, s.units, s.store_id, s.channel)]
-    rows += [RollupRow(Metric.REFUND_CENTS, cents, store, channel) for store, channel, cents in facts.refunds]
+        for (m_orders, m_sales, m_units), key in (((Metric.ORDERS, Metric.SALES_CENTS, Metric.UNITS), s.store_id),
+                                                  ((Metric.CHANNEL_ORDERS, Metric.CHANNEL_SALES_CENTS,
+                                                    Metric.CHANNEL_UNITS), s.channel)):
+            sums[(m_orders, key)] += s.orders
+            sums[(m_sales, key)] += s.sales_cents
+            sums[(m_units, key)] += s.units
+    for store, channel, cents in facts.refunds:
+        sums[(Metric.REFUND_CENTS, store)] += cents
+        sums[(Metric.CHANNEL_REFUND_CENTS, channel)] += cents
+    rows = [RollupRow(metric, value, key) for (metric, key), value in sorted(sums.items())]
     for tier, orders, cents in facts.tier_sales:
         key = BASE_TIER if tier is None else str(tier)
         rows += [RollupRow(Metric.TIER_ORDERS, orders, key), RollupRow(Metric.TIER_SALES_CENTS, cents, key)]
@@ -50,14 +56,19 @@ def rows_for_day(facts: DayFacts, zone: tzinfo) -> list[RollupRow]:
 
 async def rollup_kpis(new_uow: Callable[[], UnitOfWork], clock: Clock, from_day: date | None = None,
                       to_day: date | None = None, progress: Callable[[int], None] | None = None) -> dict[str, int]:
-    """Rebuild the rollups of the local days [from_day, to_day] (default: yesterday and today), one
-    transaction per day, so a crash loses at most the day in hand and a rerun redoes it."""
+    """Rebuild the rollups of the local days [from_day, to_day] (default: yesterday and today)."""
     today = clock.today()
     to_day = to_day or today
     from_day = from_day or min(to_day, today - timedelta(days=1))
+    days = [from_day + timedelta(days=i) for i in range((to_day - from_day).days + 1)]
+    return await rollup_days(new_uow, clock, days, progress)
+
+
+async def rollup_days(new_uow: Callable[[], UnitOfWork], clock: Clock, days: Sequence[date],
+                      progress: Callable[[int], None] | None = None) -> dict[str, int]:
+    """One transaction per day, so a crash loses at most the day in hand and a rerun redoes it."""
     counts = {"days": 0, "rows": 0}
-    day = from_day
-    while day <= to_day:
+    for day in days:
         start, end = clock.day_bounds(day)
         async with new_uow() as uow:
             facts = await uow.kpi_rollups.day_facts(start, end)
@@ -68,7 +79,6 @@ async def rollup_kpis(new_uow: Callable[[], UnitOfWork], clock: Clock, from_day:
         counts["rows"] += len(rows)
         if progress:
             progress(1)
-        day += timedelta(days=1)
     return counts
 
 

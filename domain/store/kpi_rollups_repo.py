@@ -104,7 +104,9 @@ class SqlKpiRollupRepository:
                         issued, redeemed)
 
     async def replace_day(self, day: date, rows: Sequence[RollupRow], rolled_at: datetime) -> None:
-        await self._conn.execute(delete(kpi_daily_rollups).where(kpi_daily_rollups.c.day == day))
+        # Naming every metric lets the (metric, day, ...) key find the day's rows.
+        await self._conn.execute(delete(kpi_daily_rollups).where(
+            kpi_daily_rollups.c.metric.in_([m.value for m in Metric]), kpi_daily_rollups.c.day == day))
         await self._conn.execute(delete(kpi_rollup_days).where(kpi_rollup_days.c.day == day))
         if rows:
             await self._conn.execute(insert(kpi_daily_rollups), [

@@ -676,11 +676,21 @@ lifecycle_changes = Table(
 kpi_daily_rollups = Table(
     "kpi_daily_rollups",
     metadata,
-    Column("day", Date, primary_key=True),
+    # Metric first: a report reads a few metrics over a span of days, each an index range.
     Column("metric", String(32), primary_key=True),
+    Column("day", Date, primary_key=True),
     Column("dim1", String(64), primary_key=True),
     Column("dim2", String(64), primary_key=True),
     Column("value", BigInteger, nullable=False),
+)
+
+# How far each purchase import file (by digest) has committed, for resuming after a crash.
+purchase_import_checkpoints = Table(
+    "purchase_import_checkpoints",
+    metadata,
+    Column("key", String(100), primary_key=True),
+    Column("done_through_line", BigInteger, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
 )
 
 kpi_rollup_days = Table(

@@ -36,6 +36,7 @@ from domain.store.points_repo import SqlPointsRepository
 from domain.store.privacy_repo import SqlPrivacyRepository
 from domain.store.program_repo import SqlRulesRepository
 from domain.store.program_snapshot import ProgramSnapshot
+from domain.store.purchase_import_repo import SqlPurchaseImportRepository
 from domain.store.purchases_repo import SqlPurchaseRepository
 from domain.store.rewards_repo import SqlRewardRepository
 from domain.store.segments_repo import SqlSegmentRepository
@@ -191,6 +192,7 @@ class SqlUnitOfWork:
         self.segments = SqlSegmentRepository(conn)
         self.kpis = SqlKpiRepository(conn)
         self.kpi_rollups = SqlKpiRollupRepository(conn)
+        self.purchase_import = SqlPurchaseImportRepository(conn)
         self.throttles = SqlThrottleRepository(conn)
         return self
 

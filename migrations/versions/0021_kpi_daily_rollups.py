@@ -30,12 +30,12 @@ INDEXES = [
 
 def upgrade() -> None:
     op.create_table('kpi_daily_rollups',
-    sa.Column('day', sa.Date(), nullable=False),
     sa.Column('metric', sa.String(length=32), nullable=False),
+    sa.Column('day', sa.Date(), nullable=False),
     sa.Column('dim1', sa.String(length=64), nullable=False),
     sa.Column('dim2', sa.String(length=64), nullable=False),
     sa.Column('value', sa.BigInteger(), nullable=False),
-    sa.PrimaryKeyConstraint('day', 'metric', 'dim1', 'dim2', name=op.f('pk_kpi_daily_rollups'))
+    sa.PrimaryKeyConstraint('metric', 'day', 'dim1', 'dim2', name=op.f('pk_kpi_daily_rollups'))
     )
     op.create_table('kpi_rollup_days',
     sa.Column('day', sa.Date(), nullable=False),
