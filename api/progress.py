@@ -38,7 +38,9 @@ class ProgressBar:
         filled = int(self._width * self.done / self.total)
         rate = self.done / max(now - self._started, 1e-9)
         bar = "#" * filled + "-" * (self._width - filled)
-        self._stream.write(f"\r{self.label} [{bar}] {self.done}/{self.total} ({rate:,.0f}/s)")
+        eta = (self.total - self.done) / rate if rate > 0 else 0.0
+        self._stream.write(f"\r{self.label} [{bar}] {self.done}/{self.total} ({rate:,.0f}/s, ETA "
+                           f"{int(eta) // 60}:{int(eta) % 60:02d})")
         if self.done == self.total:
             self._stream.write("\n")
         self._stream.flush()
