@@ -90,7 +90,8 @@ async def test_an_import_lands_good_rows_once_and_lists_the_bad_ones(program: Ap
     assert {c["key"]: c["orders"] for c in report["channels"]} == {"ECOMMERCE": 1, "IMPORT": 1, "APP": 1}
 
     # Another file with the same orders (and one changed, one new): only the new one lands.
-    again = [*history[:2], {**history[0], "orderId": "H-7", "storeId": "BJ-02", "amountCents": 1000, "items": None}, {**history[0], "orderId": "H-8"}]
+    changed = {**history[0], "orderId": "H-7", "storeId": "BJ-02", "amountCents": 1_000, "items": None}
+    again = [*history[:2], changed, {**history[0], "orderId": "H-8"}]
     summary = await run_import(api.container, write_jsonl(tmp_path / "more.jsonl", again),
                                tmp_path / "more.rejects.csv", batch_size=10)
     assert (summary["imported"], summary["duplicates"], summary["rejected"]) == (1, 2, 1)
