@@ -17,6 +17,7 @@ from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 
 from api.container import Container, build_container
+from api.dashboard import dashboard_routes
 from api.graphiql import ASSET_DIR, ASSET_PATH
 from api.graphql_http import GraphQLHttpEndpoint
 from api.graphql_schema import build_schema
@@ -96,6 +97,7 @@ def create_app(settings: Settings | None = None, code_sender: CodeSender | None 
             Route("/graphql", http.handle, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", live),
             *ide_routes(settings.graphiql),
+            *dashboard_routes(),
         ],
         middleware=middleware,
         lifespan=lifespan,

@@ -114,6 +114,36 @@ async def _badges(settings: Settings) -> dict[str, int]:
         await container.close()
 
 
+async def _rollup_kpis(settings: Settings, from_day: str | None, to_day: str | None,
+                       everything: bool) -> dict[str, int]:
+    from datetime import date
+
+    from api.progress import ProgressBar
+    from domain.kpis.rollups import first_rollup_day, rollup_kpis
+
+    container = _container(settings)
+    try:
+        clock = container.clock
+        end = date.fromisoformat(to_day) if to_day else clock.today()
+        start = (await first_rollup_day(container.uow, clock) if everything
+                 else date.fromisoformat(from_day) if from_day else None)
+        bar = ProgressBar(((end - start).days + 1) if start else 2, "rolling up days")
+        return await rollup_kpis(container.uow, clock, start, end, progress=bar.advance)
+    finally:
+        await container.close()
+
+
+async def _import_purchases(settings: Settings, path: str, rejects: str | None, batch: int) -> dict[str, int]:
+    from api.purchase_import_cli import run_import
+
+    container = _container(settings)
+    try:
+        file = Path(path)
+        return await run_import(container, file, Path(rejects or f"{file}.rejects.csv"), batch)
+    finally:
+        await container.close()
+
+
 async def _create_partner(settings: Settings, name: str, units: int, points: int, earn_cap: int,
                           burn_cap: int) -> None:
     from domain.auth.viewer import Role, Viewer
@@ -189,6 +219,16 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("birthday-rewards", help="grant this year's birthday rewards due today (idempotent)")
     sub.add_parser("award-badges", help="award the badges whose rules members now meet (idempotent)")
     sub.add_parser("compute-segments", help="recompute RFM scores and lifecycle stages (idempotent)")
+    rollup = sub.add_parser("rollup-kpis", help="recompute the daily KPI rollups (default: yesterday and today; "
+                                                "idempotent)")
+    rollup.add_argument("--from", dest="from_day", help="first local day YYYY-MM-DD")
+    rollup.add_argument("--to", dest="to_day", help="last local day YYYY-MM-DD (default today)")
+    rollup.add_argument("--all", action="store_true", help="from the day the first member joined (backfill)")
+    purchases = sub.add_parser("import-purchases", help="import purchase history from CSV or JSONL (idempotent, "
+                                                        "resumable; no points)")
+    purchases.add_argument("file", help="a .csv (with a header row) or a .jsonl file")
+    purchases.add_argument("--rejects", help="where to write the rejected rows (default FILE.rejects.csv)")
+    purchases.add_argument("--batch", type=int, default=5_000, help="rows per transaction (default 5000)")
     partner = sub.add_parser("create-partner", help="create a partner account and print its credentials")
     partner.add_argument("name")
     partner.add_argument("--rate", default="100:40", help="PARTNER_UNITS:PROGRAM_POINTS (default 100:40)")
@@ -262,6 +302,10 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.command == "compute-segments":
         print(asyncio.run(_segments(settings)))
+    if args.command == "rollup-kpis":
+        print(asyncio.run(_rollup_kpis(settings, args.from_day, args.to_day, args.all)))
+    if args.command == "import-purchases":
+        print(asyncio.run(_import_purchases(settings, args.file, args.rejects, args.batch)))
     if args.command == "create-partner":
         units, _, points = args.rate.partition(":")
         asyncio.run(_create_partner(settings, args.name, int(units), int(points), args.daily_earn_cap,

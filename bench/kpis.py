@@ -1,6 +1,9 @@
 """KPI benchmark: each programKpis query, the whole use case and the GraphQL field, at two program sizes.
 
-    .venv/bin/python -m bench.kpis [--quick] [--samples K] [--compare-indexes] [--explain]
+    .venv/bin/python -m bench.kpis [--quick] [--samples K] [--compare-indexes] [--explain] [--rollups]
+
+--rollups times operatorKpis instead: the same figures aggregated from the raw rows over the period
+(before rollups), the rollup-kpis backfill, and the report read from the daily rollups (after).
 
 Figures go to stdout, progress to stderr. See bench/README.md for what the numbers mean.
 """
@@ -27,7 +30,9 @@ from bench.environment import bench_environment, describe
 from bench.kpis_seed import row_counts, seed_members, vacuum_analyze
 from bench.stats import Percentiles
 from domain.auth.viewer import Role, Viewer
+from domain.kpis.operator_report import OperatorKpiReport, operator_kpis
 from domain.kpis.period import Period
+from domain.kpis.rollups import first_rollup_day, rollup_kpis
 from domain.kpis.services import KpiReport, program_kpis
 from domain.store.tables import metadata
 from domain.tiers.services import list_tiers
@@ -214,6 +219,47 @@ async def set_indexes(engine: AsyncEngine, present: bool) -> float:
     return time.perf_counter() - started
 
 
+OPERATOR_QUERY = """query($f: Date!, $t: Date!) { operatorKpis(from: $f, to: $t) {
+  orders salesCents averageOrderCents averageOrderChangeBp unitsPerOrderHundredths purchaseFrequencyHundredths
+  conversionRateBp pointsIssued pointsRedeemed liabilityCents days { day orders salesCents averageOrderCents }
+  stores { key salesCents } channels { key salesShareBp } tiers { sales { key salesCents } }
+  cohorts { month valuePerMemberCents } coupons { templateId useRateBp } } }"""
+
+
+async def measure_rollups(container: Container, api: ApiClient, token: str, periods: dict[str, Period],
+                          samples: int) -> dict[tuple[str, str], Percentiles | None]:
+    """Before: the report's sums aggregated straight from purchases, refunds, members, the ledger and
+    coupons over the whole period (what the rollup job computes per day). Then the backfill. After:
+    operatorKpis read from the rollups."""
+    results: dict[tuple[str, str], Percentiles | None] = {}
+    for label, period in periods.items():
+        async def raw(period: Period = period) -> Any:
+            async with container.uow() as uow:
+                await uow.kpi_rollups.day_facts(period.start, period.end)
+                return await uow.kpis.purchasers(period.start, period.end)
+        results[(label, "before: from raw rows")] = await timed(raw, samples)
+    first = await first_rollup_day(container.uow, container.clock)
+    started = time.perf_counter()
+    done = await rollup_kpis(container.uow, container.clock, first, container.today())
+    took = time.perf_counter() - started
+    say(f"  rollup-kpis backfill: {done['days']} days, {done['rows']:,} rows in {took:.1f} s "
+        f"({took / max(done['days'], 1) * 1000:.0f} ms a day)")
+    for label, period in periods.items():
+        async def use_case(period: Period = period) -> Any:
+            return await operator_kpis(OperatorKpiReport(period.from_day, period.to_day), container.deps(STAFF))
+
+        async def graphql(period: Period = period) -> Any:
+            body = await api.gql(OPERATOR_QUERY, {"f": period.from_day.isoformat(), "t": period.to_day.isoformat()},
+                                 token)
+            if "errors" in body:
+                raise SystemExit(f"operatorKpis failed: {body['errors']}")
+            return body
+
+        results[(label, "after: rollups (use case)")] = await timed(use_case, samples)
+        results[(label, "after: rollups (GraphQL)")] = await timed(graphql, samples)
+    return results
+
+
 def report(sizes: tuple[int, ...], periods: list[str], columns: list[str],
            results: dict[tuple[int, str, str, str], Percentiles | None]) -> None:
     names = list(dict.fromkeys(key[3] for key in results))
@@ -232,7 +278,7 @@ def report(sizes: tuple[int, ...], periods: list[str], columns: list[str],
             say(f"{name:28}" + "".join(f"{cell:>24}" for cell in cells))
 
 
-async def run(sizes: Sizes, compare_indexes: bool, show_plans: bool) -> None:
+async def run(sizes: Sizes, compare_indexes: bool, show_plans: bool, rollups: bool = False) -> None:
     async with bench_environment(use_redis=False) as bench:
         container = bench.container
         engine = container.engine
@@ -258,6 +304,13 @@ async def run(sizes: Sizes, compare_indexes: bool, show_plans: bool) -> None:
             counts = await row_counts(engine)
             say(f"\n{n:,} members seeded in {time.perf_counter() - started:.0f} s (incl. VACUUM ANALYZE): "
                 + ", ".join(f"{k} {v:,}" for k, v in counts.items()))
+            if rollups:
+                say(f"  timing operatorKpis: load average {os.getloadavg()[0]:.1f} (2 cores shared with other work)")
+                for (label, name), p in (await measure_rollups(container, api, token, periods,
+                                                                 sizes.samples)).items():
+                    results[(n, "", label, name)] = p
+                report(sizes.members, list(periods), [""], results)
+                continue
             await check(container, periods["last 365 days"])
             for column in columns:
                 if column:
@@ -284,11 +337,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--compare-indexes", action="store_true",
                         help="time each size without, then with, the indexes of migration 0011")
     parser.add_argument("--explain", action="store_true", help="print EXPLAIN ANALYZE at the largest size")
+    parser.add_argument("--rollups", action="store_true",
+                        help="time operatorKpis from raw rows (before) and from the daily rollups (after)")
     args = parser.parse_args(argv)
     sizes = QUICK if args.quick else FULL
     if args.samples:
         sizes = Sizes(sizes.members, args.samples)
-    asyncio.run(run(sizes, args.compare_indexes, args.explain))
+    asyncio.run(run(sizes, args.compare_indexes, args.explain, args.rollups))
 
 
 if __name__ == "__main__":

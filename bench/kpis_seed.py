@@ -30,8 +30,9 @@ STATEMENTS = [
               CAST(:now AS timestamptz) - power(random(), 1.5) * interval '730 days'
        FROM generate_series(CAST(:lo AS bigint), CAST(:hi AS bigint) - 1) g""",
     f"""INSERT INTO purchases (member_id, source, order_id, store_id, amount_cents, points_awarded, items,
-                               purchased_at, created_at)
-       SELECT m.id, 'pos', m.id || '-' || k, 'S' || m.id % 50, c.cents, c.cents / 100, '[]'::json, t.at, t.at
+                               purchased_at, created_at, channel, item_quantity)
+       SELECT m.id, 'pos', m.id || '-' || k, 'S' || m.id % 50, c.cents, c.cents / 100, '[]'::json, t.at, t.at,
+              (ARRAY['POS', 'POS', 'APP', 'MINI_PROGRAM', 'ECOMMERCE'])[1 + (m.id + k) % 5], 1 + (m.id + k) % 3
        FROM members m
        CROSS JOIN LATERAL generate_series(1, floor(power(random(), 2) * 12 + m.id * 0)::int) k
        {AT}

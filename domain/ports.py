@@ -16,8 +16,9 @@ from domain.entitlements.ports import EntitlementRepository
 from domain.events import Event
 from domain.exports.model import ExportRepository
 from domain.gamification.ports import GamificationRepository
+from domain.imports.ports import PurchaseImportRepository
 from domain.jobs.model import JobRunRepository
-from domain.kpis.ports import KpiRepository
+from domain.kpis.ports import KpiRepository, KpiRollupRepository
 from domain.meetups.model import MeetupRepository
 from domain.members.import_ports import MemberImportRepository
 from domain.members.merge_model import MemberMergeRepository
@@ -215,6 +216,10 @@ class UnitOfWork(Protocol):
     def kpis(self) -> KpiRepository: ...
     @property
     def games(self) -> GamificationRepository: ...
+    @property
+    def kpi_rollups(self) -> KpiRollupRepository: ...
+    @property
+    def purchase_import(self) -> PurchaseImportRepository: ...
     @property
     def throttles(self) -> ThrottleRepository: ...
     @property

@@ -14,6 +14,7 @@ from domain.community.model import ReportTarget as DomainReportTarget
 from domain.meetups.model import SignupStatus as DomainSignupStatus
 from domain.partners.model import PartnerTransactionKind as DomainPartnerKind
 from domain.points.model import EntrySource
+from domain.points.model import SalesChannel as DomainSalesChannel
 from domain.privacy.model import ConsentKind as DomainConsentKind
 from domain.segments.model import Stage
 from domain.webhooks.model import DeliveryStatus
@@ -99,3 +100,12 @@ ReportTarget = DomainReportTarget
 def stage_values(stages: list[Stage] | None) -> list[str] | None:
     """The domain's segment filters take stage names."""
     return [s.value for s in stages] if stages is not None else None
+register_enum(DomainSalesChannel, "SalesChannel", "Where an order was placed; KPIs split sales by it.", {
+    "POS": "A store till (the default of `recordPurchase`).",
+    "APP": "The program's mobile app.",
+    "MINI_PROGRAM": "A WeChat or Alipay mini-program.",
+    "ECOMMERCE": "An online shop or marketplace.",
+    "PARTNER": "A partner brand's outlet.",
+    "IMPORT": "Brought in from an old system by `import-purchases` without a channel of its own.",
+})
+SalesChannel = DomainSalesChannel

@@ -21,7 +21,7 @@ from domain.points.ports import Purchase as DomainPurchase
 from domain.points.ports import Refund as DomainRefund
 from domain.points.rules import LineItem
 from schema.connections import PageInfo
-from schema.enums import PointsEntrySource, register_enum
+from schema.enums import PointsEntrySource, SalesChannel, register_enum
 from schema.info import Info
 from schema.query_reads import query_reads
 from schema.refs import MemberRefInput, parse_id
@@ -180,6 +180,8 @@ class LineItemInput:
     category: str = strawberry.field(description="Product category the earning rules match on (1 to 40 characters).")
     amount_cents: int = strawberry.field(description="The line's amount in cents (1/100 yuan), not negative.")
     sku: str | None = strawberry.field(default=None, description="The product's SKU, if known.")
+    quantity: int = strawberry.field(default=1, description=(
+        "Units on the line (1 to 100000); `amountCents` is the whole line. Items per order adds these up."))
 
 
 @strawberry.input(description="An order paid at a store, to earn points on.")
@@ -194,6 +196,8 @@ class RecordPurchaseInput:
                                                               "add up to `amountCents`.")
     purchased_at: datetime | None = strawberry.field(
         default=None, description="When the purchase happened (not in the future); null: now.")
+    channel: SalesChannel | None = strawberry.field(
+        default=None, description="Where the order was placed; null: POS.")
 
 
 @strawberry.type(description="One line of a recorded purchase.")
@@ -201,6 +205,7 @@ class PurchaseItem:
     category: str = strawberry.field(description="Product category.")
     amount_cents: int = strawberry.field(description="The line's amount in cents (1/100 yuan).")
     sku: str | None = strawberry.field(description="The product's SKU; null if the store did not send one.")
+    quantity: int = strawberry.field(description="Units on the line (1 for orders recorded before quantities).")
 
 
 @strawberry.type(name="Purchase", description="An order a member paid at a store, and the points it earned.")
@@ -216,15 +221,17 @@ class PurchaseType:
                                                         "`shortfallPoints`).")
     shortfall_points: int = strawberry.field(description="Points a refund could not take back (already spent).")
     purchased_at: datetime = strawberry.field(description="When the purchase happened (UTC).")
+    channel: SalesChannel = strawberry.field(description="Where the order was placed (POS for older orders).")
 
     @classmethod
     def from_domain(cls, p: DomainPurchase) -> PurchaseType:
         return cls(id=strawberry.ID(str(p.id)), order_id=p.order_id, store_id=p.store_id,
                    amount_cents=p.amount_cents,
-                   items=[PurchaseItem(category=i.category, amount_cents=i.amount_cents, sku=i.sku) for i in p.items],
+                   items=[PurchaseItem(category=i.category, amount_cents=i.amount_cents, sku=i.sku, quantity=i.quantity)
+                          for i in p.items],
                    refunded_cents=p.refunded_cents, points_awarded=p.points_awarded,
                    points_reversed=p.points_reversed, shortfall_points=p.shortfall_points,
-                   purchased_at=p.purchased_at)
+                   purchased_at=p.purchased_at, channel=p.channel)
 
 
 @strawberry.type(description="A purchase with its cursor.")
@@ -405,8 +412,8 @@ class PointsMutations:
         cmd = purchases.PurchaseCommand(
             member=input.member.to_domain(), order_id=input.order_id, store_id=input.store_id,
             amount_cents=input.amount_cents,
-            items=[LineItem(i.category, i.amount_cents, i.sku) for i in input.items],
-            purchased_at=input.purchased_at,
+            items=[LineItem(i.category, i.amount_cents, i.sku, i.quantity) for i in input.items],
+            purchased_at=input.purchased_at, channel=input.channel,
         )
         result = await purchases.record_purchase(cmd, ctx.deps())
         return RecordPurchasePayload(purchase=PurchaseType.from_domain(result.purchase),

@@ -178,6 +178,9 @@ class ProgramSettings:
         description="Minutes an authorized points payment holds the points before it times out.")
     payment_excluded_categories: list[str] = strawberry.field(
         description="Line item categories points never pay for.")
+    point_value_cents_per_100_points: int = strawberry.field(
+        description="What 100 points are worth to the program, in cents (100: one point is one fen); the operator "
+                    "KPIs value outstanding points (the points liability) with it.")
 
     @classmethod
     def from_domain(cls, s: DomainSettings) -> ProgramSettings:
@@ -275,6 +278,8 @@ class UpdateProgramSettingsInput:
         "Minutes an authorized points payment holds the points. Allowed: 1 to 1,440."))
     payment_excluded_categories: list[str] | None = strawberry.field(default=None, description=(
         "Line item categories points never pay for: at most 50, each 1 to 40 characters (replaces the list)."))
+    point_value_cents_per_100_points: int | None = strawberry.field(default=None, description=(
+        "What 100 points are worth to the program, in cents, for the points liability. Allowed: 0 to 100,000."))
 
 
 @strawberry.type(description="The result of updateProgramSettings.")

@@ -19,6 +19,7 @@ from schema.member_merge import MemberMergeMutations, MemberMergeQueries
 from schema.members import MemberMutations, MemberQueries
 from schema.nodes import NodeQueries
 from schema.offers import OfferMutations, OfferQueries
+from schema.operator_kpis import OperatorKpiQueries
 from schema.partners import PartnerMutations, PartnerQueries
 from schema.payments import PaymentMutations, PaymentQueries
 from schema.points import PointsMutations, PointsQueries
@@ -48,6 +49,7 @@ class Query(
     PartnerQueries,
     WebhookQueries,
     ProgramQueries,
+    OperatorKpiQueries,
     SurveyQueries,
     PrivacyQueries,
     SegmentQueries,

@@ -22,3 +22,4 @@ if [ ! -f "$stamp" ]; then
   touch "$stamp"
 fi
 bash scripts/graphiql_assets.sh
+bash scripts/dashboard_assets.sh

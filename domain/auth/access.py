@@ -83,6 +83,7 @@ QUERY: dict[str, Access] = {
     "programKpis": _a(STAFF, Scope.STORE),
     # The POS quotes for the member at the till, the member's app for themself (domain/payments).
     "quotePointsPayment": _a(MEMBER_OR_STAFF, Scope.SELF),
+    "operatorKpis": _a(STAFF, Scope.STORE),
     # Detail pages and Relay refetching. Each resolver applies the rule of the list the entity comes
     # from: anyone sees rewards; a member only their own coupons and redemptions and the groups and
     # posts of their tier; an id the caller may not see answers as if it did not exist.

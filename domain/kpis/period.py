@@ -85,3 +85,11 @@ def basis_points(part: int, whole: int) -> int | None:
     if whole <= 0:
         return None
     return (part * 20_000 + whole) // (2 * whole)
+
+
+def per(part: int, whole: int, scale: int = 1) -> int | None:
+    """part/whole times `scale`, rounded half up; None when there is no whole (e.g. cents per order,
+    or hundredths for a ratio like 2.35 units per order)."""
+    if whole <= 0:
+        return None
+    return (part * 2 * scale + whole) // (2 * whole)

@@ -4,10 +4,11 @@ program, so its cost grows with the rows in the period, not with a loop in Pytho
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Protocol
 
 from domain.kpis.model import CohortDay, LedgerTotals
+from domain.kpis.rollup_model import DayFacts, Metric, RollupRow
 
 
 class KpiRepository(Protocol):
@@ -42,3 +43,30 @@ class KpiRepository(Protocol):
     async def checked_in_members(self, start: datetime, end: datetime) -> int: ...
 
     async def redeeming_members(self, start: datetime, end: datetime) -> int: ...
+
+
+class KpiRollupRepository(Protocol):
+    """Daily rollups (domain/kpis/rollup_model.py): written by the rollup job, read by the operator report."""
+
+    async def day_facts(self, start: datetime, end: datetime) -> DayFacts:
+        """What the raw tables hold for [start, end), aggregated."""
+        ...
+
+    async def replace_day(self, day: date, rows: Sequence[RollupRow], rolled_at: datetime) -> None: ...
+
+    async def first_activity(self) -> datetime | None:
+        """When the first member joined: where a full backfill starts."""
+        ...
+
+    async def sums(self, from_day: date, to_day: date, metrics: Sequence[Metric]) -> list[tuple[str, str, str, int]]:
+        """(metric, dim1, dim2, total) over the days [from_day, to_day]."""
+        ...
+
+    async def daily(self, from_day: date, to_day: date, metrics: Sequence[Metric],
+                    dim1: str | None = None) -> list[tuple[date, str, int]]:
+        """(day, metric, total over its dimensions, or of `dim1` only) for each rolled day in [from_day, to_day]."""
+        ...
+
+    async def rolled_days(self, from_day: date, to_day: date) -> list[tuple[date, datetime]]:
+        """Each day of the span that has been rolled up, and when."""
+        ...

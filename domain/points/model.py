@@ -19,6 +19,17 @@ class EntryKind(StrEnum):
     MERGE_IN = "MERGE_IN"  # member merge: the kept member receives it, lot by lot, expiry kept
 
 
+class SalesChannel(StrEnum):
+    """Where an order was placed; channel share in the KPIs splits sales by it."""
+
+    POS = "POS"
+    APP = "APP"
+    MINI_PROGRAM = "MINI_PROGRAM"
+    ECOMMERCE = "ECOMMERCE"
+    PARTNER = "PARTNER"
+    IMPORT = "IMPORT"
+
+
 @dataclass(frozen=True)
 class Lot:
     """Points from one credit. `remaining` falls as spending, expiry or reversal consume it."""

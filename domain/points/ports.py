@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Protocol
 
 from domain.auth.viewer import Role
-from domain.points.model import Entry, EntryKind, Lot
+from domain.points.model import Entry, EntryKind, Lot, SalesChannel
 from domain.points.rules import EarningRule, LineItem
 from domain.privacy.model import Erasure
 
@@ -42,6 +42,7 @@ class Purchase:
     entry_id: int | None
     purchased_at: datetime
     items: list[LineItem]
+    channel: SalesChannel = SalesChannel.POS
 
 
 @dataclass(frozen=True)
@@ -126,7 +127,7 @@ class PurchaseRepository(Protocol):
     async def get(self, source: str, order_id: str) -> Purchase | None: ...
     async def add(self, member_id: int, source: str, order_id: str, store_id: str, amount_cents: int,
                   items: list[LineItem], purchased_at: datetime, now: datetime, *, points: int = 0,
-                  entry_id: int | None = None) -> Purchase: ...
+                  entry_id: int | None = None, channel: SalesChannel = SalesChannel.POS) -> Purchase: ...
     async def set_points(self, purchase_id: int, points: int, entry_id: int) -> None: ...
     async def add_refund(self, purchase: Purchase, refund_id: str, amount_cents: int, points_reversed: int,
                          shortfall: int, entry_id: int | None, now: datetime) -> Refund: ...

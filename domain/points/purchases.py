@@ -15,7 +15,7 @@ from domain.payments.model import HoldStatus
 from domain.payments.refunds import return_paid_points
 from domain.points.expiry_policy import lot_expiry
 from domain.points.ledger import credit, debit
-from domain.points.model import EntryKind
+from domain.points.model import EntryKind, SalesChannel
 from domain.points.ports import NewEntry, Purchase, Refund
 from domain.points.rules import LineItem, purchase_points
 from domain.ports import UnitOfWork
@@ -26,6 +26,7 @@ from domain.tiers.services import apply_qualification, window_start
 
 _ORDER_ID = re.compile(r"[A-Za-z0-9_.:\-]{1,64}")
 MAX_ITEMS = 200
+MAX_QUANTITY = 100_000
 MAX_ORDER_CENTS = 100_000_000_00  # ¥100 million: anything above is a keying error
 
 
@@ -37,6 +38,7 @@ class PurchaseCommand:
     amount_cents: int
     items: list[LineItem]
     purchased_at: datetime | None = None
+    channel: SalesChannel | None = None  # None: POS, the till that sends this mutation
 
 
 @dataclass(frozen=True)
@@ -58,6 +60,8 @@ def _validate(cmd: PurchaseCommand, now: datetime) -> None:
         errors.append(FieldError("items", f"Send 1 to {MAX_ITEMS} line items."))
     elif any(i.amount_cents < 0 or not 0 < len(i.category.strip()) <= 40 for i in cmd.items):
         errors.append(FieldError("items", "Each item has a category (1-40 characters) and a non-negative amount."))
+    elif any(not 0 < i.quantity <= MAX_QUANTITY for i in cmd.items):
+        errors.append(FieldError("items", f"Each item has a quantity of 1 to {MAX_QUANTITY}."))
     elif sum(i.amount_cents for i in cmd.items) != cmd.amount_cents:
         errors.append(FieldError("items", "Line items must add up to the order amount."))
     if cmd.purchased_at is not None and cmd.purchased_at > now + timedelta(minutes=5):
@@ -81,7 +85,9 @@ async def record_purchase(cmd: PurchaseCommand, deps: Deps) -> PurchaseResult:
     _validate(cmd, now)
     bought_at = cmd.purchased_at or now
     payload = {"member": cmd.member.__dict__, "amount": cmd.amount_cents, "store": cmd.store_id,
-               "items": [i.__dict__ for i in cmd.items]}
+               "items": [_payload_item(i) for i in cmd.items]}
+    if cmd.channel is not None:  # absent as before channels existed, so an old order still replays
+        payload["channel"] = cmd.channel.value
     async with uow, idempotent(uow, f"purchase:{source}", cmd.order_id, payload, now) as slot:
         member = await resolve(uow, cmd.member)
         if slot.replay is not None:
@@ -116,7 +122,8 @@ async def record_purchase(cmd: PurchaseCommand, deps: Deps) -> PurchaseResult:
             entry_id = entry.id
         # Written with its points and entry at once: the purchase row is the result the caller sees.
         purchase = await uow.purchases.add(member.id, source, cmd.order_id, cmd.store_id, cmd.amount_cents,
-                                           cmd.items, bought_at, now, points=earned.points, entry_id=entry_id)
+                                           cmd.items, bought_at, now, points=earned.points, entry_id=entry_id,
+                                           channel=cmd.channel or SalesChannel.POS)
         spend = spend_before + (cmd.amount_cents if bought_at > since else 0)
         change = await apply_qualification(uow, member.id, now, settings, allow_downgrade=False,
                                            zone=deps.clock.zone, known=(state, spend))
@@ -124,6 +131,15 @@ async def record_purchase(cmd: PurchaseCommand, deps: Deps) -> PurchaseResult:
         slot.done({"purchaseId": purchase.id})
         await uow.commit()
     return PurchaseResult(purchase, earned.points, change)
+
+
+def _payload_item(item: LineItem) -> dict[str, object]:
+    """The line as the idempotency payload holds it; quantity 1 left out, so an order sent before
+    quantities existed replays rather than conflicts."""
+    line = dict(item.__dict__)
+    if line["quantity"] == 1:
+        del line["quantity"]
+    return line
 
 
 async def _replay(uow: UnitOfWork, source: str, order_id: str) -> PurchaseResult:

@@ -86,8 +86,9 @@ def validate_rule(rule: EarningRule) -> EarningRule:
 @dataclass(frozen=True)
 class LineItem:
     category: str
-    amount_cents: int
+    amount_cents: int  # the whole line, not the unit price
     sku: str | None = None
+    quantity: int = 1  # units on the line; items per order (连带销售系数) adds these up
 
 
 @dataclass(frozen=True)

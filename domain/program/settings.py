@@ -53,6 +53,9 @@ class ProgramSettings:
     payment_min_balance_left: int = 0
     payment_hold_minutes: int = 15
     payment_excluded_categories: tuple[str, ...] = ()
+    # What 100 points are worth to the program, in cents (100: a point is one fen), for the points
+    # liability in the operator KPIs.
+    point_value_cents_per_100_points: int = 100
 
     def to_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -80,6 +83,7 @@ class ProgramSettings:
             "makeup_checkins_per_month": (0, 31), "makeup_cost_points": (0, 100_000),
             "referral_min_purchase_cents": (0, 100_000_000), "referral_referrer_points": (0, 100_000),
             "referral_referee_points": (0, 100_000),
+            "point_value_cents_per_100_points": (0, 100_000),
             "lifecycle_new_days": (1, 365), "lifecycle_active_days": (1, 730), "lifecycle_dormant_days": (2, 1460),
             "payment_points_per_yuan": (0, 10_000), "payment_max_share_bp": (0, 10_000),
             "payment_min_order_cents": (0, 100_000_000), "payment_min_balance_left": (0, 10_000_000),

@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import Row, func, insert, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from domain.points.model import SalesChannel
 from domain.points.ports import Purchase, Refund
 from domain.points.rules import LineItem
 from domain.store.spend_query import QUALIFYING_SPEND
@@ -17,7 +18,9 @@ def _purchase(row: Row) -> Purchase:
     return Purchase(
         row.id, row.member_id, row.source, row.order_id, row.store_id, row.amount_cents, row.refunded_cents,
         row.points_awarded, row.points_reversed, row.shortfall_points, row.entry_id, row.purchased_at,
-        [LineItem(i["category"], i["amount_cents"], i.get("sku")) for i in row.items],
+        [LineItem(i["category"], i["amount_cents"], i.get("sku"), i.get("quantity", 1)) for i in row.items],
+        # Orders recorded before channels existed all came through the POS mutation.
+        SalesChannel(row.channel or SalesChannel.POS.value),
     )
 
 
@@ -52,12 +55,13 @@ class SqlPurchaseRepository:
 
     async def add(self, member_id: int, source: str, order_id: str, store_id: str, amount_cents: int,
                   items: list[LineItem], purchased_at: datetime, now: datetime, *, points: int = 0,
-                  entry_id: int | None = None) -> Purchase:
+                  entry_id: int | None = None, channel: SalesChannel = SalesChannel.POS) -> Purchase:
         row = (await self._conn.execute(
             insert(purchases).values(
                 member_id=member_id, source=source, order_id=order_id, store_id=store_id,
                 amount_cents=amount_cents, items=[i.__dict__ for i in items], purchased_at=purchased_at,
-                created_at=now, points_awarded=points, entry_id=entry_id,
+                created_at=now, points_awarded=points, entry_id=entry_id, channel=channel.value,
+                item_quantity=sum(i.quantity for i in items),
             ).returning(*purchases.c)
         )).one()
         return _purchase(row)

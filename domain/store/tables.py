@@ -256,6 +256,9 @@ purchases = Table(
     Column("items", JSON, nullable=False),
     Column("purchased_at", UtcDateTime, nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
+    # Both nullable (migration 0020 on a big table): null channel is POS, null quantity one unit per line.
+    Column("channel", String(16)),
+    Column("item_quantity", BigInteger),
     UniqueConstraint("source", "order_id", name="uq_purchases_source_order"),
     Index("ix_purchases_member_purchased", "member_id", "purchased_at"),
 )
@@ -841,6 +844,34 @@ lifecycle_changes = Table(
 )
 # Program-wide reports (domain/kpis) read each table by a time range across all members; without
 # these every report scans whole tables (bench.kpis --compare-indexes).
+# Daily KPI rollups (domain/kpis/rollup_model.py), replaced a day at a time by the rollup job.
+kpi_daily_rollups = Table(
+    "kpi_daily_rollups",
+    metadata,
+    # Metric first: a report reads a few metrics over a span of days, each an index range.
+    Column("metric", String(32), primary_key=True),
+    Column("day", Date, primary_key=True),
+    Column("dim1", String(64), primary_key=True),
+    Column("dim2", String(64), primary_key=True),
+    Column("value", BigInteger, nullable=False),
+)
+
+# How far each purchase import file (by digest) has committed, for resuming after a crash.
+purchase_import_checkpoints = Table(
+    "purchase_import_checkpoints",
+    metadata,
+    Column("key", String(100), primary_key=True),
+    Column("done_through_line", BigInteger, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+)
+
+kpi_rollup_days = Table(
+    "kpi_rollup_days",
+    metadata,
+    Column("day", Date, primary_key=True),
+    Column("rolled_at", UtcDateTime, nullable=False),
+)
+
 Index("ix_members_joined_at", members.c.joined_at)
 Index("ix_check_ins_created_at", check_ins.c.created_at)
 Index("ix_posts_created_at", posts.c.created_at)
@@ -968,3 +999,9 @@ draw_tickets = Table(
     UniqueConstraint("draw_id", "member_id", "idempotency_key", name="uq_draw_tickets_draw_member_key"),
     Index("ix_draw_tickets_member", "member_id", "id"),
 )
+# The rollup job reads one day of each of these at a time.
+Index("ix_purchases_purchased_at", purchases.c.purchased_at)
+Index("ix_refunds_created_at", refunds.c.created_at)
+Index("ix_points_entries_created_at", points_entries.c.created_at)
+Index("ix_coupons_issued_at", coupons.c.issued_at)
+Index("ix_coupons_redeemed_at", coupons.c.redeemed_at)

@@ -34,6 +34,7 @@ from domain.store.gamification_repo import SqlGamificationRepository
 from domain.store.holds_repo import SqlHoldRepository
 from domain.store.idempotency_repo import SqlIdempotencyRepository
 from domain.store.jobs_repo import SqlJobRunRepository
+from domain.store.kpi_rollups_repo import SqlKpiRollupRepository
 from domain.store.kpis_repo import SqlKpiRepository
 from domain.store.meetups_repo import SqlMeetupRepository
 from domain.store.member_import_repo import SqlMemberImportRepository
@@ -44,6 +45,7 @@ from domain.store.points_repo import SqlPointsRepository
 from domain.store.privacy_repo import SqlPrivacyRepository
 from domain.store.program_repo import SqlRulesRepository
 from domain.store.program_snapshot import ProgramSnapshot
+from domain.store.purchase_import_repo import SqlPurchaseImportRepository
 from domain.store.purchases_repo import SqlPurchaseRepository
 from domain.store.replica import ReplicaRouter
 from domain.store.rewards_repo import SqlRewardRepository
@@ -215,6 +217,8 @@ class SqlUnitOfWork:
         self.privacy = SqlPrivacyRepository(conn)
         self.segments = SqlSegmentRepository(conn)
         self.kpis = SqlKpiRepository(conn)
+        self.kpi_rollups = SqlKpiRollupRepository(conn)
+        self.purchase_import = SqlPurchaseImportRepository(conn)
         self.throttles = SqlThrottleRepository(conn)
         self.job_runs = SqlJobRunRepository(conn)
         self.games = SqlGamificationRepository(conn)

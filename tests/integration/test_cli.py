@@ -35,11 +35,24 @@ def test_cli_commands_run_and_jobs_are_idempotent(tmp_path: Path, monkeypatch: p
         assert in_thread(main, [job]) == 0
         assert _contents(tmp_path / "cli.db") == after_first, f"a second {job} changed the database"
     assert any(_contents(tmp_path / "cli.db")["member_rfm"]), "compute-segments did work on the first run"
+    history = tmp_path / "history.csv"
+    history.write_text("orderId,storeId,phone,purchasedAt,amountCents,channel,items\n"
+                       'OLD-1,SH-01,13800138000,2026-01-05T10:00:00+08:00,8800,POS,"[{""category"": ""茶饮"", '
+                       '""amountCents"": 8800, ""quantity"": 2}]"\n'
+                       "OLD-2,SH-01,13800138000,2026-01-05T11:00:00+08:00,-1,POS,\n", encoding="utf-8")
+    assert in_thread(main, ["import-purchases", str(history)]) == 0
+    assert "'imported': 1" in capsys.readouterr().out
+    assert "amountCents" in (tmp_path / "history.csv.rejects.csv").read_text(encoding="utf-8")
+    assert in_thread(main, ["rollup-kpis", "--all"]) == 0
+    after_first = _contents(tmp_path / "cli.db")
+    assert any(after_first["kpi_daily_rollups"]), "the backfill rolled up the demo purchases"
+    assert in_thread(main, ["rollup-kpis", "--all"]) == 0
+    assert _contents(tmp_path / "cli.db") == after_first, "a second rollup-kpis changed the rollups"
     assert (tmp_path / "var" / "dev-jwt.key").exists(), "the generated dev key is kept for restarts"
 
 
 # Stamps of when a derived row was last computed: a rerun may refresh them without changing anything else.
-RECOMPUTED_AT = {"computed_at"}
+RECOMPUTED_AT = {"computed_at", "rolled_at"}
 
 
 def _contents(path: Path) -> dict[str, list[tuple]]:
