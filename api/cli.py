@@ -126,6 +126,37 @@ async def _webhooks(settings: Settings, loop: bool) -> dict[str, int]:
         await container.close()
 
 
+async def _send_messages(settings: Settings, loop: bool) -> dict[str, int]:
+    from api.message_channels import build_channels, send_policy
+    from domain.messaging.sending import send_due_messages
+
+    container = _container(settings)
+    channels, closable = build_channels(settings)
+    total: dict[str, int] = {}
+    try:
+        while True:
+            counts = await send_due_messages(container.uow, channels, send_policy(settings), container.clock)
+            total = {k: total.get(k, 0) + v for k, v in counts.items()}
+            if not loop:
+                return total
+            if not any(counts.values()):
+                await asyncio.sleep(2)
+    finally:
+        for channel in closable:
+            await channel.close()
+        await container.close()
+
+
+async def _remind_expiring(settings: Settings) -> dict[str, int]:
+    from domain.messaging.triggers import remind_expiring_points
+
+    container = _container(settings)
+    try:
+        return await remind_expiring_points(container.uow, container.clock, settings.points_expiring_days)
+    finally:
+        await container.close()
+
+
 def export_schema_sdl() -> str:
     from api.graphql_schema import build_schema
 
@@ -158,6 +189,10 @@ def main(argv: list[str] | None = None) -> int:
     partner.add_argument("--daily-burn-cap", type=int, default=100_000)
     hooks = sub.add_parser("deliver-webhooks", help="send due webhook deliveries from the outbox")
     hooks.add_argument("--loop", action="store_true", help="keep delivering every few seconds")
+    messages = sub.add_parser("send-messages", help="send due member messages through their channels (idempotent)")
+    messages.add_argument("--loop", action="store_true", help="keep sending every few seconds")
+    sub.add_parser("remind-expiring-points",
+                   help="queue one reminder per member and expiry day for points expiring soon (idempotent)")
     export = sub.add_parser("export-schema", help="write the SDL to schema.graphql")
     export.add_argument("--check", action="store_true", help="fail if schema.graphql is out of date")
     args = parser.parse_args(argv)
@@ -201,6 +236,10 @@ def main(argv: list[str] | None = None) -> int:
                                     args.daily_burn_cap))
     if args.command == "deliver-webhooks":
         print(asyncio.run(_webhooks(settings, args.loop)))
+    if args.command == "send-messages":
+        print(asyncio.run(_send_messages(settings, args.loop)))
+    if args.command == "remind-expiring-points":
+        print(asyncio.run(_remind_expiring(settings)))
     if args.command == "serve":
         import uvicorn
 

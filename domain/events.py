@@ -86,5 +86,15 @@ class AccessEnded:
         return f"access:{self.role}:{self.subject_id}"
 
 
+@dataclass(frozen=True)
+class NotificationReceived:
+    member_id: int
+    notification_id: int
+
+    @property
+    def channel(self) -> str:
+        return f"member:{self.member_id}:notifications"
+
+
 Event = (MemberProfileChanged | PointsChanged | TierChanged | RedemptionUpdated | OfferIssued | ContentReported
-         | AccessEnded)
+         | AccessEnded | NotificationReceived)

@@ -16,6 +16,7 @@ from domain.events import Event
 from domain.kpis.ports import KpiRepository
 from domain.meetups.model import MeetupRepository
 from domain.members.model import Channel, ChannelIdentity, Member
+from domain.messaging.model import MessagingRepository
 from domain.offers.ports import CouponRepository
 from domain.partners.model import PartnerRepository
 from domain.points.ports import IdempotencyRepository, PointsRepository, PurchaseRepository, RulesRepository
@@ -195,6 +196,8 @@ class UnitOfWork(Protocol):
     def kpis(self) -> KpiRepository: ...
     @property
     def throttles(self) -> ThrottleRepository: ...
+    @property
+    def messaging(self) -> MessagingRepository: ...
 
     async def __aenter__(self) -> UnitOfWork: ...
     async def __aexit__(self, *exc: object) -> None: ...

@@ -11,6 +11,7 @@ from schema.community import CommunityMutations, CommunityQueries
 from schema.kpis import KpiQueries
 from schema.meetups import EventMutations, EventQueries
 from schema.members import MemberMutations, MemberQueries
+from schema.messaging import MessagingMutations, MessagingQueries
 from schema.nodes import NodeQueries
 from schema.offers import OfferMutations, OfferQueries
 from schema.partners import PartnerMutations, PartnerQueries
@@ -42,6 +43,7 @@ class Query(
     PrivacyQueries,
     SegmentQueries,
     KpiQueries,
+    MessagingQueries,
 ):
     pass
 
@@ -63,6 +65,7 @@ class Mutation(
     ProgramMutations,
     SurveyMutations,
     PrivacyMutations,
+    MessagingMutations,
 ):
     pass
 

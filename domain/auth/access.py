@@ -86,6 +86,9 @@ QUERY: dict[str, Access] = {
     "post": _a(MEMBER_OR_STAFF, Scope.PUBLIC),
     "group": _a(MEMBER_OR_STAFF, Scope.PUBLIC),
     "event": _a(MEMBER_OR_STAFF, Scope.PUBLIC),
+    "messageTemplates": _a(STAFF, Scope.STORE),
+    "previewMessage": _a(STAFF, Scope.STORE),
+    "messageSends": _a(STAFF, Scope.STORE),
 }
 
 MUTATION: dict[str, Access] = {
@@ -152,6 +155,9 @@ MUTATION: dict[str, Access] = {
     "setConsent": _a(MEMBER, Scope.SELF),
     "requestErasure": _a(MEMBER, Scope.SELF),
     "eraseMember": _a(STAFF, Scope.STORE),
+    "markNotificationsRead": _a(MEMBER, Scope.SELF),
+    "markAllNotificationsRead": _a(MEMBER, Scope.SELF),
+    "setMessageChannels": _a(MEMBER, Scope.SELF),
 }
 
 SUBSCRIPTION: dict[str, Access] = {
@@ -161,6 +167,7 @@ SUBSCRIPTION: dict[str, Access] = {
     "offerIssued": _a(MEMBER, Scope.SELF),
     "redemptionUpdated": _a(MEMBER, Scope.SELF),
     "contentReported": _a(STAFF, Scope.STORE),
+    "notificationReceived": _a(MEMBER, Scope.SELF),
 }
 
 ROOT_FIELDS: dict[str, dict[str, Access]] = {"Query": QUERY, "Mutation": MUTATION, "Subscription": SUBSCRIPTION}

@@ -686,3 +686,54 @@ cache_repairs = Table(
     Column("version", BigInteger, nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
 )
+
+# Messaging (domain/messaging). The inbox keeps the template kind and its variables, not text: each
+# reader sees it in their own language. One copy per (member, message key).
+notifications = Table(
+    "notifications",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("member_id", BigId, ForeignKey("members.id", ondelete="CASCADE"), nullable=False),
+    Column("message_key", String(120), nullable=False),
+    Column("kind", String(40), nullable=False),
+    Column("variables", JSON, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("read_at", UtcDateTime),
+    UniqueConstraint("member_id", "message_key", name="uq_notifications_member_key"),
+    Index("ix_notifications_member_created", "member_id", "created_at", "id"),
+)
+
+# A channel the member switched off (absent: on). Only marketing messages ask.
+message_preferences = Table(
+    "message_preferences",
+    metadata,
+    Column("member_id", BigId, ForeignKey("members.id", ondelete="CASCADE"), primary_key=True),
+    Column("channel", String(16), primary_key=True),
+    Column("enabled", Boolean, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+)
+
+# The queue and the send record at once: what (kind, variables), why (reason), on which channel, and
+# the result. Unique per (member, key, channel), so a trigger that runs twice queues nothing new.
+outbound_messages = Table(
+    "outbound_messages",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("member_id", BigId, ForeignKey("members.id", ondelete="CASCADE"), nullable=False),
+    Column("message_key", String(120), nullable=False),
+    Column("channel", String(16), nullable=False),
+    Column("kind", String(40), nullable=False),
+    Column("category", String(16), nullable=False),
+    Column("variables", JSON, nullable=False),
+    Column("reason", String(120), nullable=False),
+    Column("status", String(10), nullable=False),
+    Column("attempts", Integer, nullable=False, server_default=text("0")),
+    Column("next_attempt_at", UtcDateTime, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Column("sent_at", UtcDateTime),
+    Column("result", String(300)),
+    UniqueConstraint("member_id", "message_key", "channel", name="uq_outbound_messages_member_key_channel"),
+    Index("ix_outbound_messages_due", "status", "next_attempt_at"),
+    Index("ix_outbound_messages_member_sent", "member_id", "sent_at"),
+)

@@ -30,6 +30,7 @@ from domain.store.idempotency_repo import SqlIdempotencyRepository
 from domain.store.kpis_repo import SqlKpiRepository
 from domain.store.meetups_repo import SqlMeetupRepository
 from domain.store.members_repo import SqlMemberRepository
+from domain.store.messaging_repo import SqlMessagingRepository
 from domain.store.partners_repo import SqlPartnerRepository
 from domain.store.points_repo import SqlPointsRepository
 from domain.store.privacy_repo import SqlPrivacyRepository
@@ -190,6 +191,7 @@ class SqlUnitOfWork:
         self.segments = SqlSegmentRepository(conn)
         self.kpis = SqlKpiRepository(conn)
         self.throttles = SqlThrottleRepository(conn)
+        self.messaging = SqlMessagingRepository(conn)
         return self
 
     async def __aexit__(self, *exc: object) -> None:

@@ -1,0 +1,209 @@
+"""Inbox notifications, channel preferences and the outbound message queue (domain/messaging)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import Row, String, and_, cast, delete, exists, func, literal, or_, select, true, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from domain.members.model import ERASED_PHONE_PREFIX, Channel
+from domain.messaging.model import (
+    MessageCategory,
+    MessageChannel,
+    Notification,
+    Outbound,
+    Recipient,
+    SendStatus,
+)
+from domain.privacy.model import Erasure
+from domain.store.dialect import insert_ignoring_conflict
+from domain.store.tables import (
+    member_identities,
+    members,
+    message_preferences,
+    notifications,
+    outbound_messages,
+    points_lots,
+)
+
+# Where each outbound channel finds the member's address among the linked identities.
+_IDENTITY_FOR = {MessageChannel.PUSH: Channel.APP_DEVICE, MessageChannel.MINI_PROGRAM: Channel.MINI_PROGRAM}
+
+
+def _notification(row: Row) -> Notification:
+    return Notification(row.id, row.member_id, row.kind, dict(row.variables or {}), row.created_at, row.read_at)
+
+
+def _outbound(row: Row) -> Outbound:
+    return Outbound(row.id, row.member_id, row.message_key, MessageChannel(row.channel), row.kind,
+                    MessageCategory(row.category), dict(row.variables or {}), row.reason, SendStatus(row.status),
+                    row.attempts, row.next_attempt_at, row.created_at, row.sent_at, row.result)
+
+
+class SqlMessagingRepository:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+
+    async def notifications(self, member_id: int, before: tuple[datetime, int] | None,
+                            limit: int) -> list[Notification]:
+        n = notifications.c
+        query = select(notifications).where(n.member_id == member_id)
+        if before is not None:
+            at, row_id = before
+            query = query.where(or_(n.created_at < at, and_(n.created_at == at, n.id < row_id)))
+        rows = await self._conn.execute(query.order_by(n.created_at.desc(), n.id.desc()).limit(limit))
+        return [_notification(r) for r in rows]
+
+    async def unread_count(self, member_id: int) -> int:
+        n = notifications.c
+        return int(await self._conn.scalar(select(func.count()).select_from(notifications).where(
+            n.member_id == member_id, n.read_at.is_(None))) or 0)
+
+    async def mark_read(self, member_id: int, notification_ids: Sequence[int], now: datetime) -> int:
+        n = notifications.c
+        result = await self._conn.execute(update(notifications).where(
+            n.member_id == member_id, n.id.in_(list(notification_ids)), n.read_at.is_(None)).values(read_at=now))
+        return int(result.rowcount)
+
+    async def mark_all_read(self, member_id: int, now: datetime) -> int:
+        n = notifications.c
+        result = await self._conn.execute(update(notifications).where(
+            n.member_id == member_id, n.read_at.is_(None)).values(read_at=now))
+        return int(result.rowcount)
+
+    async def owned(self, member_id: int, notification_ids: Sequence[int]) -> set[int]:
+        n = notifications.c
+        return set(await self._conn.scalars(select(n.id).where(n.member_id == member_id,
+                                                              n.id.in_(list(notification_ids)))))
+
+    async def add_notification(self, member_id: int, message_key: str, kind: str, variables: dict[str, object],
+                               now: datetime) -> int | None:
+        statement = insert_ignoring_conflict(self._conn, notifications, ["member_id", "message_key"]).values(
+            member_id=member_id, message_key=message_key, kind=kind, variables=variables, created_at=now,
+        ).returning(notifications.c.id)
+        return (await self._conn.execute(statement)).scalar_one_or_none()
+
+    async def notifications_after(self, member_id: int, after_id: int, limit: int) -> list[Notification]:
+        n = notifications.c
+        rows = await self._conn.execute(select(notifications).where(n.member_id == member_id, n.id > after_id)
+                                        .order_by(n.id).limit(limit))
+        return [_notification(r) for r in rows]
+
+    async def last_notification_id(self, member_id: int) -> int:
+        n = notifications.c
+        return int(await self._conn.scalar(select(func.max(n.id)).where(n.member_id == member_id)) or 0)
+
+    async def disabled_channels(self, member_id: int) -> set[MessageChannel]:
+        p = message_preferences.c
+        return {MessageChannel(c) for c in await self._conn.scalars(
+            select(p.channel).where(p.member_id == member_id, p.enabled.is_(False)))}
+
+    async def set_channel(self, member_id: int, channel: MessageChannel, enabled: bool, now: datetime) -> None:
+        p = message_preferences.c
+        changed = await self._conn.execute(update(message_preferences).where(
+            p.member_id == member_id, p.channel == channel.value).values(enabled=enabled, updated_at=now))
+        if changed.rowcount == 0:
+            await self._conn.execute(insert_ignoring_conflict(self._conn, message_preferences, None).values(
+                member_id=member_id, channel=channel.value, enabled=enabled, updated_at=now))
+
+    async def enqueue(self, member_id: int, message_key: str, channels: Sequence[MessageChannel], kind: str,
+                      category: MessageCategory, variables: dict[str, object], reason: str,
+                      now: datetime) -> int:
+        if not channels:
+            return 0
+        rows = [dict(member_id=member_id, message_key=message_key, channel=c.value, kind=kind,
+                     category=category.value, variables=variables, reason=reason, status=SendStatus.PENDING.value,
+                     attempts=0, next_attempt_at=now, created_at=now, updated_at=now) for c in channels]
+        statement = insert_ignoring_conflict(self._conn, outbound_messages,
+                                             ["member_id", "message_key", "channel"])
+        result = await self._conn.execute(statement, rows)
+        return max(int(result.rowcount), 0)
+
+    async def claim_due(self, now: datetime, limit: int) -> list[Outbound]:
+        o = outbound_messages.c
+        query = (select(outbound_messages).where(o.status == SendStatus.PENDING.value, o.next_attempt_at <= now)
+                 .order_by(o.next_attempt_at, o.id).limit(limit).with_for_update(skip_locked=True))
+        return [_outbound(r) for r in await self._conn.execute(query)]
+
+    async def recipient(self, member_id: int) -> Recipient | None:
+        row = (await self._conn.execute(select(members.c.phone, members.c.marketing_consent)
+                                        .where(members.c.id == member_id))).one_or_none()
+        if row is None or row.phone.startswith(ERASED_PHONE_PREFIX):
+            return None
+        identities = {Channel(r.channel): r.external_id for r in await self._conn.execute(
+            select(member_identities.c.channel, member_identities.c.external_id)
+            .where(member_identities.c.member_id == member_id).order_by(member_identities.c.linked_at))}
+        addresses = {MessageChannel.INBOX: str(member_id), MessageChannel.SMS: row.phone}
+        for channel, identity in _IDENTITY_FOR.items():
+            if identity in identities:
+                addresses[channel] = identities[identity]
+        return Recipient(member_id, row.phone, bool(row.marketing_consent),
+                         frozenset(await self.disabled_channels(member_id)), addresses)
+
+    async def marketing_keys_sent(self, member_id: int, since: datetime, except_key: str) -> int:
+        o = outbound_messages.c
+        return int(await self._conn.scalar(select(func.count(func.distinct(o.message_key))).where(
+            o.member_id == member_id, o.status == SendStatus.SENT.value, o.category == MessageCategory.MARKETING.value,
+            o.sent_at >= since, o.message_key != except_key)) or 0)
+
+    async def record(self, message_id: int, status: SendStatus, attempts: int, next_attempt_at: datetime,
+                     result: str | None, now: datetime) -> None:
+        await self._conn.execute(update(outbound_messages).where(outbound_messages.c.id == message_id).values(
+            status=status.value, attempts=attempts, next_attempt_at=next_attempt_at,
+            result=result[:300] if result else None, updated_at=now,
+            sent_at=now if status is SendStatus.SENT else None))
+
+    async def sends(self, member_id: int | None, limit: int, before_id: int | None) -> list[Outbound]:
+        o = outbound_messages.c
+        query = select(outbound_messages)
+        if member_id is not None:
+            query = query.where(o.member_id == member_id)
+        if before_id is not None:
+            query = query.where(o.id < before_id)
+        return [_outbound(r) for r in await self._conn.execute(query.order_by(o.id.desc()).limit(limit))]
+
+    async def enqueue_points_expiring(self, now: datetime, until: datetime, zone_name: str, utc_offset_seconds: int,
+                                      channels: Sequence[MessageChannel], kind: str, category: MessageCategory,
+                                      reason: str) -> int:
+        """One message per member and program-local expiry day of their open lots expiring in (now, until],
+        keyed `points-expiring:<day>`, in one INSERT … SELECT per channel (set-based: no row reaches
+        Python). Marketing: only members with marketing consent now, on channels they did not switch off."""
+        lot, m, p, o = points_lots.c, members.c, message_preferences.c, outbound_messages.c
+        postgres = self._conn.dialect.name == "postgresql"
+        day = (func.to_char(func.timezone(zone_name, lot.expires_at), "YYYY-MM-DD") if postgres
+               else func.strftime("%Y-%m-%d", lot.expires_at, f"{utc_offset_seconds:+d} seconds"))
+        grouped = (select(lot.member_id.label("member_id"), day.label("day"), func.sum(lot.remaining).label("points"))
+                   .join(members, m.id == lot.member_id)
+                   .where(lot.remaining > 0, lot.expires_at > now, lot.expires_at <= until,
+                          ~m.phone.startswith(ERASED_PHONE_PREFIX))
+                   .group_by(lot.member_id, day))
+        if category is MessageCategory.MARKETING:
+            grouped = grouped.where(m.marketing_consent.is_(True))
+        windows = grouped.subquery("windows")
+        build_json = func.json_build_object if postgres else func.json_object
+        added = 0
+        for channel in channels:
+            switched_off = exists().where(p.member_id == windows.c.member_id, p.channel == channel.value,
+                                          p.enabled.is_(False))
+            rows = select(
+                windows.c.member_id, literal("points-expiring:") + cast(windows.c.day, String),
+                literal(channel.value), literal(kind), literal(category.value),
+                build_json("points", windows.c.points, "expiresOn", windows.c.day),
+                literal(reason), literal(SendStatus.PENDING.value), literal(0), literal(now, type_=o.created_at.type),
+                literal(now, type_=o.created_at.type), literal(now, type_=o.created_at.type),
+            ).where(true() if category is not MessageCategory.MARKETING else ~switched_off)
+            statement = insert_ignoring_conflict(self._conn, outbound_messages,
+                                                 ["member_id", "message_key", "channel"]).from_select(
+                ["member_id", "message_key", "channel", "kind", "category", "variables", "reason", "status",
+                 "attempts", "next_attempt_at", "created_at", "updated_at"], rows)
+            result = await self._conn.execute(statement)
+            added += max(int(result.rowcount), 0)
+        return added
+
+    async def erase_member(self, erasure: Erasure) -> None:
+        """The inbox, the send record and the preferences are all about the member: they go (pending
+        sends with them, so nothing reaches an erased member)."""
+        for table in (notifications, outbound_messages, message_preferences):
+            await self._conn.execute(delete(table).where(table.c.member_id == erasure.member_id))
