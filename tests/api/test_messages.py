@@ -225,3 +225,62 @@ async def test_erasure_takes_the_inbox_and_the_send_record(api: ApiClient, monke
     assert (await api.data(SENDS, {"m": member_id}, staff))["messageSends"]
     await api.data('mutation { requestErasure(input: {confirmation: "ERASE MY DATA"}) { erasedAt } }', None, member)
     assert (await api.data(SENDS, {"m": member_id}, staff))["messageSends"] == []
+
+
+NOTIFICATIONS_SUB = """subscription($after: String) { notificationReceived(after: $after) {
+  kind cursor unreadCount notification { kind title } } }"""
+
+
+async def test_notifications_arrive_live_over_redis_and_a_reconnect_resumes(
+        make_client, redis_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    import json
+
+    import websockets
+
+    from tests.api.test_subscriptions import PROTOCOL, receive, subscribe
+    from tests.support.live_server import served
+
+    api: ApiClient = make_client(redis_url=redis_url)
+    staff = await staff_token(api)
+    member = await _member(api, monkeypatch, "13800138071", staff, 100, consent=True)
+    async with served(api.app) as host:
+        async with websockets.connect(f"ws://{host}/graphql", subprotocols=[PROTOCOL]) as ws:
+            await subscribe(ws, member, NOTIFICATIONS_SUB)
+            first = (await receive(ws))["payload"]["data"]["notificationReceived"]
+            assert first["kind"] == "CURRENT" and first["unreadCount"] == 0 and first["notification"] is None
+            _at(api, monkeypatch, SHANGHAI_10AM)
+            await remind_expiring_points(api.container.uow, api.container.clock, days=7)
+            await _send(api, MessageSink(None))
+            item = (await receive(ws))["payload"]["data"]["notificationReceived"]
+            assert item["kind"] == "ITEM" and item["unreadCount"] == 1
+            assert item["notification"] == {"kind": "POINTS_EXPIRING", "title": "积分即将过期"}
+        # Offline, a second reminder arrives (another lot window); resuming with the cursor replays it.
+        staff_adjust = {"m": (await api.data("{ me { id } }", None, member))["me"]["id"], "a": 5, "k": "later"}
+        _at(api, monkeypatch, JOINED + timedelta(days=2))
+        await api.data(ADJUST, staff_adjust, staff)
+        _at(api, monkeypatch, SHANGHAI_10AM + timedelta(days=1))
+        await remind_expiring_points(api.container.uow, api.container.clock, days=7)
+        await _send(api, MessageSink(None))
+        async with websockets.connect(f"ws://{host}/graphql", subprotocols=[PROTOCOL]) as ws:
+            await subscribe(ws, member, NOTIFICATIONS_SUB, {"after": item["cursor"]})
+            missed = (await receive(ws))["payload"]["data"]["notificationReceived"]
+            assert missed["kind"] == "ITEM" and missed["unreadCount"] == 2
+            assert json.dumps(missed["notification"], ensure_ascii=False).count("积分即将过期") == 1
+
+
+TEMPLATES_QUERY = "{ messageTemplates { kind category channels variables titleZhCn titleEn } }"
+PREVIEW = """query($k: String!, $l: String!, $v: JSON) { previewMessage(kind: $k, language: $l, variables: $v) {
+  title body } }"""
+
+
+async def test_staff_list_and_preview_templates_in_both_languages(api: ApiClient) -> None:
+    staff = await staff_token(api)
+    found = {t["kind"]: t for t in (await api.data(TEMPLATES_QUERY, None, staff))["messageTemplates"]}
+    assert found["POINTS_EXPIRING"]["category"] == "MARKETING"
+    assert found["TIER_CHANGED"]["category"] == "TRANSACTIONAL"
+    preview = (await api.data(PREVIEW, {"k": "WIN_BACK", "l": "zh-CN", "v": {"couponName": "满100减20券"}},
+                              staff))["previewMessage"]
+    assert preview == {"title": "好久不见", "body": "我们想您了！送您满100减20券，欢迎回来。"}
+    assert error_codes(await api.gql(PREVIEW, {"k": "WIN_BACK", "l": "fr"}, staff)) == ["BAD_USER_INPUT"]
+    member = await api.sign_in("13800138081")
+    assert error_codes(await api.gql(TEMPLATES_QUERY, None, member.access_token)) == ["FORBIDDEN"]
