@@ -157,6 +157,16 @@ async def _remind_expiring(settings: Settings) -> dict[str, int]:
         await container.close()
 
 
+async def _automations(settings: Settings) -> dict[str, int]:
+    from domain.automation.runner import run_automations
+
+    container = _container(settings)
+    try:
+        return await run_automations(container.uow, container.clock)
+    finally:
+        await container.close()
+
+
 def export_schema_sdl() -> str:
     from api.graphql_schema import build_schema
 
@@ -193,6 +203,8 @@ def main(argv: list[str] | None = None) -> int:
     messages.add_argument("--loop", action="store_true", help="keep sending every few seconds")
     sub.add_parser("remind-expiring-points",
                    help="queue one reminder per member and expiry day for points expiring soon (idempotent)")
+    sub.add_parser("run-automations", help="let members into active journeys and due campaigns, leave on the goal, "
+                                          "run due steps (idempotent)")
     export = sub.add_parser("export-schema", help="write the SDL to schema.graphql")
     export.add_argument("--check", action="store_true", help="fail if schema.graphql is out of date")
     args = parser.parse_args(argv)
@@ -240,6 +252,8 @@ def main(argv: list[str] | None = None) -> int:
         print(asyncio.run(_send_messages(settings, args.loop)))
     if args.command == "remind-expiring-points":
         print(asyncio.run(_remind_expiring(settings)))
+    if args.command == "run-automations":
+        print(asyncio.run(_automations(settings)))
     if args.command == "serve":
         import uvicorn
 

@@ -9,6 +9,7 @@ from enum import StrEnum
 from typing import Protocol
 
 from domain.auth.viewer import Role
+from domain.automation.model import AutomationRepository
 from domain.benefits.ports import RewardRepository
 from domain.checkins.ports import CheckInRepository
 from domain.community.ports import CommunityRepository
@@ -198,6 +199,8 @@ class UnitOfWork(Protocol):
     def throttles(self) -> ThrottleRepository: ...
     @property
     def messaging(self) -> MessagingRepository: ...
+    @property
+    def automation(self) -> AutomationRepository: ...
 
     async def __aenter__(self) -> UnitOfWork: ...
     async def __aexit__(self, *exc: object) -> None: ...

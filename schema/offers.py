@@ -47,6 +47,7 @@ register_enum(DomainSource, "CouponSource", "How the member got a coupon.", {
     "TIER_UPGRADE": "The gift for reaching a higher tier.",
     "STAFF": "Sent by staff (`issueCoupons`).",
     "CLAIM": "Claimed by the member from an offer (`claimOffer`).",
+    "AUTOMATION": "Given by a journey or segment campaign step.",
 })
 IssueSource = DomainSource
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import strawberry
 
 from schema.auth import AuthMutations
+from schema.automation import AutomationMutations, AutomationQueries
 from schema.benefits import BenefitMutations, BenefitQueries
 from schema.checkins import CheckInMutations
 from schema.community import CommunityMutations, CommunityQueries
@@ -44,6 +45,7 @@ class Query(
     SegmentQueries,
     KpiQueries,
     MessagingQueries,
+    AutomationQueries,
 ):
     pass
 
@@ -66,6 +68,7 @@ class Mutation(
     SurveyMutations,
     PrivacyMutations,
     MessagingMutations,
+    AutomationMutations,
 ):
     pass
 

@@ -89,6 +89,9 @@ QUERY: dict[str, Access] = {
     "messageTemplates": _a(STAFF, Scope.STORE),
     "previewMessage": _a(STAFF, Scope.STORE),
     "messageSends": _a(STAFF, Scope.STORE),
+    "automations": _a(STAFF, Scope.STORE),
+    "previewAutomation": _a(STAFF, Scope.STORE),
+    "automationResults": _a(STAFF, Scope.STORE),
 }
 
 MUTATION: dict[str, Access] = {
@@ -158,6 +161,9 @@ MUTATION: dict[str, Access] = {
     "markNotificationsRead": _a(MEMBER, Scope.SELF),
     "markAllNotificationsRead": _a(MEMBER, Scope.SELF),
     "setMessageChannels": _a(MEMBER, Scope.SELF),
+    "saveAutomation": _a(STAFF, Scope.STORE),
+    "activateAutomation": _a(STAFF, Scope.STORE),
+    "pauseAutomation": _a(STAFF, Scope.STORE),
 }
 
 SUBSCRIPTION: dict[str, Access] = {

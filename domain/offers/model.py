@@ -27,6 +27,7 @@ class IssueSource(StrEnum):
     TIER_UPGRADE = "TIER_UPGRADE"
     STAFF = "STAFF"
     CLAIM = "CLAIM"
+    AUTOMATION = "AUTOMATION"  # a journey or campaign step (domain/automation)
 
 
 class NotClaimableReason(StrEnum):

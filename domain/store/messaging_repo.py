@@ -118,7 +118,8 @@ class SqlMessagingRepository:
                      attempts=0, next_attempt_at=now, created_at=now, updated_at=now) for c in channels]
         statement = insert_ignoring_conflict(self._conn, outbound_messages,
                                              ["member_id", "message_key", "channel"])
-        result = await self._conn.execute(statement, rows)
+        # One multi-row VALUES statement (not executemany): its rowcount is what was added on both databases.
+        result = await self._conn.execute(statement.values(rows))
         return max(int(result.rowcount), 0)
 
     async def claim_due(self, now: datetime, limit: int) -> list[Outbound]:

@@ -737,3 +737,41 @@ outbound_messages = Table(
     Index("ix_outbound_messages_due", "status", "next_attempt_at"),
     Index("ix_outbound_messages_member_sent", "member_id", "sent_at"),
 )
+
+# Marketing automation (domain/automation): journeys and scheduled segment campaigns, and who entered them.
+automations = Table(
+    "automations",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("kind", String(10), nullable=False),
+    Column("name", String(80), nullable=False),
+    Column("trigger", String(24), nullable=False),
+    Column("trigger_days", Integer, nullable=False, server_default=text("0")),
+    Column("segment", JSON),
+    Column("steps", JSON, nullable=False),
+    Column("holdout_bp", Integer, nullable=False),
+    Column("period_days", Integer, nullable=False),
+    Column("goal_days", Integer, nullable=False),
+    Column("status", String(10), nullable=False),
+    Column("scheduled_at", UtcDateTime),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+)
+
+# One row per member and entry; `period_key` makes a second entry in the same period a no-op.
+automation_members = Table(
+    "automation_members",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("automation_id", BigId, ForeignKey("automations.id", ondelete="CASCADE"), nullable=False),
+    Column("member_id", BigId, ForeignKey("members.id", ondelete="CASCADE"), nullable=False),
+    Column("period_key", String(40), nullable=False),
+    Column("status", String(10), nullable=False),
+    Column("step", Integer, nullable=False, server_default=text("0")),
+    Column("entered_at", UtcDateTime, nullable=False),
+    Column("next_at", UtcDateTime),
+    Column("coupon_id", BigId),
+    UniqueConstraint("automation_id", "member_id", "period_key", name="uq_automation_members_entry"),
+    Index("ix_automation_members_due", "status", "next_at"),
+    Index("ix_automation_members_member", "member_id", "automation_id", "entered_at"),
+)

@@ -23,6 +23,7 @@ from domain.store.auth_repo import (
     SqlRefreshTokenRepository,
     SqlStaffRepository,
 )
+from domain.store.automation_repo import SqlAutomationRepository
 from domain.store.checkins_repo import SqlCheckInRepository
 from domain.store.community_repo import SqlCommunityRepository
 from domain.store.coupons_repo import SqlCouponRepository
@@ -192,6 +193,7 @@ class SqlUnitOfWork:
         self.kpis = SqlKpiRepository(conn)
         self.throttles = SqlThrottleRepository(conn)
         self.messaging = SqlMessagingRepository(conn)
+        self.automation = SqlAutomationRepository(conn)
         return self
 
     async def __aexit__(self, *exc: object) -> None:
