@@ -184,9 +184,12 @@ class MessagingRepository(Protocol):
         """PENDING messages whose time has come, locked for this transaction (SKIP LOCKED on PostgreSQL)."""
         ...
 
-    async def recipient(self, member_id: int) -> Recipient | None: ...
-    async def marketing_keys_sent(self, member_id: int, since: datetime, except_key: str) -> int:
-        """Distinct marketing message keys sent to the member since `since`, other than `except_key`."""
+    async def recipients(self, member_ids: Sequence[int]) -> dict[int, Recipient]:
+        """The members still there (not erased), with their addresses and what they allow."""
+        ...
+
+    async def marketing_sent(self, member_ids: Sequence[int], since: datetime) -> list[tuple[int, str, datetime]]:
+        """(member, message key, sent at) of marketing messages sent to those members since `since`."""
         ...
 
     async def record(self, message_id: int, status: SendStatus, attempts: int, next_attempt_at: datetime,

@@ -128,26 +128,37 @@ class SqlMessagingRepository:
                  .order_by(o.next_attempt_at, o.id).limit(limit).with_for_update(skip_locked=True))
         return [_outbound(r) for r in await self._conn.execute(query)]
 
-    async def recipient(self, member_id: int) -> Recipient | None:
-        row = (await self._conn.execute(select(members.c.phone, members.c.marketing_consent)
-                                        .where(members.c.id == member_id))).one_or_none()
-        if row is None or row.phone.startswith(ERASED_PHONE_PREFIX):
-            return None
-        identities = {Channel(r.channel): r.external_id for r in await self._conn.execute(
-            select(member_identities.c.channel, member_identities.c.external_id)
-            .where(member_identities.c.member_id == member_id).order_by(member_identities.c.linked_at))}
-        addresses = {MessageChannel.INBOX: str(member_id), MessageChannel.SMS: row.phone}
-        for channel, identity in _IDENTITY_FOR.items():
-            if identity in identities:
-                addresses[channel] = identities[identity]
-        return Recipient(member_id, row.phone, bool(row.marketing_consent),
-                         frozenset(await self.disabled_channels(member_id)), addresses)
+    async def recipients(self, member_ids: Sequence[int]) -> dict[int, Recipient]:
+        ids = sorted(set(member_ids))
+        rows = await self._conn.execute(select(members.c.id, members.c.phone, members.c.marketing_consent)
+                                        .where(members.c.id.in_(ids)))
+        people = {r.id: r for r in rows if not r.phone.startswith(ERASED_PHONE_PREFIX)}
+        identities: dict[int, dict[Channel, str]] = {}
+        for r in await self._conn.execute(
+                select(member_identities.c.member_id, member_identities.c.channel, member_identities.c.external_id)
+                .where(member_identities.c.member_id.in_(list(people))).order_by(member_identities.c.linked_at)):
+            identities.setdefault(r.member_id, {})[Channel(r.channel)] = r.external_id
+        disabled: dict[int, set[MessageChannel]] = {}
+        p = message_preferences.c
+        for r in await self._conn.execute(select(p.member_id, p.channel).where(
+                p.member_id.in_(list(people)), p.enabled.is_(False))):
+            disabled.setdefault(r.member_id, set()).add(MessageChannel(r.channel))
+        found = {}
+        for member_id, row in people.items():
+            addresses = {MessageChannel.INBOX: str(member_id), MessageChannel.SMS: row.phone}
+            for channel, identity in _IDENTITY_FOR.items():
+                if identity in identities.get(member_id, {}):
+                    addresses[channel] = identities[member_id][identity]
+            found[member_id] = Recipient(member_id, row.phone, bool(row.marketing_consent),
+                                         frozenset(disabled.get(member_id, set())), addresses)
+        return found
 
-    async def marketing_keys_sent(self, member_id: int, since: datetime, except_key: str) -> int:
+    async def marketing_sent(self, member_ids: Sequence[int], since: datetime) -> list[tuple[int, str, datetime]]:
         o = outbound_messages.c
-        return int(await self._conn.scalar(select(func.count(func.distinct(o.message_key))).where(
-            o.member_id == member_id, o.status == SendStatus.SENT.value, o.category == MessageCategory.MARKETING.value,
-            o.sent_at >= since, o.message_key != except_key)) or 0)
+        rows = await self._conn.execute(select(o.member_id, o.message_key, o.sent_at).where(
+            o.member_id.in_(sorted(set(member_ids))), o.status == SendStatus.SENT.value,
+            o.category == MessageCategory.MARKETING.value, o.sent_at >= since))
+        return [(r.member_id, r.message_key, r.sent_at) for r in rows]
 
     async def record(self, message_id: int, status: SendStatus, attempts: int, next_attempt_at: datetime,
                      result: str | None, now: datetime) -> None:

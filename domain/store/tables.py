@@ -734,7 +734,7 @@ outbound_messages = Table(
     Column("sent_at", UtcDateTime),
     Column("result", String(300)),
     UniqueConstraint("member_id", "message_key", "channel", name="uq_outbound_messages_member_key_channel"),
-    Index("ix_outbound_messages_due", "status", "next_attempt_at"),
+    Index("ix_outbound_messages_due", "status", "next_attempt_at", "id"),
     Index("ix_outbound_messages_member_sent", "member_id", "sent_at"),
 )
 

@@ -65,7 +65,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint('id', name=op.f('pk_outbound_messages')),
         sa.UniqueConstraint('member_id', 'message_key', 'channel', name='uq_outbound_messages_member_key_channel'),
     )
-    op.create_index('ix_outbound_messages_due', 'outbound_messages', ['status', 'next_attempt_at'])
+    op.create_index('ix_outbound_messages_due', 'outbound_messages', ['status', 'next_attempt_at', 'id'])
     op.create_index('ix_outbound_messages_member_sent', 'outbound_messages', ['member_id', 'sent_at'])
 
 
