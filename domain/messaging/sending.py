@@ -4,8 +4,9 @@ Never in the request path: use cases and triggers only enqueue. Messages are cla
 (row-locked, skipped by other workers), decided, sent and recorded in the batch's transaction; a crash
 loses at most that batch's records, and those messages are sent again (at least once).
 
-The rules, in order, for a marketing message: marketing consent granted now, the channel not switched off, outside quiet hours (else deferred to their end, not
-dropped; the inbox is silent, so it is not held back), under the daily and weekly caps (else skipped).
+The rules, in order, for a marketing message: marketing consent granted now, the channel not switched
+off, outside quiet hours (else deferred to their end, not dropped; the inbox is silent, so it is not
+held back), under the daily and weekly caps (else skipped).
 Transactional messages skip those rules. A provider failure is retried with backoff, then FAILED."""
 
 from __future__ import annotations
