@@ -147,12 +147,12 @@ async def _send_messages(settings: Settings, loop: bool) -> dict[str, int]:
         await container.close()
 
 
-async def _remind_expiring(settings: Settings) -> dict[str, int]:
-    from domain.messaging.triggers import remind_expiring_points
+async def _message_triggers(settings: Settings) -> dict[str, int]:
+    from domain.messaging.triggers import run_message_triggers
 
     container = _container(settings)
     try:
-        return await remind_expiring_points(container.uow, container.clock, settings.points_expiring_days)
+        return await run_message_triggers(container.uow, container.clock, settings.points_expiring_days)
     finally:
         await container.close()
 
@@ -201,8 +201,8 @@ def main(argv: list[str] | None = None) -> int:
     hooks.add_argument("--loop", action="store_true", help="keep delivering every few seconds")
     messages = sub.add_parser("send-messages", help="send due member messages through their channels (idempotent)")
     messages.add_argument("--loop", action="store_true", help="keep sending every few seconds")
-    sub.add_parser("remind-expiring-points",
-                   help="queue one reminder per member and expiry day for points expiring soon (idempotent)")
+    sub.add_parser("message-triggers", help="queue the messages scheduled triggers owe now: points and coupons "
+                                           "expiring, tier changes, coupons issued, events starting (idempotent)")
     sub.add_parser("run-automations", help="let members into active journeys and due campaigns, leave on the goal, "
                                           "run due steps (idempotent)")
     export = sub.add_parser("export-schema", help="write the SDL to schema.graphql")
@@ -250,8 +250,8 @@ def main(argv: list[str] | None = None) -> int:
         print(asyncio.run(_webhooks(settings, args.loop)))
     if args.command == "send-messages":
         print(asyncio.run(_send_messages(settings, args.loop)))
-    if args.command == "remind-expiring-points":
-        print(asyncio.run(_remind_expiring(settings)))
+    if args.command == "message-triggers":
+        print(asyncio.run(_message_triggers(settings)))
     if args.command == "run-automations":
         print(asyncio.run(_automations(settings)))
     if args.command == "serve":

@@ -198,10 +198,11 @@ class MessagingRepository(Protocol):
         """The send record, newest first."""
         ...
 
-    async def enqueue_points_expiring(self, now: datetime, until: datetime, zone_name: str, utc_offset_seconds: int,
-                                      channels: Sequence[MessageChannel], kind: str, category: MessageCategory,
-                                      reason: str) -> int:
-        """Set-based: one message per member, program-local expiry day and channel; returns rows added."""
+    async def enqueue_trigger(self, trigger: str, now: datetime, horizon: timedelta, zone_name: str,
+                              utc_offset_seconds: int, channels: Sequence[MessageChannel], kind: str,
+                              category: MessageCategory, reason: str) -> int:
+        """Set-based: every message a scheduled trigger owes now, one INSERT … SELECT per channel; returns
+        rows added (keys already queued are skipped)."""
         ...
 
     async def erase_member(self, erasure: Erasure) -> None: ...

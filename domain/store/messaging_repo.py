@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import Row, String, and_, cast, delete, exists, func, literal, or_, select, true, update
+from sqlalchemy import Row, String, and_, cast, delete, exists, func, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql import ColumnElement, Select
 
 from domain.members.model import ERASED_PHONE_PREFIX, Channel
 from domain.messaging.model import (
@@ -17,15 +19,22 @@ from domain.messaging.model import (
     Recipient,
     SendStatus,
 )
+from domain.offers.model import IssueSource
 from domain.privacy.model import Erasure
 from domain.store.dialect import insert_ignoring_conflict
 from domain.store.tables import (
+    coupon_templates,
+    coupons,
+    event_signups,
+    events,
     member_identities,
     members,
     message_preferences,
     notifications,
     outbound_messages,
     points_lots,
+    tier_changes,
+    tiers,
 )
 
 # Where each outbound channel finds the member's address among the linked identities.
@@ -176,43 +185,93 @@ class SqlMessagingRepository:
             query = query.where(o.id < before_id)
         return [_outbound(r) for r in await self._conn.execute(query.order_by(o.id.desc()).limit(limit))]
 
-    async def enqueue_points_expiring(self, now: datetime, until: datetime, zone_name: str, utc_offset_seconds: int,
-                                      channels: Sequence[MessageChannel], kind: str, category: MessageCategory,
-                                      reason: str) -> int:
-        """One message per member and program-local expiry day of their open lots expiring in (now, until],
-        keyed `points-expiring:<day>`, in one INSERT … SELECT per channel (set-based: no row reaches
-        Python). Marketing: only members with marketing consent now, on channels they did not switch off."""
-        lot, m, p, o = points_lots.c, members.c, message_preferences.c, outbound_messages.c
-        postgres = self._conn.dialect.name == "postgresql"
-        day = (func.to_char(func.timezone(zone_name, lot.expires_at), "YYYY-MM-DD") if postgres
-               else func.strftime("%Y-%m-%d", lot.expires_at, f"{utc_offset_seconds:+d} seconds"))
-        grouped = (select(lot.member_id.label("member_id"), day.label("day"), func.sum(lot.remaining).label("points"))
-                   .join(members, m.id == lot.member_id)
-                   .where(lot.remaining > 0, lot.expires_at > now, lot.expires_at <= until,
-                          ~m.phone.startswith(ERASED_PHONE_PREFIX))
-                   .group_by(lot.member_id, day))
-        if category is MessageCategory.MARKETING:
-            grouped = grouped.where(m.marketing_consent.is_(True))
-        windows = grouped.subquery("windows")
-        build_json = func.json_build_object if postgres else func.json_object
+    def _local(self, column: ColumnElement, zone_name: str, offset_seconds: int,
+               with_time: bool = False) -> ColumnElement:
+        """A UTC timestamp as program-local text: "YYYY-MM-DD" (or with " HH:MM")."""
+        if self._conn.dialect.name == "postgresql":
+            return func.to_char(func.timezone(zone_name, column), "YYYY-MM-DD HH24:MI" if with_time else "YYYY-MM-DD")
+        return func.strftime("%Y-%m-%d %H:%M" if with_time else "%Y-%m-%d", column, f"{offset_seconds:+d} seconds")
+
+    def _json(self, *pairs: object) -> ColumnElement:
+        build = func.json_build_object if self._conn.dialect.name == "postgresql" else func.json_object
+        return build(*pairs)
+
+    async def _enqueue_select(self, candidates: Select, now: datetime, channels: Sequence[MessageChannel], kind: str,
+                              category: MessageCategory, reason: str) -> int:
+        """`candidates` has columns member_id, message_key, variables. One INSERT … SELECT per channel, skipping
+        erased members and keys already queued; marketing: members with consent, channels not switched off."""
+        rows_in = candidates.subquery("candidates")
+        m, p, o = members.c, message_preferences.c, outbound_messages.c
+        at_type = o.created_at.type
         added = 0
         for channel in channels:
-            switched_off = exists().where(p.member_id == windows.c.member_id, p.channel == channel.value,
-                                          p.enabled.is_(False))
-            rows = select(
-                windows.c.member_id, literal("points-expiring:") + cast(windows.c.day, String),
-                literal(channel.value), literal(kind), literal(category.value),
-                build_json("points", windows.c.points, "expiresOn", windows.c.day),
-                literal(reason), literal(SendStatus.PENDING.value), literal(0), literal(now, type_=o.created_at.type),
-                literal(now, type_=o.created_at.type), literal(now, type_=o.created_at.type),
-            ).where(true() if category is not MessageCategory.MARKETING else ~switched_off)
+            rows = (select(rows_in.c.member_id, rows_in.c.message_key, literal(channel.value), literal(kind),
+                           literal(category.value), rows_in.c.variables, literal(reason),
+                           literal(SendStatus.PENDING.value), literal(0), literal(now, type_=at_type),
+                           literal(now, type_=at_type), literal(now, type_=at_type))
+                    .join(members, m.id == rows_in.c.member_id)
+                    .where(~m.phone.startswith(ERASED_PHONE_PREFIX)))
+            if category is MessageCategory.MARKETING:
+                rows = rows.where(m.marketing_consent.is_(True), ~exists().where(
+                    p.member_id == rows_in.c.member_id, p.channel == channel.value, p.enabled.is_(False)))
             statement = insert_ignoring_conflict(self._conn, outbound_messages,
                                                  ["member_id", "message_key", "channel"]).from_select(
                 ["member_id", "message_key", "channel", "kind", "category", "variables", "reason", "status",
                  "attempts", "next_attempt_at", "created_at", "updated_at"], rows)
-            result = await self._conn.execute(statement)
-            added += max(int(result.rowcount), 0)
+            added += max(int((await self._conn.execute(statement)).rowcount), 0)
         return added
+
+    async def enqueue_trigger(self, trigger: str, now: datetime, horizon: timedelta, zone_name: str,
+                              utc_offset_seconds: int, channels: Sequence[MessageChannel], kind: str,
+                              category: MessageCategory, reason: str) -> int:
+        """Set-based: the messages one scheduled trigger owes now. Keys name what they are about (a lot
+        window, a tier change, a coupon, an event), so a rerun, or a run over an overlapping window,
+        queues nothing twice. `horizon`: how far ahead (expiring, starting) or back (changed, issued)."""
+        local = functools.partial(self._local, zone_name=zone_name, offset_seconds=utc_offset_seconds)
+        if trigger == "points-expiring":
+            lot = points_lots.c
+            day = local(lot.expires_at)
+            grouped = (select(lot.member_id.label("member_id"), day.label("day"),
+                              func.sum(lot.remaining).label("points"))
+                       .where(lot.remaining > 0, lot.expires_at > now, lot.expires_at <= now + horizon)
+                       .group_by(lot.member_id, day)).subquery("windows")
+            candidates = select(grouped.c.member_id, (literal("points-expiring:") + cast(grouped.c.day, String))
+                                .label("message_key"),
+                                self._json("points", grouped.c.points, "expiresOn", grouped.c.day).label("variables"))
+        elif trigger == "tier-changed":
+            tc = tier_changes.c
+            candidates = (select(tc.member_id.label("member_id"),
+                                 (literal("tier-changed:") + cast(tc.id, String)).label("message_key"),
+                                 self._json("tierName", tiers.c.name).label("variables"))
+                          .join(tiers, tiers.c.id == tc.to_tier_id)
+                          .where(tc.created_at > now - horizon, tc.created_at <= now))
+        elif trigger in ("coupon-issued", "coupon-expiring"):
+            c, t = coupons.c, coupon_templates.c
+            issued = trigger == "coupon-issued"
+            key = literal(f"{trigger}:") + cast(c.id, String)
+            variables = (self._json("couponName", t.name) if issued
+                         else self._json("couponName", t.name, "expiresOn", local(c.valid_until)))
+            candidates = (select(c.member_id.label("member_id"), key.label("message_key"), variables.label("variables"))
+                          .join(coupon_templates, t.id == c.template_id))
+            if issued:
+                # Journeys and campaigns announce their own coupons in their own words.
+                candidates = candidates.where(c.issued_at > now - horizon, c.issued_at <= now,
+                                              c.source != IssueSource.AUTOMATION.value)
+            else:
+                candidates = candidates.where(c.redeemed_at.is_(None), c.valid_until > now,
+                                              c.valid_until <= now + horizon)
+        elif trigger == "event-starting":
+            e, su = events.c, event_signups.c
+            candidates = (select(su.member_id.label("member_id"),
+                                 (literal("event-starting:") + cast(e.id, String)).label("message_key"),
+                                 self._json("eventTitle", e.title, "startsAt", local(e.starts_at, with_time=True))
+                                 .label("variables"))
+                          .join(events, e.id == su.event_id)
+                          .where(su.status == "SIGNED_UP", e.active.is_(True), e.starts_at > now,
+                                 e.starts_at <= now + horizon))
+        else:
+            raise ValueError(f"unknown trigger {trigger}")
+        return await self._enqueue_select(candidates, now, channels, kind, category, reason)
 
     async def erase_member(self, erasure: Erasure) -> None:
         """The inbox, the send record and the preferences are all about the member: they go (pending

@@ -284,3 +284,41 @@ async def test_staff_list_and_preview_templates_in_both_languages(api: ApiClient
     assert error_codes(await api.gql(PREVIEW, {"k": "WIN_BACK", "l": "fr"}, staff)) == ["BAD_USER_INPUT"]
     member = await api.sign_in("13800138081")
     assert error_codes(await api.gql(TEMPLATES_QUERY, None, member.access_token)) == ["FORBIDDEN"]
+
+
+async def test_scheduled_triggers_announce_tier_changes_coupons_and_events_once(
+        api: ApiClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    from domain.messaging.triggers import run_message_triggers
+    from tests.api.test_events_referrals import SAVE as SAVE_EVENT
+    from tests.api.test_events_referrals import SIGN_UP, event_input
+    from tests.api.test_points_purchases import PURCHASE, order
+    from tests.support.program import configure_program
+
+    await configure_program(api.container)
+    staff = await staff_token(api)
+    member = await api.sign_in("13800138091")
+    await api.data(CONSENT, {"c": True}, member.access_token)
+    await api.data(PURCHASE, {"i": order("big-1", "13800138091", 60_000)}, staff)  # ¥60,000: Gold
+    coupon = {"name": "满300减50", "kind": "SPEND_AND_SAVE", "valueCents": 5_000, "minSpendCents": 30_000,
+              "validDays": 2}
+    template_id = (await api.data("""mutation($i: SaveCouponTemplateInput!) { saveCouponTemplate(input: $i) {
+        template { id } } }""", {"i": coupon}, staff))["saveCouponTemplate"]["template"]["id"]
+    await api.data("""mutation($i: IssueCouponsInput!) { issueCoupons(input: $i) { issued } }""",
+                   {"i": {"templateId": template_id, "idempotencyKey": "k1", "memberIds": [member.member_id]}}, staff)
+    event = (await api.data(SAVE_EVENT, {"i": event_input(api, title="品酒会", startsAt=(
+        api.container.now() + timedelta(hours=20)).isoformat(), signupClosesAt=(
+        api.container.now() + timedelta(hours=10)).isoformat())}, staff))["saveEvent"]["id"]
+    await api.data(SIGN_UP, {"e": event}, member.access_token)
+
+    first = await run_message_triggers(api.container.uow, api.container.clock)
+    again = await run_message_triggers(api.container.uow, api.container.clock)
+    assert first == {"points-expiring": 0, "tier-changed": 2, "coupon-issued": 2, "coupon-expiring": 3,
+                     "event-starting": 3}
+    assert set(again.values()) == {0}
+    await _send(api, MessageSink(None))
+    body = await api.gql(INBOX, {"first": 10}, member.access_token, headers=ENGLISH)
+    texts = sorted(e["node"]["body"] for e in body["data"]["me"]["notifications"]["edges"])
+    assert any(t == "You are now Gold." for t in texts), texts
+    assert any(t == "满300减50 is in your wallet." for t in texts), texts
+    assert any(t.startswith("Your 满300减50 expires on ") for t in texts), texts
+    assert any(t.startswith("品酒会, which you signed up for, starts at ") for t in texts), texts
