@@ -6,7 +6,7 @@ import functools
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import Row, String, and_, cast, delete, exists, func, literal, or_, select, update
+from sqlalchemy import Row, String, and_, cast, delete, exists, func, literal, or_, select, true, union_all, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import ColumnElement, Select
 
@@ -198,28 +198,30 @@ class SqlMessagingRepository:
 
     async def _enqueue_select(self, candidates: Select, now: datetime, channels: Sequence[MessageChannel], kind: str,
                               category: MessageCategory, reason: str) -> int:
-        """`candidates` has columns member_id, message_key, variables. One INSERT … SELECT per channel, skipping
-        erased members and keys already queued; marketing: members with consent, channels not switched off."""
+        """`candidates` has columns member_id, message_key, variables. One INSERT … SELECT for every channel
+        (the candidates cross the channels, so the trigger's query runs once), skipping erased members and
+        keys already queued; marketing: members with consent, on channels they did not switch off."""
+        if not channels:
+            return 0
         rows_in = candidates.subquery("candidates")
+        chosen = union_all(*(select(literal(c.value, type_=String).label("channel")) for c in channels)) \
+            .subquery("channels")
         m, p, o = members.c, message_preferences.c, outbound_messages.c
         at_type = o.created_at.type
-        added = 0
-        for channel in channels:
-            rows = (select(rows_in.c.member_id, rows_in.c.message_key, literal(channel.value), literal(kind),
-                           literal(category.value), rows_in.c.variables, literal(reason),
-                           literal(SendStatus.PENDING.value), literal(0), literal(now, type_=at_type),
-                           literal(now, type_=at_type), literal(now, type_=at_type))
-                    .join(members, m.id == rows_in.c.member_id)
-                    .where(~m.phone.startswith(ERASED_PHONE_PREFIX)))
-            if category is MessageCategory.MARKETING:
-                rows = rows.where(m.marketing_consent.is_(True), ~exists().where(
-                    p.member_id == rows_in.c.member_id, p.channel == channel.value, p.enabled.is_(False)))
-            statement = insert_ignoring_conflict(self._conn, outbound_messages,
-                                                 ["member_id", "message_key", "channel"]).from_select(
-                ["member_id", "message_key", "channel", "kind", "category", "variables", "reason", "status",
-                 "attempts", "next_attempt_at", "created_at", "updated_at"], rows)
-            added += max(int((await self._conn.execute(statement)).rowcount), 0)
-        return added
+        rows = (select(rows_in.c.member_id, rows_in.c.message_key, chosen.c.channel, literal(kind),
+                       literal(category.value), rows_in.c.variables, literal(reason),
+                       literal(SendStatus.PENDING.value), literal(0), literal(now, type_=at_type),
+                       literal(now, type_=at_type), literal(now, type_=at_type))
+                .select_from(rows_in.join(members, m.id == rows_in.c.member_id).join(chosen, true()))
+                .where(~m.phone.startswith(ERASED_PHONE_PREFIX)))
+        if category is MessageCategory.MARKETING:
+            rows = rows.where(m.marketing_consent.is_(True), ~exists().where(
+                p.member_id == rows_in.c.member_id, p.channel == chosen.c.channel, p.enabled.is_(False)))
+        statement = insert_ignoring_conflict(self._conn, outbound_messages,
+                                             ["member_id", "message_key", "channel"]).from_select(
+            ["member_id", "message_key", "channel", "kind", "category", "variables", "reason", "status",
+             "attempts", "next_attempt_at", "created_at", "updated_at"], rows)
+        return max(int((await self._conn.execute(statement)).rowcount), 0)
 
     async def enqueue_trigger(self, trigger: str, now: datetime, horizon: timedelta, zone_name: str,
                               utc_offset_seconds: int, channels: Sequence[MessageChannel], kind: str,
