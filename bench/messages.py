@@ -111,7 +111,7 @@ async def run(count: int, sends: int) -> None:
         say(f"loaded {count:,} members ({consenting:,} with marketing consent) in {took:.1f} s")
 
         say(f"\nTrigger 'points expiring within 7 days' over {count:,} members (evaluate + enqueue, one "
-            "INSERT … SELECT per channel)")
+            "INSERT … SELECT across the channels)")
         for label in ("first run", "rerun (dedupe)"):
             started = time.perf_counter()
             counts = await remind_expiring_points(container.uow, container.clock, days=7)
