@@ -54,7 +54,8 @@ def _journey(template_id: str) -> dict:
 
 
 async def test_dormant_journey_gives_the_coupon_skips_the_holdout_and_counts_both_groups(
-        api: ApiClient, monkeypatch: pytest.MonkeyPatch) -> None:
+        make_client, redis_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    api: ApiClient = make_client(redis_url=redis_url)
     await configure_program(api.container)
     staff = await staff_token(api)
     tokens = await _dormant_members(api, monkeypatch, staff)

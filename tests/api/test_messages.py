@@ -59,7 +59,8 @@ async def _send(api: ApiClient, sink: MessageSink, policy: SendPolicy = NO_QUIET
 
 
 async def test_expiring_points_make_one_reminder_per_member_and_lot_window_honouring_consent(
-        api: ApiClient, monkeypatch: pytest.MonkeyPatch) -> None:
+        make_client, redis_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    api: ApiClient = make_client(redis_url=redis_url)  # the deployed shape: cache and events in Redis
     staff = await staff_token(api)
     consenting = await _member(api, monkeypatch, "13800138001", staff, 300, consent=True)
     silent = await _member(api, monkeypatch, "13800138002", staff, 300, consent=False)
