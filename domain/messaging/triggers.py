@@ -7,7 +7,9 @@ overlapping windows) queues nothing new:
 - tier changed (the last 2 days): `tier-changed:<change id>`;
 - coupon issued (the last 2 days; journeys announce their own): `coupon-issued:<coupon id>`;
 - coupon expiring within 3 days: `coupon-expiring:<coupon id>`;
-- event starting within 24 h, to signed-up members: `event-starting:<event id>`."""
+- event starting within 24 h, to signed-up members: `event-starting:<event id>`;
+- birthday today, and in 3 days (program-local days): `birthday:<year>`, `birthday-soon:<year>`.
+  A 29 February birthday is only matched in leap years."""
 
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ from domain.clock import Clock
 from domain.messaging.templates import template
 from domain.ports import UnitOfWork
 
+BIRTHDAY_NOTICE_DAYS = 3
 # A look-back longer than the schedule, so a missed run is caught up by the next one.
 LOOKBACK = timedelta(days=2)
 
@@ -37,6 +40,8 @@ def specs(points_expiring_days: int) -> list[TriggerSpec]:
         TriggerSpec("coupon-issued", "COUPON_ISSUED", LOOKBACK),
         TriggerSpec("coupon-expiring", "COUPON_EXPIRING", timedelta(days=3)),
         TriggerSpec("event-starting", "EVENT_STARTING", timedelta(hours=24)),
+        TriggerSpec("birthday", "BIRTHDAY", timedelta(0)),
+        TriggerSpec("birthday-soon", "BIRTHDAY_SOON", timedelta(days=BIRTHDAY_NOTICE_DAYS)),
     ]
 
 

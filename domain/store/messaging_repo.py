@@ -230,6 +230,7 @@ class SqlMessagingRepository:
         window, a tier change, a coupon, an event), so a rerun, or a run over an overlapping window,
         queues nothing twice. `horizon`: how far ahead (expiring, starting) or back (changed, issued)."""
         local = functools.partial(self._local, zone_name=zone_name, offset_seconds=utc_offset_seconds)
+        m_ = members.c
         if trigger == "points-expiring":
             lot = points_lots.c
             day = local(lot.expires_at)
@@ -271,6 +272,17 @@ class SqlMessagingRepository:
                           .join(events, e.id == su.event_id)
                           .where(su.status == "SIGNED_UP", e.active.is_(True), e.starts_at > now,
                                  e.starts_at <= now + horizon))
+        elif trigger in ("birthday", "birthday-soon"):
+            # The program-local day `horizon` days from now; one message per member and year.
+            target = (now + timedelta(seconds=utc_offset_seconds)).date() + timedelta(days=horizon.days)
+            month_day = (func.to_char(m_.birthday, "MM-DD") if self._conn.dialect.name == "postgresql"
+                         else func.strftime("%m-%d", m_.birthday))
+            name = func.coalesce(m_.display_name, "")
+            candidates = select(m_.id.label("member_id"),
+                                literal(f"{trigger}:{target.year}").label("message_key"),
+                                (self._json("name", name, "days", literal(horizon.days)) if horizon.days
+                                 else self._json("name", name)).label("variables")
+                                ).where(m_.birthday.is_not(None), month_day == target.strftime("%m-%d"))
         else:
             raise ValueError(f"unknown trigger {trigger}")
         return await self._enqueue_select(candidates, now, channels, kind, category, reason)

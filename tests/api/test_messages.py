@@ -314,7 +314,7 @@ async def test_scheduled_triggers_announce_tier_changes_coupons_and_events_once(
     first = await run_message_triggers(api.container.uow, api.container.clock)
     again = await run_message_triggers(api.container.uow, api.container.clock)
     assert first == {"points-expiring": 0, "tier-changed": 2, "coupon-issued": 2, "coupon-expiring": 3,
-                     "event-starting": 3}
+                     "event-starting": 3, "birthday": 0, "birthday-soon": 0}
     assert set(again.values()) == {0}
     await _send(api, MessageSink(None))
     body = await api.gql(INBOX, {"first": 10}, member.access_token, headers=ENGLISH)
@@ -323,3 +323,24 @@ async def test_scheduled_triggers_announce_tier_changes_coupons_and_events_once(
     assert any(t == "满300减50 is in your wallet." for t in texts), texts
     assert any(t.startswith("Your 满300减50 expires on ") for t in texts), texts
     assert any(t.startswith("品酒会, which you signed up for, starts at ") for t in texts), texts
+
+
+async def test_birthday_greetings_on_the_day_and_three_days_before_once_a_year(api: ApiClient) -> None:
+    from domain.messaging.triggers import run_message_triggers
+
+    today = api.container.today()  # birthdays set in 1992, a leap year, so 29 February stays a date
+    soon, now_ = await api.sign_in("13800138101"), await api.sign_in("13800138102")
+    for session, day, name in ((soon, today + timedelta(days=3), "小王"), (now_, today, "小李")):
+        await api.data("""mutation($b: Date!, $n: String!) { updateProfile(input: {birthday: $b, displayName: $n,
+            marketingConsent: true}) { member { id } } }""", {"b": day.replace(year=1992).isoformat(), "n": name},
+                       session.access_token)
+    first = await run_message_triggers(api.container.uow, api.container.clock)
+    assert (first["birthday"], first["birthday-soon"]) == (3, 3)
+    assert set((await run_message_triggers(api.container.uow, api.container.clock)).values()) == {0}
+    await _send(api, MessageSink(None))
+    bodies = {}
+    for session in (soon, now_):
+        body = await api.gql(INBOX, {"first": 5}, session.access_token, headers=ENGLISH)
+        bodies[session.member_id] = [e["node"]["body"] for e in body["data"]["me"]["notifications"]["edges"]]
+    assert bodies[soon.member_id] == ["小王, your birthday is in 3 days: a gift is on its way."]
+    assert bodies[now_.member_id] == ["Happy birthday, 小李! Your birthday gift is waiting."]
