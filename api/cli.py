@@ -192,6 +192,47 @@ async def _worker(settings: Settings) -> None:
         await container.close()
 
 
+async def _send_messages(settings: Settings, loop: bool) -> dict[str, int]:
+    from api.message_channels import build_channels, send_policy
+    from domain.messaging.sending import send_due_messages
+
+    container = _container(settings)
+    channels, closable = build_channels(settings)
+    total: dict[str, int] = {}
+    try:
+        while True:
+            counts = await send_due_messages(container.uow, channels, send_policy(settings), container.clock)
+            total = {k: total.get(k, 0) + v for k, v in counts.items()}
+            if not loop:
+                return total
+            if not any(counts.values()):
+                await asyncio.sleep(2)
+    finally:
+        for channel in closable:
+            await channel.close()
+        await container.close()
+
+
+async def _message_triggers(settings: Settings) -> dict[str, int]:
+    from domain.messaging.triggers import run_message_triggers
+
+    container = _container(settings)
+    try:
+        return await run_message_triggers(container.uow, container.clock, settings.points_expiring_days)
+    finally:
+        await container.close()
+
+
+async def _automations(settings: Settings) -> dict[str, int]:
+    from domain.automation.runner import run_automations
+
+    container = _container(settings)
+    try:
+        return await run_automations(container.uow, container.clock)
+    finally:
+        await container.close()
+
+
 def export_schema_sdl() -> str:
     from api.graphql_schema import build_schema
 
@@ -260,6 +301,12 @@ def main(argv: list[str] | None = None) -> int:
     data_out.add_argument("--to", dest="last_day", type=date.fromisoformat, required=True,
                           help="last day, included")
     data_out.add_argument("--out", type=Path, required=True)
+    messages = sub.add_parser("send-messages", help="send due member messages through their channels (idempotent)")
+    messages.add_argument("--loop", action="store_true", help="keep sending every few seconds")
+    sub.add_parser("message-triggers", help="queue the messages scheduled triggers owe now: points and coupons "
+                                           "expiring, tier changes, coupons issued, events starting (idempotent)")
+    sub.add_parser("run-automations", help="let members into active journeys and due campaigns, leave on the goal, "
+                                          "run due steps (idempotent)")
     export = sub.add_parser("export-schema", help="write the SDL to schema.graphql")
     export.add_argument("--check", action="store_true", help="fail if schema.graphql is out of date")
     args = parser.parse_args(argv)
@@ -341,6 +388,12 @@ def main(argv: list[str] | None = None) -> int:
         print(asyncio.run(_webhooks(settings, args.loop)))
     if args.command == "worker":
         asyncio.run(_worker(settings))
+    if args.command == "send-messages":
+        print(asyncio.run(_send_messages(settings, args.loop)))
+    if args.command == "message-triggers":
+        print(asyncio.run(_message_triggers(settings)))
+    if args.command == "run-automations":
+        print(asyncio.run(_automations(settings)))
     if args.command == "serve":
         import uvicorn
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import time
 from dataclasses import dataclass, field, replace
@@ -11,6 +12,7 @@ from pathlib import Path
 from domain.messages import LANGUAGES
 
 DEFAULT_DB_PATH = Path("var/loyalty.db")
+_QUIET_HOURS = re.compile(r"([01]\d|2[0-3]):[0-5]\d\s*-\s*([01]\d|2[0-3]):[0-5]\d")
 
 
 def _int(name: str, default: int) -> int:
@@ -109,6 +111,22 @@ class Settings:
     # The worker's /readyz and /metrics (api/worker.py); 0: none.
     worker_http_host: str = "127.0.0.1"
     worker_http_port: int = 0
+    # Member messages (domain/messaging). Without a provider URL a channel writes to the development
+    # sink (a JSON-lines file) outside production, and is not configured (messages skipped) in production.
+    message_sink_path: str = "var/messages.jsonl"
+    push_provider_url: str | None = None
+    push_provider_token: str | None = None
+    mini_program_url: str | None = None
+    mini_program_token: str | None = None
+    # Mini-program subscribe-message template ids per message kind: "POINTS_EXPIRING=tmpl1,BIRTHDAY=tmpl2".
+    mini_program_templates: dict[str, str] = field(default_factory=dict)
+    sms_gateway_url: str | None = None
+    sms_gateway_token: str | None = None
+    # Program-local "HH:MM-HH:MM" during which marketing pushes, SMS and mini-program messages wait; "" none.
+    quiet_hours: str = "21:00-09:00"
+    marketing_daily_cap: int = 2
+    marketing_weekly_cap: int = 5
+    points_expiring_days: int = 7
 
     @property
     def is_production(self) -> bool:
@@ -176,6 +194,19 @@ class Settings:
             metrics_token=os.environ.get("METRICS_TOKEN") or None,
             worker_http_host=os.environ.get("WORKER_HTTP_HOST", cls.worker_http_host),
             worker_http_port=_int("WORKER_HTTP_PORT", cls.worker_http_port),
+            message_sink_path=os.environ.get("MESSAGE_SINK_PATH", cls.message_sink_path),
+            push_provider_url=os.environ.get("PUSH_PROVIDER_URL") or None,
+            push_provider_token=os.environ.get("PUSH_PROVIDER_TOKEN") or None,
+            mini_program_url=os.environ.get("MINI_PROGRAM_URL") or None,
+            mini_program_token=os.environ.get("MINI_PROGRAM_TOKEN") or None,
+            mini_program_templates=dict(part.strip().split("=", 1) for part in os.environ.get(
+                "MINI_PROGRAM_TEMPLATES", "").split(",") if "=" in part),
+            sms_gateway_url=os.environ.get("SMS_GATEWAY_URL") or None,
+            sms_gateway_token=os.environ.get("SMS_GATEWAY_TOKEN") or None,
+            quiet_hours=os.environ.get("QUIET_HOURS", cls.quiet_hours),
+            marketing_daily_cap=_int("MARKETING_DAILY_CAP", cls.marketing_daily_cap),
+            marketing_weekly_cap=_int("MARKETING_WEEKLY_CAP", cls.marketing_weekly_cap),
+            points_expiring_days=_int("POINTS_EXPIRING_DAYS", cls.points_expiring_days),
             cors_origins=tuple(o.strip().rstrip("/") for o in os.environ.get("CORS_ORIGINS", "").split(",")
                                if o.strip()),
         )
@@ -200,6 +231,8 @@ class Settings:
             raise ValueError(f"JWT_ACTIVE_KID {self.jwt_active_kid!r} is not among JWT_KEYS")
         if not 1 <= self.live_replay_limit <= 1_000:
             raise ValueError("LIVE_REPLAY_LIMIT must be between 1 and 1000")
+        if self.quiet_hours.strip() and not _QUIET_HOURS.fullmatch(self.quiet_hours.strip()):
+            raise ValueError("QUIET_HOURS looks like 21:00-09:00 (or is empty for none)")
         if any(len(secret) < 32 for secret in self.jwt_keys.values()):
             raise ValueError("every JWT key must be at least 32 characters")
         return self

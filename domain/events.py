@@ -99,5 +99,15 @@ class BadgeAwarded:
         return f"member:{self.member_id}:badges"
 
 
+@dataclass(frozen=True)
+class NotificationReceived:
+    member_id: int
+    notification_id: int
+
+    @property
+    def channel(self) -> str:
+        return f"member:{self.member_id}:notifications"
+
+
 Event = (MemberProfileChanged | PointsChanged | TierChanged | RedemptionUpdated | OfferIssued | ContentReported
-         | AccessEnded | BadgeAwarded)
+         | AccessEnded | BadgeAwarded | NotificationReceived)

@@ -9,6 +9,7 @@ from enum import StrEnum
 from typing import Protocol
 
 from domain.auth.viewer import Role
+from domain.automation.model import AutomationRepository
 from domain.benefits.ports import RewardRepository
 from domain.checkins.ports import CheckInRepository
 from domain.community.ports import CommunityRepository
@@ -23,6 +24,7 @@ from domain.meetups.model import MeetupRepository
 from domain.members.import_ports import MemberImportRepository
 from domain.members.merge_model import MemberMergeRepository
 from domain.members.model import Channel, ChannelIdentity, Member
+from domain.messaging.model import MessagingRepository
 from domain.offers.ports import CouponCodeRepository, CouponRepository, CouponShareRepository
 from domain.partners.model import PartnerRepository
 from domain.payments.ports import HoldRepository
@@ -226,6 +228,10 @@ class UnitOfWork(Protocol):
     def job_runs(self) -> JobRunRepository: ...
     @property
     def entitlements(self) -> EntitlementRepository: ...
+    @property
+    def messaging(self) -> MessagingRepository: ...
+    @property
+    def automation(self) -> AutomationRepository: ...
 
     async def __aenter__(self) -> UnitOfWork: ...
     async def __aexit__(self, *exc: object) -> None: ...

@@ -33,6 +33,13 @@ from schema.gamification import (
 )
 from schema.info import Info
 from schema.meetups import Referrals, load_referrals
+from schema.messaging import (
+    ChannelPreference,
+    NotificationConnection,
+    load_channel_preferences,
+    load_notifications,
+    load_unread_count,
+)
 from schema.offers import CouponConnection, CouponStatus, load_available_coupons_count, load_coupons
 from schema.points import (
     PointsBalance,
@@ -224,6 +231,24 @@ class MemberType:
             description="Opaque cursor (`pageInfo.endCursor`): return the older records after it.")] = None,
     ) -> ConsentRecordConnection:
         return await load_consent_history(info, self.member_id, first, after)
+
+    @strawberry.field(description="The inbox, newest first, keyset-paginated with `first`/`after`; title and body "
+                                  "in the caller's language.")
+    async def notifications(
+        self, info: Info,
+        first: Annotated[int, strawberry.argument(description="Page size (1 to 100; else BAD_USER_INPUT).")] = 20,
+        after: Annotated[str | None, strawberry.argument(description=(
+            "Opaque cursor from `pageInfo.endCursor`: the older notifications after it."))] = None,
+    ) -> NotificationConnection:
+        return await load_notifications(info, self.member_id, first, after)
+
+    @strawberry.field(description="Notifications not read yet (the inbox badge).")
+    async def unread_notifications_count(self, info: Info) -> int:
+        return await load_unread_count(info, self.member_id)
+
+    @strawberry.field(description="Per channel, whether the member takes marketing messages on it.")
+    async def message_channels(self, info: Info) -> list[ChannelPreference]:
+        return await load_channel_preferences(info, self.member_id)
 
     @strawberry.field(description="Channel identities (app device, mini-program, POS card) linked to the member.")
     async def identities(self, info: Info) -> list[ChannelIdentityType]:

@@ -50,6 +50,7 @@ register_enum(DomainSource, "CouponSource", "How the member got a coupon.", {
     "CLAIM": "Claimed by the member from an offer (`claimOffer`).",
     "CODE": "Claimed by the member with a code from a batch (`claimCouponCode`).",
     "SHARE": "Given by a friend (`shareCoupon`); it cannot be given on.",
+    "AUTOMATION": "Given by a journey or segment campaign step.",
 })
 IssueSource = DomainSource
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import strawberry
 
 from schema.auth import AuthMutations
+from schema.automation import AutomationMutations, AutomationQueries
 from schema.benefits import BenefitMutations, BenefitQueries
 from schema.checkins import CheckInMutations
 from schema.community import CommunityMutations, CommunityQueries
@@ -17,6 +18,7 @@ from schema.kpis import KpiQueries
 from schema.meetups import EventMutations, EventQueries
 from schema.member_merge import MemberMergeMutations, MemberMergeQueries
 from schema.members import MemberMutations, MemberQueries
+from schema.messaging import MessagingMutations, MessagingQueries
 from schema.nodes import NodeQueries
 from schema.offers import OfferMutations, OfferQueries
 from schema.operator_kpis import OperatorKpiQueries
@@ -58,6 +60,8 @@ class Query(
     GamificationQueries,
     EntitlementQueries,
     QuoteQueries,
+    MessagingQueries,
+    AutomationQueries,
 ):
     pass
 
@@ -87,6 +91,8 @@ class Mutation(
     GamificationMutations,
     EntitlementMutations,
     QuoteMutations,
+    MessagingMutations,
+    AutomationMutations,
 ):
     pass
 

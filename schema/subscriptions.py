@@ -19,17 +19,20 @@ from domain.community.model import ReportTarget as DomainReportTarget
 from domain.events import (
     ContentReported,
     MemberProfileChanged,
+    NotificationReceived,
     OfferIssued,
     PointsChanged,
     RedemptionUpdated,
     TierChanged,
 )
 from domain.members import services
+from domain.messaging import inbox
 from domain.points.balance import BalanceRead, get_balance
 from schema.benefits import Redemption
 from schema.enums import ReportTarget
 from schema.info import Info
 from schema.members import MemberType
+from schema.messaging import Notification
 from schema.offers import Coupon, coupons_view, load_available_coupons_count
 from schema.points import PointsBalance, PointsEntry
 from schema.refs import global_id
@@ -72,6 +75,15 @@ class OfferUpdate:
     coupon: Coupon | None = strawberry.field(description="The coupon issued (kind ITEM); null otherwise.")
     available_coupons_count: int = strawberry.field(
         description="Coupons the member can use when this update was sent (the wallet badge).")
+
+
+@strawberry.type(description="One message of the `notificationReceived` stream.")
+class NotificationUpdate:
+    kind: LiveUpdateKind = strawberry.field(description="What this message carries: the unread count now, a new "
+                                                        "notification, or a resync.")
+    cursor: str = strawberry.field(description="Pass as `after` when reconnecting.")
+    notification: Notification | None = strawberry.field(description="The notification (kind ITEM); null otherwise.")
+    unread_count: int = strawberry.field(description="Unread notifications when this update was sent (the badge).")
 
 
 def _cursor_value(raw: str | None) -> int | None:
@@ -190,6 +202,42 @@ class Subscription:
                 if len(pending) < limit:
                     await stream.__anext__()
                 pending = await live.coupons_since(ctx.uow(), member_id, last, limit)
+        except StopAsyncIteration:
+            return
+        finally:
+            await stream.aclose()
+
+    @strawberry.subscription(description="Without `after`: the unread count now (CURRENT), then each notification "
+                                         "that arrives in the inbox (ITEM). With `after`: the notifications missed "
+                                         "since, or one RESYNC when too many were missed.")
+    async def notification_received(
+        self, info: Info,
+        after: Annotated[str | None, strawberry.argument(
+            description="`cursor` of the last update received, to resume after a disconnect; null to start "
+                        "with the state now.")] = None,
+    ) -> AsyncGenerator[NotificationUpdate, None]:
+        ctx = info.context
+        member_id = live.own_member(ctx.viewer)
+        limit = ctx.container.settings.live_replay_limit
+        language = ctx.language
+        stream = await ctx.container.broker.subscribe(NotificationReceived(member_id, 0).channel)
+        try:
+            pending, resync, last = await inbox.catchup(ctx.uow(), member_id, _cursor_value(after), limit)
+            if after is None or resync:
+                kind = LiveUpdateKind.RESYNC if resync else LiveUpdateKind.CURRENT
+                yield NotificationUpdate(kind=kind, cursor=str(last), notification=None,
+                                         unread_count=await inbox.unread_count(member_id, ctx.deps()))
+            while True:
+                if pending:
+                    count = await inbox.unread_count(member_id, ctx.deps())
+                    for item in pending:
+                        last = item.id
+                        yield NotificationUpdate(kind=LiveUpdateKind.ITEM, cursor=str(item.id),
+                                                 notification=Notification.from_domain(item, language),
+                                                 unread_count=count)
+                if len(pending) < limit:
+                    await stream.__anext__()
+                pending = await inbox.since(ctx.uow(), member_id, last, limit)
         except StopAsyncIteration:
             return
         finally:

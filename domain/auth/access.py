@@ -99,6 +99,12 @@ QUERY: dict[str, Access] = {
     "draws": _a(ANYONE_HUMAN, Scope.PUBLIC),
     "draw": _a(ANYONE_HUMAN, Scope.PUBLIC),
     "badges": _a(ANYONE_HUMAN, Scope.PUBLIC),
+    "messageTemplates": _a(STAFF, Scope.STORE),
+    "previewMessage": _a(STAFF, Scope.STORE),
+    "messageSends": _a(STAFF, Scope.STORE),
+    "automations": _a(STAFF, Scope.STORE),
+    "previewAutomation": _a(STAFF, Scope.STORE),
+    "automationResults": _a(STAFF, Scope.STORE),
 }
 
 MUTATION: dict[str, Access] = {
@@ -188,6 +194,12 @@ MUTATION: dict[str, Access] = {
     "saveChallenge": _a(STAFF, Scope.STORE),
     "saveBadge": _a(STAFF, Scope.STORE),
     "awardBadges": _a(STAFF, Scope.STORE),
+    "markNotificationsRead": _a(MEMBER, Scope.SELF),
+    "markAllNotificationsRead": _a(MEMBER, Scope.SELF),
+    "setMessageChannels": _a(MEMBER, Scope.SELF),
+    "saveAutomation": _a(STAFF, Scope.STORE),
+    "activateAutomation": _a(STAFF, Scope.STORE),
+    "pauseAutomation": _a(STAFF, Scope.STORE),
 }
 
 SUBSCRIPTION: dict[str, Access] = {
@@ -197,6 +209,7 @@ SUBSCRIPTION: dict[str, Access] = {
     "offerIssued": _a(MEMBER, Scope.SELF),
     "redemptionUpdated": _a(MEMBER, Scope.SELF),
     "contentReported": _a(STAFF, Scope.STORE),
+    "notificationReceived": _a(MEMBER, Scope.SELF),
 }
 
 ROOT_FIELDS: dict[str, dict[str, Access]] = {"Query": QUERY, "Mutation": MUTATION, "Subscription": SUBSCRIPTION}

@@ -30,6 +30,7 @@ class IssueSource(StrEnum):
     CLAIM = "CLAIM"
     CODE = "CODE"  # claimed with a code from a batch (claimCouponCode)
     SHARE = "SHARE"  # given by a friend (shareCoupon); such a coupon cannot be given on again
+    AUTOMATION = "AUTOMATION"  # a journey or campaign step (domain/automation)
 
 
 class NotClaimableReason(StrEnum):

@@ -33,7 +33,8 @@ def erasers(uow: UnitOfWork) -> list[PersonalDataEraser]:
     """Every area that holds a member's personal data. A new area plugs in with one line here.
     Members (the row itself) go last: the others may still read it while they work."""
     return [uow.community, uow.partners, uow.webhooks, uow.points, uow.login_codes, uow.refresh_tokens,
-            uow.audit, uow.surveys, uow.segments, uow.games, uow.coupon_shares, uow.members]
+            uow.audit, uow.surveys, uow.segments, uow.games, uow.coupon_shares, uow.messaging, uow.automation,
+            uow.members]
 
 
 @dataclass(frozen=True)

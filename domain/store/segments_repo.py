@@ -243,6 +243,11 @@ class SqlSegmentRepository:
         rows = await self._conn.execute(selected.where(key > after_member_id).order_by(key).limit(limit))
         return [r[0] for r in rows]
 
+    def matching_ids(self, query: MemberQuery) -> Select:
+        """The member ids a segment selects, as a subquery other statements build on (campaigns)."""
+        key = self._key(query)
+        return self._matching(query, select(key.label("member_id")).select_from(key.table), key)
+
     async def count(self, query: MemberQuery) -> int:
         key = self._key(query)
         selected = self._matching(query, select(func.count()).select_from(key.table), key)

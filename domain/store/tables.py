@@ -1005,3 +1005,91 @@ Index("ix_refunds_created_at", refunds.c.created_at)
 Index("ix_points_entries_created_at", points_entries.c.created_at)
 Index("ix_coupons_issued_at", coupons.c.issued_at)
 Index("ix_coupons_redeemed_at", coupons.c.redeemed_at)
+# Messaging (domain/messaging). The inbox keeps the template kind and its variables, not text: each
+# reader sees it in their own language. One copy per (member, message key).
+notifications = Table(
+    "notifications",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("member_id", BigId, ForeignKey("members.id", ondelete="CASCADE"), nullable=False),
+    Column("message_key", String(120), nullable=False),
+    Column("kind", String(40), nullable=False),
+    Column("variables", JSON, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("read_at", UtcDateTime),
+    UniqueConstraint("member_id", "message_key", name="uq_notifications_member_key"),
+    Index("ix_notifications_member_created", "member_id", "created_at", "id"),
+)
+
+# A channel the member switched off (absent: on). Only marketing messages ask.
+message_preferences = Table(
+    "message_preferences",
+    metadata,
+    Column("member_id", BigId, ForeignKey("members.id", ondelete="CASCADE"), primary_key=True),
+    Column("channel", String(16), primary_key=True),
+    Column("enabled", Boolean, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+)
+
+# The queue and the send record at once: what (kind, variables), why (reason), on which channel, and
+# the result. Unique per (member, key, channel), so a trigger that runs twice queues nothing new.
+outbound_messages = Table(
+    "outbound_messages",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("member_id", BigId, ForeignKey("members.id", ondelete="CASCADE"), nullable=False),
+    Column("message_key", String(120), nullable=False),
+    Column("channel", String(16), nullable=False),
+    Column("kind", String(40), nullable=False),
+    Column("category", String(16), nullable=False),
+    Column("variables", JSON, nullable=False),
+    Column("reason", String(120), nullable=False),
+    Column("status", String(10), nullable=False),
+    Column("attempts", Integer, nullable=False, server_default=text("0")),
+    Column("next_attempt_at", UtcDateTime, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Column("sent_at", UtcDateTime),
+    Column("result", String(300)),
+    UniqueConstraint("member_id", "message_key", "channel", name="uq_outbound_messages_member_key_channel"),
+    Index("ix_outbound_messages_due", "status", "next_attempt_at", "id"),
+    Index("ix_outbound_messages_member_sent", "member_id", "sent_at"),
+)
+
+# Marketing automation (domain/automation): journeys and scheduled segment campaigns, and who entered them.
+automations = Table(
+    "automations",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("kind", String(10), nullable=False),
+    Column("name", String(80), nullable=False),
+    Column("trigger", String(24), nullable=False),
+    Column("trigger_days", Integer, nullable=False, server_default=text("0")),
+    Column("segment", JSON),
+    Column("steps", JSON, nullable=False),
+    Column("holdout_bp", Integer, nullable=False),
+    Column("period_days", Integer, nullable=False),
+    Column("goal_days", Integer, nullable=False),
+    Column("status", String(10), nullable=False),
+    Column("scheduled_at", UtcDateTime),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+)
+
+# One row per member and entry; `period_key` makes a second entry in the same period a no-op.
+automation_members = Table(
+    "automation_members",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("automation_id", BigId, ForeignKey("automations.id", ondelete="CASCADE"), nullable=False),
+    Column("member_id", BigId, ForeignKey("members.id", ondelete="CASCADE"), nullable=False),
+    Column("period_key", String(40), nullable=False),
+    Column("status", String(10), nullable=False),
+    Column("step", Integer, nullable=False, server_default=text("0")),
+    Column("entered_at", UtcDateTime, nullable=False),
+    Column("next_at", UtcDateTime),
+    Column("coupon_id", BigId),
+    UniqueConstraint("automation_id", "member_id", "period_key", name="uq_automation_members_entry"),
+    Index("ix_automation_members_due", "status", "next_at"),
+    Index("ix_automation_members_member", "member_id", "automation_id", "entered_at"),
+)

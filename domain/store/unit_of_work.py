@@ -23,6 +23,7 @@ from domain.store.auth_repo import (
     SqlRefreshTokenRepository,
     SqlStaffRepository,
 )
+from domain.store.automation_repo import SqlAutomationRepository
 from domain.store.checkins_repo import SqlCheckInRepository
 from domain.store.community_repo import SqlCommunityRepository
 from domain.store.coupon_codes_repo import SqlCouponCodeRepository
@@ -40,6 +41,7 @@ from domain.store.meetups_repo import SqlMeetupRepository
 from domain.store.member_import_repo import SqlMemberImportRepository
 from domain.store.member_merge_repo import SqlMemberMergeRepository
 from domain.store.members_repo import SqlMemberRepository
+from domain.store.messaging_repo import SqlMessagingRepository
 from domain.store.partners_repo import SqlPartnerRepository
 from domain.store.points_repo import SqlPointsRepository
 from domain.store.privacy_repo import SqlPrivacyRepository
@@ -223,6 +225,8 @@ class SqlUnitOfWork:
         self.job_runs = SqlJobRunRepository(conn)
         self.games = SqlGamificationRepository(conn)
         self.entitlements = SqlEntitlementRepository(conn)
+        self.messaging = SqlMessagingRepository(conn)
+        self.automation = SqlAutomationRepository(conn)
         return self
 
     async def __aexit__(self, *exc: object) -> None:

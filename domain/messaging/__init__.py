@@ -1,0 +1,2 @@
+"""Member messages: the inbox, outbound channels behind one port, consent-aware sending, templates and
+the triggers that enqueue messages."""
