@@ -18,6 +18,9 @@ from schema.points import PointsMutations, PointsQueries
 from schema.privacy import PrivacyMutations, PrivacyQueries
 from schema.program import ProgramMutations, ProgramQueries
 from schema.segments import SegmentQueries
+from schema.service_cases import ServiceCaseMutations, ServiceCaseQueries
+from schema.staff import StaffMutations, StaffQueries
+from schema.stores import StoreQueries
 from schema.subscriptions import Subscription
 from schema.surveys import SurveyMutations, SurveyQueries
 from schema.tiers import TierMutations, TierQueries
@@ -42,6 +45,9 @@ class Query(
     PrivacyQueries,
     SegmentQueries,
     KpiQueries,
+    StoreQueries,
+    StaffQueries,
+    ServiceCaseQueries,
 ):
     pass
 
@@ -63,6 +69,8 @@ class Mutation(
     ProgramMutations,
     SurveyMutations,
     PrivacyMutations,
+    StaffMutations,
+    ServiceCaseMutations,
 ):
     pass
 

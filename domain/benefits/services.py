@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime
 
+from domain.auth.sources import STORE_ID
 from domain.auth.viewer import Role, Viewer
 from domain.benefits.errors import NotEligible, OutOfStock, VoucherNotUsable
 from domain.benefits.model import Redemption, RedemptionStatus, Reward
@@ -140,9 +141,17 @@ async def redeem_reward(cmd: RedeemReward, deps: Deps) -> Redemption:
     return redemption
 
 
-async def use_voucher(uow: UnitOfWork, viewer: Viewer, code: str, now: datetime) -> Redemption:
-    """Staff/POS mark a voucher used, once."""
+async def use_voucher(uow: UnitOfWork, viewer: Viewer, code: str, now: datetime,
+                      store_id: str | None = None) -> Redemption:
+    """Staff/POS mark a voucher used, once, at a store (a clerk: one of theirs, named)."""
     viewer.require_staff()
+    if store_id is None:
+        if viewer.store_ids is not None:
+            raise BadUserInput.for_field("storeId", "Name the store the voucher is used at.")
+    else:
+        if not STORE_ID.fullmatch(store_id):
+            raise BadUserInput.for_field("storeId", "Use 1-64 letters, digits or . _ : -")
+        viewer.require_store(store_id)
     async with uow:
         redemption = await uow.rewards.redemption_by_code(code.strip().upper(), for_update=True)
         if redemption is None:
@@ -150,7 +159,8 @@ async def use_voucher(uow: UnitOfWork, viewer: Viewer, code: str, now: datetime)
         status = redemption.status_at(now)
         if status is not RedemptionStatus.ISSUED:
             raise VoucherNotUsable(f"This voucher is {status.value.lower()}.", status=status.value)
-        if not await uow.rewards.set_status(redemption.id, RedemptionStatus.ISSUED, RedemptionStatus.USED, now):
+        if not await uow.rewards.set_status(redemption.id, RedemptionStatus.ISSUED, RedemptionStatus.USED, now,
+                                            store_id):
             raise VoucherNotUsable("This voucher was just used.", status=RedemptionStatus.USED.value)
         uow.publish_after_commit(RedemptionUpdated(redemption.member_id, redemption.id, "USED"))
         await uow.commit()

@@ -184,7 +184,7 @@ async def check_coupon(cmd: CouponOrder, deps: Deps) -> tuple[Coupon, Discount]:
     uow, viewer, now = deps.uow, deps.viewer, deps.clock.now()
     code, store_id, items = cmd.code, cmd.store_id, cmd.items
     # Staff at the till only: a partner checking codes would learn which coupons exist.
-    viewer.require_staff()
+    viewer.require_store(store_id)
     async with uow:
         coupon = await uow.coupons.coupon_by_code(code.strip().upper())
         if coupon is None:

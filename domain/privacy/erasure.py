@@ -33,7 +33,7 @@ def erasers(uow: UnitOfWork) -> list[PersonalDataEraser]:
     """Every area that holds a member's personal data. A new area plugs in with one line here.
     Members (the row itself) go last: the others may still read it while they work."""
     return [uow.community, uow.partners, uow.webhooks, uow.points, uow.login_codes, uow.refresh_tokens,
-            uow.audit, uow.surveys, uow.segments, uow.members]
+            uow.audit, uow.surveys, uow.segments, uow.service_cases, uow.members]
 
 
 @dataclass(frozen=True)

@@ -160,8 +160,9 @@ class SqlRewardRepository:
         return _redemption(row) if row else None
 
     async def set_status(self, redemption_id: int, expected: RedemptionStatus, new: RedemptionStatus,
-                         now: datetime) -> bool:
-        stamp = {"used_at": now} if new is RedemptionStatus.USED else {"cancelled_at": now}
+                         now: datetime, store_id: str | None = None) -> bool:
+        stamp: dict[str, object] = ({"used_at": now, "used_store_id": store_id} if new is RedemptionStatus.USED
+                                    else {"cancelled_at": now})
         result = await self._conn.execute(
             update(redemptions)
             .where(redemptions.c.id == redemption_id, redemptions.c.status == expected.value)

@@ -98,6 +98,17 @@ staff_accounts = Table(
     Column("display_name", String(60), nullable=False),
     Column("active", Boolean, nullable=False, server_default=text("true")),
     Column("created_at", UtcDateTime, nullable=False),
+    Column("role", String(20), nullable=False, server_default=text("'HQ_ADMIN'")),
+    # Bumped by every change of role, stores or standing: access tokens carry it, and one with an
+    # older version is refused at once (domain/auth/admission.py).
+    Column("version", Integer, nullable=False, server_default=text("1")),
+)
+
+staff_stores = Table(
+    "staff_stores",
+    metadata,
+    Column("staff_id", BigId, ForeignKey("staff_accounts.id", ondelete="CASCADE"), primary_key=True),
+    Column("store_id", String(64), primary_key=True),
 )
 
 # Shared counters for sign-in abuse (staff password guesses, SMS budgets): in the database, not Redis,
@@ -196,6 +207,7 @@ purchases = Table(
     Column("created_at", UtcDateTime, nullable=False),
     UniqueConstraint("source", "order_id", name="uq_purchases_source_order"),
     Index("ix_purchases_member_purchased", "member_id", "purchased_at"),
+    Index("ix_purchases_store_purchased", "store_id", "purchased_at"),  # per-store reports
 )
 
 refunds = Table(
@@ -324,6 +336,7 @@ redemptions = Table(
     Column("expires_at", UtcDateTime, nullable=False),
     Column("used_at", UtcDateTime),
     Column("cancelled_at", UtcDateTime),
+    Column("used_store_id", String(64)),  # where staff accepted the voucher (null: before stores were recorded)
     Index("ix_redemptions_member_reward", "member_id", "reward_id", "created_at"),
 )
 
@@ -495,6 +508,7 @@ partners = Table(
     Column("daily_burn_cap", BigInteger, nullable=False),
     Column("operations", JSON, nullable=False),
     Column("active", Boolean, nullable=False, server_default=text("true")),
+    Column("tokens_valid_after", UtcDateTime),  # tokens issued before it are refused (secrets revoked)
 )
 
 partner_links = Table(
@@ -685,4 +699,34 @@ cache_repairs = Table(
     Column("key", String(200), primary_key=True),
     Column("version", BigInteger, nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
+)
+
+# The member service log: complaints and after-sales cases, and the notes staff add to them.
+service_cases = Table(
+    "service_cases",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("member_id", BigId, ForeignKey("members.id", ondelete="CASCADE"), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("subject", String(120), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("owner_id", BigId, ForeignKey("staff_accounts.id")),
+    Column("store_id", String(64)),
+    Column("opened_by", BigId, ForeignKey("staff_accounts.id"), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Index("ix_service_cases_member_created", "member_id", "created_at", "id"),
+    Index("ix_service_cases_owner_created", "owner_id", "created_at", "id"),
+)
+
+service_case_notes = Table(
+    "service_case_notes",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("case_id", BigId, ForeignKey("service_cases.id", ondelete="CASCADE"), nullable=False),
+    Column("author_id", BigId, ForeignKey("staff_accounts.id"), nullable=False),
+    Column("body", String(2000), nullable=False),
+    Column("status", String(16)),
+    Column("created_at", UtcDateTime, nullable=False),
+    Index("ix_service_case_notes_case", "case_id", "id"),
 )

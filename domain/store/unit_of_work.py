@@ -38,6 +38,8 @@ from domain.store.program_snapshot import ProgramSnapshot
 from domain.store.purchases_repo import SqlPurchaseRepository
 from domain.store.rewards_repo import SqlRewardRepository
 from domain.store.segments_repo import SqlSegmentRepository
+from domain.store.service_cases_repo import SqlServiceCaseRepository
+from domain.store.store_reports_repo import SqlStoreReportRepository
 from domain.store.surveys_repo import SqlSurveyRepository
 from domain.store.tables import members
 from domain.store.throttle_repo import SqlThrottleRepository
@@ -190,6 +192,8 @@ class SqlUnitOfWork:
         self.segments = SqlSegmentRepository(conn)
         self.kpis = SqlKpiRepository(conn)
         self.throttles = SqlThrottleRepository(conn)
+        self.store_reports = SqlStoreReportRepository(conn)
+        self.service_cases = SqlServiceCaseRepository(conn)
         return self
 
     async def __aexit__(self, *exc: object) -> None:

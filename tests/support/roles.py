@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from domain.auth.staff import create_staff
-from domain.auth.viewer import Role
+from domain.auth.viewer import Role, StaffRole
 from tests.support.client import ApiClient
 
 STAFF_SIGN_IN = "mutation($u: String!, $p: String!) { signInStaff(username: $u, password: $p) { accessToken role } }"
 
 
-async def staff_token(api: ApiClient, username: str = "ops-anna", password: str = "correct horse battery") -> str:
-    await create_staff(api.container.uow(), username, password, "Anna (ops)", api.container.now())
+async def staff_token(api: ApiClient, username: str = "ops-anna", password: str = "correct horse battery",
+                      role: StaffRole = StaffRole.HQ_ADMIN, stores: Sequence[str] = ()) -> str:
+    await create_staff(api.container.uow(), username, password, "Anna (ops)", api.container.now(), role, stores)
     data = await api.data(STAFF_SIGN_IN, {"u": username, "p": password})
     assert data["signInStaff"]["role"] == "STAFF"
     return data["signInStaff"]["accessToken"]
