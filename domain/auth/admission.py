@@ -7,8 +7,9 @@ deactivated) is refused at once. The client refreshes (a deactivated account can
 token for the account as it is now. A clerk's assigned stores are read here, so the use cases'
 store checks see the current assignment.
 
-A partner's tokens are refused once the partner is deactivated or its secrets are revoked (tokens
-issued in an earlier second than that; the same second is let through, as `iat` has whole seconds)."""
+A partner's tokens are refused once the partner is deactivated or its secrets are revoked: every
+token issued up to and including that second (`iat` has whole seconds, so a token of the same second
+may predate the revocation; failing closed, one fetched right after it waits a second)."""
 
 from __future__ import annotations
 
@@ -46,6 +47,6 @@ async def _admit_partner(uow: UnitOfWork, viewer: Viewer, partner_id: int) -> Vi
     if partner is None or not partner.active:
         return Viewer.rejected("This partner account was deactivated.", DEACTIVATED)
     cutoff = partner.tokens_valid_after
-    if cutoff is not None and (viewer.issued_at or 0) < int(cutoff.timestamp()):
+    if cutoff is not None and (viewer.issued_at or 0) <= int(cutoff.timestamp()):
         return Viewer.rejected("This token was revoked; fetch a new one.", REVOKED)
     return viewer

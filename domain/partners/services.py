@@ -25,6 +25,7 @@ from domain.errors import (
     RateLimited,
     Unauthenticated,
 )
+from domain.events import PartnerTransacted
 from domain.members.model import Member
 from domain.partners.model import Partner, PartnerLink, PartnerTransaction, hash_secret, new_secret, secret_matches
 from domain.points.ledger import credit, debit, restore
@@ -332,12 +333,10 @@ async def partner_reverse(uow: UnitOfWork, cache: Cache, viewer: Viewer, txn_id:
 
 
 async def _announce(uow: UnitOfWork, txn: PartnerTransaction, now: datetime) -> None:
-    """Outbox row in the same transaction: the webhook cannot be lost, nor sent for a rolled-back change."""
-    link = await uow.partners.link_for(txn.partner_id, txn.member_id)
-    await uow.webhooks.enqueue("partner.transaction", {
-        "transactionId": txn.txn_id, "kind": txn.kind, "points": txn.points, "partnerAmount": txn.partner_amount,
-        "memberRef": link.member_ref if link else None,
-    }, txn.partner_id, now)
+    """The unit of work writes the outbox row (domain/webhooks/catalogue.py) in the same transaction:
+    the webhook cannot be lost, nor sent for a rolled-back change."""
+    uow.publish_after_commit(PartnerTransacted(txn.partner_id, txn.member_id, txn.txn_id, txn.kind, txn.points,
+                                               txn.partner_amount))
 
 
 @dataclass(frozen=True)

@@ -585,6 +585,7 @@ webhook_deliveries = Table(
     Column("last_status", Integer),
     Column("last_error", String(300)),
     Column("updated_at", UtcDateTime, nullable=False),
+    Column("payload", JSON),  # a partner's consent-filtered view of the event; null: the event's own
     UniqueConstraint("event_id", "subscription_id", name="uq_webhook_deliveries_event_subscription"),
     Index("ix_webhook_deliveries_due", "status", "next_attempt_at"),
 )

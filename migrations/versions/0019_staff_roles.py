@@ -70,6 +70,8 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_service_case_notes'))
     )
     op.create_index('ix_service_case_notes_case', 'service_case_notes', ['case_id', 'id'])
+    with op.batch_alter_table('webhook_deliveries', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('payload', sa.JSON(), nullable=True))
     with op.batch_alter_table('partners', schema=None) as batch_op:
         batch_op.add_column(sa.Column('tokens_valid_after', sa.DateTime(timezone=True), nullable=True))
     # The per-store report reads one store's orders by time; purchases is a big table, so on
@@ -83,6 +85,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('webhook_deliveries', schema=None) as batch_op:
+        batch_op.drop_column('payload')
     op.drop_table('service_case_notes')
     op.drop_table('service_cases')
     op.drop_index('ix_purchases_store_purchased', table_name='purchases')
