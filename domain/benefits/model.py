@@ -86,6 +86,7 @@ class Redemption:
     expires_at: datetime
     used_at: datetime | None = None
     cancelled_at: datetime | None = None
+    used_store_id: str | None = None  # where staff accepted it
 
     def status_at(self, now: datetime) -> RedemptionStatus:
         if self.status is RedemptionStatus.ISSUED and self.expires_at <= now:

@@ -210,13 +210,14 @@ class RedemptionPage:
 
 async def member_redemptions(uow: UnitOfWork, viewer: Viewer, member_id: int, first: int,
                              before: int | None) -> RedemptionPage:
-    """Newest first; `before`: the last id of the previous page."""
+    """Newest first; `before`: the last id of the previous page. A clerk: those used at their stores."""
     viewer.require_self_or_staff(member_id)
     if not 1 <= first <= 100:
         raise BadUserInput.for_field("first", "Ask for 1 to 100 redemptions.")
+    stores = viewer.store_ids if viewer.role is Role.STAFF else None
     async with uow.read_only():
-        rows = await uow.rewards.member_redemptions(member_id, before, first + 1)
-        total = await uow.rewards.count_member_redemptions(member_id)
+        rows = await uow.rewards.member_redemptions(member_id, before, first + 1, stores)
+        total = await uow.rewards.count_member_redemptions(member_id, stores)
     return RedemptionPage(rows[:first], len(rows) > first, total)
 
 
@@ -242,10 +243,17 @@ async def visible_rewards(uow: UnitOfWork, viewer: Viewer, reward_ids: list[int]
 
 
 async def visible_redemptions(uow: UnitOfWork, viewer: Viewer, redemption_ids: list[int]) -> dict[int, Redemption]:
-    """The caller's own redemptions among these ids (staff: all), in one query; others are absent."""
+    """The caller's own redemptions among these ids (staff: all; a clerk: those used at their stores),
+    in one query; others are absent."""
     async with uow.read_only():
         found = await uow.rewards.redemptions_by_ids(redemption_ids)
-    return {i: r for i, r in found.items() if reads_member(viewer, r.member_id)}
+    return {i: r for i, r in found.items() if reads_member(viewer, r.member_id) and _store_sees(viewer, r)}
+
+
+def _store_sees(viewer: Viewer, redemption: Redemption) -> bool:
+    if viewer.role is not Role.STAFF or viewer.store_ids is None:
+        return True
+    return redemption.used_store_id is not None and redemption.used_store_id in viewer.store_ids
 
 
 async def redemption_for(uow: UnitOfWork, viewer: Viewer, redemption_id: int) -> Redemption:

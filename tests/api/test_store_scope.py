@@ -88,6 +88,30 @@ async def test_a_clerk_accepts_vouchers_naming_one_of_their_stores(shop) -> None
     assert used["useVoucher"]["redemption"]["status"] == "USED"
 
 
+async def test_a_clerk_sees_only_the_vouchers_used_at_their_stores(shop) -> None:
+    api, hq, clerk, member = shop
+    await api.data("""mutation($m: ID!) { adjustPoints(input: {memberId: $m, amount: 500, reason: "seed",
+      idempotencyKey: "seed"}) { entry { id } } }""", {"m": member.member_id}, hq)
+    reward = await add_reward(api.container)
+    ids = {}
+    for key, store in (("a", "SH-01"), ("b", "BJ-01"), ("c", None)):
+        made = await api.data("""mutation($r: ID!, $k: String!) { redeemReward(input: {rewardId: $r,
+          idempotencyKey: $k}) { redemption { id voucherCode } } }""", {"r": str(reward.id), "k": key},
+                              member.access_token)
+        ids[key] = made["redeemReward"]["redemption"]["id"]
+        if store:
+            await api.data(USE_VOUCHER, {"c": made["redeemReward"]["redemption"]["voucherCode"], "s": store}, hq)
+    one = "query($id: ID!) { redemption(id: $id) { id } }"
+    assert (await api.data(one, {"id": ids["a"]}, clerk))["redemption"]["id"] == ids["a"]
+    for other in ("b", "c"):
+        assert error_codes(await api.gql(one, {"id": ids[other]}, clerk)) == ["NOT_FOUND"]
+        assert (await api.data(one, {"id": ids[other]}, hq))["redemption"]["id"] == ids[other]
+    listed = """query($p: String!) { member(phone: $p) { redemptions(first: 10) { totalCount nodes { id } } } }"""
+    seen = (await api.data(listed, {"p": PHONE}, clerk))["member"]["redemptions"]
+    assert seen["totalCount"] == 1 and [n["id"] for n in seen["nodes"]] == [ids["a"]]
+    assert (await api.data(listed, {"p": PHONE}, hq))["member"]["redemptions"]["totalCount"] == 3
+
+
 REPORT = """query($s: String!, $f: Date!, $t: Date!) { storeReport(storeId: $s, from: $f, to: $t) {
   storeId orders members salesCents refundedCents pointsAwarded couponsRedeemed vouchersUsed } }"""
 
