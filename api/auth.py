@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 import jwt
 
 from api.settings import Settings
-from domain.auth.viewer import Role, Viewer
+from domain.auth.viewer import Role, StaffGrant, StaffRole, Viewer
 from domain.errors import Unauthenticated
 from domain.ports import IssuedToken
 
@@ -48,7 +48,8 @@ class JwtTokens:
     def is_cached(self, token: str) -> bool:
         return token in self._verified
 
-    def issue_access(self, role: Role, subject_id: int, now: datetime, session_id: str | None = None) -> IssuedToken:
+    def issue_access(self, role: Role, subject_id: int, now: datetime, session_id: str | None = None,
+                     staff: StaffGrant | None = None) -> IssuedToken:
         expires = now + self._ttl
         claims: dict[str, object] = {
             "sub": str(subject_id),
@@ -60,6 +61,8 @@ class JwtTokens:
         }
         if session_id is not None:
             claims["sid"] = session_id
+        if staff is not None:
+            claims["srole"], claims["sver"] = staff.role.value, staff.version
         token = jwt.encode(claims, self._keys[self._kid], algorithm=ALGORITHM, headers={"kid": self._kid})
         return IssuedToken(token, expires.replace(microsecond=0))
 
@@ -101,7 +104,15 @@ class JwtTokens:
             log.info("rejected access token: %s", exc)
             raise Unauthenticated("The access token is not valid.", reason="INVALID_TOKEN") from exc
         sid = claims.get("sid")
-        return Viewer(role, subject, session_id=sid if isinstance(sid, str) else None, expires_at=int(claims["exp"]))
+        staff_role, staff_version = None, None
+        if role is Role.STAFF:
+            # A staff token without a role and version (issued before roles existed) matches no
+            # account version, so admission refuses it and the client refreshes.
+            srole, sver = claims.get("srole"), claims.get("sver")
+            staff_role = StaffRole(srole) if isinstance(srole, str) and srole in StaffRole.__members__ else None
+            staff_version = sver if isinstance(sver, int) else None
+        return Viewer(role, subject, session_id=sid if isinstance(sid, str) else None, expires_at=int(claims["exp"]),
+                      issued_at=int(claims["iat"]), staff_role=staff_role, staff_version=staff_version)
 
     def viewer_from_header(self, authorization: str | None) -> Viewer:
         """The caller behind an Authorization header; a bad token yields a viewer that explains why."""

@@ -11,6 +11,7 @@ from datetime import date
 from pathlib import Path
 
 from api.settings import Settings
+from domain.auth.viewer import StaffRole
 
 SCHEMA_FILE = Path(__file__).resolve().parent.parent / "schema.graphql"
 
@@ -31,13 +32,16 @@ async def _seed(settings: Settings, extra: int) -> None:
         await container.close()
 
 
-async def _create_staff(settings: Settings, username: str, password: str, name: str) -> None:
+async def _create_staff(settings: Settings, username: str, password: str, name: str, role: str = "HQ_ADMIN",
+                        stores: list[str] | None = None) -> None:
     from domain.auth.staff import create_staff
+    from domain.auth.viewer import StaffRole
 
     container = _container(settings)
     try:
-        account = await create_staff(container.uow(), username, password, name, container.now())
-        print(f"created staff account {account.username} (id {account.id})")
+        account = await create_staff(container.uow(), username, password, name, container.now(),
+                                     StaffRole(role), stores or [])
+        print(f"created staff account {account.username} (id {account.id}, {account.role.value})")
     finally:
         await container.close()
 
@@ -254,6 +258,9 @@ def main(argv: list[str] | None = None) -> int:
     staff.add_argument("username")
     staff.add_argument("--name", default="")
     staff.add_argument("--password", help="read from the terminal when omitted")
+    staff.add_argument("--role", default="HQ_ADMIN", choices=[r.value for r in StaffRole],
+                       help="what the account may do (default HQ_ADMIN)")
+    staff.add_argument("--store", action="append", default=[], help="an assigned store (repeat; clerks need one)")
     sub.add_parser("expire-points", help="write EXPIRE entries for lots past their date (idempotent)")
     sub.add_parser("release-expired-holds", help="free points of payment holds past their time (idempotent)")
     sub.add_parser("evaluate-tiers", help="review members whose tier hold ran out (idempotent)")
@@ -335,7 +342,7 @@ def main(argv: list[str] | None = None) -> int:
         asyncio.run(_seed(settings, getattr(args, "extra_members", 0)))
     if args.command == "create-staff":
         password = args.password or getpass.getpass("password: ")
-        asyncio.run(_create_staff(settings, args.username, password, args.name))
+        asyncio.run(_create_staff(settings, args.username, password, args.name, args.role, args.store))
     if args.command == "expire-points":
         print(asyncio.run(_expire(settings)))
     if args.command == "release-expired-holds":

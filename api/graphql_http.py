@@ -27,6 +27,7 @@ from api.graphiql import page_html
 from api.languages import pick_language
 from api.operation_log import result_code, role_name
 from api.persisted_queries import PersistedQueries, PersistedQueryProblem, load_trusted_documents
+from domain.auth.admission import admit_staff
 from domain.auth.viewer import Role
 from domain.error_codes import ErrorCode
 from domain.errors import ServiceUnavailable
@@ -227,6 +228,7 @@ class GraphQLHttpEndpoint:
                 cache = await PrefetchedCache.fetch(
                     cache, [profile_cache_key(viewer.subject_id), balance_cache_key(viewer.subject_id)])
             viewer, profile = await admit(self._container.uow(shared_reads), cache, viewer)
+            viewer = await admit_staff(self._container.uow(shared_reads), viewer)
         except BaseException:
             # The request ends here, before the handler's `finally` that would return the connection.
             if shared_reads is not None:

@@ -32,6 +32,7 @@ from api.container import Container
 from api.context import Context
 from api.languages import pick_language
 from api.metrics import SOCKETS, SUBSCRIPTIONS
+from domain.auth.admission import admit_staff
 from domain.auth.viewer import Viewer
 from domain.errors import Unauthenticated
 from domain.events import AccessEnded
@@ -121,6 +122,10 @@ class LiveSocket(BaseGraphQLTransportWSHandler[Context, None]):
                     if (await refuse_erased(self.view.container.uow(), self.view.container.cache, viewer)).rejection:
                         await self._close(FORBIDDEN_CLOSE, "FORBIDDEN", "ACCOUNT_ERASED")
                         return
+                    staff = await admit_staff(self.view.container.uow(), viewer)
+                    if staff.rejection:
+                        await self._close(UNAUTHENTICATED_CLOSE, "UNAUTHENTICATED", staff.rejection_reason or "")
+                        return
                 wait = min(left, max(0.0, min(next_recheck, next_presence) - time.monotonic()))
                 try:
                     event = await asyncio.wait_for(anext(stream), wait)
@@ -208,6 +213,9 @@ class LiveUpdates(GraphQL[Context, None]):
             rejected = await refuse_erased(self.container.uow(), self.container.cache, viewer)
             if rejected.rejection:
                 raise Unauthenticated(rejected.rejection, reason=rejected.rejection_reason)
+            viewer = await admit_staff(self.container.uow(), viewer)
+            if viewer.rejection:
+                raise Unauthenticated(viewer.rejection, reason=viewer.rejection_reason)
         except Unauthenticated as exc:
             raise _refusal(exc) from exc
         return viewer

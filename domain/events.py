@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 
 @dataclass(frozen=True)
@@ -109,5 +110,78 @@ class NotificationReceived:
         return f"member:{self.member_id}:notifications"
 
 
+# Events only the outbox reads (domain/webhooks/catalogue.py): nothing subscribes to them live, so
+# the unit of work does not publish them on pub/sub (`broadcast = False`).
+@dataclass(frozen=True)
+class MemberCreated:
+    member_id: int
+    broadcast: ClassVar[bool] = False
+
+    @property
+    def channel(self) -> str:
+        return f"member:{self.member_id}:created"
+
+
+@dataclass(frozen=True)
+class PurchaseRecorded:
+    member_id: int
+    purchase_id: int
+    store_id: str
+    order_id: str
+    amount_cents: int
+    points: int
+    broadcast: ClassVar[bool] = False
+
+    @property
+    def channel(self) -> str:
+        return f"member:{self.member_id}:purchases"
+
+
+@dataclass(frozen=True)
+class PurchaseRefunded:
+    member_id: int
+    purchase_id: int
+    store_id: str
+    order_id: str
+    refund_id: str
+    amount_cents: int
+    points_reversed: int
+    broadcast: ClassVar[bool] = False
+
+    @property
+    def channel(self) -> str:
+        return f"member:{self.member_id}:purchases"
+
+
+@dataclass(frozen=True)
+class CouponRedeemed:
+    member_id: int
+    coupon_id: int
+    template_id: int
+    order_ref: str
+    discount_cents: int
+    broadcast: ClassVar[bool] = False
+
+    @property
+    def channel(self) -> str:
+        return f"member:{self.member_id}:offers"
+
+
+@dataclass(frozen=True)
+class PartnerTransacted:
+    partner_id: int
+    member_id: int
+    transaction_id: str
+    kind: str
+    points: int
+    partner_amount: int
+    broadcast: ClassVar[bool] = False
+
+    @property
+    def channel(self) -> str:
+        return f"partner:{self.partner_id}:transactions"
+
+
 Event = (MemberProfileChanged | PointsChanged | TierChanged | RedemptionUpdated | OfferIssued | ContentReported
-         | AccessEnded | BadgeAwarded | NotificationReceived)
+         | AccessEnded | BadgeAwarded | NotificationReceived | MemberCreated | PurchaseRecorded | PurchaseRefunded
+         | CouponRedeemed | PartnerTransacted)

@@ -8,7 +8,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Protocol
 
-from domain.auth.viewer import Role
+from domain.auth.viewer import Role, StaffGrant, StaffRole
 from domain.automation.model import AutomationRepository
 from domain.benefits.ports import RewardRepository
 from domain.checkins.ports import CheckInRepository
@@ -31,6 +31,8 @@ from domain.payments.ports import HoldRepository
 from domain.points.ports import IdempotencyRepository, PointsRepository, PurchaseRepository, RulesRepository
 from domain.privacy.model import Erasure, PrivacyRepository
 from domain.segments.ports import SegmentRepository
+from domain.service.model import ServiceCaseRepository
+from domain.stores.ports import StoreReportRepository
 from domain.surveys.ports import SurveyRepository
 from domain.tiers.ports import TierRepository
 from domain.webhooks.model import WebhookRepository
@@ -65,6 +67,21 @@ class StaffAccount:
     password_hash: str
     display_name: str
     active: bool
+    role: StaffRole = StaffRole.HQ_ADMIN
+    version: int = 1
+    store_ids: tuple[str, ...] = ()  # assigned stores (they bound a STORE_CLERK; others act for all)
+    created_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class StaffChange:
+    """What one staff-management action sets; None leaves a field as it is. Every change bumps the
+    account's version, which refuses the tokens issued before it."""
+
+    role: StaffRole | None = None
+    active: bool | None = None
+    password_hash: str | None = None
+    store_ids: tuple[str, ...] | None = None
 
 
 class MemberRepository(Protocol):
@@ -114,7 +131,12 @@ class RefreshTokenRepository(Protocol):
 class StaffRepository(Protocol):
     async def get(self, staff_id: int) -> StaffAccount | None: ...
     async def get_by_username(self, username: str) -> StaffAccount | None: ...
-    async def add(self, username: str, password_hash: str, display_name: str, now: datetime) -> StaffAccount: ...
+    async def add(self, username: str, password_hash: str, display_name: str, now: datetime,
+                  role: StaffRole = StaffRole.HQ_ADMIN, store_ids: Sequence[str] = ()) -> StaffAccount: ...
+    async def change(self, staff_id: int, change: StaffChange) -> StaffAccount | None:
+        """Apply the change and bump the version (locks the row); None for an unknown id."""
+        ...
+    async def page(self, limit: int, after_id: int | None) -> list[StaffAccount]: ...
 
 
 class AuditLog(Protocol):
@@ -232,6 +254,10 @@ class UnitOfWork(Protocol):
     def messaging(self) -> MessagingRepository: ...
     @property
     def automation(self) -> AutomationRepository: ...
+    @property
+    def store_reports(self) -> StoreReportRepository: ...
+    @property
+    def service_cases(self) -> ServiceCaseRepository: ...
 
     async def __aenter__(self) -> UnitOfWork: ...
     async def __aexit__(self, *exc: object) -> None: ...
@@ -316,6 +342,8 @@ class IssuedToken:
 
 
 class TokenIssuer(Protocol):
-    def issue_access(self, role: Role, subject_id: int, now: datetime, session_id: str | None = None) -> IssuedToken:
-        """`session_id`: the refresh-token family the access token belongs to (so sign-out can end it)."""
+    def issue_access(self, role: Role, subject_id: int, now: datetime, session_id: str | None = None,
+                     staff: StaffGrant | None = None) -> IssuedToken:
+        """`session_id`: the refresh-token family the access token belongs to (so sign-out can end it);
+        `staff`: the staff role and account version the token is issued for."""
         ...

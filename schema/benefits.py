@@ -348,12 +348,15 @@ class BenefitMutations:
         return RedemptionPayload(redemption=Redemption.from_domain(redemption, ctx.container.now()))
 
     @strawberry.mutation(description="Staff/POS: mark a voucher used (once). Unknown code: NOT_FOUND; already "
-                                     "used, cancelled or expired: VOUCHER_NOT_USABLE.")
+                                     "used, cancelled or expired: VOUCHER_NOT_USABLE; a store not assigned to a "
+                                     "clerk: FORBIDDEN.")
     async def use_voucher(self, info: Info, code: Annotated[str, strawberry.argument(
             description="The voucher code as shown by the member (case and surrounding spaces ignored).")],
+            store_id: Annotated[str | None, strawberry.argument(
+                description="The store the voucher is used at; required for store clerks (one of theirs).")] = None,
     ) -> RedemptionPayload:
         ctx = info.context
-        redemption = await services.use_voucher(ctx.uow(), ctx.viewer, code, ctx.container.now())
+        redemption = await services.use_voucher(ctx.uow(), ctx.viewer, code, ctx.container.now(), store_id)
         return RedemptionPayload(redemption=Redemption.from_domain(redemption, ctx.container.now()))
 
     @strawberry.mutation(description="The member (own vouchers) or staff: cancel an unused voucher; points and "

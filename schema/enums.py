@@ -10,6 +10,7 @@ from enum import Enum
 import strawberry
 
 from domain.auth.viewer import Role as DomainRole
+from domain.auth.viewer import StaffRole as DomainStaffRole
 from domain.community.model import ReportTarget as DomainReportTarget
 from domain.meetups.model import SignupStatus as DomainSignupStatus
 from domain.partners.model import PartnerTransactionKind as DomainPartnerKind
@@ -54,6 +55,14 @@ register_enum(DomainRole, "Role", "Who a session or token acts as.", {
     "PARTNER": "A partner brand's server, signed in with its client credentials.",
 })
 Role = DomainRole
+register_enum(DomainStaffRole, "StaffRole", "What a staff account may do (each root field names the roles).", {
+    "HQ_ADMIN": "Headquarters: everything staff may do, including staff management.",
+    "ANALYST": "Read-only insights, KPIs, surveys and reports.",
+    "STORE_CLERK": "POS operations and member lookups, only for the stores assigned to the account.",
+    "MODERATOR": "The community: posts, reports, groups and events.",
+    "PARTNER_MANAGER": "Partners, their statements and webhooks.",
+})
+StaffRole = DomainStaffRole
 register_enum(DomainSignupStatus, "SignupStatus", "A member's place at an event.", {
     "SIGNED_UP": "Signed up and expected to come.",
     "CANCELLED": "The sign-up was cancelled.",

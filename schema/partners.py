@@ -157,6 +157,22 @@ class PartnerMutations:
                                              ctx.container.now())
         return PartnerCredentials(partner=Partner.from_domain(creds.partner), client_secret=creds.client_secret)
 
+    @strawberry.mutation(description="Staff (HQ, partner managers): deactivate a partner (audited): its tokens are "
+                                     "refused at once, no new one is issued. Unknown partner: NOT_FOUND.")
+    async def deactivate_partner(self, info: Info, partner_id: Annotated[strawberry.ID, strawberry.argument(
+            description="Id of the partner.")]) -> Partner:
+        ctx = info.context
+        return Partner.from_domain(await services.deactivate_partner(
+            ctx.uow(), ctx.viewer, parse_id(partner_id, "partnerId"), ctx.container.now()))
+
+    @strawberry.mutation(description="Staff (HQ, partner managers): revoke every secret of a partner (audited), and "
+                                     "refuse the tokens issued before; `rotatePartnerSecret` issues a new secret.")
+    async def revoke_partner_secrets(self, info: Info, partner_id: Annotated[strawberry.ID, strawberry.argument(
+            description="Id of the partner.")]) -> Partner:
+        ctx = info.context
+        return Partner.from_domain(await services.revoke_partner_secrets(
+            ctx.uow(), ctx.viewer, parse_id(partner_id, "partnerId"), ctx.container.now()))
+
     @strawberry.mutation(description="Partner systems: exchange client credentials for a short-lived token (no "
                                      "sign-in needed). Wrong credentials or an inactive partner: UNAUTHENTICATED.")
     async def partner_token(

@@ -29,6 +29,9 @@ from schema.privacy import PrivacyMutations, PrivacyQueries
 from schema.program import ProgramMutations, ProgramQueries
 from schema.quotes import QuoteMutations, QuoteQueries
 from schema.segments import SegmentQueries
+from schema.service_cases import ServiceCaseMutations, ServiceCaseQueries
+from schema.staff import StaffMutations, StaffQueries
+from schema.stores import StoreQueries
 from schema.subscriptions import Subscription
 from schema.surveys import SurveyMutations, SurveyQueries
 from schema.tiers import TierMutations, TierQueries
@@ -62,6 +65,9 @@ class Query(
     QuoteQueries,
     MessagingQueries,
     AutomationQueries,
+    StoreQueries,
+    StaffQueries,
+    ServiceCaseQueries,
 ):
     pass
 
@@ -93,6 +99,8 @@ class Mutation(
     QuoteMutations,
     MessagingMutations,
     AutomationMutations,
+    StaffMutations,
+    ServiceCaseMutations,
 ):
     pass
 

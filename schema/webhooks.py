@@ -93,10 +93,14 @@ class WebhookMutations:
         self, info: Info,
         url: Annotated[str, strawberry.argument(description="An https URL, at most 500 characters.")],
         event_types: Annotated[list[str], strawberry.argument(
-            description="Event types to send, at least one; available: `partner.transaction`.")],
+            description="Event types to send, at least one, from the catalogue (README \"Webhooks for every "
+                        "domain event\"): member.created/updated/erased, points.earned/spent/expired/adjusted, "
+                        "tier.changed, coupon.issued/redeemed, redemption.created/used/cancelled, "
+                        "purchase.recorded/refunded, partner.transaction.")],
         partner_id: Annotated[strawberry.ID | None, strawberry.argument(
-            description="A partner's endpoint: only that partner's events; null: an operator endpoint that gets "
-                        "every partner's events.")] = None,
+            description="A partner's endpoint: only events of members linked to that partner, with the fields "
+                        "their consent allows (and only its own partner.transaction); null: an operator "
+                        "endpoint that gets every event whole.")] = None,
     ) -> WebhookEndpoint:
         ctx = info.context
         sub = await services.add_subscription(services.AddSubscription(

@@ -11,6 +11,7 @@ from domain.auth.sessions import AuthSession, SessionIssuer
 from domain.auth.viewer import Role
 from domain.deps import Deps
 from domain.errors import BadUserInput, FieldError, RateLimited
+from domain.events import MemberCreated
 from domain.members.model import Member
 from domain.members.phone import check_textable, normalize_phone
 from domain.offers.birthday import grant_birthday
@@ -150,6 +151,7 @@ async def sign_in(cmd: SignIn, deps: Deps, login: MemberLogin) -> MemberSignIn:
             member = await uow.members.get(kept) or member
         session = await login.sessions.open(uow, Role.MEMBER, member.id, now)
         if created:
+            uow.publish_after_commit(MemberCreated(member.id))
             if invite_code:
                 await link_referrer(uow, member, invite_code)
             settings = await load_settings(uow)

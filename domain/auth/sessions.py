@@ -12,7 +12,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from domain.auth.viewer import Role
+from domain.auth.viewer import Role, StaffGrant
 from domain.errors import Unauthenticated
 from domain.events import AccessEnded
 from domain.ports import RefreshTokenRecord, TokenIssuer, UnitOfWork
@@ -51,7 +51,11 @@ class SessionIssuer:
         refresh_expires = now + timedelta(seconds=self.policy.refresh_ttl_seconds)
         family = family_id or secrets.token_hex(16)
         await uow.refresh_tokens.add(hash_refresh_token(refresh), family, role, subject_id, now, refresh_expires)
-        access = self.tokens.issue_access(role, subject_id, now, session_id=family)
+        staff = None
+        if role is Role.STAFF:
+            account = await uow.staff.get(subject_id)
+            staff = StaffGrant(account.role, account.version) if account is not None else None
+        access = self.tokens.issue_access(role, subject_id, now, session_id=family, staff=staff)
         return AuthSession(role, subject_id, access.token, access.expires_at, refresh, refresh_expires)
 
 

@@ -3,7 +3,11 @@ redemptions on them) are unique per source, so this belongs with who is calling,
 
 from __future__ import annotations
 
+import re
+
 from domain.auth.viewer import Viewer
+
+STORE_ID = re.compile(r"[A-Za-z0-9_.:\-]{1,64}")  # what a POS sends as its store id
 
 
 def purchase_source(viewer: Viewer, store_id: str) -> str:
@@ -11,5 +15,5 @@ def purchase_source(viewer: Viewer, store_id: str) -> str:
     through partnerEarn / partnerBurn, which hold them to linked members, caps and their rate
     limit; a partner token here could credit any member. (Rows recorded before this rule keep
     their `partner:<id>` source.)"""
-    viewer.require_staff()
+    viewer.require_store(store_id)  # a clerk records only at the stores assigned to them
     return f"store:{store_id}"

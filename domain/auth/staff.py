@@ -5,12 +5,14 @@ from __future__ import annotations
 import asyncio
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from domain.auth.passwords import hash_password, verify_password
 from domain.auth.sessions import AuthSession, SessionIssuer
-from domain.auth.viewer import Role, Viewer
+from domain.auth.sources import STORE_ID
+from domain.auth.viewer import Role, StaffRole, Viewer
 from domain.deps import Deps
 from domain.errors import BadUserInput, Conflict, RateLimited, Unauthenticated
 from domain.ports import StaffAccount, UnitOfWork
@@ -22,21 +24,34 @@ _DUMMY_HASH = hash_password("not-a-real-password")
 
 
 async def create_staff(
-    uow: UnitOfWork, username: str, password: str, display_name: str, now: datetime
+    uow: UnitOfWork, username: str, password: str, display_name: str, now: datetime,
+    role: StaffRole = StaffRole.HQ_ADMIN, store_ids: Sequence[str] = (),
 ) -> StaffAccount:
+    """The account as the CLI (and `createStaff`, which also audits) makes it."""
     name = username.strip().lower()
     if not _USERNAME.fullmatch(name):
         raise BadUserInput.for_field("username", "Use 3-40 lowercase letters, digits, '.', '_' or '-'.")
     if len(password) < MIN_PASSWORD:
         raise BadUserInput.for_field("password", f"Use at least {MIN_PASSWORD} characters.")
+    stores = checked_stores(store_ids)
     password_hash = await asyncio.to_thread(hash_password, password)
     async with uow:
         await uow.lock(f"staff:{name}")
         if await uow.staff.get_by_username(name) is not None:
             raise Conflict(f"Staff account {name!r} already exists.")
-        account = await uow.staff.add(name, password_hash, display_name.strip() or name, now)
+        account = await uow.staff.add(name, password_hash, display_name.strip() or name, now, role, stores)
         await uow.commit()
     return account
+
+
+MAX_STORES = 200
+
+
+def checked_stores(store_ids: Sequence[str]) -> tuple[str, ...]:
+    stores = tuple(sorted({s.strip() for s in store_ids}))
+    if len(stores) > MAX_STORES or not all(STORE_ID.fullmatch(s) for s in stores):
+        raise BadUserInput.for_field("storeIds", f"Up to {MAX_STORES} store ids of 1-64 letters, digits or . _ : -")
+    return stores
 
 
 @dataclass(frozen=True)

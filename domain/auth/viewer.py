@@ -14,6 +14,24 @@ class Role(StrEnum):
     PARTNER = "partner"
 
 
+class StaffRole(StrEnum):
+    """What a staff account may do; the access table (domain/auth/access.py) names them per field."""
+
+    HQ_ADMIN = "HQ_ADMIN"  # everything
+    ANALYST = "ANALYST"  # read-only insights and KPIs
+    STORE_CLERK = "STORE_CLERK"  # POS operations and member lookups, for the assigned stores only
+    MODERATOR = "MODERATOR"  # community: posts, groups, events
+    PARTNER_MANAGER = "PARTNER_MANAGER"  # partners, their statements and webhooks
+
+
+@dataclass(frozen=True)
+class StaffGrant:
+    """What a staff access token carries besides the subject: the role and the account's version."""
+
+    role: StaffRole
+    version: int
+
+
 @dataclass(frozen=True)
 class Viewer:
     role: Role | None = None
@@ -26,6 +44,13 @@ class Viewer:
     # long-lived connections (websockets) enforce after the handshake.
     session_id: str | None = field(default=None, compare=False)
     expires_at: int | None = field(default=None, compare=False)
+    issued_at: int | None = field(default=None, compare=False)  # the token's iat (epoch seconds)
+    # Staff only: the role and account version the token was issued for (checked against the
+    # account on every request, see domain/auth/admission.py), and the stores a clerk is assigned
+    # to (None: every store), read from the account at that check.
+    staff_role: StaffRole | None = field(default=None, compare=False)
+    staff_version: int | None = field(default=None, compare=False)
+    store_ids: frozenset[str] | None = field(default=None, compare=False)
 
     @classmethod
     def anonymous(cls) -> Viewer:
@@ -61,6 +86,15 @@ class Viewer:
             raise Forbidden("Only program staff can do this.")
         assert self.subject_id is not None
         return self.subject_id
+
+    def require_store(self, store_id: str) -> None:
+        """Staff act for a store: a clerk only for the stores assigned to them."""
+        self.require_staff()
+        if self.store_ids is not None and store_id not in self.store_ids:
+            raise Forbidden("This store is not one of yours.")
+
+    def sees_store(self, store_id: str) -> bool:
+        return self.store_ids is None or store_id in self.store_ids
 
     def require_partner(self) -> int:
         self._require_authenticated()

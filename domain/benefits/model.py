@@ -89,6 +89,7 @@ class Redemption:
     cancelled_at: datetime | None = None
     cash_paid_cents: int = 0
     payment_reference: str | None = None  # the external payment of the cash part
+    used_store_id: str | None = None  # where staff accepted it
 
     def status_at(self, now: datetime) -> RedemptionStatus:
         if self.status is RedemptionStatus.ISSUED and self.expires_at <= now:

@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass, replace
 from datetime import datetime
 
+from domain.auth.sources import STORE_ID
 from domain.auth.viewer import Role, Viewer
 from domain.benefits.errors import NotEligible, OutOfStock, VoucherNotUsable
 from domain.benefits.model import Redemption, RedemptionStatus, Reward
@@ -158,9 +159,17 @@ async def redeem_reward(cmd: RedeemReward, deps: Deps) -> Redemption:
     return redemption
 
 
-async def use_voucher(uow: UnitOfWork, viewer: Viewer, code: str, now: datetime) -> Redemption:
-    """Staff/POS mark a voucher used, once."""
+async def use_voucher(uow: UnitOfWork, viewer: Viewer, code: str, now: datetime,
+                      store_id: str | None = None) -> Redemption:
+    """Staff/POS mark a voucher used, once, at a store (a clerk: one of theirs, named)."""
     viewer.require_staff()
+    if store_id is None:
+        if viewer.store_ids is not None:
+            raise BadUserInput.for_field("storeId", "Name the store the voucher is used at.")
+    else:
+        if not STORE_ID.fullmatch(store_id):
+            raise BadUserInput.for_field("storeId", "Use 1-64 letters, digits or . _ : -")
+        viewer.require_store(store_id)
     async with uow:
         redemption = await uow.rewards.redemption_by_code(code.strip().upper(), for_update=True)
         if redemption is None:
@@ -168,7 +177,8 @@ async def use_voucher(uow: UnitOfWork, viewer: Viewer, code: str, now: datetime)
         status = redemption.status_at(now)
         if status is not RedemptionStatus.ISSUED:
             raise VoucherNotUsable(f"This voucher is {status.value.lower()}.", status=status.value)
-        if not await uow.rewards.set_status(redemption.id, RedemptionStatus.ISSUED, RedemptionStatus.USED, now):
+        if not await uow.rewards.set_status(redemption.id, RedemptionStatus.ISSUED, RedemptionStatus.USED, now,
+                                            store_id):
             raise VoucherNotUsable("This voucher was just used.", status=RedemptionStatus.USED.value)
         uow.publish_after_commit(RedemptionUpdated(redemption.member_id, redemption.id, "USED"))
         await uow.commit()
@@ -218,13 +228,14 @@ class RedemptionPage:
 
 async def member_redemptions(uow: UnitOfWork, viewer: Viewer, member_id: int, first: int,
                              before: int | None) -> RedemptionPage:
-    """Newest first; `before`: the last id of the previous page."""
+    """Newest first; `before`: the last id of the previous page. A clerk: those used at their stores."""
     viewer.require_self_or_staff(member_id)
     if not 1 <= first <= 100:
         raise BadUserInput.for_field("first", "Ask for 1 to 100 redemptions.")
+    stores = viewer.store_ids if viewer.role is Role.STAFF else None
     async with uow.read_only():
-        rows = await uow.rewards.member_redemptions(member_id, before, first + 1)
-        total = await uow.rewards.count_member_redemptions(member_id)
+        rows = await uow.rewards.member_redemptions(member_id, before, first + 1, stores)
+        total = await uow.rewards.count_member_redemptions(member_id, stores)
     return RedemptionPage(rows[:first], len(rows) > first, total)
 
 
@@ -250,10 +261,17 @@ async def visible_rewards(uow: UnitOfWork, viewer: Viewer, reward_ids: list[int]
 
 
 async def visible_redemptions(uow: UnitOfWork, viewer: Viewer, redemption_ids: list[int]) -> dict[int, Redemption]:
-    """The caller's own redemptions among these ids (staff: all), in one query; others are absent."""
+    """The caller's own redemptions among these ids (staff: all; a clerk: those used at their stores),
+    in one query; others are absent."""
     async with uow.read_only():
         found = await uow.rewards.redemptions_by_ids(redemption_ids)
-    return {i: r for i, r in found.items() if reads_member(viewer, r.member_id)}
+    return {i: r for i, r in found.items() if reads_member(viewer, r.member_id) and _store_sees(viewer, r)}
+
+
+def _store_sees(viewer: Viewer, redemption: Redemption) -> bool:
+    if viewer.role is not Role.STAFF or viewer.store_ids is None:
+        return True
+    return redemption.used_store_id is not None and redemption.used_store_id in viewer.store_ids
 
 
 async def redemption_for(uow: UnitOfWork, viewer: Viewer, redemption_id: int) -> Redemption:

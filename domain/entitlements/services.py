@@ -186,6 +186,7 @@ async def use_entitlement(cmd: UseEntitlement, deps: Deps) -> UseResult:
     result (also after the quota ran out); the same key with another request is IDEMPOTENCY_CONFLICT."""
     staff_id = deps.viewer.require_staff()
     _check_use(cmd)
+    deps.viewer.require_store(cmd.store_id)  # a clerk grants perks only at the stores assigned to them
     uow, now = deps.uow, deps.clock.now()
     code = cmd.kind_code.strip().upper()
     async with uow:

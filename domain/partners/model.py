@@ -27,6 +27,8 @@ class Partner:
     daily_burn_cap: int
     operations: list[str] = field(default_factory=lambda: list(OPERATIONS))
     active: bool = True
+    # Access tokens issued before this instant are refused (secrets revoked: what they minted is suspect).
+    tokens_valid_after: datetime | None = None
 
     def to_program_points(self, partner_amount: int) -> int:
         return partner_amount * self.program_points // self.partner_units

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
@@ -24,6 +25,7 @@ from domain.errors import (
     RateLimited,
     Unauthenticated,
 )
+from domain.events import PartnerTransacted
 from domain.members.model import Member
 from domain.partners.model import Partner, PartnerLink, PartnerTransaction, hash_secret, new_secret, secret_matches
 from domain.points.expiry_policy import lot_expiry
@@ -85,6 +87,33 @@ async def rotate_secret(uow: UnitOfWork, viewer: Viewer, partner_id: int, now: d
         await uow.audit.record(Role.STAFF, staff_id, "partner.secret-rotated", f"partner:{partner_id}", {}, now)
         await uow.commit()
     return Credentials(saved, secret)
+
+
+async def deactivate_partner(uow: UnitOfWork, viewer: Viewer, partner_id: int, now: datetime) -> Partner:
+    """The partner stops at once: its tokens are refused on their next request (admission), no new
+    token is issued, and earn/burn/reverse refuse it. Audited."""
+    return await _stop_partner(uow, viewer, partner_id, now, "partner.deactivated",
+                               lambda p: replace(p, active=False, tokens_valid_after=now))
+
+
+async def revoke_partner_secrets(uow: UnitOfWork, viewer: Viewer, partner_id: int, now: datetime) -> Partner:
+    """Every secret stops working (a leak) and the tokens minted with them are refused; the partner
+    stays active and gets a new secret from rotatePartnerSecret. Audited."""
+    return await _stop_partner(uow, viewer, partner_id, now, "partner.secrets-revoked",
+                               lambda p: replace(p, secret_hashes=[], tokens_valid_after=now))
+
+
+async def _stop_partner(uow: UnitOfWork, viewer: Viewer, partner_id: int, now: datetime, action: str,
+                        change: Callable[[Partner], Partner]) -> Partner:
+    staff_id = viewer.require_staff()
+    async with uow:
+        partner = await uow.partners.get(partner_id)
+        if partner is None:
+            raise NotFound("No such partner.")
+        saved = await uow.partners.save(change(partner))
+        await uow.audit.record(Role.STAFF, staff_id, action, f"partner:{partner_id}", {}, now)
+        await uow.commit()
+    return saved
 
 
 async def partner_token(uow: UnitOfWork, tokens: TokenIssuer, client_id: str, client_secret: str,
@@ -304,12 +333,10 @@ async def partner_reverse(uow: UnitOfWork, cache: Cache, viewer: Viewer, txn_id:
 
 
 async def _announce(uow: UnitOfWork, txn: PartnerTransaction, now: datetime) -> None:
-    """Outbox row in the same transaction: the webhook cannot be lost, nor sent for a rolled-back change."""
-    link = await uow.partners.link_for(txn.partner_id, txn.member_id)
-    await uow.webhooks.enqueue("partner.transaction", {
-        "transactionId": txn.txn_id, "kind": txn.kind, "points": txn.points, "partnerAmount": txn.partner_amount,
-        "memberRef": link.member_ref if link else None,
-    }, txn.partner_id, now)
+    """The unit of work writes the outbox row (domain/webhooks/catalogue.py) in the same transaction:
+    the webhook cannot be lost, nor sent for a rolled-back change."""
+    uow.publish_after_commit(PartnerTransacted(txn.partner_id, txn.member_id, txn.txn_id, txn.kind, txn.points,
+                                               txn.partner_amount))
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -121,9 +121,9 @@ class PointsRepository(Protocol):
 
 
 class PurchaseRepository(Protocol):
-    async def member_purchases(self, member_id: int, limit: int,
-                               before: tuple[datetime, int] | None = None) -> list[Purchase]: ...
-    async def count_member_purchases(self, member_id: int) -> int: ...
+    async def member_purchases(self, member_id: int, limit: int, before: tuple[datetime, int] | None = None,
+                               stores: Collection[str] | None = None) -> list[Purchase]: ...
+    async def count_member_purchases(self, member_id: int, stores: Collection[str] | None = None) -> int: ...
     async def get(self, source: str, order_id: str) -> Purchase | None: ...
     async def add(self, member_id: int, source: str, order_id: str, store_id: str, amount_cents: int,
                   items: list[LineItem], purchased_at: datetime, now: datetime, *, points: int = 0,

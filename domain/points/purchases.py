@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from domain.auth.sources import purchase_source
 from domain.deps import Deps
 from domain.errors import BadUserInput, FieldError, IdempotencyConflict, NotFound
+from domain.events import PurchaseRecorded, PurchaseRefunded
 from domain.idempotency import idempotent
 from domain.members.lookup import MemberRef, resolve
 from domain.payments.model import HoldStatus
@@ -128,6 +129,8 @@ async def record_purchase(cmd: PurchaseCommand, deps: Deps) -> PurchaseResult:
         change = await apply_qualification(uow, member.id, now, settings, allow_downgrade=False,
                                            zone=deps.clock.zone, known=(state, spend))
         await reward_on_purchase(uow, member.id, cmd.amount_cents, now, deps.clock.zone)
+        uow.publish_after_commit(PurchaseRecorded(member.id, purchase.id, cmd.store_id, cmd.order_id,
+                                                  cmd.amount_cents, earned.points))
         slot.done({"purchaseId": purchase.id})
         await uow.commit()
     return PurchaseResult(purchase, earned.points, change)
@@ -219,6 +222,8 @@ async def record_refund(cmd: RefundCommand, deps: Deps) -> RefundResult:
             shortfall = moved.shortfall
         refund = await uow.purchases.add_refund(purchase, refund_id, amount_cents, reverse, shortfall, entry_id, now)
         returned = await return_paid_points(uow, viewer, purchase, refund_id, amount_cents, now)
+        uow.publish_after_commit(PurchaseRefunded(purchase.member_id, purchase.id, store_id, order_id, refund_id,
+                                                  amount_cents, reverse))
         slot.done({"refundId": refund.id})
         await uow.commit()
     return RefundResult(await _replay_after_commit(uow, source, order_id), refund, returned)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from domain import cursors
-from domain.auth.viewer import Viewer
+from domain.auth.viewer import Role, Viewer
 from domain.deps import Deps
 from domain.errors import BadUserInput
 from domain.points.balance import BalanceRead, get_balance
@@ -66,14 +66,16 @@ class PurchasePage:
 
 async def member_purchases(uow: UnitOfWork, viewer: Viewer, member_id: int, first: int,
                            after: str | None) -> PurchasePage:
-    """The member's own purchases (staff: anyone's), newest first, keyset-paginated."""
+    """The member's own purchases (staff: anyone's; a clerk: those at their stores), newest first,
+    keyset-paginated."""
     viewer.require_self_or_staff(member_id)
     if not 1 <= first <= MAX_PAGE:
         raise BadUserInput.for_field("first", f"Ask for 1 to {MAX_PAGE} purchases.")
     before = cursors.decode_time(after) if after else None
     async with uow.read_only():
-        rows = await uow.purchases.member_purchases(member_id, first + 1, before)
-        total = await uow.purchases.count_member_purchases(member_id)
+        stores = viewer.store_ids if viewer.role is Role.STAFF else None
+        rows = await uow.purchases.member_purchases(member_id, first + 1, before, stores)
+        total = await uow.purchases.count_member_purchases(member_id, stores)
     return PurchasePage(rows[:first], len(rows) > first, total)
 
 

@@ -34,7 +34,7 @@ def erasers(uow: UnitOfWork) -> list[PersonalDataEraser]:
     Members (the row itself) go last: the others may still read it while they work."""
     return [uow.community, uow.partners, uow.webhooks, uow.points, uow.login_codes, uow.refresh_tokens,
             uow.audit, uow.surveys, uow.segments, uow.games, uow.coupon_shares, uow.messaging, uow.automation,
-            uow.members]
+            uow.service_cases, uow.members]
 
 
 @dataclass(frozen=True)

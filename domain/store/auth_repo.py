@@ -8,11 +8,11 @@ from datetime import datetime
 from sqlalchemy import Row, and_, delete, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from domain.auth.viewer import Role
-from domain.ports import LoginCodeRecord, RefreshTokenRecord, StaffAccount
+from domain.auth.viewer import Role, StaffRole
+from domain.ports import LoginCodeRecord, RefreshTokenRecord, StaffAccount, StaffChange
 from domain.privacy.model import Erasure
 from domain.store.json_scrub import scrub_json_rows
-from domain.store.tables import audit_log, login_codes, refresh_tokens, staff_accounts
+from domain.store.tables import audit_log, login_codes, refresh_tokens, staff_accounts, staff_stores
 
 
 class SqlLoginCodeRepository:
@@ -107,7 +107,7 @@ class SqlRefreshTokenRepository:
         )
 
     async def revoke_subject(self, role: Role, subject_id: int, now: datetime) -> None:
-        """Every live refresh token of one subject (a merged member) stops working."""
+        """Every live refresh token of one subject stops working (a merged member, a deactivated staff account)."""
         await self._conn.execute(
             update(refresh_tokens)
             .where(refresh_tokens.c.role == role.value, refresh_tokens.c.subject_id == subject_id,
@@ -124,31 +124,79 @@ class SqlRefreshTokenRepository:
         )
 
 
-def _staff(row: Row) -> StaffAccount:
-    return StaffAccount(row.id, row.username, row.password_hash, row.display_name, row.active)
+def _staff(row: Row, store_ids: Sequence[str] = ()) -> StaffAccount:
+    return StaffAccount(row.id, row.username, row.password_hash, row.display_name, row.active,
+                        StaffRole(row.role), row.version, tuple(sorted(store_ids)), row.created_at)
 
 
 class SqlStaffRepository:
     def __init__(self, conn: AsyncConnection) -> None:
         self._conn = conn
 
+    async def _with_stores(self, row: Row | None) -> StaffAccount | None:
+        if row is None:
+            return None
+        stores = (await self._conn.execute(
+            select(staff_stores.c.store_id).where(staff_stores.c.staff_id == row.id))).scalars().all()
+        return _staff(row, stores)
+
     async def get(self, staff_id: int) -> StaffAccount | None:
         row = (await self._conn.execute(select(staff_accounts).where(staff_accounts.c.id == staff_id))).first()
-        return _staff(row) if row else None
+        return await self._with_stores(row)
 
     async def get_by_username(self, username: str) -> StaffAccount | None:
         row = (await self._conn.execute(
             select(staff_accounts).where(staff_accounts.c.username == username)
         )).first()
-        return _staff(row) if row else None
+        return await self._with_stores(row)
 
-    async def add(self, username: str, password_hash: str, display_name: str, now: datetime) -> StaffAccount:
+    async def add(self, username: str, password_hash: str, display_name: str, now: datetime,
+                  role: StaffRole = StaffRole.HQ_ADMIN, store_ids: Sequence[str] = ()) -> StaffAccount:
         result = await self._conn.execute(
             insert(staff_accounts)
-            .values(username=username, password_hash=password_hash, display_name=display_name, created_at=now)
+            .values(username=username, password_hash=password_hash, display_name=display_name, created_at=now,
+                    role=role.value)
             .returning(*staff_accounts.c)
         )
-        return _staff(result.one())
+        row = result.one()
+        await self._set_stores(row.id, store_ids)
+        return _staff(row, store_ids)
+
+    async def _set_stores(self, staff_id: int, store_ids: Sequence[str]) -> None:
+        await self._conn.execute(delete(staff_stores).where(staff_stores.c.staff_id == staff_id))
+        if store_ids:
+            await self._conn.execute(insert(staff_stores), [{"staff_id": staff_id, "store_id": s} for s in store_ids])
+
+    async def change(self, staff_id: int, change: StaffChange) -> StaffAccount | None:
+        values: dict[str, object] = {"version": staff_accounts.c.version + 1}
+        if change.role is not None:
+            values["role"] = change.role.value
+        if change.active is not None:
+            values["active"] = change.active
+        if change.password_hash is not None:
+            values["password_hash"] = change.password_hash
+        row = (await self._conn.execute(
+            update(staff_accounts).where(staff_accounts.c.id == staff_id).values(**values)
+            .returning(*staff_accounts.c))).first()
+        if row is None:
+            return None
+        if change.store_ids is not None:
+            await self._set_stores(staff_id, change.store_ids)
+        return await self._with_stores(row)
+
+    async def page(self, limit: int, after_id: int | None) -> list[StaffAccount]:
+        query = select(staff_accounts).order_by(staff_accounts.c.id).limit(limit)
+        if after_id is not None:
+            query = query.where(staff_accounts.c.id > after_id)
+        rows = (await self._conn.execute(query)).all()
+        if not rows:
+            return []
+        stores: dict[int, list[str]] = {r.id: [] for r in rows}
+        for staff_id, store_id in (await self._conn.execute(
+                select(staff_stores.c.staff_id, staff_stores.c.store_id)
+                .where(staff_stores.c.staff_id.in_(list(stores))))).all():
+            stores[staff_id].append(store_id)
+        return [_staff(r, stores[r.id]) for r in rows]
 
 
 class SqlAuditLog:

@@ -14,7 +14,7 @@ from domain.store.tables import partner_auth_codes, partner_links, partner_trans
 
 def _partner(row: Row) -> Partner:
     return Partner(row.id, row.name, row.client_id, list(row.secret_hashes), row.partner_units, row.program_points,
-                   row.daily_earn_cap, row.daily_burn_cap, list(row.operations), row.active)
+                   row.daily_earn_cap, row.daily_burn_cap, list(row.operations), row.active, row.tokens_valid_after)
 
 
 def _link(row: Row) -> PartnerLink:
@@ -34,7 +34,8 @@ class SqlPartnerRepository:
         values = dict(name=partner.name, client_id=partner.client_id, secret_hashes=list(partner.secret_hashes),
                       partner_units=partner.partner_units, program_points=partner.program_points,
                       daily_earn_cap=partner.daily_earn_cap, daily_burn_cap=partner.daily_burn_cap,
-                      operations=list(partner.operations), active=partner.active)
+                      operations=list(partner.operations), active=partner.active,
+                      tokens_valid_after=partner.tokens_valid_after)
         statement = (update(partners).where(partners.c.id == partner.id).values(**values) if partner.id
                      else insert(partners).values(**values))
         return _partner((await self._conn.execute(statement.returning(*partners.c))).one())

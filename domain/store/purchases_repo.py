@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 
 from sqlalchemy import Row, func, insert, select, tuple_, update
@@ -33,19 +34,24 @@ class SqlPurchaseRepository:
     def __init__(self, conn: AsyncConnection) -> None:
         self._conn = conn
 
-    async def member_purchases(self, member_id: int, limit: int,
-                               before: tuple[datetime, int] | None = None) -> list[Purchase]:
-        """Newest first; keyset on (purchased_at, id) (index ix_purchases_member_purchased)."""
+    async def member_purchases(self, member_id: int, limit: int, before: tuple[datetime, int] | None = None,
+                               stores: Collection[str] | None = None) -> list[Purchase]:
+        """Newest first; keyset on (purchased_at, id) (index ix_purchases_member_purchased).
+        `stores`: only purchases at these stores (None: all)."""
         query = select(purchases).where(purchases.c.member_id == member_id)
+        if stores is not None:
+            query = query.where(purchases.c.store_id.in_(list(stores)))
         if before is not None:
             query = query.where(tuple_(purchases.c.purchased_at, purchases.c.id) < tuple_(*before))
         rows = await self._conn.execute(
             query.order_by(purchases.c.purchased_at.desc(), purchases.c.id.desc()).limit(limit))
         return [_purchase(r) for r in rows]
 
-    async def count_member_purchases(self, member_id: int) -> int:
-        return int(await self._conn.scalar(
-            select(func.count()).select_from(purchases).where(purchases.c.member_id == member_id)) or 0)
+    async def count_member_purchases(self, member_id: int, stores: Collection[str] | None = None) -> int:
+        query = select(func.count()).select_from(purchases).where(purchases.c.member_id == member_id)
+        if stores is not None:
+            query = query.where(purchases.c.store_id.in_(list(stores)))
+        return int(await self._conn.scalar(query) or 0)
 
     async def get(self, source: str, order_id: str) -> Purchase | None:
         row = (await self._conn.execute(

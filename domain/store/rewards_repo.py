@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Collection
 from datetime import datetime
 
 from sqlalchemy import Row, Select, and_, bindparam, func, insert, or_, select, update
@@ -55,7 +56,7 @@ def _reward(row: Row) -> Reward:
 def _redemption(row: Row) -> Redemption:
     return Redemption(row.id, row.member_id, row.reward_id, row.quantity, row.points_spent, row.voucher_code,
                       RedemptionStatus(row.status), row.entry_id, row.created_at, row.expires_at, row.used_at,
-                      row.cancelled_at, row.cash_paid_cents, row.payment_reference)
+                      row.cancelled_at, row.cash_paid_cents, row.payment_reference, row.used_store_id)
 
 
 class SqlRewardRepository:
@@ -162,8 +163,9 @@ class SqlRewardRepository:
         return _redemption(row) if row else None
 
     async def set_status(self, redemption_id: int, expected: RedemptionStatus, new: RedemptionStatus,
-                         now: datetime) -> bool:
-        stamp = {"used_at": now} if new is RedemptionStatus.USED else {"cancelled_at": now}
+                         now: datetime, store_id: str | None = None) -> bool:
+        stamp: dict[str, object] = ({"used_at": now, "used_store_id": store_id} if new is RedemptionStatus.USED
+                                    else {"cancelled_at": now})
         result = await self._conn.execute(
             update(redemptions)
             .where(redemptions.c.id == redemption_id, redemptions.c.status == expected.value)
@@ -171,12 +173,17 @@ class SqlRewardRepository:
         )
         return result.rowcount == 1
 
-    async def count_member_redemptions(self, member_id: int) -> int:
-        return int(await self._conn.scalar(
-            select(func.count()).select_from(redemptions).where(redemptions.c.member_id == member_id)) or 0)
+    async def count_member_redemptions(self, member_id: int, stores: Collection[str] | None = None) -> int:
+        query = select(func.count()).select_from(redemptions).where(redemptions.c.member_id == member_id)
+        if stores is not None:
+            query = query.where(redemptions.c.used_store_id.in_(list(stores)))
+        return int(await self._conn.scalar(query) or 0)
 
-    async def member_redemptions(self, member_id: int, before: int | None, limit: int) -> list[Redemption]:
+    async def member_redemptions(self, member_id: int, before: int | None, limit: int,
+                                 stores: Collection[str] | None = None) -> list[Redemption]:
         query = select(redemptions).where(redemptions.c.member_id == member_id)
+        if stores is not None:
+            query = query.where(redemptions.c.used_store_id.in_(list(stores)))
         if before is not None:
             query = query.where(redemptions.c.id < before)
         rows = await self._conn.execute(query.order_by(redemptions.c.id.desc()).limit(limit))

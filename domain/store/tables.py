@@ -121,6 +121,17 @@ staff_accounts = Table(
     Column("display_name", String(60), nullable=False),
     Column("active", Boolean, nullable=False, server_default=text("true")),
     Column("created_at", UtcDateTime, nullable=False),
+    Column("role", String(20), nullable=False, server_default=text("'HQ_ADMIN'")),
+    # Bumped by every change of role, stores or standing: access tokens carry it, and one with an
+    # older version is refused at once (domain/auth/admission.py).
+    Column("version", Integer, nullable=False, server_default=text("1")),
+)
+
+staff_stores = Table(
+    "staff_stores",
+    metadata,
+    Column("staff_id", BigId, ForeignKey("staff_accounts.id", ondelete="CASCADE"), primary_key=True),
+    Column("store_id", String(64), primary_key=True),
 )
 
 # Shared counters for sign-in abuse (staff password guesses, SMS budgets): in the database, not Redis,
@@ -261,6 +272,7 @@ purchases = Table(
     Column("item_quantity", BigInteger),
     UniqueConstraint("source", "order_id", name="uq_purchases_source_order"),
     Index("ix_purchases_member_purchased", "member_id", "purchased_at"),
+    Index("ix_purchases_store_purchased", "store_id", "purchased_at"),  # per-store reports
 )
 
 refunds = Table(
@@ -451,6 +463,7 @@ redemptions = Table(
     Column("cash_paid_cents", BigInteger, nullable=False, server_default=text("0")),
     # The external payment that settled the cash part; one payment pays one redemption.
     Column("payment_reference", String(64)),
+    Column("used_store_id", String(64)),  # where staff accepted the voucher (null: before stores were recorded)
     Index("ix_redemptions_member_reward", "member_id", "reward_id", "created_at"),
     Index("uq_redemptions_payment_reference", "payment_reference", unique=True),
 )
@@ -670,6 +683,7 @@ partners = Table(
     Column("daily_burn_cap", BigInteger, nullable=False),
     Column("operations", JSON, nullable=False),
     Column("active", Boolean, nullable=False, server_default=text("true")),
+    Column("tokens_valid_after", UtcDateTime),  # tokens issued before it are refused (secrets revoked)
 )
 
 partner_links = Table(
@@ -746,6 +760,7 @@ webhook_deliveries = Table(
     Column("last_status", Integer),
     Column("last_error", String(300)),
     Column("updated_at", UtcDateTime, nullable=False),
+    Column("payload", JSON),  # a partner's consent-filtered view of the event; null: the event's own
     UniqueConstraint("event_id", "subscription_id", name="uq_webhook_deliveries_event_subscription"),
     Index("ix_webhook_deliveries_due", "status", "next_attempt_at"),
 )
@@ -1092,4 +1107,34 @@ automation_members = Table(
     UniqueConstraint("automation_id", "member_id", "period_key", name="uq_automation_members_entry"),
     Index("ix_automation_members_due", "status", "next_at"),
     Index("ix_automation_members_member", "member_id", "automation_id", "entered_at"),
+)
+
+# The member service log: complaints and after-sales cases, and the notes staff add to them.
+service_cases = Table(
+    "service_cases",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("member_id", BigId, ForeignKey("members.id", ondelete="CASCADE"), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("subject", String(120), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("owner_id", BigId, ForeignKey("staff_accounts.id")),
+    Column("store_id", String(64)),
+    Column("opened_by", BigId, ForeignKey("staff_accounts.id"), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Index("ix_service_cases_member_created", "member_id", "created_at", "id"),
+    Index("ix_service_cases_owner_created", "owner_id", "created_at", "id"),
+)
+
+service_case_notes = Table(
+    "service_case_notes",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("case_id", BigId, ForeignKey("service_cases.id", ondelete="CASCADE"), nullable=False),
+    Column("author_id", BigId, ForeignKey("staff_accounts.id"), nullable=False),
+    Column("body", String(2000), nullable=False),
+    Column("status", String(16)),
+    Column("created_at", UtcDateTime, nullable=False),
+    Index("ix_service_case_notes_case", "case_id", "id"),
 )

@@ -52,11 +52,14 @@ from domain.store.purchases_repo import SqlPurchaseRepository
 from domain.store.replica import ReplicaRouter
 from domain.store.rewards_repo import SqlRewardRepository
 from domain.store.segments_repo import SqlSegmentRepository
+from domain.store.service_cases_repo import SqlServiceCaseRepository
+from domain.store.store_reports_repo import SqlStoreReportRepository
 from domain.store.surveys_repo import SqlSurveyRepository
 from domain.store.tables import members
 from domain.store.throttle_repo import SqlThrottleRepository
 from domain.store.tiers_repo import SqlTierRepository
 from domain.store.webhooks_repo import SqlWebhookRepository
+from domain.webhooks.catalogue import enqueue_events
 
 log = logging.getLogger(__name__)
 
@@ -227,6 +230,8 @@ class SqlUnitOfWork:
         self.entitlements = SqlEntitlementRepository(conn)
         self.messaging = SqlMessagingRepository(conn)
         self.automation = SqlAutomationRepository(conn)
+        self.store_reports = SqlStoreReportRepository(conn)
+        self.service_cases = SqlServiceCaseRepository(conn)
         return self
 
     async def __aexit__(self, *exc: object) -> None:
@@ -256,6 +261,8 @@ class SqlUnitOfWork:
             except Exception:  # the commit stands; readers fall back to the database
                 log.exception("could not write cached balances through")
         for evt in events:
+            if not getattr(evt, "broadcast", True):
+                continue  # read by the outbox only
             try:
                 await self._broker.publish(evt.channel, {"type": type(evt).__name__, **evt.__dict__})
             except Exception:  # the commit stands; subscribers resync from the database
@@ -269,6 +276,8 @@ class SqlUnitOfWork:
         if self._guarded_member is not None:
             await self._check_member_not_erased(self._guarded_member)
         await self.idempotency.flush()
+        # Webhooks: the outbox rows for this transaction's events commit with it (never by hand).
+        await enqueue_events(self, self._events, self._clock())
         if self._cache is not None:
             self._write_through = (await balance_entries(self, self.points.moved, self._clock())
                                    + await profile_entries(self, self.members.moved))

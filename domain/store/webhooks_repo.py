@@ -12,6 +12,7 @@ from domain.privacy.model import Erasure
 from domain.store.jobs_repo import ask_engine
 from domain.store.json_scrub import scrub_json_rows
 from domain.store.tables import outbox_events, webhook_deliveries, webhook_subscriptions
+from domain.webhooks.catalogue import PAYLOAD_VERSION
 from domain.webhooks.model import Delivery, Outgoing, Subscription
 
 
@@ -54,9 +55,26 @@ class SqlWebhookRepository:
             await ask_engine(self._conn, "deliver-webhooks")
         return event_id
 
+    async def active_subscriptions(self) -> list[Subscription]:
+        rows = await self._conn.execute(select(webhook_subscriptions).where(webhook_subscriptions.c.active.is_(True))
+                                        .order_by(webhook_subscriptions.c.id))
+        return [_subscription(r) for r in rows]
+
+    async def enqueue_for(self, event_type: str, payload: dict[str, object], partner_id: int | None,
+                          targets: list[tuple[int, dict[str, object] | None]], now: datetime) -> int:
+        event_id = int(await self._conn.scalar(insert(outbox_events).values(
+            event_type=event_type, partner_id=partner_id, payload=payload, created_at=now,
+        ).returning(outbox_events.c.id)))
+        await self._conn.execute(insert(webhook_deliveries), [
+            dict(event_id=event_id, subscription_id=sub_id, payload=view, status="PENDING", next_attempt_at=now,
+                 updated_at=now) for sub_id, view in targets])
+        return event_id
+
     async def due(self, now: datetime, limit: int) -> list[Outgoing]:
-        query = (select(webhook_deliveries, webhook_subscriptions.c.url, webhook_subscriptions.c.secret,
-                        outbox_events.c.event_type, outbox_events.c.payload, outbox_events.c.created_at.label("at"))
+        query = (select(webhook_deliveries, webhook_deliveries.c.payload.label("delivery_payload"),
+                        webhook_subscriptions.c.url, webhook_subscriptions.c.secret,
+                        outbox_events.c.event_type, outbox_events.c.payload.label("event_payload"),
+                        outbox_events.c.created_at.label("at"))
                  .join(webhook_subscriptions, webhook_subscriptions.c.id == webhook_deliveries.c.subscription_id)
                  .join(outbox_events, outbox_events.c.id == webhook_deliveries.c.event_id)
                  .where(webhook_deliveries.c.status == "PENDING", webhook_deliveries.c.next_attempt_at <= now)
@@ -65,8 +83,10 @@ class SqlWebhookRepository:
         rows = await self._conn.execute(query)
         found = []
         for row in rows:
-            body = json.dumps({"id": row.event_id, "type": row.event_type, "createdAt": row.at.isoformat(),
-                               "data": row.payload}, sort_keys=True).encode()
+            # A partner's delivery carries its own (consent-filtered) view of the event.
+            data = row.event_payload if row.delivery_payload is None else row.delivery_payload
+            body = json.dumps({"id": row.event_id, "type": row.event_type, "version": PAYLOAD_VERSION,
+                               "createdAt": row.at.isoformat(), "data": data}, sort_keys=True).encode()
             found.append(Outgoing(_delivery(row), row.url, row.secret, row.event_type, body))
         return found
 
@@ -93,3 +113,4 @@ class SqlWebhookRepository:
     async def erase_member(self, erasure: Erasure) -> None:
         """Queued and delivered events keep their shape; the member's values in them become "[erased]"."""
         await scrub_json_rows(self._conn, outbox_events, "payload", erasure.identifiers, erasure.names)
+        await scrub_json_rows(self._conn, webhook_deliveries, "payload", erasure.identifiers, erasure.names)

@@ -71,6 +71,13 @@ class WebhookRepository(Protocol):
         """Write the event and one pending delivery per matching subscription; returns the event id."""
         ...
 
+    async def active_subscriptions(self) -> list[Subscription]: ...
+    async def enqueue_for(self, event_type: str, payload: dict[str, object], partner_id: int | None,
+                          targets: list[tuple[int, dict[str, object] | None]], now: datetime) -> int:
+        """Write the event and one pending delivery per (subscription id, payload it receives; None:
+        the event's own); returns the event id."""
+        ...
+
     async def due(self, now: datetime, limit: int) -> list[Outgoing]:
         """Pending deliveries whose time has come, locked for this transaction (SKIP LOCKED on PostgreSQL)."""
         ...

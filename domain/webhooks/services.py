@@ -12,9 +12,10 @@ from domain.auth.viewer import Role, Viewer
 from domain.deps import Deps
 from domain.errors import BadUserInput, NotFound
 from domain.ports import UnitOfWork
+from domain.webhooks.catalogue import EVENT_TYPES as CATALOGUE
 from domain.webhooks.model import MAX_ATTEMPTS, Delivery, Subscription, WebhookSender, backoff, signature
 
-EVENT_TYPES = ("partner.transaction",)
+EVENT_TYPES = tuple(CATALOGUE)
 
 
 @dataclass(frozen=True)

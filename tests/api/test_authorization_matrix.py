@@ -1,8 +1,9 @@
 """The authorization matrix, generated from the schema: every Query, Mutation and Subscription root
 field, called as anonymous, member A, member B (aimed at A's things), partner A, partner B (aimed
-at A's linked member) and staff, against the access table in domain/auth/access.py.
+at A's linked member) and staff of every staff role (HQ admin, analyst, store clerk, moderator,
+partner manager), against the access table in domain/auth/access.py.
 
-- A caller the table does not list gets UNAUTHENTICATED (no valid token) or FORBIDDEN, and no data.
+- A caller (or staff role) the table does not list gets UNAUTHENTICATED (no valid token) or FORBIDDEN, and no data.
 - A caller the table lists is never refused (other answers, NOT_FOUND, BAD_USER_INPUT..., are fine:
   arguments are the minimal valid ones built from the SDL types, with real ids where a field needs them).
 - Member B and partner B, aimed at member A's resources, get no data.
@@ -39,6 +40,9 @@ from graphql import (
 from api.field_access import UndeclaredRootField, guard_root_fields
 from api.graphql_schema import build_schema
 from domain.auth.access import ROOT_FIELDS, Caller, Scope
+from domain.auth.staff import create_staff
+from domain.auth.viewer import StaffRole
+from schema.refs import global_id
 from tests.support.catalog import add_reward
 from tests.support.client import ApiClient, error_codes
 from tests.support.live_server import served
@@ -71,9 +75,15 @@ class World:
         return session.refresh_token
 
 
-CALLERS = ["anonymous", "partner B", "member B", "partner A", "member A", "staff"]
+# Staff of each role; "staff" is the HQ admin that also builds the world.
+STAFF_ROLE = {"staff": StaffRole.HQ_ADMIN, "analyst": StaffRole.ANALYST, "clerk": StaffRole.STORE_CLERK,
+              "moderator": StaffRole.MODERATOR, "partner manager": StaffRole.PARTNER_MANAGER}
+CALLERS = ["anonymous", "partner B", "member B", "partner A", "member A", *STAFF_ROLE]
 KIND = {"anonymous": Caller.ANONYMOUS, "partner B": Caller.PARTNER, "member B": Caller.MEMBER,
-        "partner A": Caller.PARTNER, "member A": Caller.MEMBER, "staff": Caller.STAFF}
+        "partner A": Caller.PARTNER, "member A": Caller.MEMBER, **{name: Caller.STAFF for name in STAFF_ROLE}}
+# The store the minimal arguments name ("x"): the clerk is assigned to it, so store scope lets the
+# clerk through wherever the table does (tests/api/test_store_scope.py covers other stores).
+CLERK_STORE = "x"
 # Callers who are aimed at member A's things and must not get them (the use cases' scope checks).
 INTRUDERS = {"member B", "partner B"}
 
@@ -119,10 +129,17 @@ async def build_world(api: ApiClient) -> World:
         "anonymous": None, "member A": a.access_token, "member B": b.access_token,
         "partner A": pa_token, "partner B": pb_token, "staff": staff,
     }
+    for name, role in STAFF_ROLE.items():
+        if role is not StaffRole.HQ_ADMIN:
+            username = f"matrix-{name.replace(' ', '-')}"
+            tokens[name] = await staff_token(api, username, role=role, stores=[CLERK_STORE])
+    # The staff-management mutations act on a spare account: on a caller's own, they would end its access.
+    spare = await create_staff(api.container.uow(), "matrix-spare", "correct horse battery", "备用",
+                               api.container.now())
     ids = dict(member_a=a.member_id, erasable=erasable.member_id, redemption=redeemed["id"],
                voucher=to_use["voucherCode"], post=post_id, doomed_post=doomed_post,
                group=group["saveGroup"]["group"]["id"], partner_a=pa_id, partner_c=pc_id, ref=ref, burn_code=code,
-               client_id=pa_client, client_secret=pa_secret)
+               client_id=pa_client, client_secret=pa_secret, spare=global_id("StaffAccount", spare.id))
     return World(api, tokens, ids)
 
 
@@ -155,11 +172,19 @@ OVERRIDES: dict[str, Override] = {
                          authorizationCode=_id("burn_code")),
     "partnerReverse": fixed(transactionId=lambda w: "SEED"),
     "partnerToken": fixed(clientId=_id("client_id"), clientSecret=_id("client_secret")),
+    # Two staff roles may rotate: aimed at partner C, or partner A's secret would not outlive the grace.
+    "rotatePartnerSecret": fixed(partnerId=_id("partner_c")),
+    "deactivatePartner": fixed(partnerId=_id("partner_c")),
+    "revokePartnerSecrets": fixed(partnerId=_id("partner_c")),
+    "deactivateStaff": fixed(staffId=_id("spare")),
+    "resetStaffPassword": fixed(staffId=_id("spare")),
+    "assignStaffStores": fixed(staffId=_id("spare")),
+    "changeStaffRole": fixed(staffId=_id("spare")),
     "signInStaff": fixed(username=lambda w: "ops-anna", password=lambda w: "correct horse battery"),
     "refreshSession": _refresh,
     "signOut": _refresh,
     "cancelRedemption": fixed(id=_id("redemption")),
-    "useVoucher": fixed(code=_id("voucher")),
+    "useVoucher": fixed(code=_id("voucher"), storeId=lambda w: CLERK_STORE),
     "deletePost": fixed(postId=_id("doomed_post")),
     "commentOnPost": fixed(postId=_id("post")),
     "likePost": fixed(postId=_id("post")),
@@ -232,7 +257,7 @@ def judge(name: str, access_type: str, caller: str, codes: list[str], got_data: 
     table = ROOT_FIELDS[access_type]
     if name not in table:
         return f"{access_type}.{name} has no line in domain/auth/access.py"
-    allowed = table[name].admits(KIND[caller])
+    allowed = table[name].admits(KIND[caller], STAFF_ROLE.get(caller))
     if not allowed:
         expected = "UNAUTHENTICATED" if caller == "anonymous" else "FORBIDDEN"
         if got_data or expected not in codes:

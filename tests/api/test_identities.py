@@ -64,7 +64,7 @@ async def test_a_member_cannot_link_for_another_member_or_look_members_up(api: A
     )
     assert error_codes(body) == ["NOT_FOUND"]
     assert error_codes(await api.gql(FIND, {"phone": "13800138000"}, second.access_token)) == ["FORBIDDEN"]
-    assert error_codes(await api.gql(FIND, {"phone": "13800138000"}, partner_token(api))) == ["FORBIDDEN"]
+    assert error_codes(await api.gql(FIND, {"phone": "13800138000"}, await partner_token(api))) == ["FORBIDDEN"]
 
 
 async def test_members_cannot_claim_cards_or_openids_themselves(api: ApiClient) -> None:

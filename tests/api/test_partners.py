@@ -226,7 +226,10 @@ async def test_unknown_or_inactive_partners_get_no_token_and_make_no_calls(setup
         await uow.commit()
     refused = await api.gql(TOKEN, {"c": made["partner"]["clientId"], "s": made["clientSecret"]})
     assert error_codes(refused) == ["UNAUTHENTICATED"]
-    assert error_codes(await api.gql(EARN, {"m": ref, "t": "I1", "a": 100}, partner)) == ["FORBIDDEN"]
+    # The token it already holds is refused at the door (checked against the partner on every request).
+    stopped = await api.gql(EARN, {"m": ref, "t": "I1", "a": 100}, partner)
+    assert error_codes(stopped) == ["UNAUTHENTICATED"]
+    assert stopped["errors"][0]["extensions"]["reason"] == "ACCOUNT_DEACTIVATED"
 
 
 async def test_linking_again_changes_the_phone_choice_and_keeps_the_reference(setup) -> None:

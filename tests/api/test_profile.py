@@ -91,7 +91,7 @@ async def test_birthday_is_set_once_by_the_member_and_corrected_by_staff(api: Ap
 
 async def test_me_needs_a_member(api: ApiClient) -> None:
     assert error_codes(await api.gql(ME)) == ["UNAUTHENTICATED"]
-    assert error_codes(await api.gql(ME, token=partner_token(api))) == ["FORBIDDEN"]
+    assert error_codes(await api.gql(ME, token=await partner_token(api))) == ["FORBIDDEN"]
     assert error_codes(await api.gql(ME, token=await staff_token(api))) == ["FORBIDDEN"]
 
 

@@ -20,7 +20,7 @@ from api.container import build_container
 from api.migrate import upgrade
 from api.settings import Settings
 from api.sms import DevCodeSink
-from domain.auth.viewer import Role
+from domain.auth.viewer import Role, StaffGrant
 from tests.conftest import TEST_KEYS, create_database
 from tests.support.servers import _wait_for_port, free_port
 
@@ -56,10 +56,12 @@ async def test_two_workers_share_events_through_redis(pg_server_url: str, redis_
     try:
         async with local.uow() as uow:
             member, _ = await uow.members.get_or_create("+8613800138000", "FANOUT01", local.now())
+            operator = await uow.staff.add("fanout-ops", "x", "运营", local.now())
             await uow.commit()
         tokens = JwtTokens(settings)
         member_token = tokens.issue_access(Role.MEMBER, member.id, local.now()).token
-        staff_token = tokens.issue_access(Role.STAFF, 1, local.now()).token
+        staff_token = tokens.issue_access(Role.STAFF, operator.id, local.now(),
+                                          staff=StaffGrant(operator.role, operator.version)).token
         with worker(env) as host_a, worker(env) as host_b:
             async with websockets.connect(f"ws://{host_a}/graphql", subprotocols=["graphql-transport-ws"]) as ws:
                 await ws.send(json.dumps({"type": "connection_init", "payload": {"accessToken": member_token}}))

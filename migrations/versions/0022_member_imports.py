@@ -1,7 +1,7 @@
 """row keys of bulk member imports (idempotent, resumable imports); member merges
 
-Revision ID: 0019
-Revises: 0018
+Revision ID: 0022
+Revises: 0021
 Create Date: 2026-12-02 14:00:00.000000
 """
 
@@ -11,8 +11,8 @@ import sqlalchemy as sa
 from alembic import op
 
 
-revision = '0019'
-down_revision = '0018'
+revision = '0022'
+down_revision = '0021'
 branch_labels = None
 depends_on = None
 

@@ -1,8 +1,8 @@
 """messaging and automation: inbox notifications, channel preferences, outbound message queue and send
 record; journeys and campaigns with their entrants
 
-Revision ID: 0021
-Revises: 0015
+Revision ID: 0026
+Revises: 0025
 Create Date: 2026-12-02 13:40:00.000000
 """
 
@@ -11,8 +11,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0021'
-down_revision = '0015'
+revision = '0026'
+down_revision = '0025'
 branch_labels = None
 depends_on = None
 

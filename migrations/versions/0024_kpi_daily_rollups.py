@@ -1,7 +1,7 @@
 """kpi daily rollups: the rollup tables, and time indexes for the job's one-day reads
 
-Revision ID: 0021
-Revises: 0020
+Revision ID: 0024
+Revises: 0023
 Create Date: 2026-12-02 13:50:00.000000
 
 The indexes go on big tables (purchases, points_entries, coupons): on PostgreSQL they are built
@@ -14,8 +14,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0021'
-down_revision = '0020'
+revision = '0024'
+down_revision = '0023'
 branch_labels = None
 depends_on = None
 

@@ -6,7 +6,7 @@ covers the job engine's tables too. The SQL is the schema file shipped with the 
 release (pyproject.toml / uv.lock); a later procrastinate upgrade gets its own migration that runs
 that release's files from procrastinate/sql/migrations.
 
-Revision ID: 0023
+Revision ID: 0016
 Revises: 0015
 Create Date: 2026-12-02 13:45:00.000000
 """
@@ -18,7 +18,7 @@ from alembic import op
 from sqlalchemy.util import await_only
 
 
-revision = '0023'
+revision = '0016'
 down_revision = '0015'
 branch_labels = None
 depends_on = None

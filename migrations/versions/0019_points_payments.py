@@ -1,7 +1,7 @@
 """points as payment: holds on lots (authorize / capture / release); points + cash rewards
 
-Revision ID: 0016
-Revises: 0015
+Revision ID: 0019
+Revises: 0018
 Create Date: 2026-12-02 13:40:00.000000
 
 `points_lots.held` is added with a constant default, which PostgreSQL 11+ applies without
@@ -13,8 +13,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0016'
-down_revision = '0022'
+revision = '0019'
+down_revision = '0018'
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """purchase channel and item quantity: two nullable columns on purchases
 
-Revision ID: 0020
-Revises: 0015
+Revision ID: 0023
+Revises: 0022
 Create Date: 2026-12-02 13:40:00.000000
 
 Nullable without a default, so PostgreSQL only touches the catalogue (no table rewrite, no long
@@ -13,8 +13,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0020'
-down_revision = '0015'
+revision = '0023'
+down_revision = '0022'
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """purchase import checkpoints: how far each import file has committed
 
-Revision ID: 0022
-Revises: 0021
+Revision ID: 0025
+Revises: 0024
 Create Date: 2026-12-02 14:00:00.000000
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0022'
-down_revision = '0021'
+revision = '0025'
+down_revision = '0024'
 branch_labels = None
 depends_on = None
 

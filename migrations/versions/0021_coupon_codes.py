@@ -1,7 +1,7 @@
 """coupon code batches and their single-use codes; shareable coupons
 
-Revision ID: 0018
-Revises: 0015
+Revision ID: 0021
+Revises: 0020
 Create Date: 2026-12-02 13:40:00.000000
 """
 
@@ -11,8 +11,8 @@ import sqlalchemy as sa
 from alembic import op
 
 
-revision = '0018'
-down_revision = '0017'
+revision = '0021'
+down_revision = '0020'
 branch_labels = None
 depends_on = None
 

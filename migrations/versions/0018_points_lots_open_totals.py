@@ -6,8 +6,8 @@ index, PostgreSQL answers both from the index instead of visiting each lot's hea
 with years of purchases has tens of thousands of open lots). Built CONCURRENTLY: points_lots is
 big and written all day.
 
-Revision ID: 0022
-Revises: 0015
+Revision ID: 0018
+Revises: 0017
 Create Date: 2026-12-02 14:15:00.000000
 """
 
@@ -16,8 +16,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0022'
-down_revision = '0024'
+revision = '0018'
+down_revision = '0017'
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """gamification: badges, challenges, points draws
 
-Revision ID: 0024
-Revises: 0023
+Revision ID: 0017
+Revises: 0016
 Create Date: 2026-12-02 14:00:00.000000
 """
 
@@ -11,8 +11,8 @@ import sqlalchemy as sa
 from alembic import op
 
 
-revision = '0024'
-down_revision = '0023'
+revision = '0017'
+down_revision = '0016'
 branch_labels = None
 depends_on = None
 

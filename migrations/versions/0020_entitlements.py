@@ -1,7 +1,7 @@
 """tier perks as entitlements: kinds, per-tier quotas and member prices, uses, coupon stacking; tier qualification paths
 
-Revision ID: 0017
-Revises: 0015
+Revision ID: 0020
+Revises: 0019
 Create Date: 2026-12-02 13:40:00.000000
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0017'
-down_revision = '0016'
+revision = '0020'
+down_revision = '0019'
 branch_labels = None
 depends_on = None
 
