@@ -9,7 +9,10 @@ overlapping windows) queues nothing new:
 - coupon expiring within 3 days: `coupon-expiring:<coupon id>`;
 - event starting within 24 h, to signed-up members: `event-starting:<event id>`;
 - birthday today, and in 3 days (program-local days): `birthday:<year>`, `birthday-soon:<year>`.
-  A 29 February birthday is only matched in leap years."""
+  A 29 February birthday is only matched in leap years;
+- badge awarded (the last 2 days; streak badges carry the check-in streak news):
+  `badge-awarded:<award id>`;
+- referral qualified (the last 2 days; the referrer's reward entry): `referral-qualified:<entry id>`."""
 
 from __future__ import annotations
 
@@ -42,6 +45,8 @@ def specs(points_expiring_days: int) -> list[TriggerSpec]:
         TriggerSpec("event-starting", "EVENT_STARTING", timedelta(hours=24)),
         TriggerSpec("birthday", "BIRTHDAY", timedelta(0)),
         TriggerSpec("birthday-soon", "BIRTHDAY_SOON", timedelta(days=BIRTHDAY_NOTICE_DAYS)),
+        TriggerSpec("badge-awarded", "BADGE_AWARDED", LOOKBACK),
+        TriggerSpec("referral-qualified", "REFERRAL_QUALIFIED", LOOKBACK),
     ]
 
 

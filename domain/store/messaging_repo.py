@@ -23,15 +23,18 @@ from domain.offers.model import IssueSource
 from domain.privacy.model import Erasure
 from domain.store.dialect import insert_ignoring_conflict
 from domain.store.tables import (
+    badges,
     coupon_templates,
     coupons,
     event_signups,
     events,
+    member_badges,
     member_identities,
     members,
     message_preferences,
     notifications,
     outbound_messages,
+    points_entries,
     points_lots,
     tier_changes,
     tiers,
@@ -283,6 +286,20 @@ class SqlMessagingRepository:
                                 (self._json("name", name, "days", literal(horizon.days)) if horizon.days
                                  else self._json("name", name)).label("variables")
                                 ).where(m_.birthday.is_not(None), month_day == target.strftime("%m-%d"))
+        elif trigger == "badge-awarded":
+            mb, b = member_badges.c, badges.c
+            candidates = (select(mb.member_id.label("member_id"),
+                                 (literal("badge-awarded:") + cast(mb.id, String)).label("message_key"),
+                                 self._json("badgeName", b.name, "badgeNameEn", b.name_en).label("variables"))
+                          .join(badges, b.id == mb.badge_id)
+                          .where(mb.awarded_at > now - horizon, mb.awarded_at <= now))
+        elif trigger == "referral-qualified":
+            pe = points_entries.c
+            candidates = (select(pe.member_id.label("member_id"),
+                                 (literal("referral-qualified:") + cast(pe.id, String)).label("message_key"),
+                                 self._json("points", pe.amount).label("variables"))
+                          .where(pe.source_type == "referral", pe.idempotency_key.startswith("referrer/"),
+                                 pe.created_at > now - horizon, pe.created_at <= now))
         else:
             raise ValueError(f"unknown trigger {trigger}")
         return await self._enqueue_select(candidates, now, channels, kind, category, reason)

@@ -164,6 +164,20 @@ async def test_streak_badge_appears_once_the_seventh_day_is_checked_in(setup, mo
     english = await api.post(BADGES, token=alice.access_token, headers={"Accept-Language": "en"})
     assert english.json()["data"]["me"]["badges"]["badges"][0]["badge"]["name"] == "7-Day Streak"
 
+    # The award is announced in the member's inbox, in their language.
+    from domain.messaging.model import SendPolicy
+    from domain.messaging.sending import send_due_messages
+    from domain.messaging.triggers import run_message_triggers
+
+    assert (await run_message_triggers(api.container.uow, api.container.clock))["badge-awarded"] > 0
+    assert (await run_message_triggers(api.container.uow, api.container.clock))["badge-awarded"] == 0
+    await send_due_messages(api.container.uow, {}, SendPolicy(None, daily_cap=10, weekly_cap=20),
+                            api.container.clock)
+    inbox = await api.gql("{ me { notifications(first: 5) { edges { node { kind body } } } } }",
+                          token=alice.access_token, headers={"Accept-Language": "en"})
+    assert [e["node"] for e in inbox["data"]["me"]["notifications"]["edges"]] == [
+        {"kind": "BADGE_AWARDED", "body": "Congratulations! You earned the 7-Day Streak badge."}]
+
     erase = """mutation($m: ID!) { eraseMember(input: {memberId: $m, confirmation: "ERASE MY DATA",
       reason: "hotline"}) { alreadyErased } }"""
     await api.data(erase, {"m": alice.member_id}, staff)

@@ -314,7 +314,8 @@ async def test_scheduled_triggers_announce_tier_changes_coupons_and_events_once(
     first = await run_message_triggers(api.container.uow, api.container.clock)
     again = await run_message_triggers(api.container.uow, api.container.clock)
     assert first == {"points-expiring": 0, "tier-changed": 2, "coupon-issued": 2, "coupon-expiring": 3,
-                     "event-starting": 3, "birthday": 0, "birthday-soon": 0}
+                     "event-starting": 3, "birthday": 0, "birthday-soon": 0, "badge-awarded": 0,
+                     "referral-qualified": 0}
     assert set(again.values()) == {0}
     await _send(api, MessageSink(None))
     body = await api.gql(INBOX, {"first": 10}, member.access_token, headers=ENGLISH)
