@@ -57,6 +57,48 @@ async def _award_badges(c: Container) -> dict[str, int]:
     return await award_badges(c.deps(Viewer(Role.STAFF, 0)))
 
 
+async def _release_expired_holds(c: Container) -> dict[str, int]:
+    from domain.payments.expiry import release_expired_holds
+
+    return await release_expired_holds(c.uow, c.now())
+
+
+async def _rollup_kpis(c: Container) -> dict[str, int]:
+    from domain.kpis.rollups import rollup_kpis
+
+    return await rollup_kpis(c.uow, c.clock)  # yesterday and today
+
+
+async def _message_triggers(c: Container) -> dict[str, int]:
+    from domain.messaging.triggers import run_message_triggers
+
+    return await run_message_triggers(c.uow, c.clock, c.settings.points_expiring_days)
+
+
+async def _run_automations(c: Container) -> dict[str, int]:
+    from domain.automation.runner import run_automations
+
+    return await run_automations(c.uow, c.clock)
+
+
+async def _send_messages(c: Container) -> dict[str, int]:
+    """Drains what is due now; quiet hours and retries leave the rest to the next tick."""
+    from api.message_channels import build_channels, send_policy
+    from domain.messaging.sending import send_due_messages
+
+    channels, closable = build_channels(c.settings)
+    total: dict[str, int] = {}
+    try:
+        while True:
+            counts = await send_due_messages(c.uow, channels, send_policy(c.settings), c.clock)
+            total = {k: total.get(k, 0) + v for k, v in counts.items()}
+            if not counts.get("sent"):
+                return total
+    finally:
+        for channel in closable:
+            await channel.close()
+
+
 async def _deliver_webhooks(c: Container) -> dict[str, int]:
     """Drains what is due now; retries with backoff are picked up by the next wake-up or tick."""
     from api.webhooks import HttpWebhookSender
@@ -89,6 +131,13 @@ JOBS: tuple[Job, ...] = (
     Job("compute-segments", _compute_segments, "daily 03:00", "RFM scores and lifecycle stages"),
     Job("award-badges", _award_badges, "every 60m",
         "badges whose rules members now meet (streaks, referrers; last month's 积分英雄 on the 1st)"),
+    Job("release-expired-holds", _release_expired_holds, "every 1m",
+        "frees points held by payment authorizations that timed out"),
+    Job("rollup-kpis", _rollup_kpis, "every 60m", "rebuilds yesterday's and today's KPI rollups"),
+    Job("message-triggers", _message_triggers, "every 60m",
+        "queues the scheduled messages (points expiring, tier changes, coupons, events, birthdays, badges)"),
+    Job("run-automations", _run_automations, "every 15m", "journeys and segment campaigns that are due"),
+    Job("send-messages", _send_messages, "every 30s", "sends queued messages (consent, quiet hours, caps)"),
     Job("deliver-webhooks", _deliver_webhooks, "every 1m",
         "outbox relay: sends due webhook deliveries; also woken by every new outbox row"),
 )
