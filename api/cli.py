@@ -314,6 +314,8 @@ def main(argv: list[str] | None = None) -> int:
                                            "expiring, tier changes, coupons issued, events starting (idempotent)")
     sub.add_parser("run-automations", help="let members into active journeys and due campaigns, leave on the goal, "
                                           "run due steps (idempotent)")
+    doc = sub.add_parser("settings-doc", help="write the README's settings table from api/settings.py")
+    doc.add_argument("--check", action="store_true", help="fail if README.md's table is out of date")
     export = sub.add_parser("export-schema", help="write the SDL to schema.graphql")
     export.add_argument("--check", action="store_true", help="fail if schema.graphql is out of date")
     args = parser.parse_args(argv)
@@ -322,6 +324,19 @@ def main(argv: list[str] | None = None) -> int:
 
     configure_logging()
     settings = Settings.from_env()
+    if args.command == "settings-doc":
+        from api.settings_doc import README, rendered
+
+        current = README.read_text(encoding="utf-8")
+        wanted = rendered(current)
+        if args.check:
+            if current != wanted:
+                print("README.md's settings table is out of date: run python -m api.cli settings-doc",
+                      file=sys.stderr)
+                return 1
+            return 0
+        README.write_text(wanted, encoding="utf-8")
+        return 0
     if args.command == "export-schema":
         sdl = export_schema_sdl()
         if args.check:

@@ -22,21 +22,23 @@ def _int(name: str, default: int) -> int:
 
 @dataclass(frozen=True)
 class Settings:
+    # "production" (anything but development/test) refuses dev keys and dev login codes.
     env: str = "development"
-    database_url: str = f"sqlite+aiosqlite:///{DEFAULT_DB_PATH}"
+    database_url: str = f"sqlite+aiosqlite:///{DEFAULT_DB_PATH}"  # or postgresql+asyncpg://user@host/db
+    # Unset: the in-process cache and pub/sub of the embedded default (one process).
     redis_url: str | None = None
-    redis_prefix: str = "loyalty:"
+    redis_prefix: str = "loyalty:"  # every key and channel this deployment uses starts with it
     # Redis high availability: Sentinel addresses ("host:port", ...) and the name of the monitored
     # primary; when set they replace REDIS_URL's host (its database number and password still apply).
     redis_sentinels: tuple[str, ...] = ()
     redis_sentinel_master: str = "loyalty"
-    # A streaming replica for the reads of HTTP requests; a caller who wrote reads the primary until
-    # the replica has replayed that write, or at most this long (then the replica again).
-    database_replica_url: str | None = None
     # Behind PgBouncer in transaction mode a server connection serves many clients, so statements
     # cannot stay prepared on it under fixed names: DATABASE_PGBOUNCER=1 turns asyncpg's statement
     # cache off and names each prepared statement uniquely.
     database_pgbouncer: bool = False
+    # A streaming replica for the reads of HTTP requests; a caller who wrote reads the primary until
+    # the replica has replayed that write, or at most this long (then the replica again).
+    database_replica_url: str | None = None
     read_your_writes_seconds: int = 30
     # kid -> HMAC secret; the active kid signs, every listed kid verifies (so keys can rotate).
     jwt_keys: dict[str, str] = field(default_factory=dict)
