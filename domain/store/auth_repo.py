@@ -141,8 +141,15 @@ class SqlStaffRepository:
         return _staff(row, stores)
 
     async def get(self, staff_id: int) -> StaffAccount | None:
-        row = (await self._conn.execute(select(staff_accounts).where(staff_accounts.c.id == staff_id))).first()
-        return await self._with_stores(row)
+        """One statement (every staff request runs it, see domain/auth/admission): the account joined
+        to its stores, one row per store."""
+        rows = (await self._conn.execute(
+            select(staff_accounts, staff_stores.c.store_id.label("assigned_store"))
+            .outerjoin(staff_stores, staff_stores.c.staff_id == staff_accounts.c.id)
+            .where(staff_accounts.c.id == staff_id))).all()
+        if not rows:
+            return None
+        return _staff(rows[0], [r.assigned_store for r in rows if r.assigned_store is not None])
 
     async def get_by_username(self, username: str) -> StaffAccount | None:
         row = (await self._conn.execute(

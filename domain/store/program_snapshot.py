@@ -17,6 +17,7 @@ from collections.abc import Awaitable, Callable
 
 from domain.points.rules import EarningRule
 from domain.tiers.model import Tier
+from domain.webhooks.model import Subscription
 
 TTL_SECONDS = 1.0
 
@@ -29,12 +30,14 @@ class ProgramSnapshot:
         self._tiers: tuple[float, list[Tier]] | None = None
         self._settings: tuple[float, dict[str, object]] | None = None
         self._rules: tuple[float, list[EarningRule]] | None = None
+        self._subscriptions: tuple[float, list[Subscription]] | None = None
 
     def invalidate(self) -> None:
-        """After the commit of a transaction that saved a tier or a setting."""
+        """After the commit of a transaction that saved a tier, a setting or a webhook subscription."""
         self._generation += 1
         self._tiers = self._settings = None
         self._rules = None
+        self._subscriptions = None
 
     async def tiers(self, read: Callable[[], Awaitable[list[Tier]]]) -> list[Tier]:
         held = self._tiers
@@ -64,4 +67,17 @@ class ProgramSnapshot:
         value = await read()
         if generation == self._generation:
             self._rules = (began, value)
+        return list(value)
+
+    async def subscriptions(self, read: Callable[[], Awaitable[list[Subscription]]]) -> list[Subscription]:
+        """The active webhook subscriptions, which every commit that raises events consults (the outbox
+        rows are written in the same transaction): a new endpoint receives events from its own
+        worker at once, from the others within `ttl_seconds`."""
+        held = self._subscriptions
+        if held is not None and self._clock() - held[0] < self._ttl:
+            return list(held[1])
+        generation, began = self._generation, self._clock()
+        value = await read()
+        if generation == self._generation:
+            self._subscriptions = (began, value)
         return list(value)

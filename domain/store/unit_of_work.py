@@ -217,7 +217,7 @@ class SqlUnitOfWork:
         self.community = SqlCommunityRepository(conn)
         self.meetups = SqlMeetupRepository(conn)
         self.partners = SqlPartnerRepository(conn)
-        self.webhooks = SqlWebhookRepository(conn)
+        self.webhooks = SqlWebhookRepository(conn, self._program, self._note_program_saved)
         self.surveys = SqlSurveyRepository(conn)
         self.privacy = SqlPrivacyRepository(conn)
         self.segments = SqlSegmentRepository(conn)

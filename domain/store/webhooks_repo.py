@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import datetime
 
 from sqlalchemy import Row, insert, or_, select, update
@@ -11,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from domain.privacy.model import Erasure
 from domain.store.jobs_repo import ask_engine
 from domain.store.json_scrub import scrub_json_rows
+from domain.store.program_snapshot import ProgramSnapshot
 from domain.store.tables import outbox_events, webhook_deliveries, webhook_subscriptions
 from domain.webhooks.catalogue import PAYLOAD_VERSION
 from domain.webhooks.model import Delivery, Outgoing, Subscription
@@ -26,14 +28,19 @@ def _delivery(row: Row) -> Delivery:
 
 
 class SqlWebhookRepository:
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(self, conn: AsyncConnection, snapshot: ProgramSnapshot | None = None,
+                 on_save: Callable[[], None] | None = None) -> None:
         self._conn = conn
+        self._snapshot = snapshot
+        self._on_save = on_save
 
     async def add_subscription(self, partner_id: int | None, url: str, secret: str, event_types: list[str],
                                now: datetime) -> Subscription:
         row = (await self._conn.execute(insert(webhook_subscriptions).values(
             partner_id=partner_id, url=url, secret=secret, event_types=event_types, created_at=now,
         ).returning(*webhook_subscriptions.c))).one()
+        if self._on_save is not None:
+            self._on_save()  # the commit drops this worker's snapshot of the subscriptions
         return _subscription(row)
 
     async def enqueue(self, event_type: str, payload: dict[str, object], partner_id: int | None,
@@ -56,6 +63,11 @@ class SqlWebhookRepository:
         return event_id
 
     async def active_subscriptions(self) -> list[Subscription]:
+        if self._snapshot is not None:
+            return await self._snapshot.subscriptions(self._read_active)
+        return await self._read_active()
+
+    async def _read_active(self) -> list[Subscription]:
         rows = await self._conn.execute(select(webhook_subscriptions).where(webhook_subscriptions.c.active.is_(True))
                                         .order_by(webhook_subscriptions.c.id))
         return [_subscription(r) for r in rows]

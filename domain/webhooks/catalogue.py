@@ -40,7 +40,8 @@ EVENT_TYPES: dict[str, str] = {
     "points.earned": "memberId, entryId, kind (EARN, GIFT_IN), amount, reason, sourceType, createdAt",
     "points.spent": "memberId, entryId, kind (REDEEM, GIFT_OUT), amount (negative), reason, sourceType, createdAt",
     "points.expired": "memberId, entryId, kind, amount (negative), reason, sourceType, createdAt",
-    "points.adjusted": "memberId, entryId, kind (ADJUST, REVERSE), amount, reason, sourceType, createdAt",
+    "points.adjusted": "memberId, entryId, kind (ADJUST, REVERSE, MERGE_OUT, MERGE_IN), amount, reason, sourceType, "
+                       "createdAt",
     "tier.changed": "memberId, fromTierId, toTierId",
     "coupon.issued": "memberId, couponId, templateId, source",
     "coupon.redeemed": "memberId, couponId, templateId, orderRef, discountCents",
@@ -75,7 +76,7 @@ _PHONE_SHARED = frozenset({"member.created", "member.updated"})  # events that c
 
 _POINTS_TYPE = {"EARN": "points.earned", "GIFT_IN": "points.earned", "REDEEM": "points.spent",
                 "GIFT_OUT": "points.spent", "EXPIRE": "points.expired", "ADJUST": "points.adjusted",
-                "REVERSE": "points.adjusted"}
+                "REVERSE": "points.adjusted", "MERGE_OUT": "points.adjusted", "MERGE_IN": "points.adjusted"}
 _REDEMPTION_TYPE = {"ISSUED": "redemption.created", "USED": "redemption.used", "CANCELLED": "redemption.cancelled"}
 
 

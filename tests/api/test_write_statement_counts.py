@@ -74,6 +74,9 @@ async def counted(api: ApiClient, query: str, variables: dict | None, token: str
     return body["data"], [*seen, *extra]
 
 
+STAFF_TOKEN_CHECK = 1
+
+
 def ceiling(api: ApiClient, limit: int) -> int:
     """The issue's ceilings hold on PostgreSQL, where a debit or credit is one statement; SQLite (the
     embedded default) spends a few more on them, but as constant a number."""
@@ -128,7 +131,9 @@ async def test_earning_costs_at_most_eight_statements_whatever_the_history(membe
         counts.append((len(seen), show(seen)))
     counts = counts[1:]  # the first purchase filled the snapshot with the earning rules
     assert counts[0][0] == counts[1][0], f"{counts[0][1]}\n---\n{counts[1][1]}"
-    assert counts[1][0] <= ceiling(api, 8), counts[1][1]
+    # 8 for the purchase, plus the one read that checks the POS's staff token against its account
+    # (role, version, stores: a deactivated account is refused at once, issue 18).
+    assert counts[1][0] <= ceiling(api, 8) + STAFF_TOKEN_CHECK, counts[1][1]
     await assert_books_balance(api.container.engine)
 
 
