@@ -27,8 +27,9 @@ class MessageSink:
         self.sent: list[dict[str, object]] = []
 
     async def send(self, message: Rendered) -> str:
-        line = {"channel": message.channel.value, "memberId": message.member_id, "key": message.message_key,
-                "kind": message.kind, "to": message.address, "title": message.title, "body": message.body}
+        line: dict[str, object] = {
+            "channel": message.channel.value, "memberId": message.member_id, "key": message.message_key,
+            "kind": message.kind, "to": message.address, "title": message.title, "body": message.body}
         self.sent.append(line)
         if self._path is not None:
             self._path.parent.mkdir(parents=True, exist_ok=True)
@@ -52,6 +53,10 @@ class _HttpChannel:
         except ValueError:
             body = {}
         return str(body.get("id") or body.get("msgid") or response.status_code) if isinstance(body, dict) else "ok"
+
+    async def send(self, message: Rendered) -> str:
+        """Each provider's own payload: see the subclasses."""
+        raise NotImplementedError
 
     async def close(self) -> None:
         await self._client.aclose()
