@@ -65,6 +65,10 @@ async def merge_members(cmd: MergeMembers, deps: Deps) -> MemberMerge:
             raise Conflict("An erased member cannot be merged.")
         if await uow.member_merges.merged_into(gone) is not None or await uow.member_merges.merged_into(keep):
             raise Conflict("One of these members was already merged into another.")
+        if (await uow.points.lot_totals(gone, now, now))[4]:
+            # Held points belong to an open payment at a till: moving the lots under it would strand
+            # what its release or refund gives back on the merged-away account.
+            raise Conflict("This member has a points payment in progress; merge once it is captured or released.")
         points, lots = await _move_points(uow, keep, gone, staff_id, now)
         moved = await uow.member_merges.move_rows(gone, keep)
         moved["lots"] = lots

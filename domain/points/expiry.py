@@ -28,7 +28,9 @@ async def expire_points(new_uow: Callable[[], UnitOfWork], now: datetime, batch:
                         continue
                     entry = await uow.points.add_entry(
                         NewEntry(member_id, EntryKind.EXPIRE, -lot.remaining, "Points expired", "expiry",
-                                 str(lot.id), f"expire/{lot.id}", details={"lotId": lot.id,
+                                 # Unique per write-off, not per lot: points a payment held past the
+                                 # lot's date are written off later, once the hold ends.
+                                 str(lot.id), f"expire/{lot.id}/{int(now.timestamp())}", details={"lotId": lot.id,
                                                                            "expiredAt": lot.expires_at.isoformat()}),
                         now,
                     )

@@ -238,8 +238,8 @@ class SqlMessagingRepository:
             lot = points_lots.c
             day = local(lot.expires_at)
             grouped = (select(lot.member_id.label("member_id"), day.label("day"),
-                              func.sum(lot.remaining).label("points"))
-                       .where(lot.remaining > 0, lot.expires_at > now, lot.expires_at <= now + horizon)
+                              func.sum(lot.remaining - lot.held).label("points"))  # held: paying, not expiring
+                       .where(lot.remaining - lot.held > 0, lot.expires_at > now, lot.expires_at <= now + horizon)
                        .group_by(lot.member_id, day)).subquery("windows")
             candidates = select(grouped.c.member_id, (literal("points-expiring:") + cast(grouped.c.day, String))
                                 .label("message_key"),

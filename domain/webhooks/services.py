@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urlparse
 
-from domain.auth.viewer import Role, Viewer
+from domain.auth.viewer import Role, StaffRole, Viewer
 from domain.deps import Deps
-from domain.errors import BadUserInput, NotFound
+from domain.errors import BadUserInput, Forbidden, NotFound
 from domain.ports import UnitOfWork
 from domain.webhooks.catalogue import EVENT_TYPES as CATALOGUE
 from domain.webhooks.model import MAX_ATTEMPTS, Delivery, Subscription, WebhookSender, backoff, signature
@@ -32,6 +32,11 @@ async def add_subscription(cmd: AddSubscription, deps: Deps) -> Subscription:
     uow, now = deps.uow, deps.clock.now()
     partner_id, url, event_types, allow_http = cmd.partner_id, cmd.url, cmd.event_types, cmd.allow_http
     staff_id = deps.viewer.require_staff()
+    if partner_id is None and deps.viewer.staff_role is not StaffRole.HQ_ADMIN:
+        # An operator endpoint receives every member's full payload (phones, birthdays): only HQ may
+        # point one somewhere; a partner manager sets up partners' endpoints, which see only their
+        # linked members within consent.
+        raise Forbidden("Only an HQ administrator can add an operator endpoint; name the partner.")
     parsed = urlparse(url)
     if parsed.scheme not in (("https", "http") if allow_http else ("https",)) or not parsed.netloc or len(url) > 500:
         raise BadUserInput.for_field("url", "Webhooks go to https URLs.")

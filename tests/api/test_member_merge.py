@@ -110,3 +110,22 @@ async def test_merge_input_is_checked_and_staff_only(setup) -> None:
     assert error_codes(member) == ["FORBIDDEN"]
     assert error_codes(await api.gql("{ memberMergeCandidates(first: 0) { reason } }", token=staff)) == [
         "BAD_USER_INPUT"]
+
+
+async def test_a_member_with_a_points_payment_in_progress_is_not_merged_away(setup) -> None:
+    """Held points belong to an open payment at a till; merging them away would strand what the
+    release gives back on the merged account (it failed before: the merge went ahead)."""
+    from tests.api.test_points_payments import ADJUST, AUTHORIZE, RELEASE, order
+
+    api, staff, a, b = setup
+    phone = (await api.data("{ me { phone } }", token=b.access_token))["me"]["phone"]
+    await api.data(ADJUST, {"m": b.member_id, "a": 5_000, "k": "merge-hold-seed"}, staff)
+    await api.data(AUTHORIZE, {"i": order("M-HOLD-1", 1_000, phone=phone)}, staff)
+    refused = await api.gql(MERGE, {"i": {"keepMemberId": a.member_id, "mergeMemberId": b.member_id,
+                                          "reason": "same person"}}, staff)
+    assert error_codes(refused) == ["CONFLICT"]
+    await api.data(RELEASE, {"s": "S1", "o": "M-HOLD-1"}, staff)
+    merged = await api.gql(MERGE, {"i": {"keepMemberId": a.member_id, "mergeMemberId": b.member_id,
+                                         "reason": "same person"}}, staff)
+    assert "errors" not in merged, merged
+    await assert_books_balance(api.container.engine)

@@ -122,3 +122,17 @@ async def test_a_refused_change_leaves_no_outbox_row(pg_api: ApiClient) -> None:
       amountCents: 10001}) { refund { refundId } } }""", token=staff)
     assert error_codes(too_much) == ["BAD_USER_INPUT"]
     assert OPERATOR_URL not in await sent(api)
+
+
+async def test_only_hq_points_an_operator_endpoint_anywhere(api: ApiClient) -> None:
+    """An operator endpoint receives every member's whole payload (phones, birthdays): a partner
+    manager may set up partners' endpoints, not one of those (it failed before: any staff role with
+    addWebhook could)."""
+    from domain.auth.viewer import StaffRole
+
+    manager = await staff_token(api, "pm-li", role=StaffRole.PARTNER_MANAGER)
+    refused = await api.gql(HOOK, {"u": "https://collector.example/hook", "t": ["member.created"], "p": None}, manager)
+    assert error_codes(refused) == ["FORBIDDEN"]
+    admin = await staff_token(api)
+    made = await api.gql(HOOK, {"u": "https://crm.example/hook", "t": ["member.created"], "p": None}, admin)
+    assert "errors" not in made
