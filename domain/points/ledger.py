@@ -81,6 +81,13 @@ async def restore(uow: UnitOfWork, debit_entry_id: int, new: NewEntry, now: date
         raise ValueError(f"restoring {new.amount} points but the debit took {taken}")
     entry = await uow.points.add_entry(new, now)
     for lot_id, amount in moves:
+        lot = await uow.points.lot(lot_id)
+        if lot is not None and lot.member_id != new.member_id:
+            # The debit was made under another member id that has since been merged into this one:
+            # its lots stay with the merged-away account, so the points come back as a lot of this
+            # member's, with the same expiry.
+            await uow.points.add_lot(new.member_id, entry.id, -amount, now, now, lot.expires_at)
+            continue
         await uow.points.return_to_lot(entry.id, lot_id, -amount)
     version = await uow.points.bump_account(new.member_id, new.amount, now)
     uow.publish_after_commit(PointsChanged(new.member_id, version, entry.id))

@@ -129,3 +129,26 @@ async def test_a_member_with_a_points_payment_in_progress_is_not_merged_away(set
                                          "reason": "same person"}}, staff)
     assert "errors" not in merged, merged
     await assert_books_balance(api.container.engine)
+
+
+async def test_cancelling_a_voucher_bought_before_a_merge_credits_the_kept_member(setup) -> None:
+    """The voucher moves to A; its points came from B's lots. Cancelling it gives the points to A as a
+    lot of A's (it failed before: they went back into B's lot while A's balance rose, so A's balance
+    no longer equalled A's lots)."""
+    from tests.api.test_redemptions import CANCEL, REDEEM
+    from tests.support.catalog import add_reward
+
+    api, staff, a, b = setup
+    reward = await add_reward(api.container, price=300, stock=5)
+    await api.data("""mutation($m: ID!) { adjustPoints(input: {memberId: $m, amount: 500, reason: "seed",
+      idempotencyKey: "merge-cancel-seed"}) { entry { id } } }""", {"m": b.member_id}, staff)
+    bought = await api.data(REDEEM, {"r": reward.id, "q": 1, "k": "before-merge"}, b.access_token)
+    redemption = bought["redeemReward"]["redemption"]["id"]
+    await api.data(MERGE, {"i": {"keepMemberId": a.member_id, "mergeMemberId": b.member_id,
+                                 "reason": "same person"}}, staff)
+    before = (await api.data("{ me { points { total } } }", token=a.access_token))["me"]["points"]["total"]
+    await api.data(CANCEL, {"id": redemption}, staff)
+    after = (await api.data("{ me { points { total } } }", token=a.access_token))["me"]["points"]["total"]
+    assert after == before + 300
+    balances = await assert_books_balance(api.container.engine)
+    assert balances[int(b.member_id)] == 0
