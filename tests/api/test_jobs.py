@@ -9,14 +9,15 @@ from dataclasses import replace
 from sqlalchemy import text
 
 from api.job_runner import InProcessJobRunner
+from api.jobs import JOBS
 from tests.support.client import ApiClient, error_codes
 from tests.support.roles import staff_token
 
 RUNS = """query($job: String) { jobRuns(job: $job, first: 10) {
     nodes { id job trigger status started finished counts { name value } error } } }"""
 RUN = "mutation($job: String!) { runJob(job: $job) { id job status trigger } }"
-EVERYTHING_OFF = {n: "off" for n in ("expire-points", "evaluate-tiers", "birthday-rewards", "compute-segments",
-                                     "deliver-webhooks")}
+# Every registered job, so a job added to the registry is off here too.
+EVERYTHING_OFF = {job.name: "off" for job in JOBS}
 
 
 async def _until(check, seconds: float = 20.0) -> None:  # type: ignore[no-untyped-def]

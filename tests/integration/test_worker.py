@@ -19,15 +19,16 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from api.jobs import JOBS
 from api.migrate import upgrade
 from tests.conftest import create_database, in_thread
 from tests.support.servers import free_port
 
 pytestmark = pytest.mark.postgres
+
 ROOT = Path(__file__).resolve().parents[2]
 # Every job but the one under test is off, so the runs counted are that job's.
-ALL_OFF = ";".join(f"{n}=off" for n in ("expire-points", "evaluate-tiers", "birthday-rewards", "compute-segments",
-                                        "deliver-webhooks"))
+ALL_OFF = ";".join(f"{job.name}=off" for job in JOBS)
 
 
 @pytest.fixture
