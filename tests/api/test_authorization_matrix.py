@@ -174,6 +174,8 @@ OVERRIDES: dict[str, Override] = {
     "partnerToken": fixed(clientId=_id("client_id"), clientSecret=_id("client_secret")),
     # Two staff roles may rotate: aimed at partner C, or partner A's secret would not outlive the grace.
     "rotatePartnerSecret": fixed(partnerId=_id("partner_c")),
+    # A partner's endpoint: an operator endpoint (no partner) is for HQ only, which the use case checks.
+    "addWebhook": fixed(partnerId=_id("partner_c")),
     "deactivatePartner": fixed(partnerId=_id("partner_c")),
     "revokePartnerSecrets": fixed(partnerId=_id("partner_c")),
     "deactivateStaff": fixed(staffId=_id("spare")),
