@@ -14,12 +14,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar, cast
 
 from domain.points.rules import EarningRule
 from domain.tiers.model import Tier
 from domain.webhooks.model import Subscription
 
 TTL_SECONDS = 1.0
+T = TypeVar("T")
 
 
 class ProgramSnapshot:
@@ -27,57 +29,35 @@ class ProgramSnapshot:
         self._ttl = ttl_seconds
         self._clock = clock
         self._generation = 0
-        self._tiers: tuple[float, list[Tier]] | None = None
-        self._settings: tuple[float, dict[str, object]] | None = None
-        self._rules: tuple[float, list[EarningRule]] | None = None
-        self._subscriptions: tuple[float, list[Subscription]] | None = None
+        self._held: dict[str, tuple[float, Any]] = {}  # what -> (when it was read, the copy)
 
     def invalidate(self) -> None:
-        """After the commit of a transaction that saved a tier, a setting or a webhook subscription."""
+        """After the commit of a transaction that saved a tier, a setting, a rule or a webhook
+        subscription."""
         self._generation += 1
-        self._tiers = self._settings = None
-        self._rules = None
-        self._subscriptions = None
+        self._held.clear()
+
+    async def _cached(self, what: str, read: Callable[[], Awaitable[T]]) -> T:
+        held = self._held.get(what)
+        if held is not None and self._clock() - held[0] < self._ttl:
+            return cast(T, held[1])
+        generation, began = self._generation, self._clock()
+        value = await read()
+        if generation == self._generation:
+            self._held[what] = (began, value)
+        return value
 
     async def tiers(self, read: Callable[[], Awaitable[list[Tier]]]) -> list[Tier]:
-        held = self._tiers
-        if held is not None and self._clock() - held[0] < self._ttl:
-            return list(held[1])  # Tier is frozen; the list is the caller's to sort
-        generation, began = self._generation, self._clock()
-        value = await read()
-        if generation == self._generation:
-            self._tiers = (began, value)
-        return list(value)
+        return list(await self._cached("tiers", read))  # Tier is frozen; the list is the caller's to sort
 
     async def settings(self, read: Callable[[], Awaitable[dict[str, object]]]) -> dict[str, object]:
-        held = self._settings
-        if held is not None and self._clock() - held[0] < self._ttl:
-            return dict(held[1])
-        generation, began = self._generation, self._clock()
-        value = await read()
-        if generation == self._generation:
-            self._settings = (began, value)
-        return dict(value)
+        return dict(await self._cached("settings", read))
 
     async def rules(self, read: Callable[[], Awaitable[list[EarningRule]]]) -> list[EarningRule]:
-        held = self._rules
-        if held is not None and self._clock() - held[0] < self._ttl:
-            return list(held[1])  # EarningRule is frozen
-        generation, began = self._generation, self._clock()
-        value = await read()
-        if generation == self._generation:
-            self._rules = (began, value)
-        return list(value)
+        return list(await self._cached("rules", read))  # EarningRule is frozen
 
     async def subscriptions(self, read: Callable[[], Awaitable[list[Subscription]]]) -> list[Subscription]:
         """The active webhook subscriptions, which every commit that raises events consults (the outbox
         rows are written in the same transaction): a new endpoint receives events from its own
         worker at once, from the others within `ttl_seconds`."""
-        held = self._subscriptions
-        if held is not None and self._clock() - held[0] < self._ttl:
-            return list(held[1])
-        generation, began = self._generation, self._clock()
-        value = await read()
-        if generation == self._generation:
-            self._subscriptions = (began, value)
-        return list(value)
+        return list(await self._cached("subscriptions", read))
