@@ -197,23 +197,21 @@ async def _worker(settings: Settings) -> None:
 
 
 async def _send_messages(settings: Settings, loop: bool) -> dict[str, int]:
-    from api.message_channels import build_channels, send_policy
-    from domain.messaging.sending import send_due_messages
+    """The worker's send-messages job (api/jobs.py), once or (`--loop`) every few seconds."""
+    from api.jobs import find_job
 
+    job = find_job("send-messages")
     container = _container(settings)
-    channels, closable = build_channels(settings)
     total: dict[str, int] = {}
     try:
         while True:
-            counts = await send_due_messages(container.uow, channels, send_policy(settings), container.clock)
+            counts = await job.run(container)
             total = {k: total.get(k, 0) + v for k, v in counts.items()}
             if not loop:
                 return total
             if not any(counts.values()):
                 await asyncio.sleep(2)
     finally:
-        for channel in closable:
-            await channel.close()
         await container.close()
 
 
