@@ -106,18 +106,6 @@ async def _segments(settings: Settings) -> dict[str, int]:
         await container.close()
 
 
-async def _badges(settings: Settings) -> dict[str, int]:
-    from domain.auth.viewer import Role, Viewer
-    from domain.deps import Deps
-    from domain.gamification.badges import award_badges
-
-    container = _container(settings)
-    try:
-        return await award_badges(Deps(container.uow(), container.cache, container.clock, Viewer(Role.STAFF, 0)))
-    finally:
-        await container.close()
-
-
 async def _rollup_kpis(settings: Settings, from_day: str | None, to_day: str | None,
                        everything: bool) -> dict[str, int]:
     from datetime import date
@@ -215,22 +203,13 @@ async def _send_messages(settings: Settings, loop: bool) -> dict[str, int]:
         await container.close()
 
 
-async def _message_triggers(settings: Settings) -> dict[str, int]:
-    from domain.messaging.triggers import run_message_triggers
+async def _run_job(settings: Settings, name: str) -> dict[str, int]:
+    """One run of a registered job (api/jobs.py), as the worker would run it."""
+    from api.jobs import find_job
 
     container = _container(settings)
     try:
-        return await run_message_triggers(container.uow, container.clock, settings.points_expiring_days)
-    finally:
-        await container.close()
-
-
-async def _automations(settings: Settings) -> dict[str, int]:
-    from domain.automation.runner import run_automations
-
-    container = _container(settings)
-    try:
-        return await run_automations(container.uow, container.clock)
+        return await find_job(name).run(container)
     finally:
         await container.close()
 
@@ -365,7 +344,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "birthday-rewards":
         print(asyncio.run(_birthdays(settings)))
     if args.command == "award-badges":
-        print(asyncio.run(_badges(settings)))
+        print(asyncio.run(_run_job(settings, "award-badges")))
         return 0
     if args.command == "compute-segments":
         print(asyncio.run(_segments(settings)))
@@ -411,9 +390,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "send-messages":
         print(asyncio.run(_send_messages(settings, args.loop)))
     if args.command == "message-triggers":
-        print(asyncio.run(_message_triggers(settings)))
+        print(asyncio.run(_run_job(settings, "message-triggers")))
     if args.command == "run-automations":
-        print(asyncio.run(_automations(settings)))
+        print(asyncio.run(_run_job(settings, "run-automations")))
     if args.command == "serve":
         import uvicorn
 
