@@ -26,10 +26,12 @@ from sqlalchemy import text
 from api.auth import JwtTokens
 from bench import dataset
 from bench.balance import compare_balance_paths
-from bench.environment import BENCH_KEYS, bench_environment, describe
+from bench.environment import BENCH_KEYS, bench_environment, describe, new_members
 from bench.home import BALANCE, CHECK_IN, HISTORY, HOME, REDEEM, Run, drive, graphql_body
+from bench.long_history import long_history_scenarios
 from bench.report import print_report, print_write_report
 from bench.servers import Server, server_env
+from bench.targets import print_targets
 from bench.writes import write_scenarios
 from domain import cursors
 from domain.auth.viewer import Role
@@ -105,6 +107,8 @@ async def main_async(options: Options) -> None:
         paths = await compare_balance_paths(container, home_sample[:100], data.heavy)
         writes = await write_scenarios(container, token, everyone, heavy, set(home_sample) | set(check_ins),
                                        redeemers, data.hot_reward_id)
+        # The heaviest history against a member created now, each earning alone (bench/long_history.py).
+        history_earns = await long_history_scenarios(container, data.heavy[0], (await new_members(container, 1))[0])
 
         env = server_env(settings.database_url, settings.redis_url or "", BENCH_KEYS, "bench-home:")
         logs = Path(tempfile.mkdtemp(prefix="bench-home-"))
@@ -135,6 +139,8 @@ async def main_async(options: Options) -> None:
             for label, (app_requests, base_path, base_requests) in writes.items():
                 plan.append((baseline, f"{label} (baseline)", base_path, base_requests, dict(clients=c)))
                 plan.append((app, label, "/graphql", app_requests, dict(clients=c)))
+            for label, requests in history_earns.items():
+                plan.append((app, label, "/graphql", requests, dict(clients=1)))
             for server, label, path, requests, how in plan:
                 progress(f"{label} on {server.name}, {how}, {s:g} s")
                 runs.append(await drive(server, label, path, requests, seconds=s, key_prefix=f"r{len(runs)}",
@@ -144,6 +150,7 @@ async def main_async(options: Options) -> None:
             baseline.stop()
         print_report(header, options, data, load_seconds, runs, paths)
         print_write_report(runs)
+        print_targets(runs, options, load_seconds)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import statistics
 import sys
 import time
 from dataclasses import dataclass, field
@@ -50,6 +51,7 @@ class Run:
     first_error: str = ""
     sql: float | None = None  # statements per request, mean (GraphQL server only)
     sql_range: tuple[int, int] | None = None
+    sql_median: float | None = None  # the steady count: the mean carries per-worker snapshot refreshes
     rss_mib: list[float] = field(default_factory=list)
     server_cpu: float = 0.0  # all workers, in cores
     client_cpu: float = 0.0  # the load process, share of one core
@@ -92,4 +94,5 @@ async def drive(server: Server, label: str, path: str, requests: list[dict], *, 
     if result["statements"]:
         run.sql = sum(result["statements"]) / len(result["statements"])
         run.sql_range = (min(result["statements"]), max(result["statements"]))
+        run.sql_median = statistics.median(result["statements"])
     return run
