@@ -52,9 +52,12 @@ def page_html() -> str:
 def dashboard_routes() -> list[BaseRoute]:
     html = page_html()
 
-    async def dashboard(_request: Request) -> HTMLResponse:
+    async def dashboard(request: Request) -> HTMLResponse:
+        # The default period ends on the program's today (its time zone), which the browser cannot know:
+        # in Shanghai before 08:00 the browser's UTC date is still yesterday.
+        today = request.app.state.container.today().isoformat()
         # No caching of the page by shared caches; it holds no data, but a stale script would misread the API.
-        return HTMLResponse(html, headers={"Cache-Control": "no-cache"})
+        return HTMLResponse(html.replace("__TODAY__", today), headers={"Cache-Control": "no-cache"})
 
     return [Route("/dashboard", dashboard, methods=["GET"]),
             Mount(ASSET_PATH, StaticFiles(directory=ASSET_DIR, check_dir=False), name="dashboard-assets")]

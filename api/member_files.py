@@ -8,16 +8,10 @@ import json
 from collections.abc import Iterator
 from pathlib import Path
 
-from api.progress import ProgressBar
+from api.import_files import progress_bar, rejects_file
 from api.settings import Settings
 
 REJECT_COLUMNS = ["row", "key", "reason", "data"]
-
-
-def _count_rows(path: Path, jsonl: bool) -> int:
-    with path.open("rb") as f:
-        lines = sum(1 for line in f if line.strip())
-    return lines if jsonl else max(lines - 1, 0)
 
 
 def read_rows(path: Path, jsonl: bool) -> Iterator[tuple[int, dict]]:
@@ -48,15 +42,13 @@ async def import_members_file(settings: Settings, path: Path, rejects_path: Path
 
     jsonl = (fmt or path.suffix.lstrip(".").lower()) in ("jsonl", "ndjson", "json")
     container = build_container(settings)
-    bar = ProgressBar(_count_rows(path, jsonl), f"importing {path.name}")
+    bar = progress_bar(path, header=not jsonl)
     try:
-        with rejects_path.open("w", newline="", encoding="utf-8") as out:
-            writer = csv.writer(out)
-            writer.writerow(REJECT_COLUMNS)
+        with rejects_file(rejects_path, REJECT_COLUMNS) as write:
 
             def on_reject(reject, raw) -> None:
-                writer.writerow([reject.row_no, reject.key, reject.reason,
-                                 json.dumps(raw, ensure_ascii=False, default=str)[:1000]])
+                write([reject.row_no, reject.key, reject.reason,
+                       json.dumps(raw, ensure_ascii=False, default=str)[:1000]])
 
             totals = await import_members(container.uow, container.clock, read_rows(path, jsonl),
                                           label=path.name, batch_size=batch_size, on_reject=on_reject,

@@ -13,7 +13,7 @@ import json
 from collections.abc import Iterator
 from pathlib import Path
 
-from api.progress import ProgressBar
+from api.import_files import progress_bar, rejects_file
 
 
 def file_key(path: Path) -> str:
@@ -23,12 +23,6 @@ def file_key(path: Path) -> str:
         for chunk in iter(lambda: f.read(1 << 20), b""):
             digest.update(chunk)
     return "purchases:" + digest.hexdigest()[:64]
-
-
-def count_rows(path: Path) -> int:
-    with path.open("rb") as f:
-        lines = sum(1 for line in f if line.strip())
-    return lines - 1 if _is_csv(path) else lines
 
 
 def _is_csv(path: Path) -> bool:
@@ -59,16 +53,9 @@ async def run_import(container, path: Path, rejects_path: Path, batch_size: int)
 
     key = file_key(path)
     resuming = await resume_line(container.uow, key) > 0
-    bar = ProgressBar(count_rows(path), f"importing {path.name}")
-    # Appended to when resuming: the rejects of the batches that already landed are in it.
-    with rejects_path.open("a" if resuming else "w", encoding="utf-8", newline="") as out:
-        writer = csv.writer(out)
-        if not resuming:
-            writer.writerow(["line", "orderId", "reason"])
-
-        def reject(line: int, order_id: str, reason: str) -> None:
-            writer.writerow([line, order_id, reason])
-
-        summary = await import_purchases(read_rows(path), container.uow, container.clock, key, reject,
+    bar = progress_bar(path, header=_is_csv(path))
+    with rejects_file(rejects_path, ["line", "orderId", "reason"], append=resuming) as write:
+        summary = await import_purchases(read_rows(path), container.uow, container.clock, key,
+                                         lambda line, order_id, reason: write([line, order_id, reason]),
                                          batch_size=batch_size, progress=bar.advance)
     return summary.as_dict()

@@ -105,6 +105,11 @@ class ProgramKpis:
     to_day: date = strawberry.field(name="to", description="Last local day of the period (included).")
     time_zone: str = strawberry.field(description='The program time zone the days are in, e.g. "Asia/Shanghai".')
     as_of: datetime = strawberry.field(description="When these figures were computed.")
+    days_rolled_up: int = strawberry.field(description=(
+        "Days of the period the KPI rollup job has computed (the figures are read from its daily rollups)."))
+    first_missing_day: date | None = strawberry.field(description=(
+        "The first day of the period not rolled up yet (its activity is missing from the figures); null "
+        "when every day is."))
     members: MemberGrowthKpis = strawberry.field(description="Member counts and growth.")
     activity: ActivityKpis = strawberry.field(description="Active members over the period and per month.")
     retention_7d: RetentionKpi = strawberry.field(description="Share of new members active again within 7 days.")
@@ -118,6 +123,7 @@ class ProgramKpis:
     def from_domain(cls, k: DomainKpis) -> ProgramKpis:
         return cls(
             from_day=k.from_day, to_day=k.to_day, time_zone=k.time_zone, as_of=k.as_of,
+            days_rolled_up=k.days_rolled_up, first_missing_day=k.first_missing_day,
             members=MemberGrowthKpis(new_members=k.new_members, members_at_start=k.members_at_start,
                                      members_at_end=k.members_at_end),
             activity=ActivityKpis(
@@ -147,7 +153,7 @@ class ProgramKpis:
 class KpiQueries:
     @strawberry.field(description=(
         "Staff: program KPIs over whole local days [from, to] (program time zone), at most 366 days, "
-        "not after today."))
+        "not after today. Read from the daily KPI rollups: see `daysRolledUp` and `firstMissingDay`."))
     async def program_kpis(
         self, info: Info,
         from_: Annotated[date, strawberry.argument(

@@ -15,12 +15,13 @@ Choices (README "Importing purchases"):
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
 from domain.clock import Clock
 from domain.imports.purchase_rows import ImportedPurchase, RowRejected, parse_row
+from domain.imports.staging import Batch, Rejected, stage_in_batches
 from domain.kpis.rollups import rollup_days
 from domain.ports import UnitOfWork
 
@@ -61,64 +62,48 @@ async def import_purchases(rows: Iterable[tuple[int, dict[str, object] | str]], 
                            clock: Clock, key: str, reject: Reject, batch_size: int = 5_000,
                            progress: Callable[[int], None] | None = None) -> ImportSummary:
     """`rows` yields (line number, the row as a dict, or why it could not be read). `key` names the
-    file (its digest) for the checkpoint."""
+    file (its digest) for the checkpoint. The loop is the shared one (domain/imports/staging.py)."""
     summary = ImportSummary()
-    done = await resume_line(new_uow, key)
-    batch: list[tuple[int, dict[str, object] | str]] = []
-    for line, row in rows:
-        summary.read += 1
-        if line <= done:
-            summary.skipped_before_resume += 1
-            if progress:
-                progress(1)
-            continue
-        batch.append((line, row))
-        if len(batch) >= batch_size:
-            await _batch(batch, new_uow, clock, key, reject, summary, progress)
-            batch = []
-    if batch:
-        await _batch(batch, new_uow, clock, key, reject, summary, progress)
+
+    def check(line: int, row: dict[str, object] | str) -> ImportedPurchase | Rejected:
+        if isinstance(row, str):
+            return Rejected(line, "", row)
+        try:
+            return parse_row(line, row, clock.now())
+        except RowRejected as exc:
+            return Rejected(line, str(row.get("orderId") or row.get("order_id") or ""), str(exc))
+
+    async def apply(batch: Batch[ImportedPurchase]) -> list[Rejected]:
+        now = clock.now()
+        valid: dict[tuple[str, str], ImportedPurchase] = {}
+        rejects: list[Rejected] = []
+        for purchase in batch.items:
+            order = (purchase.store_id, purchase.order_id)
+            if order in valid:
+                rejects.append(Rejected(purchase.line, purchase.order_id,
+                                        f"the same order as line {valid[order].line}"))
+                continue
+            valid[order] = purchase
+        by_line = {p.line: p for p in valid.values()}
+        async with new_uow() as uow:
+            outcome = await uow.purchase_import.load(list(valid.values()), now)
+            await uow.purchase_import.save_checkpoint(key, batch.last_row, now)
+            await uow.commit()
+        rejects += [Rejected(line, by_line[line].order_id, "no member has this phone")
+                    for line in outcome.unknown_members]
+        rejects += [Rejected(line, by_line[line].order_id, "this order was already recorded with other data")
+                    for line in outcome.conflicts]
+        refused = set(outcome.unknown_members) | set(outcome.conflicts) | set(outcome.duplicates)
+        summary.days |= {clock.day_of(p.purchased_at) for p in valid.values() if p.line not in refused}
+        summary.imported += outcome.imported
+        summary.duplicates += len(outcome.duplicates)
+        return rejects
+
+    totals = await stage_in_batches(
+        rows, check, apply, batch_size=batch_size, resume_after=await resume_line(new_uow, key),
+        on_reject=lambda r, _raw: reject(r.row_no, r.key, r.reason), progress=progress)
+    summary.read, summary.skipped_before_resume = totals.read, totals.resumed
+    summary.rejected, summary.batches = totals.rejected, totals.batches
     if summary.days:
         await rollup_days(new_uow, clock, sorted(summary.days))
     return summary
-
-
-async def _batch(rows: Sequence[tuple[int, dict[str, object] | str]], new_uow: Callable[[], UnitOfWork],
-                 clock: Clock, key: str, reject: Reject, summary: ImportSummary,
-                 progress: Callable[[int], None] | None) -> None:
-    now = clock.now()
-    valid: dict[tuple[str, str], ImportedPurchase] = {}
-    rejects: list[tuple[int, str, str]] = []
-    for line, row in rows:
-        if isinstance(row, str):
-            rejects.append((line, "", row))
-            continue
-        try:
-            purchase = parse_row(line, row, now)
-        except RowRejected as exc:
-            rejects.append((line, str(row.get("orderId") or row.get("order_id") or ""), str(exc)))
-            continue
-        order = (purchase.store_id, purchase.order_id)
-        if order in valid:
-            rejects.append((line, purchase.order_id, f"the same order as line {valid[order].line}"))
-            continue
-        valid[order] = purchase
-    by_line = {p.line: p for p in valid.values()}
-    async with new_uow() as uow:
-        outcome = await uow.purchase_import.load(list(valid.values()), now)
-        await uow.purchase_import.save_checkpoint(key, rows[-1][0], now)
-        await uow.commit()
-    # After the commit, so the rejects file holds exactly the batches that landed.
-    rejects += [(line, by_line[line].order_id, "no member has this phone") for line in outcome.unknown_members]
-    rejects += [(line, by_line[line].order_id, "this order was already recorded with other data")
-                for line in outcome.conflicts]
-    for line, order_id, reason in sorted(rejects):
-        reject(line, order_id, reason)
-    refused = set(outcome.unknown_members) | set(outcome.conflicts) | set(outcome.duplicates)
-    summary.days |= {clock.day_of(p.purchased_at) for p in valid.values() if p.line not in refused}
-    summary.imported += outcome.imported
-    summary.duplicates += len(outcome.duplicates)
-    summary.rejected += len(rejects)
-    summary.batches += 1
-    if progress:
-        progress(len(rows))

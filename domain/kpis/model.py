@@ -17,6 +17,8 @@ class CohortDay:
     join_start: datetime
     window_start: datetime
     window_end: datetime
+    first_window_day: date  # the same window as local days, inclusive (for the member-day rollups)
+    last_window_day: date
 
 
 @dataclass(frozen=True)
@@ -26,6 +28,17 @@ class LedgerTotals:
     kind: str
     credited: int
     debited: int
+
+
+@dataclass(frozen=True)
+class MemberDayCounts:
+    """Distinct members over a span of days, from the member-day rollups."""
+
+    active: int
+    purchasing: int
+    repeat_purchasing: int  # two purchases or more
+    checked_in: int
+    redeeming: int
 
 
 @dataclass(frozen=True)
@@ -87,3 +100,5 @@ class ProgramKpis:
     repeat_purchase_rate_bp: int | None
     checked_in_members: int
     check_in_rate_bp: int | None
+    days_rolled_up: int
+    first_missing_day: date | None

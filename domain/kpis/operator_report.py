@@ -6,8 +6,8 @@ Definitions (also in README "Operator KPIs from daily rollups"):
   the day they were made. Net sales = sales - refunds. Average order value = sales / orders; its
   trend compares it with the period of the same length just before (and `days` holds it per day).
 - Items per order (连带销售系数) = units (line quantities) / orders.
-- Purchase frequency = orders / members who bought in the period (the one figure read from the
-  purchases themselves: distinct members do not add up across days).
+- Purchase frequency = orders / members who bought in the period (distinct members do not add up
+  across days: read from the member-day rollups, one row per member active on a day).
 - Conversion: of the members who joined in the period, those whose first purchase ever falls in
   the period.
 - Points issued = EARN credits; redeemed = REDEEM debits; outstanding = every ledger amount up to
@@ -22,13 +22,11 @@ Definitions (also in README "Operator KPIs from daily rollups"):
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
 from datetime import date, timedelta
-from zoneinfo import ZoneInfo
 
 from domain.deps import Deps
 from domain.kpis.operator_model import CohortValue, CouponUse, KpiDay, OperatorKpis, SalesSlice, TierSales
-from domain.kpis.period import Period, basis_points, per
+from domain.kpis.period import KpiReport, Period, basis_points, per, report_period
 from domain.kpis.rollup_model import Metric
 from domain.kpis.rollups import BASE_TIER
 from domain.offers.model import CouponTemplate
@@ -45,19 +43,13 @@ DAILY = [*CHANNEL_SALES, Metric.NEW_MEMBERS, Metric.FIRST_PURCHASES]
 EPOCH = date(1970, 1, 1)
 
 
-@dataclass(frozen=True)
-class OperatorKpiReport:
-    """Whole program-local days [from_day, to_day]."""
-
-    from_day: date
-    to_day: date
+# One command and one period parser for both reports (domain/kpis/period.py).
+OperatorKpiReport = KpiReport
 
 
-async def operator_kpis(cmd: OperatorKpiReport, deps: Deps) -> OperatorKpis:
-    uow, now, zone = deps.uow, deps.clock.now(), deps.clock.zone
-    assert isinstance(zone, ZoneInfo)
-    deps.viewer.require_staff()
-    period = Period.of(cmd.from_day, cmd.to_day, now.astimezone(zone).date(), zone)
+async def operator_kpis(cmd: KpiReport, deps: Deps) -> OperatorKpis:
+    period = report_period(cmd, deps)
+    uow, now, zone = deps.uow, deps.clock.now(), period.zone
     length = (period.to_day - period.from_day).days + 1
     before_to = period.from_day - timedelta(days=1)
     before_from = before_to - timedelta(days=length - 1)
@@ -77,7 +69,7 @@ async def operator_kpis(cmd: OperatorKpiReport, deps: Deps) -> OperatorKpis:
         ledger = await uow.kpi_rollups.sums(EPOCH, period.to_day, [Metric.POINTS_CREDITED, Metric.POINTS_DEBITED])
         cohort_spend = await uow.kpi_rollups.sums(EPOCH, period.to_day, [Metric.COHORT_NET_CENTS])
         joins = await uow.kpi_rollups.daily(period.from_day.replace(day=1), period.to_day, [Metric.NEW_MEMBERS])
-        purchasing, _repeat = await uow.kpis.purchasers(period.start, period.end)
+        purchasing = (await uow.kpi_rollups.member_counts(period.from_day, period.to_day)).purchasing
         settings = await load_settings(uow)
         tiers = await uow.tiers.tiers()
         template_ids = sorted({int(d1) for m, d1, _d2, _v in sums

@@ -6,10 +6,29 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from domain.deps import Deps
 from domain.errors import BadUserInput, FieldError
 from domain.kpis.model import CohortDay
 
 MAX_DAYS = 366
+
+
+@dataclass(frozen=True)
+class KpiReport:
+    """The command of both KPI reports (programKpis, operatorKpis): whole program-local days [from_day, to_day]."""
+
+    from_day: date
+    to_day: date
+
+
+def report_period(cmd: KpiReport, deps: Deps) -> Period:
+    """The one parser of a report's period, for staff only: whole local days of the program's (named,
+    IANA) time zone, not after the program's today, at most MAX_DAYS long."""
+    deps.viewer.require_staff()
+    zone = deps.clock.zone
+    # The reports name their time zone, so the program's clock runs on a named zone.
+    assert isinstance(zone, ZoneInfo)
+    return Period.of(cmd.from_day, cmd.to_day, deps.clock.today(), zone)
 
 
 @dataclass(frozen=True)
@@ -19,6 +38,8 @@ class Month:
     first_day: date  # the 1st of the month, even when the period starts later
     start: datetime
     end: datetime
+    from_day: date  # the month's first and last days inside the period
+    to_day: date
 
 
 @dataclass(frozen=True)
@@ -59,7 +80,8 @@ class Period:
         the join day; only days whose window has ended by `now`."""
         days = [
             CohortDay(local_midnight(day, self.zone), local_midnight(day + timedelta(days=1), self.zone),
-                      local_midnight(day + timedelta(days=1 + window_days), self.zone))
+                      local_midnight(day + timedelta(days=1 + window_days), self.zone),
+                      day + timedelta(days=1), day + timedelta(days=window_days))
             for day in self.days()
         ]
         return [d for d in days if d.window_end <= now]
@@ -71,7 +93,8 @@ class Period:
             following = (first + timedelta(days=32)).replace(day=1)
             start_day = max(first, self.from_day)
             end_day = min(following, self.to_day + timedelta(days=1))
-            months.append(Month(first, local_midnight(start_day, self.zone), local_midnight(end_day, self.zone)))
+            months.append(Month(first, local_midnight(start_day, self.zone), local_midnight(end_day, self.zone),
+                                start_day, end_day - timedelta(days=1)))
             first = following
         return months
 

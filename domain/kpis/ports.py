@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Protocol
 
-from domain.kpis.model import CohortDay, LedgerTotals
+from domain.kpis.model import CohortDay, LedgerTotals, MemberDayCounts
 from domain.kpis.rollup_model import DayFacts, Metric, RollupRow
 
 
@@ -53,6 +53,21 @@ class KpiRollupRepository(Protocol):
         ...
 
     async def replace_day(self, day: date, rows: Sequence[RollupRow], rolled_at: datetime) -> None: ...
+
+    async def replace_member_days(self, day: date, start: datetime, end: datetime) -> int:
+        """Rewrite the member-day rows of `day` ([start, end) in UTC) from the raw activity; their count."""
+        ...
+
+    async def active_members(self, spans: Sequence[tuple[date, date]]) -> list[int]:
+        """For each span of days (inclusive), the distinct members with a member-day row in it."""
+        ...
+
+    async def member_counts(self, from_day: date, to_day: date) -> MemberDayCounts: ...
+
+    async def retention(self, days: Sequence[CohortDay]) -> tuple[int, int]:
+        """Members who joined on those days (members table), and how many of them have a member-day
+        row on a day of their window."""
+        ...
 
     async def first_activity(self) -> datetime | None:
         """When the first member joined: where a full backfill starts."""

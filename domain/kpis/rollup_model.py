@@ -31,6 +31,7 @@ class Metric(StrEnum):
     COUPONS_ISSUED = "coupons_issued"  # dims: template id, campaign (the coupon's source)
     COUPONS_REDEEMED = "coupons_redeemed"  # dims: template id, campaign
     COUPON_DISCOUNT_CENTS = "coupon_discount_cents"  # dims: template id, campaign
+    TIER_MOVES = "tier_moves"  # dim: the tier change's reason (UPGRADE, DOWNGRADE, ...)
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,7 @@ class DayFacts:
     ledger: list[tuple[str, int, int]] = field(default_factory=list)  # kind, credited, debited
     coupons_issued: list[tuple[int, str, int]] = field(default_factory=list)  # template, source, count
     coupons_redeemed: list[tuple[int, str, int, int]] = field(default_factory=list)  # + discount cents
+    tier_moves: list[tuple[str, int]] = field(default_factory=list)  # reason, count
 
 
 @dataclass(frozen=True)

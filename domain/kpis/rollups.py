@@ -51,6 +51,7 @@ def rows_for_day(facts: DayFacts, zone: tzinfo) -> list[RollupRow]:
     for t, source, n, discount in facts.coupons_redeemed:
         rows += [RollupRow(Metric.COUPONS_REDEEMED, n, str(t), source),
                  RollupRow(Metric.COUPON_DISCOUNT_CENTS, discount, str(t), source)]
+    rows += [RollupRow(Metric.TIER_MOVES, n, reason) for reason, n in facts.tier_moves]
     return [r for r in rows if r.value]
 
 
@@ -74,6 +75,7 @@ async def rollup_days(new_uow: Callable[[], UnitOfWork], clock: Clock, days: Seq
             facts = await uow.kpi_rollups.day_facts(start, end)
             rows = rows_for_day(facts, clock.zone)
             await uow.kpi_rollups.replace_day(day, rows, clock.now())
+            await uow.kpi_rollups.replace_member_days(day, start, end)
             await uow.commit()
         counts["days"] += 1
         counts["rows"] += len(rows)

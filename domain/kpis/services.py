@@ -13,70 +13,79 @@ Definitions (also in README "Operator KPIs"):
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date, datetime
-from zoneinfo import ZoneInfo
+from bisect import bisect_left
+from datetime import date, datetime, timedelta
+from itertools import accumulate
 
 from domain.deps import Deps
 from domain.kpis.model import LedgerTotals, MonthActivity, PointsFlow, ProgramKpis, Retention, TierCount
-from domain.kpis.period import Period, basis_points
+from domain.kpis.period import KpiReport, Period, basis_points, report_period
+from domain.kpis.rollup_model import Metric
 from domain.points.model import EntryKind
 from domain.ports import UnitOfWork
 from domain.tiers.model import Tier, TierChangeReason
 from domain.tiers.rules import ladder
 
-
-@dataclass(frozen=True)
-class KpiReport:
-    """Whole program-local days [from_day, to_day]."""
-
-    from_day: date
-    to_day: date
+__all__ = ["KpiReport", "program_kpis"]
+EPOCH = date(1970, 1, 1)
 
 
 async def program_kpis(cmd: KpiReport, deps: Deps) -> ProgramKpis:
-    uow, now, zone = deps.uow, deps.clock.now(), deps.clock.zone
-    # The report names its time zone, so the program's clock runs on a named (IANA) zone.
-    assert isinstance(zone, ZoneInfo)
-    from_day, to_day = cmd.from_day, cmd.to_day
-    deps.viewer.require_staff()
-    period = Period.of(from_day, to_day, now.astimezone(zone).date(), zone)
+    """Read from the daily rollups (domain/kpis/rollups.py): sums per day for members joined, points and
+    tier moves, and the member-day rows for every distinct-member figure. Only the tier distribution
+    at the end reads a raw table (tier_changes, one row per change, not per action). Days the rollup
+    job has not covered are named in `first_missing_day`; their activity is missing from the figures."""
+    period = report_period(cmd, deps)
+    uow, now, zone = deps.uow, deps.clock.now(), period.zone
     months = period.months()
-    async with uow:
-        joined = await uow.kpis.members_joined_before([period.start] + [m.end for m in months])
-        members_at_start, members_at_end = joined[0], joined[-1]
-        active = (await uow.kpis.active_members([period.start, period.end]))[0]
-        monthly = (await uow.kpis.active_members([period.start] + [m.end for m in months])
-                   if len(months) > 1 else [active])
+    async with uow.read_only():
+        rolled = {day for day, _at in await uow.kpi_rollups.rolled_days(period.from_day, period.to_day)}
+        joins = await uow.kpi_rollups.daily(EPOCH, period.to_day, [Metric.NEW_MEMBERS])
+        counts = await uow.kpi_rollups.member_counts(period.from_day, period.to_day)
+        monthly = (await uow.kpi_rollups.active_members([(m.from_day, m.to_day) for m in months])
+                   if len(months) > 1 else [counts.active])
         retention_7d = await _retention(uow, period, 7, now)
         retention_30d = await _retention(uow, period, 30, now)
-        points = _points_flow(await uow.kpis.ledger_totals(period.start, period.end))
-        redeeming = await uow.kpis.redeeming_members(period.start, period.end)
+        sums = await uow.kpi_rollups.sums(period.from_day, period.to_day,
+                                          [Metric.POINTS_CREDITED, Metric.POINTS_DEBITED, Metric.TIER_MOVES])
         tiers = await uow.tiers.tiers()
         by_tier = await uow.kpis.tiers_at(period.end)
-        moves = await uow.kpis.tier_moves(period.start, period.end)
-        purchasing, repeat = await uow.kpis.purchasers(period.start, period.end)
-        checked_in = await uow.kpis.checked_in_members(period.start, period.end)
+    joined = _joined_before(joins, [period.from_day] + [m.to_day + timedelta(days=1) for m in months])
+    members_at_start, members_at_end = joined[0], joined[-1]
+    credited = {d1: v for m, d1, _d2, v in sums if m == Metric.POINTS_CREDITED}
+    debited = {d1: v for m, d1, _d2, v in sums if m == Metric.POINTS_DEBITED}
+    moves = {d1: v for m, d1, _d2, v in sums if m == Metric.TIER_MOVES}
+    points = _points_flow([LedgerTotals(kind, credited.get(kind, 0), debited.get(kind, 0))
+                           for kind in credited.keys() | debited.keys()])
     return ProgramKpis(
         from_day=period.from_day, to_day=period.to_day, time_zone=zone.key, as_of=now,
         new_members=members_at_end - members_at_start, members_at_start=members_at_start,
-        members_at_end=members_at_end, active_members=active, active_rate_bp=basis_points(active, members_at_end),
+        members_at_end=members_at_end, active_members=counts.active,
+        active_rate_bp=basis_points(counts.active, members_at_end),
         months=[MonthActivity(m.first_day, count, at_end, basis_points(count, at_end))
                 for m, count, at_end in zip(months, monthly, joined[1:], strict=True)],
         retention_7d=retention_7d, retention_30d=retention_30d, points=points,
-        redeeming_members=redeeming, redeeming_rate_bp=basis_points(redeeming, active),
+        redeeming_members=counts.redeeming, redeeming_rate_bp=basis_points(counts.redeeming, counts.active),
         tier_distribution=_distribution(tiers, by_tier, members_at_end),
         upgrades=moves.get(TierChangeReason.UPGRADE.value, 0),
         downgrades=moves.get(TierChangeReason.DOWNGRADE.value, 0),
-        purchasing_members=purchasing, repeat_purchasing_members=repeat,
-        repeat_purchase_rate_bp=basis_points(repeat, purchasing),
-        checked_in_members=checked_in, check_in_rate_bp=basis_points(checked_in, members_at_end),
+        purchasing_members=counts.purchasing, repeat_purchasing_members=counts.repeat_purchasing,
+        repeat_purchase_rate_bp=basis_points(counts.repeat_purchasing, counts.purchasing),
+        checked_in_members=counts.checked_in, check_in_rate_bp=basis_points(counts.checked_in, members_at_end),
+        days_rolled_up=len(rolled), first_missing_day=next((d for d in period.days() if d not in rolled), None),
     )
+
+
+def _joined_before(joins: list[tuple[date, str, int]], bounds: list[date]) -> list[int]:
+    """For each bound, the members who joined on an earlier day (the daily new-member rollups, added up)."""
+    days = [day for day, _m, _n in joins]  # in day order
+    running = [0, *accumulate(n for _d, _m, n in joins)]
+    return [running[bisect_left(days, bound)] for bound in bounds]
 
 
 async def _retention(uow: UnitOfWork, period: Period, days: int, now: datetime) -> Retention:
     eligible_days = period.cohort_days(days, now)
-    eligible, retained = await uow.kpis.retention(eligible_days) if eligible_days else (0, 0)
+    eligible, retained = await uow.kpi_rollups.retention(eligible_days) if eligible_days else (0, 0)
     return Retention(days, eligible, retained, basis_points(retained, eligible))
 
 

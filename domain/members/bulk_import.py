@@ -23,6 +23,7 @@ from domain.auth.login import MEMBER_CODE_ALPHABET
 from domain.auth.viewer import Role
 from domain.clock import Clock
 from domain.errors import DomainError
+from domain.imports.staging import Batch, Rejected, stage_in_batches
 from domain.members.model import Channel
 from domain.members.phone import normalize_phone
 from domain.ports import UnitOfWork
@@ -61,11 +62,8 @@ class ImportRow:
     points_until: datetime | None = None
 
 
-@dataclass(frozen=True)
-class Reject:
-    row_no: int
-    key: str
-    reason: str
+# A rejected row: the shared import loop's (domain/imports/staging.py).
+Reject = Rejected
 
 
 @dataclass(frozen=True)
@@ -206,59 +204,36 @@ async def import_members(new_uow: Callable[[], UnitOfWork], clock: Clock, rows: 
                          on_reject: Callable[[Reject, Mapping[str, object]], None] | None = None,
                          progress: Callable[[int], None] | None = None) -> ImportTotals:
     """`rows`: (row number, fields) from a CSV or JSONL file. Returns the totals; each bad row goes to
-    `on_reject` with its reason. Idempotent and resumable per row key (see the module docstring)."""
+    `on_reject` with its reason. Idempotent and resumable per row key (see the module docstring); the
+    loop is the shared one (domain/imports/staging.py)."""
     totals = ImportTotals()
     checks = _FileChecks()
     async with new_uow().read_only() as uow:
         tier_codes = {t.code for t in await uow.tiers.tiers()}
-    batch: list[ImportRow] = []
-    raws: dict[int, Mapping[str, object]] = {}
 
-    def reject(r: Reject, raw: Mapping[str, object]) -> None:
-        totals.rejected += 1
-        if on_reject is not None:
-            on_reject(r, raw)
-
-    async def flush() -> None:
-        if not batch:
-            return
-        outcome = await _apply(new_uow, clock, batch, label)
-        totals.imported += outcome.imported
-        totals.skipped += outcome.skipped
-        for r in outcome.rejects:
-            reject(r, raws.get(r.row_no, {}))
-        if progress is not None:
-            progress(len(batch))
-        batch.clear()
-        raws.clear()
-
-    async def handle(row_no: int, raw: dict) -> None:
-        totals.read += 1
+    def check(row_no: int, raw: dict) -> ImportRow | Reject:
         try:
             row = check_row(row_no, raw, clock, tier_codes)
         except RowError as error:
-            reject(Reject(row_no, _text(raw, "key") or _text(raw, "phone"), str(error)), raw)
-            if progress is not None:
-                progress(1)
-            return
+            return Reject(row_no, _text(raw, "key") or _text(raw, "phone"), str(error))
         repeated = checks.repeat(row)
-        if repeated is not None:
-            reject(Reject(row_no, row.key, repeated), raw)
-            if progress is not None:
-                progress(1)
-            return
-        batch.append(row)
-        raws[row_no] = raw
-        if len(batch) >= batch_size:
-            await flush()
+        return Reject(row_no, row.key, repeated) if repeated is not None else row
 
-    if isinstance(rows, AsyncIterator):
-        async for row_no, raw in rows:
-            await handle(row_no, raw)
-    else:
-        for row_no, raw in rows:
-            await handle(row_no, raw)
-    await flush()
+    async def apply(batch: Batch[ImportRow]) -> list[Reject]:
+        if not batch.items:
+            return []
+        outcome = await _apply(new_uow, clock, batch.items, label)
+        totals.imported += outcome.imported
+        totals.skipped += outcome.skipped
+        return outcome.rejects
+
+    def rejected(r: Reject, raw: Mapping[str, object] | None) -> None:
+        if on_reject is not None:
+            on_reject(r, raw or {})
+
+    staged = await stage_in_batches(rows, check, apply, batch_size=batch_size, on_reject=rejected,
+                                    progress=progress)
+    totals.read, totals.rejected = staged.read, staged.rejected
     return totals
 
 

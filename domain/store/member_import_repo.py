@@ -6,12 +6,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Column, Date, MetaData, String, Table, bindparam, insert, text
+from sqlalchemy import BigInteger, Column, Date, MetaData, String, Table, bindparam, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.members.bulk_import import BatchOutcome, ImportRow, Reject, member_code
 from domain.points.model import EntryKind
 from domain.store.columns import UtcDateTime
+from domain.store.staging import copy_into
 from domain.tiers.model import TierChangeReason
 
 _staging = MetaData()
@@ -67,26 +68,10 @@ class SqlMemberImportRepository:
             await self._sql(ddl)
         await self._sql("DELETE FROM member_import_rows")
         await self._sql("DELETE FROM member_import_identities")
-        identities = [{"row_key": r.key, "channel": c, "external_id": e} for r in batch for c, e in r.identities]
-        if self._pg:
-            raw = await self._conn.get_raw_connection()
-            driver = raw.driver_connection
-            assert driver is not None
-            columns = [c.name for c in _rows.columns]
-            await driver.copy_records_to_table(
-                "member_import_rows", columns=columns,
-                records=[tuple(_row_values(r)[c] for c in columns) for r in batch])
-            if identities:
-                await driver.copy_records_to_table(
-                    "member_import_identities", columns=["row_key", "channel", "external_id"],
-                    records=[(i["row_key"], i["channel"], i["external_id"]) for i in identities])
-            # Temp tables get no statistics from autovacuum: without them the planner guesses.
-            await self._sql("ANALYZE member_import_rows")
-            await self._sql("ANALYZE member_import_identities")
-        else:
-            await self._conn.execute(insert(_rows), [_row_values(r) for r in batch])
-            if identities:
-                await self._conn.execute(insert(_ids), identities)
+        columns = [c.name for c in _rows.columns]
+        await copy_into(self._conn, _rows, [tuple(_row_values(r)[c] for c in columns) for r in batch], columns,
+                        analyze=True)
+        await copy_into(self._conn, _ids, [(r.key, c, e) for r in batch for c, e in r.identities], analyze=True)
 
     async def apply_batch(self, batch: list[ImportRow], now: datetime) -> tuple[BatchOutcome, list[int]]:
         """Returns the outcome and the ids of members that existed before and got points."""

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from domain.imports.purchase_import import LoadOutcome
 from domain.imports.purchase_rows import ImportedPurchase
 from domain.store.columns import UtcDateTime
+from domain.store.staging import copy_into
 from domain.store.tables import purchase_import_checkpoints
 
 # Its own metadata: a per-connection temporary table, not part of the migrated schema.
@@ -70,12 +71,7 @@ class SqlPurchaseImportRepository:
         await conn.execute(delete(staging))
         records = [(p.line, source_of(p.store_id), p.order_id, p.store_id, p.phone, p.channel.value, p.amount_cents,
                     p.units, json.dumps(p.items, ensure_ascii=False), p.purchased_at) for p in batch]
-        if postgres:
-            raw = await conn.get_raw_connection()
-            await raw.driver_connection.copy_records_to_table(  # type: ignore[union-attr]
-                "purchase_import_staging", records=records, columns=COLUMNS)
-        elif records:
-            await conn.execute(insert(staging), [dict(zip(COLUMNS, r, strict=True)) for r in records])
+        await copy_into(conn, staging, records, COLUMNS)
         await conn.execute(text(
             "UPDATE purchase_import_staging SET member_id = "
             "(SELECT id FROM members WHERE members.phone = purchase_import_staging.phone)"))

@@ -871,6 +871,20 @@ kpi_daily_rollups = Table(
     Column("value", BigInteger, nullable=False),
 )
 
+# Who did anything on each program-local day (rollup job): distinct-member KPIs over a span read these
+# rows instead of five raw tables. Counts per kind; a row exists only for a member active that day.
+kpi_member_days = Table(
+    "kpi_member_days",
+    metadata,
+    Column("day", Date, primary_key=True),
+    Column("member_id", BigInteger, primary_key=True),
+    Column("purchases", Integer, nullable=False),
+    Column("check_ins", Integer, nullable=False),
+    Column("redemptions", Integer, nullable=False),
+    Column("writes", Integer, nullable=False),  # posts and comments
+    Index("ix_kpi_member_days_member_id_day", "member_id", "day"),
+)
+
 # How far each purchase import file (by digest) has committed, for resuming after a crash.
 purchase_import_checkpoints = Table(
     "purchase_import_checkpoints",

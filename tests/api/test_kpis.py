@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from domain.kpis.rollups import first_rollup_day, rollup_kpis
 from domain.tiers.model import Tier
 from domain.tiers.services import list_tiers
 from tests.support.activity_data import History, generate, local
@@ -123,6 +124,13 @@ async def program(api: ApiClient) -> tuple[list[Tier], str]:
     return ladder, await staff_token(api)
 
 
+async def roll_up(api: ApiClient) -> None:
+    """The report reads the daily rollups: compute them for every day since the first join, as the
+    job's backfill does."""
+    first = await first_rollup_day(api.container.uow, api.container.clock)
+    await rollup_kpis(api.container.uow, api.container.clock, first, api.container.today())
+
+
 async def kpis(api: ApiClient, token: str, from_day: date, to_day: date) -> dict:
     return (await api.data(KPIS, {"f": from_day.isoformat(), "t": to_day.isoformat()}, token))["programKpis"]
 
@@ -132,6 +140,7 @@ async def test_kpis_match_figures_computed_from_the_generated_history(api: ApiCl
     zone, now = api.container.timezone, api.container.now()
     history = generate(seed=20261129, now=now, zone=zone, ladder=ladder)
     await history.write(api.container.engine)
+    await roll_up(api)
     today = api.container.today()
     periods = [
         (today - timedelta(days=100), today - timedelta(days=8)),  # spans four calendar months
@@ -169,6 +178,7 @@ async def test_the_period_is_whole_local_days(api: ApiClient) -> None:
     # A staff adjustment bigger than a 32-bit integer, as a program-wide total can be.
     h.entry(late_buyer, "ADJUST", 3_000_000_000, local(last, zone, 12))
     await h.write(api.container.engine)
+    await roll_up(api)
 
     got = await kpis(api, staff, first, last)
     assert got["members"] == {"newMembers": 1, "membersAtStart": 3, "membersAtEnd": 4}
@@ -230,3 +240,35 @@ async def test_only_staff_may_read_kpis(api: ApiClient) -> None:
     variables = {"f": "2026-01-01", "t": "2026-01-31"}
     assert error_codes(await api.gql(KPIS, variables, member.access_token)) == ["FORBIDDEN"]
     assert error_codes(await api.gql(KPIS, variables)) == ["UNAUTHENTICATED"]
+
+
+async def test_the_report_reads_the_rollups_and_names_the_days_they_miss(api: ApiClient) -> None:
+    """programKpis is served from the daily rollups: activity after the last roll-up shows once its day
+    is rolled up again, and the report says which days of the period it has not got."""
+    ladder, staff = await program(api)
+    zone, today = api.container.timezone, api.container.today()
+    h = History(zone)
+    buyer = h.member(local(today - timedelta(days=20), zone, 9))
+    h.purchase(buyer, local(today - timedelta(days=5), zone, 10), 8_000)
+    await h.write(api.container.engine)
+    await rollup_kpis(api.container.uow, api.container.clock, today - timedelta(days=20), today - timedelta(days=3))
+    query = KPIS.replace("from to timeZone asOf", "from to timeZone asOf daysRolledUp firstMissingDay")
+    period = {"f": (today - timedelta(days=10)).isoformat(), "t": today.isoformat()}
+    got = (await api.data(query, period, staff))["programKpis"]
+    assert got["daysRolledUp"] == 8 and got["firstMissingDay"] == (today - timedelta(days=2)).isoformat()
+    assert got["purchases"]["purchasingMembers"] == 1 and got["members"]["membersAtEnd"] == 1
+    # A second member and a check-in land on a day already rolled up: not counted until it is rolled again.
+    late = History(zone, _ids=dict(h._ids))
+    newcomer = late.member(local(today - timedelta(days=4), zone, 12))
+    late.check_in(newcomer, local(today - timedelta(days=4), zone, 13))
+    await late.write(api.container.engine)
+    for table, rows in late.rows.items():
+        h.rows[table] += rows
+    assert (await api.data(query, period, staff))["programKpis"]["activity"]["activeMembers"] == 1
+    await rollup_kpis(api.container.uow, api.container.clock, today - timedelta(days=4), today)
+    got = (await api.data(query, period, staff))["programKpis"]
+    assert got["daysRolledUp"] == 11 and got["firstMissingDay"] is None
+    assert got["activity"]["activeMembers"] == 2 and got["members"]["newMembers"] == 1
+    assert got["checkIns"]["checkedInMembers"] == 1
+    assert got == {**expected_kpis(h, ladder, today - timedelta(days=10), today,
+                                   datetime.fromisoformat(got["asOf"])), "daysRolledUp": 11, "firstMissingDay": None}
