@@ -30,6 +30,7 @@ from bench.environment import BENCH_KEYS, bench_environment, describe
 from bench.home import BALANCE, CHECK_IN, HISTORY, HOME, REDEEM, Run, drive, graphql_body
 from bench.report import print_report, print_write_report
 from bench.servers import Server, server_env
+from bench.subscribers import live_rows, print_live_rows
 from bench.writes import write_scenarios
 from domain import cursors
 from domain.auth.viewer import Role
@@ -47,6 +48,8 @@ class Options:
     sample: int = 500  # members whose home screen is requested, round robin
     check_ins: int = 6_000  # distinct members for the check-in run
     redeemers: int = 64
+    live: bool = True  # the websocket figures (bench/subscribers.py live_rows), after everything else
+    quick: bool = False
 
 
 FULL = Options(dataset.FULL)
@@ -144,6 +147,10 @@ async def main_async(options: Options) -> None:
             baseline.stop()
         print_report(header, options, data, load_seconds, runs, paths)
         print_write_report(runs)
+    if options.live:
+        # Its own PostgreSQL, redis-server and one-worker server, started once the load above is gone.
+        progress("live figures: idle sockets and the offerIssued broadcast (--skip-live to leave out)")
+        print_live_rows(await live_rows(quick=options.quick))
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -155,6 +162,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seconds", type=float)
     parser.add_argument("--clients", type=int)
     parser.add_argument("--rate", type=float, help="open-loop request rate (default 200/s)")
+    parser.add_argument("--skip-live", action="store_true",
+                        help="leave out the websocket figures (idle socket memory, offerIssued broadcast)")
     args = parser.parse_args(argv)
     options = QUICK if args.quick else FULL
     scale = options.scale
@@ -164,7 +173,7 @@ def main(argv: list[str] | None = None) -> None:
         scale = replace(scale, entries=args.entries)
     options = replace(options, scale=scale, **{k: v for k, v in (
         ("workers", args.workers), ("seconds", args.seconds), ("clients", args.clients), ("rate", args.rate))
-        if v is not None})
+        if v is not None}, live=not args.skip_live, quick=args.quick)
     progress(f"load average before: {os.getloadavg()[0]:.1f}")
     asyncio.run(main_async(options))
 
