@@ -425,7 +425,9 @@ def uvicorn_options(settings: Settings) -> dict[str, object]:
                 # SIGTERM: in-flight requests get this long to finish (api/shutdown.py closes sockets first).
                 timeout_graceful_shutdown=int(settings.shutdown_grace_seconds),
                 # Messages are a few hundred bytes: compression costs ~40 KiB per socket for nothing.
-                ws_per_message_deflate=False)
+                ws_per_message_deflate=False,
+                # uvicorn's sans-I/O protocol without what an idle socket need not keep (api/ws_protocol.py).
+                ws="api.ws_protocol:LeanWebSocketProtocol")
 
 
 if __name__ == "__main__":
