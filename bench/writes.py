@@ -16,7 +16,7 @@ from sqlalchemy import text
 from api.auth import JwtTokens
 from bench.home import CHECK_IN, REDEEM, graphql_body
 from domain.auth.staff import create_staff
-from domain.auth.viewer import Role
+from domain.auth.viewer import Role, StaffGrant
 
 EARN = """mutation Earn($m: ID!) { recordPurchase(input: {member: {id: $m}, orderId: "%KEY%", storeId: "bench",
   amountCents: 100, items: [{category: "grocery", amountCents: 100}]}) { pointsEarned purchase { id } } }"""
@@ -38,7 +38,10 @@ async def write_scenarios(container, member_token: Callable[[int], str], everyon
     """label -> (GraphQL requests, baseline path, baseline requests)."""
     now = datetime.now(UTC)
     staff = await create_staff(container.uow(), "bench-pos", "bench-pos-password-0", "Bench POS", now)
-    staff_token = JwtTokens(container.settings).issue_access(Role.STAFF, staff.id, now).token
+    # With its grant (role, account version), as a sign-in issues it: without, every earn is refused
+    # (UNAUTHENTICATED / TOKEN_OUTDATED) and the run times the refusal.
+    staff_token = JwtTokens(container.settings).issue_access(
+        Role.STAFF, staff.id, now, staff=StaffGrant(staff.role, staff.version)).token
     rest = [m for m in everyone if m not in heavy and m not in used and m not in set(redeemers)]
     buyers, rest = rest[:500], rest[500:]
     half = len(rest) // 2
