@@ -415,12 +415,19 @@ def main(argv: list[str] | None = None) -> int:
             print("demo operator: demo-operator / demo-operator-password; "
                   "member sign-in codes are printed in this log", file=sys.stderr)
         uvicorn.run("api.app:create_app", factory=True, host=args.host, port=args.port,
-                    workers=args.workers, log_config=None, access_log=False,
-                    # SIGTERM: in-flight requests get this long to finish (api/shutdown.py closes sockets first).
-                    timeout_graceful_shutdown=int(settings.shutdown_grace_seconds),
-                    # Messages are a few hundred bytes: compression costs ~40 KiB per socket for nothing.
-                    ws_per_message_deflate=False)
+                    workers=args.workers, **uvicorn_options(settings))
     return 0
+
+
+def uvicorn_options(settings: Settings) -> dict[str, object]:
+    """How `serve` runs uvicorn, besides address and workers (bench/live_server.py runs the same)."""
+    return dict(log_config=None, access_log=False,
+                # SIGTERM: in-flight requests get this long to finish (api/shutdown.py closes sockets first).
+                timeout_graceful_shutdown=int(settings.shutdown_grace_seconds),
+                # Messages are a few hundred bytes: compression costs ~40 KiB per socket for nothing.
+                ws_per_message_deflate=False,
+                # uvicorn's sans-I/O protocol without what an idle socket need not keep (api/ws_protocol.py).
+                ws="api.ws_protocol:LeanWebSocketProtocol")
 
 
 if __name__ == "__main__":

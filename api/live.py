@@ -16,7 +16,6 @@ import contextlib
 import json
 import logging
 import secrets
-import time
 from datetime import timedelta
 from typing import Any
 
@@ -32,21 +31,17 @@ from api.container import Container
 from api.context import Context
 from api.languages import pick_language
 from api.metrics import SOCKETS, SUBSCRIPTIONS
+from api.socket_authority import FORBIDDEN_CLOSE, PRESENCE_TTL_SECONDS, UNAUTHENTICATED_CLOSE, SocketAuthority
 from domain.auth.admission import admit_staff
 from domain.auth.viewer import Viewer
 from domain.errors import Unauthenticated
-from domain.events import AccessEnded
 from domain.privacy.erasure import refuse_erased
 from schema.loaders import Loaders
 
 log = logging.getLogger(__name__)
 
-UNAUTHENTICATED_CLOSE = 4401
 GOING_AWAY_CLOSE = 1001  # RFC 6455: the server is going away (graceful shutdown)
-FORBIDDEN_CLOSE = 4403
 TOO_MANY_CLOSE = 4429
-# A socket's entry in the shared count lives this long unless its connection refreshes it (every third).
-PRESENCE_TTL_SECONDS = 90
 
 
 def close_reason(code: str, reason: str) -> str:
@@ -77,9 +72,11 @@ class LiveSocket(BaseGraphQLTransportWSHandler[Context, None]):
             await self.websocket.close(code=refused.close_code, reason=refused.text)
             return
         if self.connection_acknowledged:
+            # Read at connect (token, language); kept, it would hold the token for the socket's life.
+            self.context.connection_params = None
             self.view.sockets.add(self)
             SOCKETS.inc()
-            self._watcher = asyncio.create_task(self._watch(), name="socket-authority")
+            await self.view.authority.watch(self)
 
     async def handle_ping(self, message: Any) -> None:
         payload = message.get("payload")
@@ -98,55 +95,6 @@ class LiveSocket(BaseGraphQLTransportWSHandler[Context, None]):
             return
         await super().handle_ping(message)
 
-    async def _watch(self) -> None:
-        viewer = self.context.viewer
-        assert viewer.role is not None and viewer.subject_id is not None
-        settings = self.view.container.settings
-        stream = await self.view.container.broker.subscribe(
-            AccessEnded(viewer.role.value, viewer.subject_id, None, "").channel)
-        next_recheck = time.monotonic() + settings.ws_recheck_seconds
-        next_presence = time.monotonic() + PRESENCE_TTL_SECONDS / 3
-        try:
-            while True:
-                if time.monotonic() >= next_presence and self.context.socket_slot is not None:
-                    next_presence = time.monotonic() + PRESENCE_TTL_SECONDS / 3
-                    await self.view.container.presence.refresh(*self.context.socket_slot, PRESENCE_TTL_SECONDS)
-                viewer = self.context.viewer  # renewal replaces it
-                left = (viewer.expires_at or 0) - time.time()
-                if left <= 0:
-                    await self._close(UNAUTHENTICATED_CLOSE, "UNAUTHENTICATED", "TOKEN_EXPIRED")
-                    return
-                if time.monotonic() >= next_recheck:
-                    next_recheck = time.monotonic() + settings.ws_recheck_seconds
-                    # Pub/sub is fire-and-forget: a lost "erased" message must not keep the socket open.
-                    if (await refuse_erased(self.view.container.uow(), self.view.container.cache, viewer)).rejection:
-                        await self._close(FORBIDDEN_CLOSE, "FORBIDDEN", "ACCOUNT_ERASED")
-                        return
-                    staff = await admit_staff(self.view.container.uow(), viewer)
-                    if staff.rejection:
-                        await self._close(UNAUTHENTICATED_CLOSE, "UNAUTHENTICATED", staff.rejection_reason or "")
-                        return
-                wait = min(left, max(0.0, min(next_recheck, next_presence) - time.monotonic()))
-                try:
-                    event = await asyncio.wait_for(anext(stream), wait)
-                except TimeoutError:
-                    continue
-                except StopAsyncIteration:
-                    return
-                if event.get("family_id") not in (None, viewer.session_id):
-                    continue  # another session of the same subject
-                if event.get("reason") == "ACCOUNT_ERASED":
-                    await self._close(FORBIDDEN_CLOSE, "FORBIDDEN", "ACCOUNT_ERASED")
-                else:
-                    reason = str(event.get("reason") or "SESSION_ENDED")
-                    await self._close(UNAUTHENTICATED_CLOSE, "UNAUTHENTICATED", reason)
-                return
-        except Exception:
-            log.exception("socket authority watcher failed; closing the socket")
-            await self._close(UNAUTHENTICATED_CLOSE, "UNAUTHENTICATED", "RECHECK_FAILED")
-        finally:
-            await stream.aclose()
-
     async def _close(self, close_code: int, code: str, reason: str) -> None:
         with contextlib.suppress(Exception):
             await self.websocket.close(code=close_code, reason=close_reason(code, reason))
@@ -162,11 +110,7 @@ class LiveSocket(BaseGraphQLTransportWSHandler[Context, None]):
         if self in self.view.sockets:
             self.view.sockets.discard(self)
             SOCKETS.dec()
-        watcher: asyncio.Task[None] | None = getattr(self, "_watcher", None)
-        if watcher is not None and watcher is not asyncio.current_task():
-            watcher.cancel()
-            with contextlib.suppress(BaseException):
-                await watcher
+        await self.view.authority.unwatch(self)
         await self.view.release(self.context)
         await super().shutdown()
 
@@ -185,6 +129,13 @@ class LiveUpdates(GraphQL[Context, None]):
             connection_init_wait_timeout=timedelta(seconds=10),
         )
         self.container = container
+        self.authority = SocketAuthority(container)
+        # One set of loaders for every socket of the process: they batch but never cache (a long-lived
+        # socket would see old data), and none holds a caller (keys carry the viewer where it matters),
+        # so sharing them only batches reads across sockets woken by the same event, and saves each
+        # socket fifteen loaders and their closures. A loader keeps the event loop it first ran on:
+        # built again if the app is served from another loop (tests).
+        self._loaders: tuple[asyncio.AbstractEventLoop, Loaders] | None = None
         self.sockets: set[LiveSocket] = set()  # acknowledged, open: closed with 1001 when the process drains
         self.draining = False
 
@@ -198,13 +149,18 @@ class LiveUpdates(GraphQL[Context, None]):
         return Context(
             container=self.container,
             viewer=Viewer.anonymous(),
-            # Per connection: the loaders batch but never cache, or a long-lived socket would see old data.
-            loaders=Loaders.for_request(self.container.uow, cache=False),
+            loaders=self._shared_loaders(),
             request_id=request.scope.get("state", {}).get("request_id", ""),
             # Browsers send Accept-Language on the upgrade; apps may set it in connection_params.
             language=pick_language(request.headers.get("accept-language"),
                                    self.container.settings.default_language),
         )
+
+    def _shared_loaders(self) -> Loaders:
+        loop = asyncio.get_running_loop()
+        if self._loaders is None or self._loaders[0] is not loop:
+            self._loaders = (loop, Loaders.for_request(self.container.uow, cache=False))
+        return self._loaders[1]
 
     async def admit_token(self, raw: str) -> Viewer:
         token = raw.split(" ", 1)[1] if raw.lower().startswith("bearer ") else raw

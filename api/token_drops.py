@@ -5,8 +5,10 @@ wrapper sees it go by and drops the matching tokens from `JwtTokens`' cache befo
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from api.auth import JwtTokens
-from domain.ports import Broker, Subscription
+from domain.ports import Broker, Listening, Subscription
 
 
 class TokenDroppingBroker:
@@ -23,6 +25,9 @@ class TokenDroppingBroker:
 
     async def subscribe(self, channel: str) -> Subscription:
         return await self._broker.subscribe(channel)
+
+    async def listen(self, channel: str, callback: Callable[[dict[str, object]], None]) -> Listening:
+        return await self._broker.listen(channel, callback)
 
     async def close(self) -> None:
         await self._broker.close()

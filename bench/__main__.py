@@ -30,8 +30,10 @@ from bench.environment import BENCH_KEYS, bench_environment, describe, new_membe
 from bench.home import BALANCE, CHECK_IN, HISTORY, HOME, REDEEM, Run, drive, graphql_body
 from bench.long_history import long_history_scenarios
 from bench.report import print_report, print_write_report
+from bench.server_compare import SCENARIOS, print_server_rows, server_rows
 from bench.servers import Server, server_env
-from bench.targets import print_targets
+from bench.subscribers import live_rows, print_live_rows
+from bench.targets import Target, print_targets
 from bench.writes import write_scenarios
 from domain import cursors
 from domain.auth.viewer import Role
@@ -49,6 +51,9 @@ class Options:
     sample: int = 500  # members whose home screen is requested, round robin
     check_ins: int = 6_000  # distinct members for the check-in run
     redeemers: int = 64
+    live: bool = True  # the websocket figures (bench/subscribers.py live_rows), after everything else
+    quick: bool = False
+    granian: bool = True  # home and earn also under granian (bench/server_compare.py)
 
 
 FULL = Options(dataset.FULL)
@@ -114,10 +119,15 @@ async def main_async(options: Options) -> None:
         logs = Path(tempfile.mkdtemp(prefix="bench-home-"))
         app = Server.app(options.workers, env, logs / "app.log")
         baseline = Server.baseline(options.workers, env, logs / "baseline.log")
+        granian = Server.granian(options.workers, env, logs / "granian.log") if options.granian else None
         runs: list[Run] = []
         try:
             await app.wait_ready(options.workers)
             await baseline.wait_ready(options.workers)
+            if granian is not None:
+                await granian.wait_ready(options.workers)
+                await drive(granian, "warm-up", "/graphql", home_requests, clients=options.clients, seconds=3)
+                await drive(granian, "warm-up", "/graphql", home_requests, clients=options.clients, seconds=3)
             s, c = options.seconds, options.clients
             progress("warming up both servers (untimed)")
             await drive(baseline, "warm-up", "/home", baseline_requests, clients=c, seconds=3)
@@ -141,6 +151,11 @@ async def main_async(options: Options) -> None:
                 plan.append((app, label, "/graphql", app_requests, dict(clients=c)))
             for label, requests in history_earns.items():
                 plan.append((app, label, "/graphql", requests, dict(clients=1)))
+                if granian is not None and label in SCENARIOS:
+                    plan.append((granian, label, "/graphql", app_requests, dict(clients=c)))
+            if granian is not None:
+                # Right after uvicorn's closed-loop home run, so both see the same machine.
+                plan.insert(2, (granian, "home", "/graphql", home_requests, dict(clients=c)))
             for server, label, path, requests, how in plan:
                 progress(f"{label} on {server.name}, {how}, {s:g} s")
                 runs.append(await drive(server, label, path, requests, seconds=s, key_prefix=f"r{len(runs)}",
@@ -148,9 +163,27 @@ async def main_async(options: Options) -> None:
         finally:
             app.stop()
             baseline.stop()
+            if granian is not None:
+                granian.stop()
         print_report(header, options, data, load_seconds, runs, paths)
         print_write_report(runs)
-        print_targets(runs, options, load_seconds)
+        if granian is not None:
+            print_server_rows(runs)
+    extra: list[Target] = []
+    if granian is not None:
+        extra += [_target(row) for row in server_rows(runs)]
+    if options.live:
+        # Its own PostgreSQL, redis-server and one-worker server, started once the load above is gone.
+        progress("live figures: idle sockets and the offerIssued broadcast (--skip-live to leave out)")
+        live = await live_rows(quick=options.quick)
+        print_live_rows(live)
+        extra += [_target(row) for row in live]
+    print_targets(runs, options, load_seconds, extra)
+
+
+def _target(row: tuple[str, str, str, str]) -> Target:
+    what, target, figure, reached = row
+    return Target(what, target, figure, {"yes": True, "no": False}.get(reached))
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -162,6 +195,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seconds", type=float)
     parser.add_argument("--clients", type=int)
     parser.add_argument("--rate", type=float, help="open-loop request rate (default 200/s)")
+    parser.add_argument("--skip-granian", action="store_true",
+                        help="leave out the granian runs (home and earn under granian as well as uvicorn)")
+    parser.add_argument("--skip-live", action="store_true",
+                        help="leave out the websocket figures (idle socket memory, offerIssued broadcast)")
     args = parser.parse_args(argv)
     options = QUICK if args.quick else FULL
     scale = options.scale
@@ -171,7 +208,8 @@ def main(argv: list[str] | None = None) -> None:
         scale = replace(scale, entries=args.entries)
     options = replace(options, scale=scale, **{k: v for k, v in (
         ("workers", args.workers), ("seconds", args.seconds), ("clients", args.clients), ("rate", args.rate))
-        if v is not None})
+        if v is not None}, live=not args.skip_live, quick=args.quick,
+        granian=not args.skip_granian)
     progress(f"load average before: {os.getloadavg()[0]:.1f}")
     asyncio.run(main_async(options))
 

@@ -1,6 +1,7 @@
-"""The two servers under load, each `uvicorn --workers N` on 127.0.0.1 against the same database:
-the app exactly as `python -m api.cli serve --workers N` starts it (bench mode: SQL statement
-header on), and the hand-written baseline (bench/baseline_app.py)."""
+"""The servers under load, each with N workers on 127.0.0.1 against the same database: the app
+exactly as `python -m api.cli serve --workers N` starts it (uvicorn; bench mode: SQL statement
+header on), the same app under granian (ASGI server comparison), and the hand-written baseline
+(bench/baseline_app.py, uvicorn)."""
 
 from __future__ import annotations
 
@@ -50,6 +51,15 @@ class Server:
     @classmethod
     def app(cls, workers: int, env: dict[str, str], log: Path) -> Server:
         return cls("graphql", [sys.executable, "-m", "api.cli", "serve", "--workers", str(workers)],
+                   dict(env, LOYALTY_COUNT_SQL="1"), log)
+
+    @classmethod
+    def granian(cls, workers: int, env: dict[str, str], log: Path) -> Server:
+        """The same app under granian (Rust HTTP, one Python event loop per worker process, uvloop)
+        instead of uvicorn (uvloop + httptools): same settings, same database, bench mode."""
+        return cls("granian", [sys.executable, "-m", "granian", "--interface", "asgi", "--factory",
+                               "--host", "127.0.0.1", "--workers", str(workers), "--loop", "uvloop",
+                               "--no-access-log", "--log-level", "warning", "api.app:create_app"],
                    dict(env, LOYALTY_COUNT_SQL="1"), log)
 
     @classmethod

@@ -1,24 +1,27 @@
 """Subscriber benchmark: N concurrent websocket subscribers on one server process, their delivery
-latency for ledger events, and the server's memory per connection.
+latency for ledger events, a broadcast offerIssued campaign, and the server's memory per connection.
 
     .venv/bin/python -m bench.subscribers [--quick] [--sizes 1000,5000,10000] [--events K] [--rate R]
-                                          [--broadcast M] [--no-deflate]
+                                          [--broadcast M] [--no-deflate] [--trace]
 
-Three processes, all on 127.0.0.1: the server (uvicorn, 1 worker, `api.app:create_app`, PostgreSQL
-and Redis pub/sub, started fresh for every size), the subscribers (bench/subscribers_client.py:
-asyncio + `websockets`, one graphql-transport-ws connection per subscriber, each subscribed to
-`pointsChanged`) and this one, which starts PostgreSQL and redis-server as the test suite does,
-seeds members and publishes events by calling the ledger use case `adjust_points` against the
-same database, exactly as a staff `adjustPoints` mutation would.
+Three processes, all on 127.0.0.1: the server (bench/live_server.py: uvicorn, 1 worker, run as
+`python -m api.cli serve` runs it, PostgreSQL and Redis pub/sub, started fresh for every size),
+the subscribers (bench/subscribers_client.py: asyncio + `websockets`, one graphql-transport-ws
+connection per subscriber) and this one, which starts PostgreSQL and redis-server as the test
+suite does, seeds members and publishes events by calling use cases against the same database.
 
 For each size: warm the server up (WARM subscribers stay open, each gets one event, so pools,
 code paths and the Redis listener exist before anything is measured), read the server's VmRSS,
-open N more subscribers (each a distinct member, so each event goes to exactly one of them), let
-it settle and read VmRSS again; then adjust points for K of those members at a steady rate.
-Latency is from the Redis PUBLISH of the event (after the commit) to the subscriber's receipt,
-both on CLOCK_MONOTONIC, which every process on the machine shares. A broadcast run (M
-subscribers signed in as the same member) shows the cost of fan-out. Figures go to stdout,
-progress to stderr.
+open N more subscribers to pointsChanged (each a distinct member, so each event goes to exactly
+one of them; a subscriber counts as open once its first message, CURRENT, arrived), let it settle
+and read VmRSS again; then adjust points (`adjust_points`, as a staff `adjustPoints` would) for K
+of those members at a steady rate. Latency is from the Redis PUBLISH of the event (after the
+commit) to the subscriber's receipt, both on CLOCK_MONOTONIC, which every process on the machine
+shares. The broadcast run opens M subscribers to offerIssued (distinct members, all given one
+tag) and has an operator send one coupon to that segment (`issue_to_segment`, as the staff
+`issueCoupons` mutation does): M coupons, each published after its batch commits. `--trace`
+runs the server under tracemalloc and prints what the idle sockets allocated, by site. Figures
+go to stdout, progress to stderr.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ import os
 import platform
 import random
 import resource
+import signal
 import statistics
 import subprocess
 import sys
@@ -44,13 +48,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
-from sqlalchemy import insert, text
+from sqlalchemy import insert, text, update
 
 from api.container import Container, build_container
 from api.migrate import upgrade
 from api.settings import Settings
 from api.sms import DevCodeSink
+from bench.live_server import diff as diff_snapshots
 from domain.auth.viewer import Role, Viewer
+from domain.offers.model import CouponKind, CouponTemplate
+from domain.offers.services import IssueToSegment, Segment, issue_to_segment, save_template
 from domain.points.transfers import AdjustPoints, adjust_points
 from domain.store.tables import members
 from tests.conftest import create_database
@@ -74,17 +81,16 @@ class Options:
     sizes: list[int]
     events: int = 600
     rate: float = 50.0
-    broadcast: int = 1000
-    broadcast_events: int = 10
-    broadcast_rate: float = 1.0
+    broadcast: int = 10_000
     concurrency: int = 100
     deflate: bool = True
+    trace: bool = False  # tracemalloc in the server: what an idle socket allocates, by site
     connect_timeout: float = 240.0
     drain_timeout: float = 30.0
 
 
 FULL = Options(sizes=[1000, 5000, 10000])
-QUICK = Options(sizes=[200], events=100, broadcast=100, broadcast_events=5, connect_timeout=60.0)
+QUICK = Options(sizes=[200], events=100, broadcast=200, connect_timeout=60.0)
 
 
 # ---------------------------------------------------------------- process probes (Linux /proc)
@@ -146,15 +152,20 @@ def pct(samples: list[float], q: int) -> float:
 # ---------------------------------------------------------------- the publisher
 
 class TimedBroker:
-    """The publisher's broker, recording when each PointsChanged goes out (after the commit)."""
+    """The publisher's broker, recording when each PointsChanged and OfferIssued goes out (after the commit)."""
 
     def __init__(self, inner) -> None:
         self.inner = inner
-        self.published: dict[int, float] = {}
+        self.published: dict[int, float] = {}  # ledger entry id -> time
+        self.coupons: dict[int, tuple[int, int, float]] = {}  # coupon id -> (template id, member id, time)
 
     async def publish(self, channel: str, message: dict[str, object]) -> None:
-        if message.get("type") == "PointsChanged":
+        kind = message.get("type")
+        if kind == "PointsChanged":
             self.published[int(message["entry_id"])] = time.monotonic()  # type: ignore[call-overload]
+        elif kind == "OfferIssued":
+            self.coupons[int(message["coupon_id"])] = (  # type: ignore[call-overload]
+                int(message["template_id"]), int(message["member_id"]), time.monotonic())  # type: ignore[call-overload]
         await self.inner.publish(channel, message)
 
     async def subscribe(self, channel: str):
@@ -214,6 +225,32 @@ async def publish(container: Container, broker: TimedBroker, targets: list[int],
     return events
 
 
+async def issue_offer(container: Container, broker: TimedBroker, member_ids: list[int], tag: str) -> Events:
+    """An operator sends one coupon to everyone tagged `tag` (the members given): the staff
+    `issueCoupons` use case over a segment, batches of 200 members per transaction, each coupon's
+    OfferIssued published after its batch commits."""
+    async with container.engine.begin() as conn:
+        await conn.execute(update(members).where(members.c.id.in_(member_ids)).values(tags=[tag]))
+    template = await save_template(container.uow(), STAFF, CouponTemplate(
+        id=0, name=f"满50减5 {tag}", kind=CouponKind.CASH_OFF, value_cents=500, valid_days=30), datetime.now(UTC))
+    events = Events()
+    started = time.monotonic()
+    events.started_at.append(started)
+    try:
+        await issue_to_segment(IssueToSegment(template.id, Segment(tags=[tag]), f"bench-{tag}"),
+                               container.deps(STAFF))
+    except Exception as exc:  # counted and shown
+        events.errors += 1
+        events.first_error = repr(exc)
+    events.seconds = time.monotonic() - started
+    events.write_seconds.append(events.seconds)
+    for coupon_id, (template_id, member_id, at) in broker.coupons.items():
+        if template_id == template.id:
+            events.member_of[coupon_id] = member_id
+            events.published[coupon_id] = at
+    return events
+
+
 async def seed_members(container: Container, count: int) -> list[int]:
     stamp = datetime.now(UTC)
     base = int(time.time()) % 100_000 * 100_000
@@ -231,17 +268,33 @@ async def seed_members(container: Container, count: int) -> list[int]:
 # ---------------------------------------------------------------- the two other processes
 
 class Server:
-    def __init__(self, database_url: str, redis_url: str, log: Path) -> None:
+    def __init__(self, database_url: str, redis_url: str, log: Path, trace: Path | None = None) -> None:
         self.port = free_port()
         env = dict(os.environ, LOYALTY_ENV="test", DATABASE_URL=database_url, REDIS_URL=redis_url,
                    REDIS_PREFIX=PREFIX, JWT_KEYS=",".join(f"{k}:{v}" for k, v in KEYS.items()), JWT_ACTIVE_KID="b1")
         self.log = log
+        self.trace = trace
+        taken = ["--trace", str(trace)] if trace is not None else []
         with log.open("ab") as out:
+            # As `python -m api.cli serve` runs uvicorn (bench/live_server.py), so the socket costs what it costs there.
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "uvicorn", "api.app:create_app", "--factory", "--host", "127.0.0.1",
-                 "--port", str(self.port), "--workers", "1", "--log-level", "warning", "--no-access-log",
-                 "--timeout-graceful-shutdown", "10"],
+                [sys.executable, "-m", "bench.live_server", "--port", str(self.port), *taken],
                 cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)
+        self._snapshots = 0
+
+    async def snapshot(self) -> Path:
+        """tracemalloc snapshot of the server (only with `trace`): SIGUSR1, then wait for the file."""
+        assert self.trace is not None
+        path = self.trace / f"snapshot-{self._snapshots}.bin"
+        self._snapshots += 1
+        ready = self.trace / "ready"
+        ready.unlink(missing_ok=True)
+        self.proc.send_signal(signal.SIGUSR1)
+        for _ in range(1200):
+            if ready.exists():
+                return path
+            await asyncio.sleep(0.1)
+        raise RuntimeError("no tracemalloc snapshot from the server")
 
     @property
     def pid(self) -> int:
@@ -300,8 +353,9 @@ class Subscribers:
             raise RuntimeError("subscriber process exited:\n" + "\n".join(log))
         return json.loads(line)
 
-    async def open(self, group: str, member_ids: list[int], concurrency: int, within: float) -> dict:
-        return await self.call(within + 30, cmd="open", group=group, members=member_ids,
+    async def open(self, group: str, member_ids: list[int], concurrency: int, within: float,
+                   stream: str = "points") -> dict:
+        return await self.call(within + 30, cmd="open", group=group, members=member_ids, stream=stream,
                                concurrency=concurrency, timeout=within)
 
     async def drain(self, group: str, expected: int, within: float) -> tuple[dict, list[tuple[int, str, float]]]:
@@ -394,6 +448,7 @@ class Run:
     delivery_errors: int = 0
     first_errors: list[str] = field(default_factory=list)
     extensions: list[str] = field(default_factory=list)
+    last_receipt: float = 0.0
 
     @property
     def kib_per_connection(self) -> float:
@@ -420,9 +475,25 @@ class Bench:
         """Members with an empty ledger, so a new subscriber has no backlog to receive."""
         return [next(self._free) for _ in range(count)]
 
-    async def run(self, run: Run, group_members: list[int], targets_of, events: int, rate: float) -> Run:
+    def adjustments(self, targets_of, events: int, rate: float):
+        """The per-member run's events: a +1 adjustment for `events` of the live members, at `rate`."""
+        async def fire(live: list[int], tag: str) -> Events:
+            return await publish(self.container, self.broker, targets_of(live)[:events], rate, tag)
+        return fire
+
+    def offer(self):
+        """The broadcast's event: one coupon campaign to every live subscriber."""
+        async def fire(live: list[int], tag: str) -> Events:
+            return await issue_offer(self.container, self.broker, live, tag)
+        return fire
+
+    async def run(self, run: Run, group_members: list[int], fire, stream: str = "points") -> Run:
         opts = self.options
-        server = Server(self.database_url, self.redis_url, self.workdir / "server.log")
+        trace = None
+        if opts.trace:
+            trace = self.workdir / f"trace-{_key(run.label)}"
+            trace.mkdir()
+        server = Server(self.database_url, self.redis_url, self.workdir / "server.log", trace)
         client: Subscribers | None = None
         try:
             await server.wait_ready()
@@ -431,11 +502,12 @@ class Bench:
             await self._warm_up(client, run.label)
             await asyncio.sleep(1.0)
             run.rss_before = rss_kib(server.pid)
+            before = await server.snapshot() if trace is not None else None
 
             progress(f"[{run.label}] opening {len(group_members):,} subscribers ...")
             server_cpu.start()
             client_cpu.start()
-            opened = await client.open("main", group_members, opts.concurrency, opts.connect_timeout)
+            opened = await client.open("main", group_members, opts.concurrency, opts.connect_timeout, stream)
             run.open_cpu, run.client_open_cpu = server_cpu.share(), client_cpu.share()
             run.open_cpu_seconds = server_cpu.used()
             run.connected, run.open_seconds = opened["ok"], opened["seconds"]
@@ -452,21 +524,26 @@ class Bench:
             await asyncio.sleep(SETTLE_SECONDS / 2)
             run.idle_cpu = server_cpu.share()  # keep-alives only: nothing is published yet
             run.rss_after = rss_kib(server.pid)
+            if before is not None:
+                after = await server.snapshot()
+                say(f"\n[{run.label}] tracemalloc, {run.connected:,} idle {stream} subscribers "
+                    f"(RSS figures of a traced run are inflated by the tracing itself)")
+                await asyncio.to_thread(diff_snapshots, before, after, max(run.connected, 1))
 
             if not run.connected:
                 raise RuntimeError(f"no subscriber connected: {run.note}")
-            targets = targets_of([m for m in live if m is not None])[:events]
-            progress(f"[{run.label}] publishing {len(targets):,} events at {rate:g}/s ...")
+            progress(f"[{run.label}] publishing ...")
             server_cpu.start()
             client_cpu.start()
             tag = f"{_key(run.label)}-{time.time_ns()}"
-            run.events = await publish(self.container, self.broker, targets, rate, tag)
+            run.events = await fire([m for m in live if m is not None], tag)
             per_member = Counter(m for m in live if m is not None)
             expected = sum(per_member[m] for m in run.events.member_of.values())
             drained, receipts = await client.drain("main", expected, opts.drain_timeout)
             run.publish_cpu, run.client_publish_cpu = server_cpu.share(), client_cpu.share()
             run.publish_cpu_seconds = server_cpu.used()
             run.delivery = match(run.events, live, receipts)
+            run.last_receipt = max((r[2] for r in receipts), default=0.0)
             # The group's error counts include the connect phase, already shown with the connections.
             run.delivery_errors = sum(drained["errors"].values()) - sum(opened["errors"].values())
             run.first_errors += drained["first_errors"]
@@ -559,7 +636,17 @@ async def describe(container: Container) -> str:
             f"{os.cpu_count()} CPUs; server: uvicorn, 1 worker")
 
 
-async def main_async(options: Options) -> None:
+@dataclass
+class Figures:
+    header: str
+    limit_note: str
+    runs: list[Run]  # one subscriber per member, pointsChanged, per size
+    broadcast: list[Run]  # offerIssued, one campaign to every subscriber
+    seconds: float = 0.0
+
+
+async def measure(options: Options) -> Figures:
+    """Start PostgreSQL and redis-server, run every size and the broadcast, stop everything."""
     started = time.monotonic()
     largest = max([*options.sizes, options.broadcast])
     limit = raise_fd_limit(largest + WARM + FD_HEADROOM)
@@ -581,74 +668,154 @@ async def main_async(options: Options) -> None:
         container.broker = broker
         try:
             await configure_program(container)
-            needed = sum(sizes) + (len(sizes) + (1 if broadcast else 0)) * WARM + 1
+            needed = sum(sizes) + broadcast + (len(sizes) + (1 if broadcast else 0)) * WARM
             member_ids = await seed_members(container, needed)
-            say(await describe(container))
-            say(f"fd limit {limit:,} per process (server and subscribers each need N + {WARM + FD_HEADROOM})"
-                + (f"; sizes {capped} capped to {reachable:,}: the hard RLIMIT_NOFILE could not be raised "
-                  f"(needs CAP_SYS_RESOURCE; `ulimit -Hn` before running)" if capped else ""))
+            figures = Figures(await describe(container),
+                              f"fd limit {limit:,} per process (server and subscribers each need N + "
+                              f"{WARM + FD_HEADROOM})"
+                              + (f"; sizes {capped} capped to {reachable:,}: the hard RLIMIT_NOFILE could not be "
+                                 f"raised (needs CAP_SYS_RESOURCE; `ulimit -Hn` before running)" if capped else ""),
+                              [], [])
             bench = Bench(options, workdir, database_url, redis_url, container, broker, member_ids)
             rng = random.Random(7)
-            runs: list[Run] = []
             for size in sizes:
                 label = f"{size:,}"
                 try:
-                    runs.append(await bench.run(Run(label, size), bench.take(size),
-                                                lambda ms: rng.sample(ms, len(ms)), options.events, options.rate))
+                    figures.runs.append(await bench.run(Run(label, size), bench.take(size), bench.adjustments(
+                        lambda ms: rng.sample(ms, len(ms)), options.events, options.rate)))
                 except Exception as exc:  # report what was reached, then stop: larger sizes would fail too
                     say(f"  {label}: run failed: {exc!r}")
                     break
-            fan: list[Run] = []
             if broadcast:
-                member = bench.take(1)[0]
                 try:
-                    fan.append(await bench.run(Run(f"{broadcast:,} shared", broadcast), [member] * broadcast,
-                                               lambda ms: [ms[0]] * options.broadcast_events,
-                                               options.broadcast_events, options.broadcast_rate))
+                    figures.broadcast.append(await bench.run(Run(f"{broadcast:,} offers", broadcast),
+                                                             bench.take(broadcast), bench.offer(), "offers"))
                 except Exception as exc:
                     say(f"  broadcast {broadcast}: run failed: {exc!r}")
-            extensions = sorted({e for r in runs + fan for e in r.extensions})
-            say(f"websocket extensions negotiated: {', '.join(extensions) or 'none'}")
-            connections_table(runs + fan, options.concurrency)
-            delivery_table(runs, f"Delivery: one subscriber per member, adjust_points (+1) for a random sample "
-                                 f"of them at {options.rate:g}/s; latency = Redis PUBLISH after commit -> "
-                                 f"client receipt", fanout=False)
-            if fan:
-                delivery_table(fan, f"Broadcast: all subscribers signed in as one member, "
-                                    f"{options.broadcast_events} adjustments at {options.broadcast_rate:g}/s; "
-                                    f"fan-out = PUBLISH -> last subscriber's receipt", fanout=True)
-            if any(r.first_errors or r.connected < r.wanted for r in runs + fan):
-                say("\nNotes")
-                notes(runs + fan)
         finally:
             await container.close()
-    say(f"done in {time.monotonic() - started:.0f} s")
+    figures.seconds = time.monotonic() - started
+    return figures
+
+
+def print_figures(figures: Figures, options: Options) -> None:
+    say(figures.header)
+    say(figures.limit_note)
+    runs, fan = figures.runs, figures.broadcast
+    extensions = sorted({e for r in runs + fan for e in r.extensions})
+    say(f"websocket extensions negotiated: {', '.join(extensions) or 'none'}")
+    connections_table(runs + fan, options.concurrency)
+    if runs:
+        delivery_table(runs, f"Delivery: one subscriber per member, adjust_points (+1) for a random sample "
+                             f"of them at {options.rate:g}/s; latency = Redis PUBLISH after commit -> "
+                             f"client receipt", fanout=False)
+    if fan:
+        broadcast_table(fan)
+    if any(r.first_errors or r.connected < r.wanted for r in runs + fan):
+        say("\nNotes")
+        notes(runs + fan)
+    say(f"done in {figures.seconds:.0f} s")
+
+
+def broadcast_table(runs: list[Run]) -> None:
+    say("\nBroadcast: every subscriber a distinct member on offerIssued; one operator campaign "
+        "(issue_to_segment, 200 members per transaction) sends each a coupon; latency = that coupon's "
+        "Redis PUBLISH after its batch commits -> client receipt; fan-out = first PUBLISH -> last receipt")
+    say(f"{'subscribers':>14} {'coupons':>7} {'issue s':>7} {'delivered':>9} {'p50 ms':>7} {'p95':>7} {'p99':>7} "
+        f"{'max':>7} {'fan-out s':>9} {'deliv/s':>8} {'srv CPU':>7} {'ms/deliv':>8} {'errors':>6}")
+    for r in runs:
+        ev, d = r.events, r.delivery
+        if ev is None or d is None:
+            continue
+        lat = d.latencies_ms
+        errors = ev.errors + d.missing + d.duplicates + d.unexpected + r.delivery_errors
+        per_delivery = r.publish_cpu_seconds * 1000 / d.delivered if d.delivered else float("nan")
+        say(f"{r.label:>14} {len(ev.member_of):>7,} {ev.seconds:>7.1f} {d.delivered:>9,} {pct(lat, 50):>7.1f} "
+            f"{pct(lat, 95):>7.1f} {pct(lat, 99):>7.1f} {max(lat, default=float('nan')):>7.1f} "
+            f"{broadcast_span(r):>9.1f} {d.per_second:>8.1f} {r.publish_cpu:>7.0%} {per_delivery:>8.2f} {errors:>6}")
+
+
+def broadcast_span(run: Run) -> float:
+    """Seconds from the campaign's first PUBLISH to the last subscriber's receipt."""
+    if run.events is None or run.delivery is None or not run.events.published or not run.last_receipt:
+        return float("nan")
+    return run.last_receipt - min(run.events.published.values())
+
+
+async def main_async(options: Options) -> None:
+    print_figures(await measure(options), options)
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.subscribers", description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="200 subscribers, 100 events, broadcast to 100")
-    parser.add_argument("--sizes", help="comma-separated subscriber counts (default 1000,5000,10000)")
+    parser.add_argument("--quick", action="store_true", help="200 subscribers, 100 events, broadcast to 200")
+    parser.add_argument("--sizes", help="comma-separated subscriber counts (default 1000,5000,10000; 0: none)")
     parser.add_argument("--events", type=int, help="events published per size (one subscriber each)")
     parser.add_argument("--rate", type=float, help="events per second")
-    parser.add_argument("--broadcast", type=int, help="subscribers sharing one member (0: skip)")
-    parser.add_argument("--broadcast-events", type=int, help="events published to the shared member")
+    parser.add_argument("--broadcast", type=int, help="offerIssued subscribers sent one coupon campaign (0: skip)")
+    parser.add_argument("--trace", action="store_true",
+                        help="tracemalloc in the server: print what the idle sockets allocated, by site")
     parser.add_argument("--concurrency", type=int, help="websocket handshakes in flight")
     parser.add_argument("--connect-timeout", type=float, help="seconds allowed for opening one size's subscribers")
     parser.add_argument("--no-deflate", action="store_true", help="do not offer permessage-deflate")
     args = parser.parse_args(argv)
     options = QUICK if args.quick else FULL
     if args.sizes:
-        options = replace(options, sizes=[int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip()])
-    for name in ("events", "rate", "broadcast", "broadcast_events", "concurrency", "connect_timeout"):
+        options = replace(options, sizes=[int(s.replace("_", "")) for s in args.sizes.split(",")
+                                          if s.strip() and int(s.replace("_", ""))])
+    for name in ("events", "rate", "broadcast", "concurrency", "connect_timeout"):
         if getattr(args, name) is not None:
             options = replace(options, **{name: getattr(args, name)})
     if args.no_deflate:
         options = replace(options, deflate=False)
-    if not options.sizes or min(options.sizes) < 1 or options.rate <= 0 or options.events < 1:
+    if args.trace:
+        options = replace(options, trace=True)
+    if not (options.sizes or options.broadcast) or min(options.sizes, default=1) < 1 or options.rate <= 0 \
+            or options.events < 1:
         parser.error("sizes and events must be positive")
     asyncio.run(main_async(options))
 
 
 if __name__ == "__main__":
     main()
+
+
+# ---------------------------------------------------------------- rows for `python -m bench`
+
+IDLE_SOCKET_TARGET_KIB = 50.0
+BROADCAST_P99_TARGET_MS = 200.0
+
+
+async def live_rows(quick: bool = False) -> list[tuple[str, str, str, str]]:
+    """The live figures for the one table of `python -m bench` (issue 19): memory per idle socket
+    and the offerIssued broadcast, both from one broadcast run of 10,000 subscribers (1,000 with
+    `quick`), which starts and stops its own PostgreSQL, redis-server and app server. Rows are
+    (what, target, this run, reached); the full tables go to stdout as `bench.subscribers` prints them."""
+    size = 1_000 if quick else 10_000
+    options = replace(FULL, sizes=[], broadcast=size)
+    figures = await measure(options)
+    print_figures(figures, options)
+    run = figures.broadcast[0] if figures.broadcast else None
+    delivery = run.delivery if run is not None else None
+    if run is None or delivery is None or not run.connected:
+        missing = "not measured (see the broadcast run above)"
+        return [(f"memory per idle socket at {size:,}", f"<= {IDLE_SOCKET_TARGET_KIB:g} KiB", missing, "no"),
+                (f"offerIssued broadcast to {size:,}, p99", f"< {BROADCAST_P99_TARGET_MS:g} ms", missing, "no")]
+    kib = run.kib_per_connection
+    p50, p99 = pct(delivery.latencies_ms, 50), pct(delivery.latencies_ms, 99)
+    complete = delivery.missing == 0 and run.connected == run.wanted
+    reach = f"{run.connected:,} of {size:,} subscribers" if run.connected < size else f"{size:,} subscribers"
+    return [
+        (f"memory per idle socket at {size:,}", f"<= {IDLE_SOCKET_TARGET_KIB:g} KiB",
+         f"{kib:.1f} KiB (server VmRSS growth / {reach})", "yes" if kib <= IDLE_SOCKET_TARGET_KIB else "no"),
+        (f"offerIssued broadcast to {size:,}, p99", f"< {BROADCAST_P99_TARGET_MS:g} ms",
+         f"p50 {p50:.0f} ms, p99 {p99:.0f} ms, {delivery.delivered:,}/{delivery.expected:,} delivered, "
+         f"fan-out {broadcast_span(run):.1f} s",
+         "yes" if p99 < BROADCAST_P99_TARGET_MS and complete else "no"),
+    ]
+
+
+def print_live_rows(rows: list[tuple[str, str, str, str]]) -> None:
+    print(f"\nLive figures (bench.subscribers)\n{'what':<40} {'target':<10} {'reached':<8} this run")
+    for what, target, figure, reached in rows:
+        print(f"{what:<40} {target:<10} {reached:<8} {figure}")

@@ -3,10 +3,14 @@
 Run by bench.subscribers, not by hand. It reads one JSON command per line on stdin and answers
 each with one JSON line on stdout (bulky results go to a file whose path is in the answer):
 
-    {"cmd": "open", "group": G, "members": [id, ...], "concurrency": C, "timeout": S}
+    {"cmd": "open", "group": G, "members": [id, ...], "stream": "points"|"offers", "concurrency": C,
+     "timeout": S}
         one connection per list item (repeat an id to share a member), each sends connection_init
-        with its member's access token, waits for connection_ack and subscribes to pointsChanged;
-        answers {"event": "opened", "ok": n, "failed": n, "seconds": s, "early": n, ...}
+        with its member's access token, waits for connection_ack, subscribes to pointsChanged or
+        offerIssued and waits for the stream's first message (kind CURRENT: the state now, sent
+        once the server's subscription is live, so nothing published after `open` answers is
+        missed); answers {"event": "opened", "ok": n, "failed": n, "seconds": s, "early": n, ...}
+        Only ITEM messages are receipts; CURRENT ones are counted apart.
     {"cmd": "drain", "group": G, "expected": n, "timeout": S, "path": P}
         waits until the group has received n updates (or the timeout), writes its receipts
         [[connection index, cursor, monotonic seconds], ...] to P; answers {"event": "drained", ...}
@@ -37,7 +41,10 @@ from api.auth import JwtTokens
 from api.settings import Settings
 from domain.auth.viewer import Role
 
-QUERY = "subscription { pointsChanged { cursor entry { amount } balance { total } } }"
+QUERIES = {
+    "points": ("pointsChanged", "subscription { pointsChanged { kind cursor entry { amount } balance { total } } }"),
+    "offers": ("offerIssued", "subscription { offerIssued { kind cursor coupon { id } availableCouponsCount } }"),
+}
 PROTOCOL = Subprotocol("graphql-transport-ws")
 ACK_TIMEOUT = 30.0
 
@@ -45,12 +52,14 @@ ACK_TIMEOUT = 30.0
 @dataclass
 class Group:
     members: list[int]
+    field: str
     connections: list[ClientConnection | None] = field(default_factory=list)
     readers: list[asyncio.Task[None]] = field(default_factory=list)
     receipts: list[tuple[int, str, float]] = field(default_factory=list)
     errors: dict[str, int] = field(default_factory=dict)
     first_errors: list[str] = field(default_factory=list)
     closing: bool = False
+    current: int = 0  # CURRENT messages: one per subscription once it is live
     changed: asyncio.Event = field(default_factory=asyncio.Event)
 
     def error(self, kind: str, detail: str) -> None:
@@ -74,8 +83,10 @@ class Client:
             self._token_of[member_id] = self._tokens.issue_access(Role.MEMBER, member_id, datetime.now(UTC)).token
         return self._token_of[member_id]
 
-    async def open(self, name: str, members: list[int], concurrency: int, within: float) -> dict[str, object]:
-        group = Group(members, connections=[None] * len(members))
+    async def open(self, name: str, members: list[int], stream: str, concurrency: int,
+                   within: float) -> dict[str, object]:
+        field_name, query = QUERIES[stream]
+        group = Group(members, field_name, connections=[None] * len(members))
         self.groups[name] = group
         gate = asyncio.Semaphore(concurrency)
         started = time.monotonic()
@@ -83,7 +94,7 @@ class Client:
         async def one(index: int, member_id: int) -> bool:
             async with gate:
                 try:
-                    ws = await asyncio.wait_for(self._subscribe(member_id), ACK_TIMEOUT)
+                    ws = await asyncio.wait_for(self._subscribe(member_id, query), ACK_TIMEOUT)
                 except Exception as exc:  # counted: the table shows how many subscribers were reached
                     group.error(type(exc).__name__, repr(exc))
                     return False
@@ -97,15 +108,22 @@ class Client:
             task.cancel()
         await asyncio.gather(*pending, return_exceptions=True)
         ok = sum(1 for t in done if not t.cancelled() and t.exception() is None and t.result())
+        deadline = started + within
+        while group.current < ok and (left := deadline - time.monotonic()) > 0:
+            group.changed.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(group.changed.wait(), min(left, 0.5))
+        if group.current < ok:
+            group.errors["no CURRENT before the connect timeout"] = ok - group.current
         unreached = [i for i, ws in enumerate(group.connections) if ws is None]
         if pending:
             group.errors["not opened before the connect timeout"] = len(pending)
         return {"event": "opened", "ok": ok, "failed": len(members) - ok, "seconds": time.monotonic() - started,
-                "unreached": unreached, "early": len(group.receipts), "errors": group.errors,
+                "live": group.current, "unreached": unreached, "early": len(group.receipts), "errors": group.errors,
                 "first_errors": group.first_errors,
                 "extensions": sorted(self.negotiated_extensions)}
 
-    async def _subscribe(self, member_id: int) -> ClientConnection:
+    async def _subscribe(self, member_id: int, query: str) -> ClientConnection:
         ws = await connect(self.url, subprotocols=[PROTOCOL], compression="deflate" if self.deflate else None,
                            ping_interval=None, open_timeout=ACK_TIMEOUT, close_timeout=5, max_queue=64)
         try:
@@ -120,7 +138,7 @@ class Client:
                     await ws.send('{"type":"pong"}')
                     continue
                 raise RuntimeError(f"expected connection_ack, got {reply}")
-            await ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": {"query": QUERY}}))
+            await ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": {"query": query}}))
         except BaseException:
             await ws.close()
             raise
@@ -137,7 +155,11 @@ class Client:
                     if payload.get("errors"):
                         group.error("GraphQL error", json.dumps(payload["errors"]))
                         continue
-                    group.receipts.append((index, payload["data"]["pointsChanged"]["cursor"], received))
+                    update = payload["data"][group.field]
+                    if update["kind"] == "ITEM":
+                        group.receipts.append((index, update["cursor"], received))
+                    else:
+                        group.current += 1
                     group.changed.set()
                 elif kind == "ping":
                     await ws.send('{"type":"pong"}')
@@ -209,8 +231,8 @@ async def main() -> None:
         if cmd == "exit":
             break
         if cmd == "open":
-            answer(await client.open(command["group"], command["members"], command["concurrency"],
-                                     command["timeout"]))
+            answer(await client.open(command["group"], command["members"], command.get("stream", "points"),
+                                     command["concurrency"], command["timeout"]))
         elif cmd == "drain":
             answer(await client.drain(command["group"], command["expected"], command["timeout"], command["path"]))
         elif cmd == "close":

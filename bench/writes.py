@@ -38,7 +38,8 @@ async def write_scenarios(container, member_token: Callable[[int], str], everyon
     """label -> (GraphQL requests, baseline path, baseline requests)."""
     now = datetime.now(UTC)
     staff = await create_staff(container.uow(), "bench-pos", "bench-pos-password-0", "Bench POS", now)
-    # A staff token carries the account's role and version (the token check refuses one without them).
+    # With its grant (role, account version), as a sign-in issues it: without, every earn is refused
+    # (UNAUTHENTICATED / TOKEN_OUTDATED) and the run times the refusal.
     staff_token = JwtTokens(container.settings).issue_access(
         Role.STAFF, staff.id, now, staff=StaffGrant(staff.role, staff.version)).token
     rest = [m for m in everyone if m not in heavy and m not in used and m not in set(redeemers)]

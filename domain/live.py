@@ -9,6 +9,7 @@ backlog, so a long-offline app never waits behind thousands of old items for the
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Generic, TypeVar
 
 from domain.auth.viewer import Viewer
@@ -72,6 +73,19 @@ async def coupons_catchup(uow: UnitOfWork, member_id: int, after_id: int | None,
 async def coupons_since(uow: UnitOfWork, member_id: int, after_id: int, limit: int) -> list[Coupon]:
     async with uow:
         return await uow.coupons.coupons_after(member_id, after_id, limit)
+
+
+async def coupons_since_many(uow: UnitOfWork, after: dict[int, int], limit: int) -> dict[int, list[Coupon]]:
+    """coupons_since for every stream woken by the same events (one campaign batch reaches hundreds
+    of members at once): one read instead of one per stream. Each stream checked its member first."""
+    async with uow:
+        return await uow.coupons.coupons_after_many(after, limit)
+
+
+async def available_coupons_counts(uow: UnitOfWork, member_ids: list[int], now: datetime) -> dict[int, int]:
+    """The wallet badge of many streams in one read; each stream checked its member first."""
+    async with uow:
+        return await uow.coupons.count_available_many(member_ids, now)
 
 
 async def redemption(uow: UnitOfWork, member_id: int, redemption_id: int) -> Redemption | None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
@@ -305,11 +305,20 @@ class Subscription(Protocol):
     async def aclose(self) -> None: ...
 
 
+class Listening(Protocol):
+    async def aclose(self) -> None: ...
+
+
 class Broker(Protocol):
     async def publish(self, channel: str, message: dict[str, object]) -> None: ...
 
     async def subscribe(self, channel: str) -> Subscription:
         """Returns once the subscription is live."""
+        ...
+
+    async def listen(self, channel: str, callback: Callable[[dict[str, object]], None]) -> Listening:
+        """Like subscribe, but each event is handed to `callback` as it arrives (no queue, nothing
+        awaits it); `aclose()` the result to stop."""
         ...
 
     async def close(self) -> None:

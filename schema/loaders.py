@@ -8,6 +8,7 @@ from datetime import datetime
 
 from strawberry.dataloader import DataLoader
 
+from domain import live
 from domain.benefits import services as benefits
 from domain.benefits.model import Reward
 from domain.benefits.services import rewards_by_id
@@ -20,7 +21,7 @@ from domain.meetups.model import Signup
 from domain.members.model import ChannelIdentity
 from domain.members.services import identities_of
 from domain.offers import services as offers
-from domain.offers.model import CouponTemplate
+from domain.offers.model import Coupon, CouponTemplate
 from domain.points import queries as points_queries
 from domain.points.model import Lot
 from domain.ports import UnitOfWork
@@ -45,6 +46,10 @@ class Loaders:
     tier_by_id: DataLoader[int, Tier | None]
     signup_by_member_event: DataLoader[tuple[int, int], Signup | None]
     titled_badges_by_member: DataLoader[int, list[MemberBadge]]
+    # Live streams (websockets share one uncached set per process, api/live.py): what one event
+    # batch wakes hundreds of streams to read, read once.
+    coupons_since_by_member: DataLoader[tuple[int, int, int], list[Coupon]]  # (member, after id, limit)
+    available_coupons_by_member: DataLoader[tuple[int, datetime], int]  # (member, now)
 
     @classmethod
     def for_request(cls, new_uow: Callable[[], UnitOfWork], cache: bool = True) -> Loaders:
@@ -95,6 +100,26 @@ class Loaders:
             found = await points_queries.lots_of_entries(new_uow(), list(entry_ids))
             return [found.get(e) for e in entry_ids]
 
+        async def coupons_since(keys: Sequence[tuple[int, int, int]]) -> list[list[Coupon]]:
+            found: dict[tuple[int, int, int], list[Coupon]] = {}
+            pending = list(dict.fromkeys(keys))
+            while pending:  # a member twice (two streams, two cursors) or another limit: a second read
+                limit, batch, later = pending[0][2], {}, []
+                for key in pending:
+                    if key[0] in batch or key[2] != limit:
+                        later.append(key)
+                    else:
+                        batch[key[0]] = key
+                rows = await live.coupons_since_many(new_uow(), {m: k[1] for m, k in batch.items()}, limit)
+                found.update({k: rows[m] for m, k in batch.items()})
+                pending = later
+            return [found[k] for k in keys]
+
+        async def available_coupons(keys: Sequence[tuple[int, datetime]]) -> list[int]:
+            # One instant for the batch: the latest asked for (they are a tick apart).
+            counts = await live.available_coupons_counts(new_uow(), list({m for m, _ in keys}), max(t for _, t in keys))
+            return [counts.get(m, 0) for m, _ in keys]
+
         async def templates(ids: Sequence[int]) -> list[CouponTemplate | None]:
             found = await offers.templates_by_id(new_uow(), list(ids))
             return [found.get(i) for i in ids]
@@ -128,6 +153,8 @@ class Loaders:
             return [found.get(m, []) for m in member_ids]
 
         return cls(titled_badges_by_member=DataLoader(load_fn=titled, cache=cache),
+                   coupons_since_by_member=DataLoader(load_fn=coupons_since, cache=cache),
+                   available_coupons_by_member=DataLoader(load_fn=available_coupons, cache=cache),
                    signup_by_member_event=DataLoader(load_fn=signups, cache=cache),
                    tier_by_id=DataLoader(load_fn=tiers, cache=cache),
                    redeemed_in_period=DataLoader(load_fn=redeemed, cache=cache),

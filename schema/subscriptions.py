@@ -192,16 +192,19 @@ class Subscription:
                 yield OfferUpdate(kind=kind, cursor=str(last), coupon=None,
                                   available_coupons_count=await load_available_coupons_count(info, member_id))
             pending = catchup.items
+            # A campaign wakes every stream it reached at once: their reads go through the process's
+            # shared loaders (api/live.py), one read for all of them instead of one per stream.
+            loaders = ctx.loaders
             while True:
                 if pending:
-                    count = await load_available_coupons_count(info, member_id)
+                    count = await loaders.available_coupons_by_member.load((member_id, ctx.container.now()))
                     for coupon, view in zip(pending, await coupons_view(info, pending), strict=True):
                         last = coupon.id
                         yield OfferUpdate(kind=LiveUpdateKind.ITEM, cursor=str(coupon.id), coupon=view,
                                           available_coupons_count=count)
                 if len(pending) < limit:
                     await stream.__anext__()
-                pending = await live.coupons_since(ctx.uow(), member_id, last, limit)
+                pending = await loaders.coupons_since_by_member.load((member_id, last, limit))
         except StopAsyncIteration:
             return
         finally:

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Shared setup: a virtualenv in .venv with exactly the versions in uv.lock (project editable, dev
-# extra included), and GraphiQL's assets. uv itself comes from PyPI, pinned here.
+# and bench extras included), and GraphiQL's assets. uv itself comes from PyPI, pinned here.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3}
@@ -17,7 +17,7 @@ stamp=.venv/.installed-$(cat uv.lock pyproject.toml | sha256sum | cut -c1-16)
 if [ ! -f "$stamp" ]; then
   # --frozen: install what the lock says, never re-resolve; --inexact: keep uv (and pip) in the venv;
   # --compile-bytecode as pip does, so the first start of each process does not compile every import.
-  .venv/bin/uv sync --frozen --inexact --compile-bytecode --extra dev --python .venv/bin/python
+  .venv/bin/uv sync --frozen --inexact --compile-bytecode --extra dev --extra bench --python .venv/bin/python
   rm -f .venv/.installed-*
   touch "$stamp"
 fi

@@ -16,8 +16,8 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections import defaultdict
-from collections.abc import AsyncIterator
+from collections import defaultdict, deque
+from collections.abc import AsyncIterator, Callable
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
@@ -32,24 +32,63 @@ _CLOSED = object()
 
 
 class LocalSubscription:
+    """One subscriber's bounded buffer. Not an asyncio.Queue: an idle websocket keeps one of these
+    for as long as it is open, and a Queue is four deques and an event (~3 KiB) before its first
+    message; this holds no buffer until a message arrives and at most one waiter."""
+
+    __slots__ = ("_hub", "_items", "_waiter", "channel")
+
     def __init__(self, hub: LocalHub, channel: str) -> None:
         self._hub = hub
         self.channel = channel
-        self.queue: asyncio.Queue[object] = asyncio.Queue(QUEUE_LIMIT)
+        self._items: deque[object] | None = None
+        self._waiter: asyncio.Future[None] | None = None
 
     def __aiter__(self) -> AsyncIterator[dict[str, object]]:
         return self
 
     async def __anext__(self) -> dict[str, object]:
-        item = await self.queue.get()
+        while not self._items:
+            self._waiter = asyncio.get_running_loop().create_future()
+            try:
+                await self._waiter
+            finally:
+                self._waiter = None
+        item = self._items.popleft()
         if item is _CLOSED:
+            self._items.appendleft(item)  # ended for good: every later call ends too
             raise StopAsyncIteration
         return item  # type: ignore[return-value]
 
     def offer(self, item: object) -> None:
-        if self.queue.full():
-            self.queue.get_nowait()  # drop the oldest: the subscriber re-reads from the database anyway
-        self.queue.put_nowait(item)
+        if self._items is None:
+            # Bounded: a full buffer drops its oldest message (the subscriber re-reads from the database anyway).
+            self._items = deque(maxlen=QUEUE_LIMIT)
+        self._items.append(item)
+        if self._waiter is not None and not self._waiter.done():
+            self._waiter.set_result(None)
+
+    async def aclose(self) -> None:
+        self._hub.remove(self)
+
+
+class LocalListener:
+    """A subscriber that is a callback instead of a queue: nothing waits per subscriber, so an idle
+    websocket's watch for the end of its authority costs a few hundred bytes, not a task and a queue.
+    The callback runs in the delivering task and must not block; it gets events only (a dict), also
+    the RESYNC marker after a Redis reconnect, never the end-of-stream marker."""
+
+    def __init__(self, hub: LocalHub, channel: str, callback: Callable[[dict[str, object]], None]) -> None:
+        self._hub = hub
+        self.channel = channel
+        self._callback = callback
+
+    def offer(self, item: object) -> None:
+        if isinstance(item, dict):
+            try:
+                self._callback(item)
+            except Exception:  # one listener's failure must not stop delivery to the others
+                log.exception("event listener on %s failed", self.channel)
 
     async def aclose(self) -> None:
         self._hub.remove(self)
@@ -59,14 +98,19 @@ class LocalHub:
     """Channel -> subscribers of this process."""
 
     def __init__(self) -> None:
-        self._subscribers: dict[str, set[LocalSubscription]] = defaultdict(set)
+        self._subscribers: dict[str, set[LocalSubscription | LocalListener]] = defaultdict(set)
 
     def add(self, channel: str) -> LocalSubscription:
         subscription = LocalSubscription(self, channel)
         self._subscribers[channel].add(subscription)
         return subscription
 
-    def remove(self, subscription: LocalSubscription) -> None:
+    def add_listener(self, channel: str, callback: Callable[[dict[str, object]], None]) -> LocalListener:
+        listener = LocalListener(self, channel, callback)
+        self._subscribers[channel].add(listener)
+        return listener
+
+    def remove(self, subscription: LocalSubscription | LocalListener) -> None:
         subscribers = self._subscribers.get(subscription.channel)
         if subscribers is not None:
             subscribers.discard(subscription)
@@ -96,6 +140,9 @@ class InProcessBroker:
 
     async def subscribe(self, channel: str) -> LocalSubscription:
         return self._hub.add(channel)
+
+    async def listen(self, channel: str, callback: Callable[[dict[str, object]], None]) -> LocalListener:
+        return self._hub.add_listener(channel, callback)
 
     async def close(self) -> None:
         self._hub.deliver_all(_CLOSED)
@@ -128,6 +175,15 @@ class RedisBroker:
 
     async def subscribe(self, channel: str) -> LocalSubscription:
         subscription = self._hub.add(channel)
+        await self._live()
+        return subscription
+
+    async def listen(self, channel: str, callback: Callable[[dict[str, object]], None]) -> LocalListener:
+        listener = self._hub.add_listener(channel, callback)
+        await self._live()
+        return listener
+
+    async def _live(self) -> None:
         if self._reader is None or self._reader.done():
             self._ready = asyncio.Event()
             self._reader = asyncio.create_task(self._read_forever(), name="redis-broker-reader")
@@ -137,7 +193,6 @@ class RedisBroker:
             # Redis is unreachable: the subscriber still gets its first state from the database
             # and a resync when the reader connects.
             log.warning("redis pub/sub not ready; subscriber will catch up on reconnect")
-        return subscription
 
     async def _read_forever(self) -> None:
         pattern = self._prefix + "*"

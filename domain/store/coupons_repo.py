@@ -109,6 +109,22 @@ class SqlCouponRepository:
         )
         return [_coupon(r) for r in rows]
 
+    async def coupons_after_many(self, after: dict[int, int], limit: int) -> dict[int, list[Coupon]]:
+        # One statement for every subscriber woken by the same campaign batch; each member's own cursor.
+        found: dict[int, list[Coupon]] = {m: [] for m in after}
+        if not after:
+            return found
+        rows = await self._conn.execute(
+            select(coupons).where(or_(*(
+                (coupons.c.member_id == member_id) & (coupons.c.id > after_id) for member_id, after_id in after.items()
+            ))).order_by(coupons.c.id)
+        )
+        for r in rows:
+            mine = found[r.member_id]
+            if len(mine) < limit:
+                mine.append(_coupon(r))
+        return found
+
     async def last_coupon_id(self, member_id: int) -> int:
         found = await self._conn.scalar(select(func.max(coupons.c.id)).where(coupons.c.member_id == member_id))
         return int(found or 0)
@@ -167,3 +183,12 @@ class SqlCouponRepository:
 
     async def count_available(self, member_id: int, now: datetime) -> int:
         return await self._conn.scalar(_AVAILABLE_COUNT, {"member_id": member_id, "now": now}) or 0
+
+    async def count_available_many(self, member_ids: list[int], now: datetime) -> dict[int, int]:
+        if not member_ids:
+            return {}
+        rows = await self._conn.execute(
+            select(coupons.c.member_id, func.count()).where(
+                coupons.c.member_id.in_(member_ids), coupons.c.status == CouponStatus.AVAILABLE.value,
+                coupons.c.valid_until > now).group_by(coupons.c.member_id))
+        return {int(m): int(n) for m, n in rows}

@@ -131,6 +131,40 @@ async def test_offers_and_redemptions_are_pushed(api: ApiClient) -> None:
         assert redeemed["payload"]["data"]["redemptionUpdated"] == {"status": "ISSUED", "pointsSpent": 100}
 
 
+async def test_one_campaign_reaches_each_members_stream_with_their_own_coupon_and_count(api: ApiClient) -> None:
+    """A campaign wakes many streams at once and they read together (api/live.py's shared loaders):
+    each must still get its own member's coupons after its own cursor, and its own wallet count."""
+    from tests.support.roles import staff_token
+
+    staff = await staff_token(api)
+    first, second = await api.sign_in("13800138000"), await api.sign_in("13900139000")
+    tid = (await api.data("""mutation { saveCouponTemplate(input: {name: "满50减5", kind: CASH_OFF, valueCents: 500,
+      validDays: 5, perMemberLimit: 5}) { template { id } } }""", token=staff))["saveCouponTemplate"]["template"]["id"]
+    send = """mutation($t: ID!, $k: String!, $m: [ID!]!) { issueCoupons(input: {templateId: $t, idempotencyKey: $k,
+      memberIds: $m}) { issued } }"""
+    await api.data(send, {"t": tid, "k": "before", "m": [second.member_id]}, staff)  # `second` starts with one
+    query = "subscription { offerIssued { kind cursor coupon { id } availableCouponsCount } }"
+    async with served(api.app) as host, \
+            websockets.connect(f"ws://{host}/graphql", subprotocols=[PROTOCOL]) as ws1, \
+            websockets.connect(f"ws://{host}/graphql", subprotocols=[PROTOCOL]) as ws2:
+        await subscribe(ws1, first.access_token, query)
+        await subscribe(ws2, second.access_token, query)
+        now1 = (await receive(ws1))["payload"]["data"]["offerIssued"]
+        now2 = (await receive(ws2))["payload"]["data"]["offerIssued"]
+        assert (now1["availableCouponsCount"], now2["availableCouponsCount"]) == (0, 1)
+        await api.data(send, {"t": tid, "k": "campaign", "m": [first.member_id, second.member_id]}, staff)
+        got1 = (await receive(ws1))["payload"]["data"]["offerIssued"]
+        got2 = (await receive(ws2))["payload"]["data"]["offerIssued"]
+        assert (got1["kind"], got1["availableCouponsCount"]) == ("ITEM", 1)
+        assert (got2["kind"], got2["availableCouponsCount"]) == ("ITEM", 2)
+        assert got1["coupon"]["id"] != got2["coupon"]["id"]
+        assert int(got1["cursor"]) > int(now1["cursor"]) and int(got2["cursor"]) > int(now2["cursor"])
+        with pytest.raises(TimeoutError):  # one coupon each, nothing of the other member's
+            await receive(ws1, 0.5)
+        with pytest.raises(TimeoutError):
+            await receive(ws2, 0.3)
+
+
 async def test_members_cannot_subscribe_as_staff_streams_or_with_staff_tokens(api: ApiClient) -> None:
     from tests.support.roles import staff_token
 

@@ -164,3 +164,30 @@ async def test_closing_the_broker_ends_every_subscription(kind: str, redis_url: 
             await asyncio.wait_for(stream.__anext__(), 2)
     if kind == "redis":
         await broker._client.aclose()  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("kind", ["redis", "in-process"])
+async def test_a_listener_gets_its_channels_events_until_it_stops(kind: str, redis_url: str, prefix: str) -> None:
+    """Websocket authority listens with a callback instead of a queue per socket: it must see every
+    event of its channel, none of another, nothing after aclose, and survive the broker's close."""
+    publisher_client = Redis.from_url(redis_url)
+    broker = (RedisBroker(publisher_client, Redis.from_url(redis_url), prefix) if kind == "redis"
+              else InProcessBroker())
+    heard: list[dict[str, object]] = []
+    arrived = asyncio.Event()
+
+    def hear(event: dict[str, object]) -> None:
+        heard.append(event)
+        arrived.set()
+
+    listening = await broker.listen("member:1:access", hear)
+    await broker.publish("member:2:access", {"n": 0})
+    await broker.publish("member:1:access", {"n": 1})
+    await asyncio.wait_for(arrived.wait(), 5)
+    assert heard == [{"n": 1}]
+    await listening.aclose()
+    await broker.publish("member:1:access", {"n": 2})
+    await asyncio.sleep(0.2)
+    assert heard == [{"n": 1}]
+    await broker.close()
+    await publisher_client.aclose()
