@@ -16,12 +16,15 @@ from sqlalchemy import text
 from api.auth import JwtTokens
 from bench.home import CHECK_IN, REDEEM, graphql_body
 from domain.auth.staff import create_staff
-from domain.auth.viewer import Role
+from domain.auth.viewer import Role, StaffGrant, StaffRole
 
-EARN = """mutation Earn($m: ID!) { recordPurchase(input: {member: {id: $m}, orderId: "%KEY%", storeId: "bench",
+# The idempotency key (order id) travels as a variable, as a real client sends it: a literal makes
+# every document unique, so each request would be parsed and validated afresh (about half the
+# CPU of an earn in bench/profile_writes.py).
+EARN = """mutation Earn($m: ID!, $k: String!) { recordPurchase(input: {member: {id: $m}, orderId: $k, storeId: "bench",
   amountCents: 100, items: [{category: "grocery", amountCents: 100}]}) { pointsEarned purchase { id } } }"""
-GIFT = """mutation Gift($to: ID!) { giftPoints(input: {recipient: {id: $to}, amount: 1, idempotencyKey: "%KEY%"}) {
-  entry { id amount } } }"""
+GIFT = """mutation Gift($to: ID!, $k: String!) {
+  giftPoints(input: {recipient: {id: $to}, amount: 1, idempotencyKey: $k}) { entry { id amount } } }"""
 
 # Statements each baseline request sends (counted in bench/baseline_writes.py), for the sql/req column.
 BASELINE_STATEMENTS = {"earn": 6, "redeem, hot reward": 8, "redeem, spread rewards": 8, "check-in (write)": 4,
@@ -37,8 +40,11 @@ async def write_scenarios(container, member_token: Callable[[int], str], everyon
                           ) -> dict[str, tuple[list[dict], str, list[dict]]]:
     """label -> (GraphQL requests, baseline path, baseline requests)."""
     now = datetime.now(UTC)
-    staff = await create_staff(container.uow(), "bench-pos", "bench-pos-password-0", "Bench POS", now)
-    staff_token = JwtTokens(container.settings).issue_access(Role.STAFF, staff.id, now).token
+    # A store clerk at the till of store "bench" (the token carries its role and account version).
+    staff = await create_staff(container.uow(), "bench-pos", "bench-pos-password-0", "Bench POS", now,
+                               role=StaffRole.STORE_CLERK, store_ids=["bench"])
+    staff_token = JwtTokens(container.settings).issue_access(
+        Role.STAFF, staff.id, now, staff=StaffGrant(staff.role, staff.version)).token
     rest = [m for m in everyone if m not in heavy and m not in used and m not in set(redeemers)]
     buyers, rest = rest[:500], rest[500:]
     half = len(rest) // 2
@@ -49,20 +55,22 @@ async def write_scenarios(container, member_token: Callable[[int], str], everyon
     await _top_up(container, redeemers, now)
     scenarios: dict[str, tuple[list[dict], str, list[dict]]] = {}
     scenarios["earn"] = (
-        [{"token": staff_token, "body": graphql_body(EARN, {"m": str(m)})} for m in buyers], "/earn",
+        [{"token": staff_token, "body": graphql_body(EARN, {"m": str(m), "k": "%KEY%"})} for m in buyers], "/earn",
         [{"token": staff_token, "body": _body({"memberId": m, "orderId": "%KEY%", "amountCents": 100})}
          for m in buyers])
     for label, rewards in (("redeem, hot reward", [hot_reward_id]), ("redeem, spread rewards", spread)):
         pairs = [(m, rewards[i % len(rewards)]) for i, m in enumerate(redeemers)]
         scenarios[label] = (
-            [{"token": member_token(m), "body": graphql_body(REDEEM, {"r": str(r)})} for m, r in pairs], "/redeem",
+            [{"token": member_token(m), "body": graphql_body(REDEEM, {"r": str(r), "k": "%KEY%"})}
+             for m, r in pairs], "/redeem",
             [{"token": member_token(m), "body": _body({"rewardId": r, "key": "%KEY%"})} for m, r in pairs])
     scenarios["check-in (write)"] = (
         [{"token": member_token(m), "body": graphql_body(CHECK_IN)} for m in app_checkins], "/check-in",
         [{"token": member_token(m), "body": "{}"} for m in base_checkins])
     gifts = [(m, buyers[i % len(buyers)]) for i, m in enumerate(redeemers)]
     scenarios["gift"] = (
-        [{"token": member_token(m), "body": graphql_body(GIFT, {"to": str(to)})} for m, to in gifts], "/gift",
+        [{"token": member_token(m), "body": graphql_body(GIFT, {"to": str(to), "k": "%KEY%"})}
+         for m, to in gifts], "/gift",
         [{"token": member_token(m), "body": _body({"to": to, "amount": 1, "key": "%KEY%"})} for m, to in gifts])
     return scenarios
 
