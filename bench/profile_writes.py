@@ -135,15 +135,16 @@ async def main_async(requests: int, concurrency: int, only: str | None, profiled
             # function happened to allocate when a collection started).
             gc_time.clear()
             cpu = time.process_time()
-            await run(label, iter(plain))
+            plain_statements = await run(label, iter(plain))
+            plain_sql = sum(plain_statements) / max(len(plain_statements), 1)
             plain_ms = 1000 * (time.process_time() - cpu) / len(plain)
             gc_ms = 1000 * sum(gc_time.values()) / len(plain)
             gc_counts = dict(collections_by_generation)
             collections_by_generation.clear()
             count = len(timed)
             if not profiled:
-                print(f"=== {label}: {plain_ms:.2f} ms CPU per request (gc {gc_ms:.2f} ms)")
-                summary.append((label, plain_ms, gc_ms, 0.0))
+                print(f"=== {label}: {plain_ms:.2f} ms CPU per request (gc {gc_ms:.2f} ms), {plain_sql:.1f} statements")
+                summary.append((label, plain_ms, gc_ms, plain_sql))
                 continue
             # Own CPU (not wall time: on a shared machine a socket send can wait for a core).
             profile = cProfile.Profile(time.process_time)
