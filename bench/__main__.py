@@ -106,8 +106,8 @@ async def main_async(options: Options) -> None:
             after = await _cursor_at(container, m, 49 * 50 - 1)
             depth[50].append({"token": token(m), "body": graphql_body(HISTORY, {"after": after})})
         check_in_requests = [{"token": token(m), "body": graphql_body(CHECK_IN)} for m in check_ins]
-        redeem_requests = [{"token": token(m), "body": graphql_body(REDEEM, {"r": str(data.hot_reward_id)})}
-                           for m in redeemers]
+        hot = {"r": str(data.hot_reward_id), "k": "%KEY%"}
+        redeem_requests = [{"token": token(m), "body": graphql_body(REDEEM, hot)} for m in redeemers]
 
         paths = await compare_balance_paths(container, home_sample[:100], data.heavy)
         writes = await write_scenarios(container, token, everyone, heavy, set(home_sample) | set(check_ins),

@@ -123,8 +123,14 @@ def create_app() -> Starlette:
             raise PermissionError("sign in")
         return viewer.subject_id
 
-    writes = WriteBaseline(lambda: state["pool"], member_of)
+    def partner_of(request: Request) -> int:
+        viewer = tokens.viewer_from_header(request.headers.get("authorization"))
+        if viewer.role is not Role.PARTNER or viewer.subject_id is None:
+            raise PermissionError("partner token needed")
+        return viewer.subject_id
+
+    writes = WriteBaseline(lambda: state["pool"], member_of, partner_of=partner_of)
     write_routes = [Route(f"/{name}", aborting(getattr(writes, name.replace("-", "_"))), methods=["POST"])
-                    for name in ("earn", "redeem", "check-in", "gift")]
+                    for name in ("earn", "redeem", "check-in", "gift", "partner-earn")]
     return Starlette(routes=[Route("/home", home, methods=["POST"]), Route("/readyz", ready), *write_routes],
                      lifespan=lifespan)

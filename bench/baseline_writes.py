@@ -80,11 +80,19 @@ def _months(moment: datetime, months: int) -> datetime:
     return moment + timedelta(days=30 * months)
 
 
-class WriteBaseline:
-    """Routes over the baseline's pool; `member_of(request)` is its token check."""
+ADVISORY_LOCK = "SELECT pg_advisory_xact_lock($1)"
 
-    def __init__(self, pool_of, member_of, checkin_points: int = 0) -> None:
-        self._pool_of, self._member_of = pool_of, member_of
+
+def _lock_key(name: str) -> int:
+    """The app's key for a named transaction lock (SqlUnitOfWork.lock)."""
+    return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
+
+
+class WriteBaseline:
+    """Routes over the baseline's pool; `member_of(request)` and `partner_of(request)` are its token checks."""
+
+    def __init__(self, pool_of, member_of, checkin_points: int = 0, partner_of=None) -> None:
+        self._pool_of, self._member_of, self._partner_of = pool_of, member_of, partner_of
         self.checkin_points = checkin_points
 
     async def earn(self, request: Request) -> Response:
@@ -188,6 +196,45 @@ class WriteBaseline:
                 [t for t, _ in takes], [now] * len(takes), [e for _, e in takes])
             await conn.execute(RESULT, scope, key, json.dumps({"out": rows[0][0], "in": received}))
         return _json({"out": rows[0][0], "in": received})
+
+
+    async def partner_earn(self, request: Request) -> Response:
+        """A partner credits a linked member: the partner row (active, rates, cap), the link by the
+        member's reference, the transaction id locked and looked up (its idempotency), the partner's
+        daily cap locked and summed, the account locked, the credit, the partner transaction row."""
+        partner_id = self._partner_of(request)
+        body = orjson.loads(await request.body())
+        now, ref, txn, amount = datetime.now(UTC), body["memberRef"], body["transactionId"], int(body["amount"])
+        day_start = (now + timedelta(hours=8)).replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(hours=8)
+        async with self._pool_of().acquire() as conn, conn.transaction():
+            partner = await conn.fetchrow("""SELECT name, partner_units, program_points, daily_earn_cap, operations,
+                active FROM partners WHERE id = $1""", partner_id)
+            if partner is None or not partner["active"] or "EARN" not in json.loads(partner["operations"]):
+                return _json({"error": "FORBIDDEN"}, 403)
+            link = await conn.fetchrow("""SELECT member_id, active FROM partner_links
+                WHERE partner_id = $1 AND member_ref = $2""", partner_id, ref)
+            if link is None or not link["active"]:
+                return _json({"error": "NOT_FOUND"}, 404)
+            member_id = link["member_id"]
+            await conn.execute(ADVISORY_LOCK, _lock_key(f"partner-txn:{partner_id}:{txn}"))
+            if await conn.fetchrow("SELECT id FROM partner_transactions WHERE partner_id = $1 AND txn_id = $2",
+                                   partner_id, txn) is not None:
+                return _json({"replay": True})
+            points = amount * partner["program_points"] // partner["partner_units"]
+            await conn.execute(ADVISORY_LOCK, _lock_key(f"partner-cap:{partner_id}"))
+            used = await conn.fetchval("""SELECT coalesce(sum(points), 0) FROM partner_transactions
+                WHERE partner_id = $1 AND kind = 'EARN' AND created_at >= $2 AND created_at < $3""",
+                                       partner_id, day_start, day_start + timedelta(days=1))
+            if used + points > partner["daily_earn_cap"]:
+                raise _Abort(_json({"error": "LIMIT_EXCEEDED"}, 409))
+            await conn.fetchval(LOCK, member_id, now)
+            entry_id, _version = await conn.fetchrow(
+                CREDIT, member_id, "EARN", points, f"Earned at {partner['name']}", f"partner:{partner_id}", txn,
+                f"earn/{txn}", now, [points], [now], [_months(now, 24)])
+            txn_row = await conn.fetchval("""INSERT INTO partner_transactions (partner_id, txn_id, kind, member_id,
+                partner_amount, points, entry_id, created_at) VALUES ($1, $2, 'EARN', $3, $4, $5, $6, $7)
+                RETURNING id""", partner_id, txn, member_id, amount, points, entry_id, now)
+        return _json({"transaction": txn_row, "points": points})
 
 
 class _Abort(Exception):

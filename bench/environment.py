@@ -38,7 +38,7 @@ class Bench:
 
 
 @asynccontextmanager
-async def bench_environment(use_redis: bool) -> AsyncIterator[Bench]:
+async def bench_environment(use_redis: bool, count_sql: bool = False) -> AsyncIterator[Bench]:
     with ExitStack() as servers:
         server_url = servers.enter_context(postgres_server())
         redis_url = servers.enter_context(redis_server())[0] if use_redis else None
@@ -46,7 +46,7 @@ async def bench_environment(use_redis: bool) -> AsyncIterator[Bench]:
         # Alembic's env calls asyncio.run itself, which refuses to start inside a running loop.
         await asyncio.to_thread(upgrade, url)
         settings = Settings(env="test", database_url=url, redis_url=redis_url, redis_prefix="bench:",
-                            jwt_keys=BENCH_KEYS, jwt_active_kid="b1").validated()
+                            jwt_keys=BENCH_KEYS, jwt_active_kid="b1", count_sql=count_sql).validated()
         app = create_app(settings, code_sender=DevCodeSink())
         container = container_of(app)
         try:

@@ -31,7 +31,7 @@ BALANCE = "query Balance { me { points { available pending expiringSoon } } }"
 HISTORY = """query History($after: String) { me { pointsHistory(first: 50, after: $after) {
   edges { node { id kind amount reason createdAt } } pageInfo { hasNextPage endCursor } } } }"""
 CHECK_IN = "mutation CheckIn { checkIn { day points streak alreadyCheckedIn } }"
-REDEEM = """mutation Redeem($r: ID!) { redeemReward(input: {rewardId: $r, idempotencyKey: "%KEY%"}) {
+REDEEM = """mutation Redeem($r: ID!, $k: String!) { redeemReward(input: {rewardId: $r, idempotencyKey: $k}) {
   redemption { id voucherCode pointsSpent } } }"""
 
 

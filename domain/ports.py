@@ -290,10 +290,11 @@ class Cache(Protocol):
         ...
 
     async def put_if_newer(self, key: str, version: int, value: dict[str, object], ttl_seconds: int) -> None: ...
-    async def write_through(self, entries: list[tuple[str, int, dict[str, object], int]]) -> None:
+    async def write_through(self, entries: list[tuple[str, int, dict[str, object] | None, int]]) -> None:
         """After a commit: (key, version, value, ttl_seconds) each. Unlike put_if_newer (a read
         filling the cache, best effort), an entry this cannot write is made unservable everywhere
-        before it returns."""
+        before it returns. A None value is a version fence: no copy older than `version` is served
+        any more, and the next read fills the entry from the database (put_if_newer)."""
         ...
 
     async def delete(self, key: str) -> None: ...

@@ -315,7 +315,13 @@ class GiftPointsInput:
 @strawberry.type(description="The result of `giftPoints`.")
 class GiftPointsPayload:
     entry: PointsEntry = strawberry.field(description="The sender's ledger entry (GIFT_OUT, a negative amount).")
-    balance: PointsBalance = strawberry.field(description="The sender's balance after the gift.")
+    member_id: strawberry.Private[int]
+
+    # Read only when asked for: the commit fences the cached balance (domain/points/balance.py), so
+    # a balance nobody selected would cost two statements.
+    @strawberry.field(description="The sender's balance after the gift.")
+    async def balance(self, info: Info) -> PointsBalance:
+        return await load_balance(info, self.member_id)
 
 
 @strawberry.input(description="A manual correction of a member's points by staff.")
@@ -330,7 +336,11 @@ class AdjustPointsInput:
 @strawberry.type(description="The result of `adjustPoints`.")
 class AdjustPointsPayload:
     entry: PointsEntry = strawberry.field(description="The ledger entry written (kind ADJUST).")
-    balance: PointsBalance = strawberry.field(description="The member's balance after the adjustment.")
+    member_id: strawberry.Private[int]
+
+    @strawberry.field(description="The member's balance after the adjustment.")
+    async def balance(self, info: Info) -> PointsBalance:
+        return await load_balance(info, self.member_id)
 
 
 @strawberry.enum(description="The period a leaderboard counts points earned in (program time zone, Asia/Shanghai).")
@@ -445,8 +455,7 @@ class PointsMutations:
             transfers.GiftPoints(input.recipient.to_domain(), input.amount, input.idempotency_key, input.message),
             ctx.deps(),
             transfers.LookupBudget(ctx.container.limiter, ctx.container.settings.gift_recipient_lookups_per_hour))
-        return GiftPointsPayload(entry=PointsEntry.from_domain(result.sent),
-                                 balance=await load_balance(info, result.sent.member_id))
+        return GiftPointsPayload(entry=PointsEntry.from_domain(result.sent), member_id=result.sent.member_id)
 
     @strawberry.mutation(description="Staff: credit or debit a member's points, with a reason (audited). Errors: "
                                      "UNAUTHENTICATED, FORBIDDEN, BAD_USER_INPUT, NOT_FOUND, INSUFFICIENT_POINTS "
@@ -458,5 +467,4 @@ class PointsMutations:
         ctx = info.context
         entry = await transfers.adjust_points(transfers.AdjustPoints(
             parse_id(input.member_id), input.amount, input.reason, input.idempotency_key), ctx.deps())
-        return AdjustPointsPayload(entry=PointsEntry.from_domain(entry),
-                                   balance=await load_balance(info, entry.member_id))
+        return AdjustPointsPayload(entry=PointsEntry.from_domain(entry), member_id=entry.member_id)

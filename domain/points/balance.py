@@ -94,11 +94,12 @@ def _entry(balance: Balance, now: datetime) -> tuple[str, int, dict[str, object]
     return balance_cache_key(balance.member_id), balance.version, _to_cache(balance), ttl
 
 
-async def balance_entries(uow: UnitOfWork, member_ids: set[int], now: datetime
-                          ) -> list[tuple[str, int, dict[str, object], int]]:
-    """Inside a transaction that moved these accounts, just before its commit: the cache entries the
-    unit of work writes through after the commit (computed here, so they are exactly what commits)."""
-    if not member_ids:
-        return []
-    days = (await load_settings(uow)).expiring_soon_days
-    return [_entry(await compute_balance(uow, member_id, now, days), now) for member_id in sorted(member_ids)]
+async def balance_fences(uow: UnitOfWork, member_ids: set[int]) -> list[tuple[str, int, None, int]]:
+    """Inside a transaction that moved these accounts, just before its commit: a version fence per
+    account, which the unit of work writes after the commit. The cached balance older than the
+    committed version is served no more; the next read computes it from the database and fills it.
+    Computing the balance here instead (the available / pending / expiring split aggregates the
+    member's open lots) made every write cost more the longer the member's history: a fence costs
+    the same for everyone (the version is what the account update returned)."""
+    return [(balance_cache_key(member_id), (await uow.points.account_version(member_id))[1], None, CACHE_TTL_SECONDS)
+            for member_id in sorted(member_ids)]

@@ -23,14 +23,22 @@ from domain.store.breaker import CircuitBreaker
 
 log = logging.getLogger(__name__)
 
+# An empty value is a version fence: copies older than `v` stop being served, and only a fill of at
+# least `v` (the next read, from the database) is served again. The key lives at least `ttl` more.
 _PUT_IF_NEWER = """
 for i, key in ipairs(KEYS) do
   local v, d, ttl = ARGV[3 * i - 2], ARGV[3 * i - 1], ARGV[3 * i]
-  local current = redis.call('HMGET', key, 'v', 'min')
-  local newer = not (current[1] and tonumber(current[1]) >= tonumber(v))
-  if newer and not (current[2] and tonumber(current[2]) > tonumber(v)) then
-    redis.call('HSET', key, 'v', v, 'd', d)
-    redis.call('EXPIRE', key, ttl)
+  if d == '' then
+    local m = redis.call('HGET', key, 'min')
+    if not m or tonumber(m) < tonumber(v) then redis.call('HSET', key, 'min', v) end
+    if redis.call('TTL', key) < tonumber(ttl) then redis.call('EXPIRE', key, ttl) end
+  else
+    local current = redis.call('HMGET', key, 'v', 'min')
+    local newer = not (current[1] and tonumber(current[1]) >= tonumber(v))
+    if newer and not (current[2] and tonumber(current[2]) > tonumber(v)) then
+      redis.call('HSET', key, 'v', v, 'd', d)
+      redis.call('EXPIRE', key, ttl)
+    end
   end
 end
 return 1
@@ -100,26 +108,40 @@ class CacheRepairs(Protocol):
 
 class InProcessCache:
     def __init__(self) -> None:
-        self._entries: dict[str, tuple[int, float, dict[str, object]]] = {}
+        # key -> (version, expires at, value or None for a fence alone, minimum version served)
+        self._entries: dict[str, tuple[int, float, dict[str, object] | None, int]] = {}
 
     async def get_content(self, key: str) -> dict[str, object] | None:
         return await self.get(key)
 
     async def get(self, key: str) -> dict[str, object] | None:
         entry = self._entries.get(key)
-        if entry is None or entry[1] < time.monotonic():
+        if entry is None or entry[1] < time.monotonic() or entry[0] < entry[3]:
             return None
         return entry[2]
 
     async def put_if_newer(self, key: str, version: int, value: dict[str, object], ttl_seconds: int) -> None:
         current = self._entries.get(key)
-        if current is not None and current[0] >= version and current[1] >= time.monotonic():
-            return
-        self._entries[key] = (version, time.monotonic() + ttl_seconds, value)
+        floor = 0
+        if current is not None and current[1] >= time.monotonic():
+            if current[2] is not None and current[0] >= version:
+                return
+            floor = current[3]
+        if version < floor:
+            return  # fenced: a reader that loaded this before a later write committed
+        self._entries[key] = (version, time.monotonic() + ttl_seconds, value, floor)
 
-    async def write_through(self, entries: list[tuple[str, int, dict[str, object], int]]) -> None:
+    async def write_through(self, entries: list[tuple[str, int, dict[str, object] | None, int]]) -> None:
         for key, version, value, ttl_seconds in entries:
-            await self.put_if_newer(key, version, value, ttl_seconds)
+            if value is not None:
+                await self.put_if_newer(key, version, value, ttl_seconds)
+                continue
+            current = self._entries.get(key)
+            until = time.monotonic() + ttl_seconds
+            if current is None or current[1] < time.monotonic():
+                self._entries[key] = (0, until, None, version)
+            else:
+                self._entries[key] = (current[0], max(current[1], until), current[2], max(current[3], version))
 
     async def get_many(self, keys: list[str]) -> list[dict[str, object] | None]:
         return [await self.get(key) for key in keys]
@@ -248,9 +270,10 @@ class RedisCache:
         except (RedisError, OSError) as exc:
             self._failed("put", exc)
 
-    async def write_through(self, entries: list[tuple[str, int, dict[str, object], int]]) -> None:
-        """After a committed write, in one round trip; entries lost to an outage are listed for repair
-        (and any older lease waited out) before this returns, that is before the write is acknowledged."""
+    async def write_through(self, entries: list[tuple[str, int, dict[str, object] | None, int]]) -> None:
+        """After a committed write, in one round trip (a None value is a version fence); entries lost to
+        an outage are listed for repair (and any older lease waited out) before this returns, that is
+        before the write is acknowledged."""
         if not entries:
             return
         keys = [self._prefix + entry[0] for entry in entries]
@@ -258,7 +281,7 @@ class RedisCache:
             try:
                 args: list[str | int] = []
                 for _key, version, value, ttl_seconds in entries:
-                    args += [version, json.dumps(value), ttl_seconds]
+                    args += [version, "" if value is None else json.dumps(value), ttl_seconds]
                 if not self._replicas_to_ack:
                     await self._put(keys=keys, args=args)
                     return
@@ -321,7 +344,7 @@ class PrefetchedCache:
         self._fetched.pop(key, None)
         await self._cache.put_if_newer(key, version, value, ttl_seconds)
 
-    async def write_through(self, entries: list[tuple[str, int, dict[str, object], int]]) -> None:
+    async def write_through(self, entries: list[tuple[str, int, dict[str, object] | None, int]]) -> None:
         for entry in entries:
             self._fetched.pop(entry[0], None)
         await self._cache.write_through(entries)

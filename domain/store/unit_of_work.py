@@ -15,7 +15,7 @@ from domain.errors import Unauthenticated
 from domain.events import Event
 from domain.members.model import ERASED_PHONE_PREFIX
 from domain.members.services import profile_entries
-from domain.points.balance import balance_entries
+from domain.points.balance import balance_fences
 from domain.ports import Broker, Cache
 from domain.store.auth_repo import (
     SqlAuditLog,
@@ -141,7 +141,7 @@ class SqlUnitOfWork:
         self._commit_lsn: str | None = None
         self._cache = cache
         self._clock = clock
-        self._write_through: list[tuple[str, int, dict[str, object], int]] = []
+        self._write_through: list[tuple[str, int, dict[str, object] | None, int]] = []
         self._program = program
         self._program_saved = False
         self._read_engine = read_engine or engine
@@ -279,8 +279,8 @@ class SqlUnitOfWork:
         # Webhooks: the outbox rows for this transaction's events commit with it (never by hand).
         await enqueue_events(self, self._events, self._clock())
         if self._cache is not None:
-            self._write_through = (await balance_entries(self, self.points.moved, self._clock())
-                                   + await profile_entries(self, self.members.moved))
+            self._write_through = [*await balance_fences(self, self.points.moved),
+                                   *await profile_entries(self, self.members.moved)]
         await self._conn.commit()
         self._committed = True
         if self._router is not None and self._subject is not None:

@@ -25,7 +25,9 @@ ADJUST = """mutation($m: ID!, $a: Int!, $k: String!) {
 pytestmark = pytest.mark.redis
 
 
-async def test_balance_is_cached_with_a_version_and_refreshed_after_each_write(make_client, redis_url: str) -> None:
+async def test_balance_is_cached_with_a_version_and_fenced_after_each_write(make_client, redis_url: str) -> None:
+    """A write fences the cached copy at the version it committed (no older copy is served); the
+    next read computes the balance from the database and caches it at that version."""
     api: ApiClient = make_client(redis_url=redis_url)
     await configure_program(api.container)
     member = await api.sign_in("13800138000")
@@ -33,17 +35,22 @@ async def test_balance_is_cached_with_a_version_and_refreshed_after_each_write(m
     await api.data(ADJUST, {"m": member.member_id, "a": 120, "k": "k1"}, staff)
     raw = Redis.from_url(redis_url)
     key = api.container.settings.redis_prefix + balance_cache_key(int(member.member_id))
+    assert int(await raw.hget(key, "min")) == 1
+    assert (await api.data(POINTS, token=member.access_token))["me"]["points"]["total"] == 120
     cached = json.loads(await raw.hget(key, "d"))
     assert (cached["total"], cached["available"], cached["version"]) == (120, 120, 1)
 
     await api.data(ADJUST, {"m": member.member_id, "a": -20, "k": "k2"}, staff)
+    assert int(await raw.hget(key, "min")) == 2
+    assert (await api.data(POINTS, token=member.access_token))["me"]["points"]["total"] == 100
     cached = json.loads(await raw.hget(key, "d"))
     assert (cached["total"], cached["version"]) == (100, 2)
-    assert (await api.data(POINTS, token=member.access_token))["me"]["points"]["total"] == 100
 
-    # Someone writes a stale older version: the newer cached copy wins.
+    # Someone writes a stale older version: it is below the fence, and the next write fences again.
     await raw.hset(key, mapping={"v": 1, "d": json.dumps({**cached, "total": 999, "version": 1})})
+    assert (await api.data(POINTS, token=member.access_token))["me"]["points"]["total"] == 100
     await api.data(ADJUST, {"m": member.member_id, "a": 5, "k": "k3"}, staff)
+    assert (await api.data(POINTS, token=member.access_token))["me"]["points"]["total"] == 105
     assert json.loads(await raw.hget(key, "d"))["total"] == 105
     await raw.aclose()
 

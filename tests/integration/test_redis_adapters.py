@@ -46,6 +46,23 @@ async def test_only_a_newer_version_replaces_a_cached_value(kind: str, redis_cli
 
 
 @pytest.mark.parametrize("kind", ["redis", "in-process"])
+async def test_a_version_fence_hides_older_copies_until_a_read_fills_the_new_version(
+        kind: str, redis_client: Redis, prefix: str) -> None:
+    cache = RedisCache(redis_client, prefix) if kind == "redis" else InProcessCache()
+    await cache.put_if_newer("b:1", 4, {"total": 40}, 60)
+    await cache.write_through([("b:1", 5, None, 60), ("p:1", 2, {"name": "v2"}, 60)])  # a commit: fence, value
+    assert await cache.get("b:1") is None, "version 4 is older than the committed 5"
+    assert await cache.get("p:1") == {"name": "v2"}
+    await cache.put_if_newer("b:1", 4, {"total": 40}, 60)  # a reader that loaded before the commit
+    assert await cache.get("b:1") is None
+    await cache.put_if_newer("b:1", 5, {"total": 50}, 60)  # the next read, from the database
+    assert await cache.get("b:1") == {"total": 50}
+    await cache.write_through([("b:2", 1, None, 60)])  # nothing cached yet: a later older fill stays out
+    await cache.put_if_newer("b:2", 0, {"total": 0}, 60)
+    assert await cache.get("b:2") is None
+
+
+@pytest.mark.parametrize("kind", ["redis", "in-process"])
 async def test_several_entries_in_one_read(kind: str, redis_client: Redis, prefix: str) -> None:
     cache = RedisCache(redis_client, prefix) if kind == "redis" else InProcessCache()
     await cache.put_if_newer("a", 1, {"n": "a"}, 60)
