@@ -149,10 +149,10 @@ async def main_async(options: Options) -> None:
             for label, (app_requests, base_path, base_requests) in writes.items():
                 plan.append((baseline, f"{label} (baseline)", base_path, base_requests, dict(clients=c)))
                 plan.append((app, label, "/graphql", app_requests, dict(clients=c)))
-            for label, requests in history_earns.items():
-                plan.append((app, label, "/graphql", requests, dict(clients=1)))
                 if granian is not None and label in SCENARIOS:
                     plan.append((granian, label, "/graphql", app_requests, dict(clients=c)))
+            for label, requests in history_earns.items():
+                plan.append((app, label, "/graphql", requests, dict(clients=1)))
             if granian is not None:
                 # Right after uvicorn's closed-loop home run, so both see the same machine.
                 plan.insert(2, (granian, "home", "/graphql", home_requests, dict(clients=c)))

@@ -106,4 +106,7 @@ class Server:
 def server_env(database_url: str, redis_url: str, keys: dict[str, str], prefix: str) -> dict[str, str]:
     return dict(os.environ, LOYALTY_ENV="test", DATABASE_URL=database_url, REDIS_URL=redis_url,
                 REDIS_PREFIX=prefix, JWT_KEYS=",".join(f"{k}:{v}" for k, v in keys.items()),
-                JWT_ACTIVE_KID=next(iter(keys)), ACCESS_TOKEN_TTL_SECONDS="86400", GRAPHIQL="0")
+                JWT_ACTIVE_KID=next(iter(keys)), ACCESS_TOKEN_TTL_SECONDS="86400", GRAPHIQL="0",
+                # One partner sends the whole partner-earn run: a production cap of 600 a minute would
+                # turn most of it into RATE_LIMITED answers and time those instead of the earn.
+                PARTNER_REQUESTS_PER_MINUTE="100000000")
