@@ -154,6 +154,10 @@ class RedisCache:
         self.breaker = breaker or CircuitBreaker()
         self._repairs = repairs
         self._renewing = asyncio.Lock()
+        # This worker's successful renewals. A request that found the lease gone while another was
+        # renewing it needs no repair-list read of its own: the lease is 100 ms, and under load every
+        # lapse queued all of a worker's requests here, each reading the list and renewing in turn.
+        self._renewals = 0
 
     def use_repairs(self, repairs: CacheRepairs) -> None:
         self._repairs = repairs
@@ -217,7 +221,14 @@ class RedisCache:
                                                                   self._replica_wait_ms))
 
     async def _restore_trust(self, seconds: bytes, micros: bytes) -> bool:
+        renewals = self._renewals
+        waited = self._renewing.locked()
         async with self._renewing:
+            if waited:
+                # Another request of this worker was renewing: its outcome answers this one too. Renewed,
+                # the caller reads again, served only if that lease still holds (every read checks it);
+                # refused (this request's own Redis time is older still), the caller reads the database.
+                return self._renewals != renewals
             if self._repairs is not None:
                 while pending := await self._repairs.pending(REPAIR_BATCH):
                     await self._fence(keys=list(pending), args=[*pending.values(), FENCE_TTL_SECONDS])
@@ -226,7 +237,10 @@ class RedisCache:
                     await self._repairs.done(pending)
                     if len(pending) < REPAIR_BATCH:
                         break
-            return bool(await self._renew(keys=[self._lease], args=[seconds, micros, RENEW_SLACK_MS, LEASE_MS]))
+            renewed = bool(await self._renew(keys=[self._lease], args=[seconds, micros, RENEW_SLACK_MS, LEASE_MS]))
+            if renewed:
+                self._renewals += 1
+            return renewed
 
     async def _decoded(self, key: str, raw: bytes | str | None) -> dict[str, object] | None:
         if not raw:

@@ -164,3 +164,32 @@ async def test_closing_the_broker_ends_every_subscription(kind: str, redis_url: 
             await asyncio.wait_for(stream.__anext__(), 2)
     if kind == "redis":
         await broker._client.aclose()  # type: ignore[attr-defined]
+
+
+class _CountedRepairs:
+    """The repair list (in the database in the app): empty here, counting how often it is read."""
+
+    def __init__(self) -> None:
+        self.reads = 0
+
+    async def add(self, versions: dict[str, int]) -> None:
+        raise AssertionError("nothing is lost in this test")
+
+    async def pending(self, limit: int) -> dict[str, int]:
+        self.reads += 1
+        await asyncio.sleep(0.005)  # a database round trip, during which other requests arrive
+        return {}
+
+    async def done(self, versions: dict[str, int]) -> None:
+        raise AssertionError("nothing is listed in this test")
+
+
+async def test_requests_meeting_a_lapsed_lease_together_read_the_repair_list_once(
+        redis_client: Redis, prefix: str) -> None:
+    repairs = _CountedRepairs()
+    cache = RedisCache(redis_client, prefix, repairs=repairs)
+    await cache.put_if_newer("p", 1, {"v": 1}, 60)
+    # No lease yet (a fresh prefix): the eight concurrent requests of one worker all find it missing.
+    answers = await asyncio.gather(*(cache.get_many(["p"]) for _ in range(8)))
+    assert answers == [[{"v": 1}]] * 8
+    assert repairs.reads == 1
