@@ -193,3 +193,16 @@ async def test_requests_meeting_a_lapsed_lease_together_read_the_repair_list_onc
     answers = await asyncio.gather(*(cache.get_many(["p"]) for _ in range(8)))
     assert answers == [[{"v": 1}]] * 8
     assert repairs.reads == 1
+
+
+async def test_a_lease_renewal_held_up_by_a_busy_worker_still_serves_entries(redis_client: Redis,
+                                                                             prefix: str) -> None:
+    class SlowRepairs(_CountedRepairs):
+        async def pending(self, limit: int) -> dict[str, int]:
+            self.reads += 1
+            await asyncio.sleep(0.06)  # the repair-list read and the event loop's turns on a loaded worker
+            return {}
+
+    cache = RedisCache(redis_client, prefix, repairs=SlowRepairs())
+    await cache.put_if_newer("p", 1, {"v": 1}, 60)
+    assert await cache.get_many(["p"]) == [{"v": 1}]
