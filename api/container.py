@@ -254,7 +254,7 @@ def build_container(settings: Settings, code_sender: CodeSender | None = None) -
                                          settings.read_your_writes_seconds)
     if isinstance(cache, RedisCache):
         # In the database, shared by every worker: see RedisCache.
-        cache.use_repairs(SqlCacheRepairs(container.engine))
+        cache.use_repairs(SqlCacheRepairs(container.engine, container.read_engine))
     container.presence = presence
     container.cache = CountingCache(container.cache)  # after use_repairs: it looks for the RedisCache
     watch_pool(container.engine, "write")

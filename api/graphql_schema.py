@@ -7,14 +7,7 @@ from typing import Any
 
 import strawberry
 from graphql import GraphQLError, NoSchemaIntrospectionCustomRule
-from strawberry.extensions import (
-    AddValidationRules,
-    MaxAliasesLimiter,
-    MaxTokensLimiter,
-    ParserCache,
-    QueryDepthLimiter,
-    ValidationCache,
-)
+from strawberry.extensions import MaxAliasesLimiter, QueryDepthLimiter
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 from strawberry.types.execution import PreExecutionError
@@ -22,6 +15,7 @@ from strawberry.types.execution import PreExecutionError
 from api.errors import DomainErrorCodes
 from api.field_access import guard_root_fields
 from api.input_guard import InputGuard
+from api.known_documents import KnownDocuments
 from api.operation_log import OperationFacts
 from api.persisted_queries import load_trusted_documents, sha256_hex
 from api.settings import Settings
@@ -73,10 +67,8 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
             DomainErrorCodes,
             InputGuard,
             OperationFacts,
-            lambda: MaxTokensLimiter(max_token_count=s.max_query_tokens),
-            lambda: AddValidationRules(limit_rules),
-            lambda: ParserCache(maxsize=512),
-            lambda: ValidationCache(maxsize=512),
+            # The token limit, the rules above, and the parse and validation caches, in one extension.
+            KnownDocuments(limit_rules, max_tokens=s.max_query_tokens).extension,
         ],
     )
     # Who may call each root field (domain/auth/access.py); an undeclared field stops the build.

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from graphql import (
+    ArgumentNode,
     ExecutionResult,
     FieldNode,
     FragmentDefinitionNode,
@@ -68,23 +69,55 @@ def _fields(selection_set: SelectionSetNode | None, fragments: dict[str, Fragmen
                 yield from _fields(fragments[name].selection_set, fragments, seen)
 
 
-def check_arguments(operation: OperationDefinitionNode, fragments: dict[str, FragmentDefinitionNode],
-                    variables: dict[str, Any] | None) -> tuple[FieldNode, list[FieldError]] | None:
-    """The first root field whose arguments (or its sub-fields' arguments) break a rule, with the errors."""
+Plan = list[tuple[FieldNode, list[ArgumentNode]]]
+
+
+def argument_plan(operation: OperationDefinitionNode, fragments: dict[str, FragmentDefinitionNode]) -> Plan:
+    """Each root field with every argument under it (its own and its sub-fields'), in document order."""
+    plan: Plan = []
     for root in operation.selection_set.selections:
         roots = [root] if isinstance(root, FieldNode) else list(_fields(SelectionSetNode(selections=(root,)),
                                                                         fragments, set()))
         for top in roots:
-            errors: list[FieldError] = []
-            for node in [top, *_fields(top.selection_set, fragments, set())]:
-                for argument in node.arguments or ():
-                    _violations(argument.name.value, value_from_ast_untyped(argument.value, variables), errors)
-            if errors:
-                return top, errors
+            plan.append((top, [argument for node in [top, *_fields(top.selection_set, fragments, set())]
+                               for argument in node.arguments or ()]))
+    return plan
+
+
+def check_arguments(operation: OperationDefinitionNode, fragments: dict[str, FragmentDefinitionNode],
+                    variables: dict[str, Any] | None,
+                    plan: Plan | None = None) -> tuple[FieldNode, list[FieldError]] | None:
+    """The first root field whose arguments (or its sub-fields' arguments) break a rule, with the errors."""
+    for top, arguments in plan if plan is not None else argument_plan(operation, fragments):
+        errors: list[FieldError] = []
+        for argument in arguments:
+            _violations(argument.name.value, value_from_ast_untyped(argument.value, variables), errors)
+        if errors:
+            return top, errors
     return None
 
 
+# The plan depends on the document and the operation only, and the same few documents arrive again
+# and again: walking the home query's ~120 nodes per request was the guard's whole cost.
+_PLANS: dict[tuple[str, str | None], Plan] = {}
+_PLANS_MAX = 512
+
+
 class InputGuard(SchemaExtension):
+    @staticmethod
+    def _plan(query: str | None, operation_name: str | None, operation: OperationDefinitionNode,
+              fragments: dict[str, FragmentDefinitionNode]) -> Plan:
+        if query is None:
+            return argument_plan(operation, fragments)
+        key = (query, operation_name)
+        plan = _PLANS.get(key)
+        if plan is None:
+            plan = argument_plan(operation, fragments)
+            if len(_PLANS) >= _PLANS_MAX:
+                _PLANS.pop(next(iter(_PLANS)))
+            _PLANS[key] = plan
+        return plan
+
     def on_execute(self) -> Iterator[None]:
         context = self.execution_context
         document = context.graphql_document
@@ -92,8 +125,11 @@ class InputGuard(SchemaExtension):
             operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
             wanted = [o for o in operations
                       if context.operation_name is None or (o.name and o.name.value == context.operation_name)]
-            fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
-            found = check_arguments(wanted[0], fragments, context.variables) if len(wanted) == 1 else None
+            found = None
+            if len(wanted) == 1:
+                fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
+                found = check_arguments(wanted[0], fragments, context.variables,
+                                        self._plan(context.query, context.operation_name, wanted[0], fragments))
             if found is not None:
                 field, errors = found
                 refusal = BadUserInput(errors[0].message if len(errors) == 1 else "Some values are invalid.", errors)

@@ -31,7 +31,7 @@ from bench.home import HOME
 from domain.auth.viewer import Role
 
 
-async def main_async(requests: int, concurrency: int, cpu: bool) -> None:
+async def main_async(requests: int, concurrency: int, cpu: bool, plain: bool = False) -> None:
     async with bench_environment(use_redis=True) as bench:
         container = bench.container
         now = datetime.now(UTC)
@@ -56,7 +56,11 @@ async def main_async(requests: int, concurrency: int, cpu: bool) -> None:
 
         await run(100)
         began = time.perf_counter()
-        if cpu:
+        cpu_began = time.process_time()
+        if plain:
+            await run(requests)
+            seconds = time.perf_counter() - began
+        elif cpu:
             # cProfile sees CPU spent in each function, wherever the event loop switched tasks.
             profile = cProfile.Profile()
             profile.enable()
@@ -75,9 +79,11 @@ async def main_async(requests: int, concurrency: int, cpu: bool) -> None:
                 await run(requests)
             seconds = time.perf_counter() - began
             print(profiler.output_text(unicode=False, color=False, show_all=False))
+        cpu_ms = (time.process_time() - cpu_began) * 1000 / requests
         await client.aclose()
         print(f"{requests} home queries, {concurrency} at a time, in {seconds:.1f} s: {requests / seconds:.0f}/s "
-              "in one process (under the profiler)", file=sys.stderr)
+              f"in one process ({'no profiler' if plain else 'under the profiler'}); {cpu_ms:.2f} ms of this "
+              "process's CPU per query (app and httpx client together)", file=sys.stderr)
 
 
 def main() -> None:
@@ -85,8 +91,10 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=1000)
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--cpu", action="store_true", help="cProfile by own CPU time instead of pyinstrument")
+    parser.add_argument("--plain", action="store_true",
+                        help="no profiler: only the rate and the CPU per query, to compare changes")
     args = parser.parse_args()
-    asyncio.run(main_async(args.requests, args.concurrency, args.cpu))
+    asyncio.run(main_async(args.requests, args.concurrency, args.cpu, args.plain))
 
 
 if __name__ == "__main__":

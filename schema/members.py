@@ -12,6 +12,7 @@ from domain.members.model import ChannelIdentity as DomainIdentity
 from domain.members.model import Gender as DomainGender
 from domain.members.model import Member as DomainMember
 from domain.members.profile import UNSET, ProfileChanges
+from schema.awaitables import later
 from schema.benefits import MemberBenefits, RedemptionConnection, load_benefits, load_redemptions
 from schema.checkins import CheckIns
 from schema.entitlements import (
@@ -106,13 +107,13 @@ class MemberType:
     member_id: strawberry.Private[int]
 
     @strawberry.field(description="Points balance (the member themselves or staff).")
-    async def points(self, info: Info) -> PointsBalance:
-        return await load_balance(info, self.member_id)
+    def points(self, info: Info) -> PointsBalance:
+        return later(load_balance(info, self.member_id))
 
     @strawberry.field(description="Ledger entries, newest first, keyset-paginated: forwards (older) with "
                                   "`first`/`after` (default 20), back (newer) with `last`/`before` using "
                                   "`pageInfo.startCursor`; 1 to 100 per page.")
-    async def points_history(
+    def points_history(
         self, info: Info,
         first: Annotated[int | None, strawberry.argument(
             description="Page size going back in time (older entries), 1 to 100; 20 when no size is given.")] = None,
@@ -125,7 +126,7 @@ class MemberType:
         before: Annotated[str | None, strawberry.argument(
             description="Opaque cursor (`pageInfo.startCursor`): return entries newer than it.")] = None,
     ) -> PointsEntryConnection:
-        return await load_history(info, self.member_id, first, after, kinds, last, before)
+        return later(load_history(info, self.member_id, first, after, kinds, last, before))
 
     @strawberry.field(description="The member's purchases with their items, newest first; page with `first`/`after`.")
     async def purchases(
@@ -136,8 +137,8 @@ class MemberType:
         return await load_purchases(info, self.member_id, first, after)
 
     @strawberry.field(description="Current tier, the next one and progress towards it.")
-    async def tier(self, info: Info) -> TierStatus:
-        return await load_tier_status(info, self.member_id)
+    def tier(self, info: Info) -> TierStatus:
+        return later(load_tier_status(info, self.member_id))
 
     @strawberry.field(description="Tier changes, newest first; page with `first`/`after`.")
     async def tier_history(
@@ -186,8 +187,8 @@ class MemberType:
 
     @strawberry.field(description="Coupons the member holds and can still use (unused, not expired): "
                                   "the count on the app's offers badge.")
-    async def available_coupons_count(self, info: Info) -> int:
-        return await load_available_coupons_count(info, self.member_id)
+    def available_coupons_count(self, info: Info) -> int:
+        return later(load_available_coupons_count(info, self.member_id))
 
     @strawberry.field(description="Tier perks the member has now, and what the next tier adds.")
     async def benefits(self, info: Info) -> MemberBenefits:
@@ -266,15 +267,23 @@ class MemberType:
         )
 
 
+async def _me(info: Info) -> MemberType:
+    ctx = info.context
+    return MemberType.from_domain(await services.get_me(ctx.uow(), ctx.container.cache, ctx.viewer))
+
+
 @strawberry.type
 class MemberQueries:
     @strawberry.field(description=(
         "Member: the signed-in member. UNAUTHENTICATED without a member session (or once the account was erased)."))
-    async def me(self, info: Info) -> MemberType:
+    def me(self, info: Info) -> MemberType:
         ctx = info.context
         reads = query_reads(info)
-        return MemberType.from_domain(await services.get_me(ctx.uow(), ctx.container.cache, ctx.viewer,
-                                                            reads.profile if reads else None))
+        # Plain: the token check has most often read the profile already, so nothing is awaited.
+        known = services.known_me(ctx.viewer, reads.profile if reads else None)
+        if known is not None:
+            return MemberType.from_domain(known)
+        return later(_me(info))
 
     @strawberry.field(description=(
         "Staff: find a member by phone or by a linked channel identity (audited). BAD_USER_INPUT when neither is "

@@ -20,6 +20,7 @@ from domain.points.model import EntryKind as DomainEntryKind
 from domain.points.ports import Purchase as DomainPurchase
 from domain.points.ports import Refund as DomainRefund
 from domain.points.rules import LineItem
+from schema.awaitables import later
 from schema.connections import PageInfo
 from schema.enums import PointsEntrySource, SalesChannel, register_enum
 from schema.info import Info
@@ -124,16 +125,19 @@ class PointsBalance:
 
     @strawberry.field(description="Points that expire within the next `days` days (default: the program's "
                                   "expiring-soon window, the setting `expiringSoonDays`).")
-    async def expiring_soon(
+    def expiring_soon(
         self, info: Info,
         days: Annotated[int | None, strawberry.argument(
             description="How many days ahead to look, 1 to 365 (else BAD_USER_INPUT); null: the program's "
                         "window.")] = None,
     ) -> int:
+        # Plain, since the balance in hand answers the program's window (what screens ask for).
         if days is None or days == self.balance.expiring_window_days:
             return self.balance.expiring_soon
-        ctx = info.context
-        other = await queries.balance_for(BalanceRead(self.member_id, days), ctx.deps())
+        return later(self._expiring_within(info, days))
+
+    async def _expiring_within(self, info: Info, days: int) -> int:
+        other = await queries.balance_for(BalanceRead(self.member_id, days), info.context.deps())
         return other.expiring_soon
 
     @strawberry.field(description="When points expire: the next `first` (1 to 50) dates, soonest first, with the "

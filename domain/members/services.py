@@ -65,8 +65,18 @@ async def load_member(uow: UnitOfWork, cache: Cache, member_id: int, min_version
 
 async def get_me(uow: UnitOfWork, cache: Cache, viewer: Viewer, known: Member | None = None) -> Member:
     """`known`: the viewer's profile as read earlier in the same request (the API's token check)."""
+    member = known_me(viewer, known)
+    return member if member is not None else _not_erased(await load_member(uow, cache, viewer.require_member()))
+
+
+def known_me(viewer: Viewer, known: Member | None) -> Member | None:
+    """get_me without a read: `known` when it is the viewer's profile (refused as get_me refuses),
+    else None, and the caller reads it with get_me."""
     member_id = viewer.require_member()
-    member = known if known is not None and known.id == member_id else await load_member(uow, cache, member_id)
+    return _not_erased(known) if known is not None and known.id == member_id else None
+
+
+def _not_erased(member: Member) -> Member:
     if member.is_erased:
         # Second line of defence behind the API's token check, which a Redis outage can skip.
         raise Unauthenticated("This account was erased.", reason="ACCOUNT_ERASED")

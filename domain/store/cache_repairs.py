@@ -15,8 +15,11 @@ from domain.store.tables import cache_repairs
 
 
 class SqlCacheRepairs:
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, read_engine: AsyncEngine | None = None) -> None:
         self._engine = engine
+        # `pending` is read whenever a worker's 100 ms trust lease lapses: on the autocommit read engine
+        # (PostgreSQL) that is a pre-ping and the SELECT, not a ping, BEGIN, SELECT and ROLLBACK each.
+        self._read_engine = read_engine or engine
 
     async def add(self, versions: dict[str, int]) -> None:
         """Keys (with their prefix) and the version each must reach; a key already listed keeps the higher."""
@@ -35,7 +38,7 @@ class SqlCacheRepairs:
             await conn.execute(stmt, [{"key": k, "version": v, "created_at": now} for k, v in versions.items()])
 
     async def pending(self, limit: int) -> dict[str, int]:
-        async with self._engine.connect() as conn:
+        async with self._read_engine.connect() as conn:
             rows = await conn.execute(select(cache_repairs.c.key, cache_repairs.c.version)
                                       .order_by(cache_repairs.c.key).limit(limit))
             return {r.key: int(r.version) for r in rows}

@@ -111,7 +111,11 @@ async def test_unexpected_errors_are_masked_and_carry_the_request_id(api: ApiCli
     async def explode(*_args: object, **_kwargs: object) -> None:
         raise RuntimeError("db password is hunter2")
 
+    def explode_now(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError("db password is hunter2")
+
     monkeypatch.setattr(services, "get_me", explode)
+    monkeypatch.setattr(services, "known_me", explode_now)  # `me` answers from the token check's profile first
     s = await api.sign_in("13800138000")
     r = await api.post("{ me { id } }", token=s.access_token, headers={"x-request-id": "req-123"})
     assert r.status_code == 200

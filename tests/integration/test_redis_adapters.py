@@ -208,3 +208,45 @@ async def test_a_listener_gets_its_channels_events_until_it_stops(kind: str, red
     assert heard == [{"n": 1}]
     await broker.close()
     await publisher_client.aclose()
+
+
+class _CountedRepairs:
+    """The repair list (in the database in the app): empty here, counting how often it is read."""
+
+    def __init__(self) -> None:
+        self.reads = 0
+
+    async def add(self, versions: dict[str, int]) -> None:
+        raise AssertionError("nothing is lost in this test")
+
+    async def pending(self, limit: int) -> dict[str, int]:
+        self.reads += 1
+        await asyncio.sleep(0.005)  # a database round trip, during which other requests arrive
+        return {}
+
+    async def done(self, versions: dict[str, int]) -> None:
+        raise AssertionError("nothing is listed in this test")
+
+
+async def test_requests_meeting_a_lapsed_lease_together_read_the_repair_list_once(
+        redis_client: Redis, prefix: str) -> None:
+    repairs = _CountedRepairs()
+    cache = RedisCache(redis_client, prefix, repairs=repairs)
+    await cache.put_if_newer("p", 1, {"v": 1}, 60)
+    # No lease yet (a fresh prefix): the eight concurrent requests of one worker all find it missing.
+    answers = await asyncio.gather(*(cache.get_many(["p"]) for _ in range(8)))
+    assert answers == [[{"v": 1}]] * 8
+    assert repairs.reads == 1
+
+
+async def test_a_lease_renewal_held_up_by_a_busy_worker_still_serves_entries(redis_client: Redis,
+                                                                             prefix: str) -> None:
+    class SlowRepairs(_CountedRepairs):
+        async def pending(self, limit: int) -> dict[str, int]:
+            self.reads += 1
+            await asyncio.sleep(0.06)  # the repair-list read and the event loop's turns on a loaded worker
+            return {}
+
+    cache = RedisCache(redis_client, prefix, repairs=SlowRepairs())
+    await cache.put_if_newer("p", 1, {"v": 1}, 60)
+    assert await cache.get_many(["p"]) == [{"v": 1}]
