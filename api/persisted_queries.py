@@ -77,6 +77,13 @@ class PersistedQueries:
         self._ttl = ttl_seconds
         self._trusted = trusted
 
+    def persisted_sha(self, params: dict[str, Any], document: Any) -> str | None:
+        """After `document`: the sha naming the document when it was sent as a persisted one (an APQ
+        hash, or any document in trusted mode), else None."""
+        if self._trusted is not None:
+            return sha256_hex(document) if isinstance(document, str) else None
+        return _requested_hash(params)
+
     async def document(self, params: dict[str, Any]) -> Any:
         """The document to run: `query` as sent, or the one a known hash names."""
         query = params.get("query")

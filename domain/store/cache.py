@@ -275,6 +275,11 @@ class RedisCache:
                 self._failed("put", exc)
         await self._lost({full: entry[1] for full, entry in zip(keys, entries, strict=True)})
 
+    async def list_for_repair(self, versions: dict[str, int]) -> None:
+        """Keys (with their prefix) another writer failed to move: fenced (version 0: deleted) before
+        the trust lease is renewed, and this returns only once every older lease is gone."""
+        await self._lost(versions)
+
     async def _lost(self, versions: dict[str, int]) -> None:
         if self._repairs is None:
             log.error("cache entries missed their update and may be stale until their TTL: %s", list(versions))

@@ -17,6 +17,9 @@ from domain.members.model import ERASED_PHONE_PREFIX
 from domain.members.services import profile_entries
 from domain.points.balance import balance_entries
 from domain.ports import Broker, Cache
+from domain.response_cache.dependencies import Group
+from domain.store.answer_validity_repo import SqlAnswerValidityRepository
+from domain.store.answer_versions import WRITTEN, AnswerStore, Bumps, bumps_for
 from domain.store.auth_repo import (
     SqlAuditLog,
     SqlLoginCodeRepository,
@@ -132,8 +135,12 @@ class SqlUnitOfWork:
     def __init__(self, engine: AsyncEngine, broker: Broker, shared_reads: SharedReads | None = None,
                  read_engine: AsyncEngine | None = None, program: ProgramSnapshot | None = None,
                  cache: Cache | None = None, clock: Callable[[], datetime] = _utc_now,
-                 router: ReplicaRouter | None = None, subject: str | None = None) -> None:
+                 router: ReplicaRouter | None = None, subject: str | None = None,
+                 answers: AnswerStore | None = None) -> None:
         self._engine = engine
+        # The response cache's versions: moved after each commit for the groups it wrote (see answer_versions).
+        self._answers = answers
+        self._bumps: Bumps | None = None
         # Read replicas: after a commit, `subject` (the caller) is pinned to the primary until the
         # replica has replayed this commit, so the caller's next read shows what it just wrote.
         self._router = router if router is not None and router.enabled else None
@@ -185,12 +192,18 @@ class SqlUnitOfWork:
         except BaseException:
             await conn.close()
             raise
+        # What this transaction writes, table by table, seen by the engine's listener (answer_versions).
+        if self._read_only:
+            conn.sync_connection.info.pop(WRITTEN, None)  # type: ignore[union-attr]
+        else:
+            conn.sync_connection.info[WRITTEN] = set()  # type: ignore[union-attr]
         return self._open(conn)
 
     def _open(self, conn: AsyncConnection) -> SqlUnitOfWork:
         self._conn = conn
         self._events = []
         self._write_through = []
+        self._bumps = None
         self._committed = False
         self._program_saved = False
         # Writes use the program snapshot too: see program_snapshot for why that is safe.
@@ -232,6 +245,7 @@ class SqlUnitOfWork:
         self.automation = SqlAutomationRepository(conn)
         self.store_reports = SqlStoreReportRepository(conn)
         self.service_cases = SqlServiceCaseRepository(conn)
+        self.answer_validity = SqlAnswerValidityRepository(conn)
         return self
 
     async def __aexit__(self, *exc: object) -> None:
@@ -247,6 +261,7 @@ class SqlUnitOfWork:
             if not self._committed:
                 await conn.rollback()
         finally:
+            conn.sync_connection.info.pop(WRITTEN, None)  # type: ignore[union-attr]
             await conn.close()
         # Written and published once the connection is back in the pool, so a slow Redis holds no
         # database resources. Write-through first: a subscriber told of a change reads the new balance.
@@ -260,6 +275,10 @@ class SqlUnitOfWork:
                 await self._cache.write_through(entries)
             except Exception:  # the commit stands; readers fall back to the database
                 log.exception("could not write cached balances through")
+        # After the write-through: a reader that sees the new versions also reads the new balance.
+        bumps, self._bumps = (self._bumps if self._committed else None), None
+        if bumps and self._answers is not None:
+            await self._answers.bump(bumps)
         for evt in events:
             if not getattr(evt, "broadcast", True):
                 continue  # read by the outbox only
@@ -281,6 +300,12 @@ class SqlUnitOfWork:
         if self._cache is not None:
             self._write_through = (await balance_entries(self, self.points.moved, self._clock())
                                    + await profile_entries(self, self.members.moved))
+        written = self._conn.sync_connection.info.get(WRITTEN)  # type: ignore[union-attr]
+        if written:
+            self._bumps = bumps_for(written, {
+                Group.MEMBER_ACCOUNT: self.points.moved, Group.MEMBER_PROFILE: self.members.moved,
+                Group.MEMBER_COUPONS: self.coupons.moved | self.coupon_shares.moved,
+                Group.MEMBER_TIER: self.tiers.moved | self.purchases.moved})
         await self._conn.commit()
         self._committed = True
         if self._router is not None and self._subject is not None:
