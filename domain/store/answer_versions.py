@@ -149,7 +149,10 @@ class InProcessAnswerStore:
 
 # KEYS: trust lease, program-wide hash, member hash, entry, epoch counter; ARGV[1]: member hash TTL.
 _READ = """
-if redis.call('EXISTS', KEYS[1]) == 0 then return {0} end
+if redis.call('EXISTS', KEYS[1]) == 0 then
+  local t = redis.call('TIME')
+  return {0, t[1], t[2]}
+end
 local function versions(key, ttl)
   if redis.call('EXISTS', key) == 0 then redis.call('HSET', key, 'epoch', redis.call('INCR', KEYS[5])) end
   if ttl > 0 then redis.call('EXPIRE', key, ttl) end
@@ -172,7 +175,10 @@ return 1
 
 
 class RepairList(Protocol):
+    """The versioned cache's repair list and trust lease (RedisCache)."""
+
     async def list_for_repair(self, versions: dict[str, int]) -> None: ...
+    async def restore_trust(self, seconds: bytes, micros: bytes) -> bool: ...
 
 
 def _text(value: bytes | str) -> str:
@@ -205,14 +211,26 @@ class RedisAnswerStore:
         return f"{self._prefix}rc:e:{member_id}:{entry_key}"
 
     async def read(self, member_id: int, entry_key: str) -> Lookup | None:
+        keys = [self._lease, self._program, self._member(member_id), self._entry(member_id, entry_key), self._seq]
         try:
-            reply = await self._read(keys=[self._lease, self._program, self._member(member_id),
-                                           self._entry(member_id, entry_key), self._seq], args=[self._ttl])
+            reply = await self._read(keys=keys, args=[self._ttl])
+            for _attempt in range(2):  # a renewal that came too late (a busy machine) is tried once more
+                if reply[0] == 1 or self._repairs is None:
+                    break
+                # No trust lease: repairs may be pending. Work them off (as the cache's own reads do),
+                # then read again; without that, answer from the database.
+                if await self._repairs.restore_trust(reply[1], reply[2]):
+                    reply = await self._read(keys=keys, args=[self._ttl])
+                    break
+                reply = await self._read(keys=keys, args=[self._ttl])
+            if reply[0] != 1:
+                return None
         except (RedisError, OSError) as exc:
             log.warning("response cache versions unreadable, answering from the database: %s", exc)
             return None
-        if reply[0] != 1:
-            return None  # no trust lease: repairs may be pending
+        except Exception as exc:  # the repair list is unreadable (database trouble): read the database
+            log.warning("cache repair list unavailable, answering from the database: %s", exc)
+            return None
         versions = _pairs(reply[1], "g")
         versions.update(_pairs(reply[2], "m"))
         return Lookup(versions, reply[3] or None)
