@@ -257,7 +257,7 @@ def build_container(settings: Settings, code_sender: CodeSender | None = None) -
         container.router = ReplicaRouter(container.read_engine, container.replica_engine,
                                          RedisPins(redis, settings.redis_prefix, breaker),
                                          settings.read_your_writes_seconds)
-    if isinstance(cache, RedisCache):
+    if isinstance(cache, RedisCache) and redis is not None:
         # In the database, shared by every worker: see RedisCache.
         cache.use_repairs(SqlCacheRepairs(container.engine))
         # Shared by every worker and instance; a lost version bump goes on the same repair list.

@@ -16,8 +16,8 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from domain.points.expiry import expire_points
 from tests.api.test_coupons import REDEEM as REDEEM_COUPON
 from tests.api.test_coupons import basket, template
-from tests.support.catalog import add_reward
 from tests.conftest import _client_factory, _close
+from tests.support.catalog import add_reward
 from tests.support.client import ApiClient
 from tests.support.program import configure_program
 from tests.support.roles import staff_token
