@@ -247,6 +247,17 @@ async def test_points_entering_the_expiring_soon_window_change_the_answer(progra
     assert (await home(api, member.access_token))["me"]["points"]["expiringSoon"] == 100
 
 
+async def test_an_erased_member_gets_no_cached_answer(program) -> None:
+    api, _staff, member = program
+    await cached(api, member.access_token)
+    await api.data("mutation($c: String!) { requestErasure(input: {confirmation: $c}) { memberId } }",
+                   {"c": "erase my data"}, member.access_token)
+    response = await api.http.post("/graphql", json={"extensions": apq(HOME_SHA), "operationName": "Home"},
+                                   headers={"authorization": f"Bearer {member.access_token}"})
+    body = response.json()
+    assert [e["extensions"]["code"] for e in body["errors"]] == ["UNAUTHENTICATED"] and not body.get("data")
+
+
 async def test_answers_with_errors_are_never_cached(program) -> None:
     api, _staff, member = program
     document = "query Broken { me { id } rewards(first: 0) { edges { node { id } } } }"
