@@ -116,6 +116,14 @@ class AnswerStore(Protocol):
         """After a commit; never raises (a lost bump is listed for repair)."""
         ...
 
+    def unreachable(self) -> bool:
+        """Known to be down (the cache's circuit breaker is open): bumps go straight to the repair list."""
+        ...
+
+    async def list_lost(self, bumps: Bumps, wait: bool) -> None:
+        """A bump that cannot be made, listed for repair; `wait`: see RedisCache.list_for_repair."""
+        ...
+
 
 class InProcessAnswerStore:
     """The embedded default (one process): versions and answers in dicts."""
@@ -137,6 +145,12 @@ class InProcessAnswerStore:
         if len(self._entries) >= self._max:
             self._entries.clear()  # a bound, not an eviction policy: answers are cheap to recompute
         self._entries[f"{member_id}:{entry_key}"] = (time.monotonic() + ttl_seconds, entry)
+
+    def unreachable(self) -> bool:
+        return False
+
+    async def list_lost(self, bumps: Bumps, wait: bool) -> None:
+        await self.bump(bumps)  # nothing to lose in process
 
     async def bump(self, bumps: Bumps) -> None:
         for group in bumps.program_wide:
@@ -177,7 +191,9 @@ return 1
 class RepairList(Protocol):
     """The versioned cache's repair list and trust lease (RedisCache)."""
 
-    async def list_for_repair(self, versions: dict[str, int]) -> None: ...
+    breaker: Any
+
+    async def list_for_repair(self, versions: dict[str, int], wait: bool = True) -> None: ...
     async def restore_trust(self, seconds: bytes, micros: bytes) -> bool: ...
 
 
@@ -211,6 +227,8 @@ class RedisAnswerStore:
         return f"{self._prefix}rc:e:{member_id}:{entry_key}"
 
     async def read(self, member_id: int, entry_key: str) -> Lookup | None:
+        if self.unreachable():
+            return None  # a stalled Redis would cost every request a socket timeout
         keys = [self._lease, self._program, self._member(member_id), self._entry(member_id, entry_key), self._seq]
         try:
             reply = await self._read(keys=keys, args=[self._ttl])
@@ -227,6 +245,8 @@ class RedisAnswerStore:
                 return None
         except (RedisError, OSError) as exc:
             log.warning("response cache versions unreadable, answering from the database: %s", exc)
+            if self._repairs is not None:
+                self._repairs.breaker.trip("get", exc)
             return None
         except Exception as exc:  # the repair list is unreadable (database trouble): read the database
             log.warning("cache repair list unavailable, answering from the database: %s", exc)
@@ -241,7 +261,7 @@ class RedisAnswerStore:
         except (RedisError, OSError) as exc:  # best effort: a lost fill leaves nothing stale
             log.warning("could not store a cached response: %s", exc)
 
-    async def bump(self, bumps: Bumps) -> None:
+    def _hashes(self, bumps: Bumps) -> tuple[list[str], list[str | int]]:
         keys: list[str] = [self._seq]
         args: list[str | int] = [self._ttl]
         if bumps.program_wide:
@@ -250,16 +270,32 @@ class RedisAnswerStore:
         for member_id, groups in bumps.members.items():
             keys.append(self._member(member_id))
             args += [",".join(sorted(groups)), 1]
+        return keys, args
+
+    def unreachable(self) -> bool:
+        return self._repairs is not None and not self._repairs.breaker.closed
+
+    async def bump(self, bumps: Bumps) -> None:
+        if self.unreachable():
+            await self.list_lost(bumps, wait=True)
+            return
+        keys, args = self._hashes(bumps)
         try:
             await self._bump(keys=keys, args=args)
             return
         except (RedisError, OSError) as exc:
             log.warning("response cache versions not moved, listing them for repair: %s", exc)
+            if self._repairs is not None:
+                self._repairs.breaker.trip("cache put", exc)
+        await self.list_lost(bumps, wait=True)
+
+    async def list_lost(self, bumps: Bumps, wait: bool) -> None:
+        hashes = self._hashes(bumps)[0][1:]
         if self._repairs is None:
-            log.error("cached responses may be stale until their TTL: %s", keys[1:])
+            log.error("cached responses may be stale until their TTL: %s", hashes)
             return
         try:
             # Version 0: the repair deletes the hash, so its next read starts a new epoch.
-            await self._repairs.list_for_repair({key: 0 for key in keys[1:]})
+            await self._repairs.list_for_repair({key: 0 for key in hashes}, wait)
         except Exception:  # the commit stands; entries expire with their TTL
             log.exception("could not list response cache versions for repair")

@@ -284,10 +284,16 @@ class RedisCache:
             self._failed("get", exc)
             return False
 
-    async def list_for_repair(self, versions: dict[str, int]) -> None:
+    async def list_for_repair(self, versions: dict[str, int], wait: bool = True) -> None:
         """Keys (with their prefix) another writer failed to move: fenced (version 0: deleted) before
-        the trust lease is renewed, and this returns only once every older lease is gone."""
-        await self._lost(versions)
+        the trust lease is renewed. With `wait`, this returns only once every older lease is gone
+        (without: the caller waits, or a write-through listed after this one does)."""
+        if wait:
+            await self._lost(versions)
+        elif self._repairs is not None:
+            await self._repairs.add(versions)
+        else:
+            log.error("cache entries missed their update and may be stale until their TTL: %s", list(versions))
 
     async def _lost(self, versions: dict[str, int]) -> None:
         if self._repairs is None:

@@ -270,15 +270,21 @@ class SqlUnitOfWork:
         lsn, self._commit_lsn = self._commit_lsn, None
         if lsn is not None and self._router is not None and self._subject is not None:
             await self._router.pin(self._subject, lsn)
+        bumps, self._bumps = (self._bumps if self._committed else None), None
+        answers = self._answers if bumps else None
+        # Redis known down: the versions are listed for repair before the write-through, whose own
+        # listing then waits out the older leases for both (one wait per write, not two).
+        listed_early = answers is not None and answers.unreachable()
+        if answers is not None and bumps and listed_early:
+            await answers.list_lost(bumps, wait=not (entries and self._cache is not None))
         if entries and self._cache is not None:
             try:
                 await self._cache.write_through(entries)
             except Exception:  # the commit stands; readers fall back to the database
                 log.exception("could not write cached balances through")
         # After the write-through: a reader that sees the new versions also reads the new balance.
-        bumps, self._bumps = (self._bumps if self._committed else None), None
-        if bumps and self._answers is not None:
-            await self._answers.bump(bumps)
+        if answers is not None and bumps and not listed_early:
+            await answers.bump(bumps)
         for evt in events:
             if not getattr(evt, "broadcast", True):
                 continue  # read by the outbox only
