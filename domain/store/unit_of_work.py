@@ -308,10 +308,11 @@ class SqlUnitOfWork:
                                    + await profile_entries(self, self.members.moved))
         written = self._conn.sync_connection.info.get(WRITTEN)  # type: ignore[union-attr]
         if written:
+            merged = self.member_merges.moved  # rows of every kind changed hands
             self._bumps = bumps_for(written, {
-                Group.MEMBER_ACCOUNT: self.points.moved, Group.MEMBER_PROFILE: self.members.moved,
-                Group.MEMBER_COUPONS: self.coupons.moved | self.coupon_shares.moved,
-                Group.MEMBER_TIER: self.tiers.moved | self.purchases.moved})
+                Group.MEMBER_ACCOUNT: self.points.moved | merged, Group.MEMBER_PROFILE: self.members.moved | merged,
+                Group.MEMBER_COUPONS: self.coupons.moved | self.coupon_shares.moved | merged,
+                Group.MEMBER_TIER: self.tiers.moved | self.purchases.moved | merged})
         await self._conn.commit()
         self._committed = True
         if self._router is not None and self._subject is not None:
