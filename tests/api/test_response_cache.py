@@ -327,3 +327,24 @@ async def test_a_failed_version_read_answers_from_the_database(pg_redis, monkeyp
     await asyncio.sleep(store._repairs.breaker.open_seconds)
     header, data = await home_response(api, member.access_token)
     assert header == "miss" and available(data) == 550
+
+
+async def test_a_member_merge_shows_on_both_members(program) -> None:
+    api, staff, member = program
+    other = await api.sign_in(OTHER)
+    at = (api.container.now() - timedelta(days=10)).isoformat()
+    await api.data(PURCHASE, {"p": OTHER, "o": "B-1", "c": 30_000, "at": at}, staff)
+    kept, gone = await cached(api, member.access_token), await cached(api, other.access_token)
+    assert gone["me"]["tier"]["progress"]["amountInWindowCents"] == 30_000
+    merge = """mutation($i: MergeMembersInput!) { mergeMembers(input: $i) { merge { pointsMoved } } }"""
+    await api.data(merge, {"i": {"keepMemberId": member.member_id, "mergeMemberId": other.member_id,
+                                 "reason": "同一人"}}, staff)
+    after = await home(api, member.access_token)
+    assert available(after) == available(kept) + 300
+    assert after["me"]["tier"]["progress"]["amountInWindowCents"] == 30_000
+    response = await api.http.post("/graphql", json={"extensions": apq(HOME_SHA), "operationName": "Home"},
+                                   headers={"authorization": f"Bearer {other.access_token}"})
+    body = response.json()
+    if "errors" not in body:  # the merged-away member's token still works until it expires
+        assert body["data"]["me"]["points"]["available"] == 0
+        assert body["data"]["me"]["tier"]["progress"]["amountInWindowCents"] == 0
