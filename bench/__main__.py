@@ -126,6 +126,7 @@ async def main_async(options: Options) -> None:
             register = [{"token": home_requests[0]["token"], "body": persisted_body(HOME_SHA, "Home", HOME)}]
             await drive(app, "register", "/graphql", register, clients=1, seconds=0.2)
             await drive(app, "warm-up", "/graphql", cached_requests, clients=c, seconds=3)
+            await drive(app, "warm-up", "/graphql", cached_requests, clients=c, seconds=3)
             plan = [
                 (baseline, "home (baseline)", "/home", baseline_requests, dict(clients=c)),
                 (app, "home", "/graphql", home_requests, dict(clients=c)),
