@@ -348,3 +348,20 @@ async def test_a_member_merge_shows_on_both_members(program) -> None:
     if "errors" not in body:  # the merged-away member's token still works until it expires
         assert body["data"]["me"]["points"]["available"] == 0
         assert body["data"]["me"]["tier"]["progress"]["amountInWindowCents"] == 0
+
+
+async def test_only_documents_whose_every_field_is_declared_are_cached(program) -> None:
+    api, _staff, member = program
+    headers = {"authorization": f"Bearer {member.access_token}"}
+
+    async def header(document: str) -> str:
+        sha = hashlib.sha256(document.encode()).hexdigest()
+        response = await api.http.post("/graphql", json={"query": document, "extensions": apq(sha)}, headers=headers)
+        assert "errors" not in response.json(), response.json()
+        return response.headers["x-response-cache"]
+
+    declared = "query B { me { ...P } } fragment P on Member { points { available } ... on Member { displayName } }"
+    assert [await header(declared), await header(declared)] == ["miss", "hit"]
+    # `phone` is not in the table, even deep inside a fragment: the whole document passes the cache by.
+    undeclared = "query C { me { ...P } } fragment P on Member { points { available } ... on Member { phone } }"
+    assert [await header(undeclared), await header(undeclared)] == ["bypass", "bypass"]
