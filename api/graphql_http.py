@@ -201,12 +201,13 @@ class GraphQLHttpEndpoint:
         groups = self._answers.groups(sha, query, operation) if OperationType.QUERY in allowed else None
         pending: Pending | None = None
 
-        async def look_up(viewer: Viewer) -> None:
+        async def look_up(viewer: Viewer) -> bool:
             nonlocal pending
             if groups is not None and sha is not None:
                 language = pick_language(request.headers.get("accept-language"),
                                          self._container.settings.default_language)
                 pending = await self._answers.lookup(viewer, sha, groups, operation, variables, language)
+            return pending is not None and pending.body is not None
 
         context = await self.make_context(request, look_up)
         if pending is not None and pending.body is not None:
@@ -244,21 +245,23 @@ class GraphQLHttpEndpoint:
                         headers={RESPONSE_CACHE_HEADER: "miss" if pending is not None else "bypass"})
 
     async def make_context(self, request: Request,
-                           before_reads: Callable[[Viewer], Awaitable[None]] | None = None) -> Context:
+                           before_reads: Callable[[Viewer], Awaitable[bool]] | None = None) -> Context:
         viewer = self._container.tokens.viewer_from_header(request.headers.get("authorization"))
         subject = (f"{viewer.role.value}:{viewer.subject_id}"
                    if viewer.role is not None and viewer.subject_id is not None else None)
         shared_reads = self._container.shared_reads(subject)
         cache: Cache = self._container.cache
         try:
-            if before_reads is not None:
-                # Before the prefetch below: what it reads is then at least as new as what this saw.
-                await before_reads(viewer)
+            # Before the prefetch below, so what that reads is at least as new as what this saw; True
+            # when the answer is already known (a response cache hit): the token check alone remains.
+            answered = before_reads is not None and await before_reads(viewer)
             if viewer.role is Role.MEMBER and viewer.subject_id is not None:
                 # The token check reads the profile, and a member's query most often shows the balance:
                 # both cache entries in one Redis round trip.
-                cache = await PrefetchedCache.fetch(
-                    cache, [profile_cache_key(viewer.subject_id), balance_cache_key(viewer.subject_id)])
+                keys = [profile_cache_key(viewer.subject_id)]
+                if not answered:
+                    keys.append(balance_cache_key(viewer.subject_id))
+                cache = await PrefetchedCache.fetch(cache, keys)
             viewer, profile = await admit(self._container.uow(shared_reads), cache, viewer)
             viewer = await admit_staff(self._container.uow(shared_reads), viewer)
         except BaseException:
