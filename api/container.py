@@ -38,6 +38,7 @@ from domain.auth.viewer import Viewer
 from domain.clock import Clock
 from domain.deps import Deps
 from domain.ports import Broker, Cache, CodeSender, Presence, ProofVerifier, RateLimiter
+from domain.store.answer_versions import AnswerStore, InProcessAnswerStore, RedisAnswerStore, record_written_groups
 from domain.store.breaker import CircuitBreaker
 from domain.store.broker import InProcessBroker, RedisBroker
 from domain.store.cache import InProcessCache, RedisCache
@@ -79,6 +80,9 @@ class Container:
                                     self.settings.read_your_writes_seconds)
         self.timezone = ZoneInfo(self.settings.program_timezone)
         self.program = ProgramSnapshot()
+        # The response cache's versions (api/response_cache.py): what each write transaction wrote moves them.
+        record_written_groups(self.engine)
+        self.answers: AnswerStore = InProcessAnswerStore()
         # `now` is looked up per call, so a test that moves the container's clock moves this one too.
         self.clock = Clock(self.timezone, lambda: self.now())
         self.presence: Presence = InProcessPresence()
@@ -94,7 +98,8 @@ class Container:
     def uow(self, shared_reads: SharedReads | None = None, subject: str | None = None) -> SqlUnitOfWork:
         """`subject` names the caller ("member:7"): with a read replica, its writes pin its reads."""
         return SqlUnitOfWork(self.engine, self.broker, shared_reads, self.read_engine, self.program,
-                             cache=self.cache, clock=self.clock.now, router=self.router, subject=subject)
+                             cache=self.cache, clock=self.clock.now, router=self.router, subject=subject,
+                             answers=self.answers)
 
     @property
     def session_issuer(self) -> SessionIssuer:
@@ -252,9 +257,12 @@ def build_container(settings: Settings, code_sender: CodeSender | None = None) -
         container.router = ReplicaRouter(container.read_engine, container.replica_engine,
                                          RedisPins(redis, settings.redis_prefix, breaker),
                                          settings.read_your_writes_seconds)
-    if isinstance(cache, RedisCache):
+    if isinstance(cache, RedisCache) and redis is not None:
         # In the database, shared by every worker: see RedisCache.
         cache.use_repairs(SqlCacheRepairs(container.engine, container.read_engine))
+        # Shared by every worker and instance; a lost version bump goes on the same repair list.
+        container.answers = RedisAnswerStore(redis, settings.redis_prefix, cache,
+                                             versions_ttl_seconds=2 * settings.response_cache_ttl_seconds)
     container.presence = presence
     container.cache = CountingCache(container.cache)  # after use_repairs: it looks for the RedisCache
     watch_pool(container.engine, "write")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import orjson
@@ -27,8 +28,10 @@ from api.graphiql import page_html
 from api.languages import pick_language
 from api.operation_log import result_code, role_name
 from api.persisted_queries import PersistedQueries, PersistedQueryProblem, load_trusted_documents
+from api.response_cache import HEADER as RESPONSE_CACHE_HEADER
+from api.response_cache import Pending, ResponseCache
 from domain.auth.admission import admit_staff
-from domain.auth.viewer import Role
+from domain.auth.viewer import Role, Viewer
 from domain.error_codes import ErrorCode
 from domain.errors import ServiceUnavailable
 from domain.members.services import profile_cache_key
@@ -143,6 +146,7 @@ class GraphQLHttpEndpoint:
         if settings.trusted_documents_path and trusted is None:
             trusted = load_trusted_documents(settings.trusted_documents_path)
         self._persisted = PersistedQueries(container.cache, settings.apq_ttl_seconds, trusted)
+        self._answers = ResponseCache(schema._schema, container)
 
     async def handle(self, request: Request) -> Response:
         try:
@@ -192,12 +196,33 @@ class GraphQLHttpEndpoint:
             log_fields(request)["result"] = str(problem.code)
             return Response(orjson.dumps(body), status, media_type=media_type)
         query, variables, operation = _checked(params)
-        context = await self.make_context(request)
+        # The response cache (api/response_cache.py): looked up once the token is checked.
+        sha = self._persisted.persisted_sha(params, query)
+        groups = self._answers.groups(sha, query, operation) if OperationType.QUERY in allowed else None
+        pending: Pending | None = None
+
+        async def look_up(viewer: Viewer) -> bool:
+            nonlocal pending
+            if groups is not None and sha is not None:
+                language = pick_language(request.headers.get("accept-language"),
+                                         self._container.settings.default_language)
+                pending = await self._answers.lookup(viewer, sha, groups, operation, variables, language)
+            return pending is not None and pending.body is not None
+
+        context = await self.make_context(request, look_up)
+        if pending is not None and pending.body is not None:
+            if context.shared_reads is not None:
+                await context.shared_reads.close()
+            log_fields(request).update(operation=operation, operationType="query", role=role_name(Role.MEMBER),
+                                       result=result_code([]))
+            return Response(pending.body, 200, media_type=media_type, headers={RESPONSE_CACHE_HEADER: "hit"})
         try:
             result = await self._schema.execute(
                 query, variable_values=variables, context_value=context, operation_name=operation,
                 allowed_operation_types=allowed,
             )
+            if pending is not None and not result.errors:
+                await self._answers.prepare_fill(pending, context.uow())
         except InvalidOperationTypeError as exc:
             raise HttpProblem(405, "Only queries may be sent with GET; use POST.", {"Allow": "POST"}) from exc
         except CannotGetOperationTypeError as exc:
@@ -213,20 +238,30 @@ class GraphQLHttpEndpoint:
         if not _is_request_error(result):
             body["data"] = result.data
         status = 400 if media_type == GRAPHQL_RESPONSE and _is_request_error(result) else 200
-        return Response(orjson.dumps(body), status, media_type=media_type)
+        encoded = orjson.dumps(body)
+        if pending is not None and not errors:
+            await self._answers.fill(pending, encoded)
+        return Response(encoded, status, media_type=media_type,
+                        headers={RESPONSE_CACHE_HEADER: "miss" if pending is not None else "bypass"})
 
-    async def make_context(self, request: Request) -> Context:
+    async def make_context(self, request: Request,
+                           before_reads: Callable[[Viewer], Awaitable[bool]] | None = None) -> Context:
         viewer = self._container.tokens.viewer_from_header(request.headers.get("authorization"))
         subject = (f"{viewer.role.value}:{viewer.subject_id}"
                    if viewer.role is not None and viewer.subject_id is not None else None)
         shared_reads = self._container.shared_reads(subject)
         cache: Cache = self._container.cache
         try:
+            # Before the prefetch below, so what that reads is at least as new as what this saw; True
+            # when the answer is already known (a response cache hit): the token check alone remains.
+            answered = before_reads is not None and await before_reads(viewer)
             if viewer.role is Role.MEMBER and viewer.subject_id is not None:
                 # The token check reads the profile, and a member's query most often shows the balance:
                 # both cache entries in one Redis round trip.
-                cache = await PrefetchedCache.fetch(
-                    cache, [profile_cache_key(viewer.subject_id), balance_cache_key(viewer.subject_id)])
+                keys = [profile_cache_key(viewer.subject_id)]
+                if not answered:
+                    keys.append(balance_cache_key(viewer.subject_id))
+                cache = await PrefetchedCache.fetch(cache, keys)
             viewer, profile = await admit(self._container.uow(shared_reads), cache, viewer)
             viewer = await admit_staff(self._container.uow(shared_reads), viewer)
         except BaseException:

@@ -22,6 +22,7 @@ from domain.error_codes import ErrorCode
 from domain.ports import Cache
 
 _KEY = "apq:"
+KNOWN_MAX = 1_000
 
 
 class PersistedQueryProblem(Exception):
@@ -76,6 +77,16 @@ class PersistedQueries:
         self._cache = cache
         self._ttl = ttl_seconds
         self._trusted = trusted
+        # Documents this worker has seen under their hash: named by their content, so never stale,
+        # and one Redis round trip fewer for every request by a known hash.
+        self._known: dict[str, str] = {}
+
+    def persisted_sha(self, params: dict[str, Any], document: Any) -> str | None:
+        """After `document`: the sha naming the document when it was sent as a persisted one (an APQ
+        hash, or any document in trusted mode), else None."""
+        if self._trusted is not None:
+            return sha256_hex(document) if isinstance(document, str) else None
+        return _requested_hash(params)
 
     async def document(self, params: dict[str, Any]) -> Any:
         """The document to run: `query` as sent, or the one a known hash names."""
@@ -97,8 +108,13 @@ class PersistedQueries:
         if has_text:
             await self._cache.put_if_newer(_KEY + sha, 1, {"query": query}, self._ttl)
             return query
+        if sha in self._known:
+            return self._known[sha]
         # Named by its hash, so never stale: read without the balance cache's trust lease.
         stored = await self._cache.get_content(_KEY + sha)
         if stored is None or not isinstance(stored.get("query"), str):
             raise PersistedQueryProblem(ErrorCode.PERSISTED_QUERY_NOT_FOUND, "PersistedQueryNotFound")
+        if len(self._known) >= KNOWN_MAX:
+            self._known.clear()  # a bound against hash floods, not an eviction policy
+        self._known[sha] = stored["query"]
         return stored["query"]

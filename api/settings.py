@@ -94,6 +94,11 @@ class Settings:
     apq_ttl_seconds: int = 7 * 24 * 3600
     # A persisted-query manifest; when set, only its documents run (production for fixed app bundles).
     trusted_documents_path: str | None = None
+    # Per-member response cache of persisted (APQ or trusted) queries whose every field is declared in
+    # domain/response_cache/dependencies.py; RESPONSE_CACHE=0 switches it off.
+    response_cache: bool = True
+    # How long a cached response is kept at most (writes and the clock end it sooner).
+    response_cache_ttl_seconds: int = 300
     # Background jobs (api/jobs.py): schedule overrides, JOB_SCHEDULES="expire-points=daily 01:30;deliver-webhooks=every
     # 30s"; the worker's parallel jobs; how often it proves it is alive, and after how long without that
     # another worker takes its jobs over (a killed worker's job is run again).
@@ -186,6 +191,8 @@ class Settings:
             default_language=os.environ.get("DEFAULT_LANGUAGE", cls.default_language),
             apq_ttl_seconds=_int("APQ_TTL_SECONDS", cls.apq_ttl_seconds),
             trusted_documents_path=os.environ.get("TRUSTED_DOCUMENTS") or None,
+            response_cache=os.environ.get("RESPONSE_CACHE", "1") != "0",
+            response_cache_ttl_seconds=_int("RESPONSE_CACHE_TTL_SECONDS", cls.response_cache_ttl_seconds),
             job_schedules=_parse_schedules(os.environ.get("JOB_SCHEDULES", "")),
             worker_concurrency=_int("WORKER_CONCURRENCY", cls.worker_concurrency),
             worker_heartbeat_seconds=float(os.environ.get("WORKER_HEARTBEAT_SECONDS") or cls.worker_heartbeat_seconds),

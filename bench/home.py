@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import os
 import statistics
@@ -30,6 +31,7 @@ HOME = """query Home {
 BALANCE = "query Balance { me { points { available pending expiringSoon } } }"
 HISTORY = """query History($after: String) { me { pointsHistory(first: 50, after: $after) {
   edges { node { id kind amount reason createdAt } } pageInfo { hasNextPage endCursor } } } }"""
+HOME_SHA = hashlib.sha256(HOME.encode()).hexdigest()
 CHECK_IN = "mutation CheckIn { checkIn { day points streak alreadyCheckedIn } }"
 REDEEM = """mutation Redeem($r: ID!, $k: String!) { redeemReward(input: {rewardId: $r, idempotencyKey: $k}) {
   redemption { id voucherCode pointsSpent } } }"""
@@ -37,6 +39,14 @@ REDEEM = """mutation Redeem($r: ID!, $k: String!) { redeemReward(input: {rewardI
 
 def graphql_body(document: str, variables: dict | None = None) -> str:
     return orjson.dumps({"query": document, "variables": variables or {}}).decode()
+
+
+def persisted_body(sha: str, operation: str, document: str | None = None) -> str:
+    """An APQ request: the hash alone, or with the document to register it (Apollo's second try)."""
+    body: dict = {"extensions": {"persistedQuery": {"version": 1, "sha256Hash": sha}}, "operationName": operation}
+    if document is not None:
+        body["query"] = document
+    return orjson.dumps(body).decode()
 
 
 @dataclass
@@ -53,12 +63,17 @@ class Run:
     sql_range: tuple[int, int] | None = None
     sql_median: float | None = None  # the steady count: the mean carries per-worker snapshot refreshes
     rss_mib: list[float] = field(default_factory=list)
+    cache: dict[str, int] = field(default_factory=dict)  # x-response-cache answers: hit, miss, bypass
     server_cpu: float = 0.0  # all workers, in cores
     client_cpu: float = 0.0  # the load process, share of one core
 
     @property
     def rps(self) -> float:
         return self.requests / self.seconds if self.seconds else 0.0
+
+    @property
+    def hit_rate(self) -> float:
+        return self.cache.get("hit", 0) / sum(self.cache.values()) if self.cache else 0.0
 
 
 def _cpu_seconds(pids: list[int]) -> float:
@@ -90,7 +105,8 @@ async def drive(server: Server, label: str, path: str, requests: list[dict], *, 
               requests=len(result["latencies"]), seconds=result["seconds"],
               latency=Percentiles.of_seconds(result["latencies"]), errors=result["errors"],
               first_error=result["first_error"], rss_mib=server.rss_mib(),
-              server_cpu=(_cpu_seconds(workers) - cpu_before) / wall, client_cpu=result["client_cpu"])
+              server_cpu=(_cpu_seconds(workers) - cpu_before) / wall, client_cpu=result["client_cpu"],
+              cache=result.get("cache", {}))
     if result["statements"]:
         run.sql = sum(result["statements"]) / len(result["statements"])
         run.sql_range = (min(result["statements"]), max(result["statements"]))

@@ -31,6 +31,7 @@ class Tally:
     latencies: list[float] = field(default_factory=list)
     errors: Counter = field(default_factory=Counter)
     statements: list[int] = field(default_factory=list)
+    cache: Counter = field(default_factory=Counter)  # x-response-cache values: hit, miss, bypass
     first_error: str = ""
     started: float = 0.0
     finished: float = 0.0
@@ -39,6 +40,8 @@ class Tally:
         self.latencies.append(seconds)
         if b"x-sql-statements" in headers:
             self.statements.append(int(headers[b"x-sql-statements"]))
+        if b"x-response-cache" in headers:
+            self.cache[headers[b"x-response-cache"].decode()] += 1
         code = None
         if status != 200:
             code = f"HTTP {status}"
@@ -179,7 +182,7 @@ def main() -> None:
         asyncio.run(open_loop(requests, job["rate"], job["seconds"], tally))
     wall = tally.finished - tally.started
     json.dump({"latencies": tally.latencies, "errors": dict(tally.errors), "first_error": tally.first_error,
-               "statements": tally.statements, "seconds": wall,
+               "statements": tally.statements, "cache": dict(tally.cache), "seconds": wall,
                "client_cpu": (time.process_time() - cpu) / wall if wall else 0.0, "pid": os.getpid()}, sys.stdout)
 
 

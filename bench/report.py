@@ -9,6 +9,7 @@ from bench.home import Run
 
 P99_TARGET_MS = 50.0
 HOME_RATIO_TARGET = 0.6
+UNCACHED_RATIO_TARGET = 0.45  # issue 19: the home query without the response cache
 BALANCE_RATIO_TARGET = 5.0
 DEPTH_RATIO_TARGET = 1.5
 
@@ -22,6 +23,10 @@ def _errors(run: Run) -> str:
 def _find(runs: list[Run], label: str, server: str = "graphql", open_loop: bool = False) -> Run:
     return next(r for r in runs if r.label == label and r.server == server and r.mode.startswith(
         "open" if open_loop else "closed"))
+
+
+def _cpu_ms(run: Run) -> float:
+    return run.server_cpu * 1000 / run.rps if run.rps else 0.0
 
 
 def _verdict(ok: bool) -> str:
@@ -40,13 +45,13 @@ def print_report(header: str, options, data, load_seconds: float, runs: list[Run
     say()
     say(f"Load from a separate process on 127.0.0.1, {options.seconds:g} s per run; latency ms; "
         "server CPU in cores (all workers); client CPU as a share of one core")
-    say(f"{'scenario':<20} {'server':<9} {'mode':<10} {'req/s':>7} {'p50':>7} {'p95':>7} {'p99':>7} "
+    say(f"{'scenario':<22} {'server':<9} {'mode':<10} {'req/s':>7} {'p50':>7} {'p95':>7} {'p99':>7} "
         f"{'sql/req':>8} {'RSS MiB/worker':>15} {'srv CPU':>7} {'cli CPU':>7}  errors")
     for r in runs:
         sql = "-" if r.sql is None else (f"{r.sql:.1f}" if r.sql_range and r.sql_range[0] != r.sql_range[1]
                                          else f"{r.sql:.0f}")
         rss = "/".join(f"{m:.0f}" for m in r.rss_mib)
-        say(f"{r.label:<20} {r.server:<9} {r.mode:<10} {r.rps:7.1f} {r.latency.ms()} {sql:>8} {rss:>15} "
+        say(f"{r.label:<22} {r.server:<9} {r.mode:<10} {r.rps:7.1f} {r.latency.ms()} {sql:>8} {rss:>15} "
             f"{r.server_cpu:7.2f} {r.client_cpu:6.0%}  {_errors(r)}")
     for r in runs:
         if r.first_error:
@@ -65,9 +70,22 @@ def print_report(header: str, options, data, load_seconds: float, runs: list[Run
     home, base = _find(runs, "home"), _find(runs, "home (baseline)", "baseline")
     home_open = _find(runs, "home", open_loop=True)
     ratio = home.rps / base.rps
-    say(f"GraphQL home / baseline home: {ratio:.2f}x req/s ({home.rps:.0f} / {base.rps:.0f})")
+    say(f"GraphQL home / baseline home: {ratio:.2f}x req/s ({home.rps:.0f} / {base.rps:.0f}), "
+        f"CPU {_cpu_ms(home):.2f} / {_cpu_ms(base):.2f} ms per request")
+    cached = next((r for r in runs if r.label == "home (response cache)"), None)
+    if cached is not None:
+        answers = ", ".join(f"{k} {n:,}" for k, n in sorted(cached.cache.items())) or "no header"
+        say(f"GraphQL home with the response cache (APQ hash) / baseline home: {cached.rps / base.rps:.2f}x req/s "
+            f"({cached.rps:.0f} / {base.rps:.0f}), CPU {_cpu_ms(cached):.2f} ms per request; hit rate "
+            f"{cached.hit_rate:.1%} ({answers})")
     say("Targets:")
     say(f"  home >= {HOME_RATIO_TARGET}x baseline req/s: {ratio:.2f}x  {_verdict(ratio >= HOME_RATIO_TARGET)}")
+    if cached is not None:
+        with_cache = cached.rps / base.rps
+        say(f"  home with the response cache >= {HOME_RATIO_TARGET}x baseline req/s: {with_cache:.2f}x  "
+            f"{_verdict(with_cache >= HOME_RATIO_TARGET)}")
+        say(f"  home without it >= {UNCACHED_RATIO_TARGET}x baseline req/s: {ratio:.2f}x  "
+            f"{_verdict(ratio >= UNCACHED_RATIO_TARGET)}")
     offered = home_open.rps >= 0.95 * options.rate
     say(f"  home p99 < {P99_TARGET_MS:g} ms at {options.rate:g} req/s: p99 {home_open.latency.p99:.1f} ms at "
         f"{home_open.rps:.0f} req/s achieved  {_verdict(offered and home_open.latency.p99 < P99_TARGET_MS)}")

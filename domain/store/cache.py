@@ -316,6 +316,26 @@ class RedisCache:
                 self._failed("put", exc)
         await self._lost({full: entry[1] for full, entry in zip(keys, entries, strict=True)})
 
+    async def restore_trust(self, seconds: bytes, micros: bytes) -> bool:
+        """For another reader that found the lease missing (Redis's TIME of that read): the repairs
+        are worked off first, as for this cache's own reads."""
+        try:
+            return await self._restore_trust(seconds, micros)
+        except (RedisError, OSError) as exc:
+            self._failed("get", exc)
+            return False
+
+    async def list_for_repair(self, versions: dict[str, int], wait: bool = True) -> None:
+        """Keys (with their prefix) another writer failed to move: fenced (version 0: deleted) before
+        the trust lease is renewed. With `wait`, this returns only once every older lease is gone
+        (without: the caller waits, or a write-through listed after this one does)."""
+        if wait:
+            await self._lost(versions)
+        elif self._repairs is not None:
+            await self._repairs.add(versions)
+        else:
+            log.error("cache entries missed their update and may be stale until their TTL: %s", list(versions))
+
     async def _lost(self, versions: dict[str, int]) -> None:
         if self._repairs is None:
             log.error("cache entries missed their update and may be stale until their TTL: %s", list(versions))

@@ -21,6 +21,8 @@ def _share(row: Row) -> CouponShare:
 class SqlCouponShareRepository:
     def __init__(self, conn: AsyncConnection) -> None:
         self._conn = conn
+        # Members whose coupons this transaction wrote: their cached responses are outdated after the commit.
+        self.moved: set[int] = set()
 
     async def retire_coupon(self, coupon_id: int, member_id: int, now: datetime) -> bool:
         result = await self._conn.execute(
@@ -28,12 +30,14 @@ class SqlCouponShareRepository:
             .where(coupons.c.id == coupon_id, coupons.c.member_id == member_id,
                    coupons.c.status == CouponStatus.AVAILABLE.value, coupons.c.valid_until > now)
             .values(status=CouponStatus.SHARED.value))
+        self.moved.add(member_id)
         return result.rowcount == 1
 
     async def restore_coupon(self, coupon_id: int) -> None:
-        await self._conn.execute(
+        rows = await self._conn.execute(
             update(coupons).where(coupons.c.id == coupon_id, coupons.c.status == CouponStatus.SHARED.value)
-            .values(status=CouponStatus.AVAILABLE.value))
+            .values(status=CouponStatus.AVAILABLE.value).returning(coupons.c.member_id))
+        self.moved.update(r.member_id for r in rows)
 
     async def add_share(self, share: CouponShare, token_hash: str | None) -> CouponShare | None:
         row = (await self._conn.execute(

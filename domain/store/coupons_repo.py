@@ -38,6 +38,8 @@ def _coupon(row: Row) -> Coupon:
 class SqlCouponRepository:
     def __init__(self, conn: AsyncConnection) -> None:
         self._conn = conn
+        # Members whose coupons this transaction wrote: their cached responses are outdated after the commit.
+        self.moved: set[int] = set()
 
     async def save_template(self, t: CouponTemplate, now: datetime) -> CouponTemplate:
         values = dict(
@@ -91,6 +93,7 @@ class SqlCouponRepository:
                 valid_until=valid_until,
             ).returning(*coupons.c)
         )).first()
+        self.moved.add(member_id)
         return _coupon(row) if row else None
 
     async def coupon_by_code(self, code: str, for_update: bool = False) -> Coupon | None:
@@ -135,8 +138,12 @@ class SqlCouponRepository:
             .where(coupons.c.id == coupon_id, coupons.c.status == CouponStatus.AVAILABLE.value)
             .values(status=CouponStatus.REDEEMED.value, order_ref=order_ref, discount_cents=discount_cents,
                     redeemed_at=now)
+            .returning(coupons.c.member_id)
         )
-        return result.rowcount == 1
+        row = result.first()
+        if row is not None:
+            self.moved.add(row.member_id)
+        return row is not None
 
     @staticmethod
     def _by_status(query, status: CouponStatus | None, now: datetime):

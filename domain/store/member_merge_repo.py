@@ -38,6 +38,9 @@ _MOVED = (
 class SqlMemberMergeRepository:
     def __init__(self, conn: AsyncConnection) -> None:
         self._conn = conn
+        # Both members of a merge: their coupons, purchases, tier rows... changed hands, so every
+        # cached response of either is outdated after the commit.
+        self.moved: set[int] = set()
 
     async def candidates(self, limit: int) -> list[MergeCandidate]:
         a, b = members.alias("a").c, members.alias("b").c
@@ -55,6 +58,7 @@ class SqlMemberMergeRepository:
             select(member_merges.c.kept_member_id).where(member_merges.c.merged_member_id == member_id))
 
     async def move_rows(self, from_id: int, to_id: int) -> dict[str, int]:
+        self.moved.update((from_id, to_id))
         moved = {}
         for what, table, owner in _MOVED:
             result = await self._conn.execute(update(table).where(owner == from_id).values({owner.key: to_id}))

@@ -33,6 +33,9 @@ def _refund(row: Row) -> Refund:
 class SqlPurchaseRepository:
     def __init__(self, conn: AsyncConnection) -> None:
         self._conn = conn
+        # Members whose purchases (the tier window) this transaction wrote: their cached responses
+        # are outdated after the commit.
+        self.moved: set[int] = set()
 
     async def member_purchases(self, member_id: int, limit: int, before: tuple[datetime, int] | None = None,
                                stores: Collection[str] | None = None) -> list[Purchase]:
@@ -70,15 +73,19 @@ class SqlPurchaseRepository:
                 item_quantity=sum(i.quantity for i in items),
             ).returning(*purchases.c)
         )).one()
+        self.moved.add(member_id)
         return _purchase(row)
 
     async def set_points(self, purchase_id: int, points: int, entry_id: int) -> None:
-        await self._conn.execute(
+        rows = await self._conn.execute(
             update(purchases).where(purchases.c.id == purchase_id).values(points_awarded=points, entry_id=entry_id)
+            .returning(purchases.c.member_id)
         )
+        self.moved.update(r.member_id for r in rows)
 
     async def add_refund(self, purchase: Purchase, refund_id: str, amount_cents: int, points_reversed: int,
                          shortfall: int, entry_id: int | None, now: datetime) -> Refund:
+        self.moved.add(purchase.member_id)
         await self._conn.execute(
             update(purchases).where(purchases.c.id == purchase.id).values(
                 refunded_cents=purchases.c.refunded_cents + amount_cents,

@@ -11,7 +11,12 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.benefits.model import LimitPeriod, Redemption, RedemptionStatus, Reward, RewardKind
 from domain.benefits.ports import RewardFilter, RewardSort
+from domain.response_cache.dependencies import Group
+from domain.store.answer_versions import NARROW
 from domain.store.tables import redemptions, rewards
+
+# Stock moves on every redemption and no cached field shows it: it moves its own group, not the catalog's.
+STOCK_ONLY = {NARROW: (Group.CATALOG_STOCK,)}
 
 
 @functools.cache
@@ -94,6 +99,7 @@ class SqlRewardRepository:
             update(rewards)
             .where(rewards.c.id == reward_id, or_(rewards.c.stock.is_(None), rewards.c.stock >= quantity))
             .values(stock=rewards.c.stock - quantity)
+            .execution_options(**STOCK_ONLY)
         )
         return result.rowcount == 1
 
@@ -101,6 +107,7 @@ class SqlRewardRepository:
         await self._conn.execute(
             update(rewards).where(rewards.c.id == reward_id, rewards.c.stock.is_not(None))
             .values(stock=rewards.c.stock + quantity)
+            .execution_options(**STOCK_ONLY)
         )
 
     async def browse(self, flt: RewardFilter, sort: RewardSort, after: tuple[int, int] | None,

@@ -48,6 +48,8 @@ class SqlTierRepository:
         self._conn = conn
         self._snapshot = snapshot
         self._saved = saved
+        # Members whose tier rows this transaction wrote: their cached responses are outdated after the commit.
+        self.moved: set[int] = set()
 
     async def tiers(self) -> list[Tier]:
         if self._snapshot is not None:
@@ -100,6 +102,7 @@ class SqlTierRepository:
                     version=member_tiers.c.version + 1)
             .returning(*member_tiers.c)
         )).one()
+        self.moved.add(member_id)
         return _member_tier(row)
 
     async def add_change(self, member_id: int, from_tier_id: int | None, to_tier_id: int,
@@ -109,6 +112,7 @@ class SqlTierRepository:
                                         reason=reason.value, spend_cents=spend_cents, created_at=now)
             .returning(*tier_changes.c)
         )).one()
+        self.moved.add(member_id)
         return _change(row)
 
     async def history(self, member_id: int, limit: int,

@@ -18,6 +18,9 @@ from domain.members.model import ERASED_PHONE_PREFIX
 from domain.members.services import profile_entries
 from domain.points.balance import balance_fences
 from domain.ports import Broker, Cache
+from domain.response_cache.dependencies import Group
+from domain.store.answer_validity_repo import SqlAnswerValidityRepository
+from domain.store.answer_versions import WRITTEN, AnswerStore, Bumps, bumps_for
 from domain.store.auth_repo import (
     SqlAuditLog,
     SqlLoginCodeRepository,
@@ -205,12 +208,17 @@ class SqlUnitOfWork:
     automation = _Repository(SqlAutomationRepository)
     store_reports = _Repository(SqlStoreReportRepository)
     service_cases = _Repository(SqlServiceCaseRepository)
+    answer_validity = _Repository(SqlAnswerValidityRepository)
 
     def __init__(self, engine: AsyncEngine, broker: Broker, shared_reads: SharedReads | None = None,
                  read_engine: AsyncEngine | None = None, program: ProgramSnapshot | None = None,
                  cache: Cache | None = None, clock: Callable[[], datetime] = _utc_now,
-                 router: ReplicaRouter | None = None, subject: str | None = None) -> None:
+                 router: ReplicaRouter | None = None, subject: str | None = None,
+                 answers: AnswerStore | None = None) -> None:
         self._engine = engine
+        # The response cache's versions: moved after each commit for the groups it wrote (see answer_versions).
+        self._answers = answers
+        self._bumps: Bumps | None = None
         # Read replicas: after a commit, `subject` (the caller) is pinned to the primary until the
         # replica has replayed this commit, so the caller's next read shows what it just wrote.
         self._router = router if router is not None and router.enabled else None
@@ -265,6 +273,11 @@ class SqlUnitOfWork:
         except BaseException:
             await conn.close()
             raise
+        # What this transaction writes, table by table, seen by the engine's listener (answer_versions).
+        if self._read_only:
+            conn.sync_connection.info.pop(WRITTEN, None)  # type: ignore[union-attr]
+        else:
+            conn.sync_connection.info[WRITTEN] = set()  # type: ignore[union-attr]
         return self._open(conn)
 
     def _open(self, conn: AsyncConnection) -> SqlUnitOfWork:
@@ -272,6 +285,7 @@ class SqlUnitOfWork:
         self._repository_conn = conn
         self._events = []
         self._write_through = []
+        self._bumps = None
         self._committed = False
         self._program_saved = False
         # Repositories are built on first use (see _Repository): a read uses two or three of them.
@@ -293,6 +307,7 @@ class SqlUnitOfWork:
             if not self._committed:
                 await conn.rollback()
         finally:
+            conn.sync_connection.info.pop(WRITTEN, None)  # type: ignore[union-attr]
             await conn.close()
         # Written and published once the connection is back in the pool, so a slow Redis holds no
         # database resources. Write-through first: a subscriber told of a change reads the new balance.
@@ -301,11 +316,21 @@ class SqlUnitOfWork:
         lsn, self._commit_lsn = self._commit_lsn, None
         if lsn is not None and self._router is not None and self._subject is not None:
             await self._router.pin(self._subject, lsn)
+        bumps, self._bumps = (self._bumps if self._committed else None), None
+        answers = self._answers if bumps else None
+        # Redis known down: the versions are listed for repair before the write-through, whose own
+        # listing then waits out the older leases for both (one wait per write, not two).
+        listed_early = answers is not None and answers.unreachable()
+        if answers is not None and bumps and listed_early:
+            await answers.list_lost(bumps, wait=not (entries and self._cache is not None))
         if entries and self._cache is not None:
             try:
                 await self._cache.write_through(entries)
             except Exception:  # the commit stands; readers fall back to the database
                 log.exception("could not write cached balances through")
+        # After the write-through: a reader that sees the new versions also reads the new balance.
+        if answers is not None and bumps and not listed_early:
+            await answers.bump(bumps)
         for evt in events:
             if not getattr(evt, "broadcast", True):
                 continue  # read by the outbox only
@@ -327,12 +352,27 @@ class SqlUnitOfWork:
         if self._cache is not None:
             self._write_through = [*await balance_fences(self, self.points.moved),
                                    *await profile_entries(self, self.members.moved)]
+        written = self._conn.sync_connection.info.get(WRITTEN)  # type: ignore[union-attr]
+        if written:
+            merged = self._moved("member_merges")  # rows of every kind changed hands
+            self._bumps = bumps_for(written, {
+                Group.MEMBER_ACCOUNT: self._moved("points") | merged,
+                Group.MEMBER_PROFILE: self._moved("members") | merged,
+                Group.MEMBER_COUPONS: self._moved("coupons") | self._moved("coupon_shares") | merged,
+                Group.MEMBER_TIER: self._moved("tiers") | self._moved("purchases") | merged})
         await self._conn.commit()
         self._committed = True
         if self._router is not None and self._subject is not None:
             self._commit_lsn = await self._router.commit_position(self._conn)
         if self._program_saved and self._program is not None:
             self._program.invalidate()
+
+    def _moved(self, repository: str) -> set[int]:
+        """The members a repository of this block reports it changed; one never used changed none
+        (and is not built just to be asked)."""
+        if repository not in self._built:
+            return set()
+        return set(getattr(self, repository).moved)
 
     def guard_member(self, member_id: int | None) -> None:
         self._guarded_member = member_id
